@@ -1,0 +1,94 @@
+/* The trace record format: what the shim writes and the report reads.
+ *
+ * A trace directory holds, for every traced process (keyed by pid and start
+ * time, the start time being field 22 of /proc/PID/stat, in clock ticks):
+ *   PID-START.rec       the process record: text lines, append-only
+ *   live/PID-START.tbl  the process's shared descriptor table (binary, see
+ *                       fdtable.h) while the process lives; removed at exit
+ *   root                "PID START\n" of the first traced process (plain
+ *                       LD_PRELOAD mode), or "launcher\n" under kcmptrace
+ *
+ * A .rec file is UTF-8-agnostic text. Each record is one line of fields
+ * separated by TAB and ended by LF. Fields are escaped: backslash -> "\\",
+ * TAB -> "\t", LF -> "\n", every other byte below 0x20 and 0x7f -> "\xHH".
+ * "-" stands for an absent string, numbers are decimal.
+ *
+ * First line:   kcmptrace-record <TAB> 1
+ *
+ * image  PID PPID PARENT_START START EXE ARGC ARG...
+ *        A program image began (a process started, by fork or from outside,
+ *        or an exec). PARENT_START is 0 when unknown. A process has one or
+ *        more image lines; the last one names what it runs.
+ * snap   WHY STATUS KCMP
+ *        Start of a snapshot of the process's open descriptors. WHY is
+ *        "exit" or "exec"; STATUS is the exit status (0..255) for exit, -1 for
+ *        exec. KCMP is "ok" or "unavailable:ERRNONAME" (kcmp(2) refused or
+ *        missing: no "same" line in this snapshot comes from kcmp then).
+ *        A snapshot is written with a single write(2), so it is whole or
+ *        absent; it ends with an "end" line.
+ * fd     FD GEN TYPE TARGET ACCESS CLOEXEC HOW CALL SRC_PID SRC_START SRC_FD
+ *        SRC_GEN SITE
+ *        One open descriptor of the process at snapshot time.
+ *        GEN: the descriptor's generation (see "nodes" below).
+ *        TYPE: file|dir|pipe|fifo|socket|chr|blk|anon|unknown.
+ *        TARGET: readlink of /proc/self/fd/FD ("/tmp/x", "pipe:[123]").
+ *        ACCESS: r|w|rw.  CLOEXEC: 0|1.
+ *        HOW: open|dup|inherited|exec|received|unknown (exec: kept across an
+ *        exec of this process; then CALL/SRC/SITE still describe how it was
+ *        created before the exec and SRC_* are zero unless it was dup or
+ *        inherited). "unknown" means the shim did not see it created (present
+ *        at start-up, or made by a call the shim does not interpose).
+ *        CALL: the libc call that made it (openat, dup2, pipe2, fork...) or -.
+ *        SRC_*: for dup, the source descriptor in this process (SRC_PID and
+ *        SRC_START are this process); for inherited, the parent's descriptor;
+ *        otherwise 0 0 -1 0.
+ *        SITE: "MODULE+0xOFFSET" of the calling instruction, or -. MODULE is
+ *        the absolute path of the object (program or library).
+ * same   FD GEN PID START FD2 GEN2
+ *        kcmp(KCMP_FILE) found this process's FD (generation GEN) to be the
+ *        same open file description as FD2 (generation GEN2) of process
+ *        PID/START, which may be this same process.
+ * note   TEXT
+ *        Something the reader should know (e.g. kcmp denied for a pid).
+ * end
+ *        End of the snapshot.
+ *
+ * Nodes: (PID, START, FD, GEN) names one descriptor over one stretch of its
+ * life: GEN changes whenever the number is closed or reused, and is kept
+ * across exec and copied across fork (a child's inherited descriptor has the
+ * parent's GEN). Two nodes are the same open file description when a "same"
+ * line joins them, or when one is a dup or an inheritance of the other
+ * (SRC_* of an fd line). The report takes the union of these relations.
+ * Readers must ignore unknown record kinds (future extensions) but reject
+ * malformed known ones.
+ */
+#ifndef KT_RECORD_H
+#define KT_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KT_RECORD_MAGIC "kcmptrace-record"
+#define KT_RECORD_VERSION 1
+#define KT_MAX_FIELDS 4096
+
+/* Append-only text buffer that never mallocs: the shim backs it with mmap. */
+struct kt_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	int overflow; /* set when an append did not fit */
+};
+
+void kt_buf_put(struct kt_buf *b, const char *s, size_t n);
+void kt_buf_str(struct kt_buf *b, const char *s);       /* raw */
+void kt_buf_field(struct kt_buf *b, const char *s);     /* TAB + escaped s, "-" if NULL or empty */
+void kt_buf_num(struct kt_buf *b, long long v);          /* TAB + decimal */
+void kt_buf_unum(struct kt_buf *b, unsigned long long v);
+void kt_buf_endline(struct kt_buf *b);
+
+/* Split one line (without its LF) in place into at most max fields, unescaping
+ * each. Returns the number of fields, or -1 on a malformed escape. */
+int kt_record_split(char *line, char **fields, int max);
+
+#endif
