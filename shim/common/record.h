@@ -43,13 +43,21 @@
  *        SRC_START are this process); for inherited, the parent's descriptor;
  *        otherwise 0 0 -1 0.
  *        SITE: "MODULE+0xOFFSET" of the calling instruction, or -. MODULE is
- *        the absolute path of the object (program or library).
+ *        the absolute path of the object (program or library). OFFSET is the
+ *        return address minus one (an address inside the call instruction)
+ *        minus dladdr()'s dli_fbase, i.e. relative to the mapped start of
+ *        the object's lowest PT_LOAD segment; the link-time address is
+ *        OFFSET + (lowest PT_LOAD p_vaddr rounded down to the page size).
  * same   FD GEN PID START FD2 GEN2
  *        kcmp(KCMP_FILE) found this process's FD (generation GEN) to be the
  *        same open file description as FD2 (generation GEN2) of process
  *        PID/START, which may be this same process.
  * note   TEXT
  *        Something the reader should know (e.g. kcmp denied for a pid).
+ * stat   NAME VALUE
+ *        A measurement of the snapshot itself: snapshot_us (wall time spent
+ *        in it), kcmp_calls, live_processes (other traced processes it
+ *        compared against).
  * end
  *        End of the snapshot.
  *
