@@ -1,0 +1,130 @@
+/* Helpers shared by the scenario programs (header only: every .c file in
+ * this folder becomes its own program).
+ *
+ * Scenarios synchronise their processes with pipes and waitpid, never with
+ * sleeps: a process that must be compared with another by kcmp stays alive,
+ * blocked on a "go" pipe, until the other has done its part. Every child's
+ * exit status is checked; a scenario that cannot do what it promises says so
+ * on stderr and exits 99.
+ */
+#ifndef KT_SCENARIO_H
+#define KT_SCENARIO_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static inline void die(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+	fprintf(stderr, "%s[%d]: ", program_invocation_short_name, (int)getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (e)
+		fprintf(stderr, ": %s", strerror(e));
+	fputc('\n', stderr);
+	exit(99);
+}
+
+static inline int xopen(const char *path, int flags)
+{
+	int fd = open(path, flags, 0600);
+	if (fd < 0)
+		die("open %s", path);
+	return fd;
+}
+
+static inline void xpipe(int p[2])
+{
+	if (pipe(p) != 0)
+		die("pipe");
+}
+
+static inline pid_t xfork(void)
+{
+	fflush(NULL); /* no buffered output may be written twice */
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	return pid;
+}
+
+static inline void write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			die("write to fd %d", fd);
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Returns 0 at end of file before n bytes, 1 when all n bytes were read. */
+static inline int read_all(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die("read from fd %d", fd);
+		if (r == 0)
+			return 0;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 1;
+}
+
+/* One byte down a pipe: "go on". */
+static inline void signal_go(int fd)
+{
+	write_all(fd, "g", 1);
+}
+
+static inline void wait_go(int fd)
+{
+	char c;
+	errno = 0;
+	if (!read_all(fd, &c, 1))
+		die("go pipe (fd %d) closed before the signal", fd);
+}
+
+/* Block until every write end of the pipe is closed. */
+static inline void wait_eof(int fd)
+{
+	char c;
+	while (read_all(fd, &c, 1))
+		;
+}
+
+/* Wait for a child (or any child with pid -1) and insist that it exited 0. */
+static inline pid_t reap(pid_t pid, const char *what)
+{
+	int st;
+	pid_t got;
+	do
+		got = waitpid(pid, &st, 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		die("waitpid for %s", what);
+	errno = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die("%s (pid %d) ended badly: wait status 0x%x", what, (int)got, st);
+	return got;
+}
+
+#endif
