@@ -1,0 +1,272 @@
+/* Readers of /proc (see procfs.h). Every call goes through raw system calls. */
+#include "procfs.h"
+#include "sys.h"
+
+#include <dirent.h>
+#include <string.h>
+#include <sys/resource.h>
+
+int kt_sys_move_high(int fd)
+{
+	struct rlimit rl;
+	long floor = 1024;
+	if (fd < 0)
+		return fd;
+	/* Just below the soft limit: the application reaches those numbers last. */
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur > 64)
+		floor = (long)rl.rlim_cur - 32;
+	if (floor > (1L << 20))
+		floor = (1L << 20) - 32;
+	int high = kt_sys_fcntl(fd, F_DUPFD_CLOEXEC, floor);
+	if (high < 0)
+		return fd; /* keep the low one rather than fail */
+	kt_sys_close(fd);
+	return high;
+}
+
+int kt_sys_open_high(int dirfd, const char *path, int flags, mode_t mode)
+{
+	int fd = kt_sys_openat(dirfd, path, flags | O_CLOEXEC, mode);
+	return fd < 0 ? fd : kt_sys_move_high(fd);
+}
+
+static void fmt_pid_path(char *out, pid_t pid, const char *suffix)
+{
+	/* "/proc/self/..." or "/proc/PID/..." without snprintf (async-signal-safe). */
+	char digits[16];
+	int n = 0;
+	strcpy(out, "/proc/");
+	out += 6;
+	if (pid == 0) {
+		strcpy(out, "self");
+		out += 4;
+	} else {
+		unsigned v = (unsigned)pid;
+		do {
+			digits[n++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		while (n)
+			*out++ = digits[--n];
+	}
+	strcpy(out, suffix);
+}
+
+static char *fmt_int(char *out, long v)
+{
+	char digits[24];
+	int n = 0;
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+	if (v < 0)
+		*out++ = '-';
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (n)
+		*out++ = digits[--n];
+	*out = '\0';
+	return out;
+}
+
+int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state)
+{
+	char path[64], buf[1024];
+	fmt_pid_path(path, pid, "/stat");
+	int fd = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd == -ENOENT ? -ESRCH : fd;
+	ssize_t n = kt_sys_read(fd, buf, sizeof buf - 1);
+	kt_sys_close(fd);
+	if (n <= 0)
+		return n < 0 ? (int)n : -ESRCH;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: fields restart after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -EINVAL;
+	p += 2;
+	if (state)
+		*state = *p;
+	/* p is at field 3 (state); field 4 is ppid, field 22 is starttime. */
+	int field = 3;
+	unsigned long long value = 0;
+	for (; *p && field <= 22; p++) {
+		if (*p == ' ') {
+			field++;
+			value = 0;
+			continue;
+		}
+		if (field == 4 || field == 22) {
+			value = value * 10 + (unsigned)(*p - '0');
+			if (field == 4 && ppid && (p[1] == ' ' || p[1] == '\0'))
+				*ppid = (pid_t)value;
+			if (field == 22 && (p[1] == ' ' || p[1] == '\0' || p[1] == '\n')) {
+				if (start)
+					*start = value;
+				return 0;
+			}
+		}
+	}
+	return -EINVAL;
+}
+
+int kt_proc_alive(pid_t pid, unsigned long long start)
+{
+	unsigned long long s;
+	char state;
+	if (pid <= 0 || kt_proc_stat(pid, &s, NULL, &state) != 0)
+		return 0;
+	return s == start && state != 'Z' && state != 'X';
+}
+
+long kt_proc_list_fds(pid_t pid, int *fds, size_t max)
+{
+	char path[64];
+	char buf[8192] __attribute__((aligned(8)));
+	fmt_pid_path(path, pid, "/fd");
+	int dfd = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd < 0)
+		return dfd;
+	dfd = kt_sys_move_high(dfd);
+	size_t count = 0;
+	for (;;) {
+		long n = kt_sys_getdents64(dfd, buf, sizeof buf);
+		if (n < 0) {
+			kt_sys_close(dfd);
+			return n;
+		}
+		if (n == 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			off += d->d_reclen;
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+				continue;
+			long v = 0;
+			for (const char *c = d->d_name; *c; c++)
+				v = v * 10 + (*c - '0');
+			if (pid == 0 && v == dfd)
+				continue;
+			if (count < max)
+				fds[count] = (int)v;
+			count++;
+		}
+	}
+	kt_sys_close(dfd);
+	/* /proc lists in ascending order already; keep the promise cheaply. */
+	size_t stored = count < max ? count : max;
+	for (size_t i = 1; i < stored; i++) {
+		int v = fds[i];
+		size_t j = i;
+		while (j > 0 && fds[j - 1] > v) {
+			fds[j] = fds[j - 1];
+			j--;
+		}
+		fds[j] = v;
+	}
+	return (long)count;
+}
+
+const char *kt_fd_type_name(enum kt_fd_type t)
+{
+	static const char *const names[] = {"unknown", "file", "dir",  "pipe", "fifo",
+					    "socket",  "chr",  "blk",  "anon"};
+	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "unknown";
+}
+
+static void fd_path(char *out, pid_t pid, int fd, const char *dir)
+{
+	char suffix[48];
+	strcpy(suffix, dir);
+	fmt_int(suffix + strlen(suffix), fd);
+	fmt_pid_path(out, pid, suffix);
+}
+
+int kt_fd_inode(pid_t pid, int fd, uint64_t *dev, uint64_t *ino)
+{
+	struct stat st;
+	int r;
+	if (pid == 0) {
+		r = kt_sys_fstat(fd, &st);
+	} else {
+		char path[64];
+		fd_path(path, pid, fd, "/fd/");
+		r = kt_sys_fstatat(AT_FDCWD, path, &st, 0);
+	}
+	if (r < 0)
+		return r;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* Parse "flags:\t0100002" from /proc/PID/fdinfo/FD. */
+static int fdinfo_flags(pid_t pid, int fd, long *flags)
+{
+	char path[64], buf[512];
+	fd_path(path, pid, fd, "/fdinfo/");
+	int f = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (f < 0)
+		return f;
+	ssize_t n = kt_sys_read(f, buf, sizeof buf - 1);
+	kt_sys_close(f);
+	if (n <= 0)
+		return -EINVAL;
+	buf[n] = '\0';
+	char *p = strstr(buf, "flags:");
+	if (!p)
+		return -EINVAL;
+	p += 6;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	long v = 0;
+	for (; *p >= '0' && *p <= '7'; p++)
+		v = v * 8 + (*p - '0');
+	*flags = v;
+	return 0;
+}
+
+int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info)
+{
+	struct stat st;
+	char path[64];
+	int r;
+	fd_path(path, pid, fd, "/fd/");
+	if (pid == 0)
+		r = kt_sys_fstat(fd, &st);
+	else
+		r = kt_sys_fstatat(AT_FDCWD, path, &st, 0);
+	if (r < 0)
+		return r;
+	info->dev = st.st_dev;
+	info->ino = st.st_ino;
+	ssize_t n = kt_sys_readlinkat(AT_FDCWD, path, info->target, sizeof info->target - 1);
+	info->target[n > 0 ? n : 0] = '\0';
+
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG: info->type = KT_FD_FILE; break;
+	case S_IFDIR: info->type = KT_FD_DIR; break;
+	case S_IFSOCK: info->type = KT_FD_SOCKET; break;
+	case S_IFCHR: info->type = KT_FD_CHR; break;
+	case S_IFBLK: info->type = KT_FD_BLK; break;
+	case S_IFIFO: info->type = strncmp(info->target, "pipe:", 5) == 0 ? KT_FD_PIPE : KT_FD_FIFO; break;
+	default: info->type = KT_FD_UNKNOWN; break;
+	}
+	if (strncmp(info->target, "anon_inode:", 11) == 0)
+		info->type = KT_FD_ANON;
+
+	long flags = -1;
+	if (pid == 0) {
+		flags = kt_sys_fcntl(fd, F_GETFL, 0);
+		int fdflags = kt_sys_fcntl(fd, F_GETFD, 0);
+		info->cloexec = fdflags < 0 ? -1 : (fdflags & FD_CLOEXEC) != 0;
+	} else {
+		if (fdinfo_flags(pid, fd, &flags) < 0)
+			flags = -1;
+		info->cloexec = flags < 0 ? -1 : (flags & O_CLOEXEC) != 0;
+	}
+	info->access = flags < 0 ? -1 : (int)(flags & O_ACCMODE);
+	return 0;
+}

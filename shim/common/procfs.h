@@ -1,0 +1,44 @@
+/* Readers of /proc: process identity and the descriptors a process holds.
+ * No malloc: callers pass the buffers. */
+#ifndef KT_PROCFS_H
+#define KT_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Start time of PID (field 22 of /proc/PID/stat, clock ticks since boot),
+ * its parent pid and state letter. Returns 0, or -errno (-ESRCH when the
+ * process does not exist). */
+int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state);
+
+/* 1 if PID exists, is not a zombie and started at START. */
+int kt_proc_alive(pid_t pid, unsigned long long start);
+
+/* Descriptor numbers open in PID ("self" when pid is 0), ascending, at most
+ * max of them, skipping the descriptor used for the listing. Returns the
+ * number found (which may exceed max: then only max were stored), or -errno. */
+long kt_proc_list_fds(pid_t pid, int *fds, size_t max);
+
+enum kt_fd_type {
+	KT_FD_UNKNOWN, KT_FD_FILE, KT_FD_DIR, KT_FD_PIPE, KT_FD_FIFO,
+	KT_FD_SOCKET, KT_FD_CHR, KT_FD_BLK, KT_FD_ANON
+};
+
+const char *kt_fd_type_name(enum kt_fd_type t);
+
+struct kt_fd_info {
+	enum kt_fd_type type;
+	uint64_t dev, ino;
+	int access;   /* O_RDONLY, O_WRONLY or O_RDWR; -1 when unknown */
+	int cloexec;  /* 0, 1; -1 when unknown */
+	char target[4096];
+};
+
+/* Describe a descriptor of PID (0: this process). Returns 0 or -errno. */
+int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info);
+
+/* Only (dev, ino) of PID's descriptor FD, by stat of /proc/PID/fd/FD. */
+int kt_fd_inode(pid_t pid, int fd, uint64_t *dev, uint64_t *ino);
+
+#endif

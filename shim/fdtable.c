@@ -1,0 +1,309 @@
+/* The per-process descriptor table: an array indexed by descriptor number in
+ * a sparse shared file (live/PID-START.tbl), so that other traced processes
+ * can read generations at their exit. Hooks update it with plain stores and
+ * atomics: no lock, no malloc, safe from signal handlers. */
+#include "shim.h"
+#include "procfs.h"
+#include "record.h"
+#include "sys.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+struct kt_fd_entry *_Atomic kt_table;
+
+const char *kt_how_name(enum kt_how how)
+{
+	static const char *const names[] = {"unknown", "open", "dup", "inherited", "exec", "received", "unknown"};
+	return (unsigned)how < sizeof names / sizeof names[0] ? names[how] : "unknown";
+}
+
+const char *kt_call_name(enum kt_call call)
+{
+	static const char *const names[KT_CALL_COUNT] = {
+		[KT_CALL_NONE] = NULL,          [KT_CALL_OPEN] = "open",
+		[KT_CALL_OPEN64] = "open64",    [KT_CALL_OPENAT] = "openat",
+		[KT_CALL_OPENAT64] = "openat64", [KT_CALL_CREAT] = "creat",
+		[KT_CALL_CREAT64] = "creat64",  [KT_CALL_OPEN_2] = "__open_2",
+		[KT_CALL_OPEN64_2] = "__open64_2", [KT_CALL_OPENAT_2] = "__openat_2",
+		[KT_CALL_OPENAT64_2] = "__openat64_2", [KT_CALL_DUP] = "dup",
+		[KT_CALL_DUP2] = "dup2",        [KT_CALL_DUP3] = "dup3",
+		[KT_CALL_FCNTL] = "fcntl",      [KT_CALL_PIPE] = "pipe",
+		[KT_CALL_PIPE2] = "pipe2",      [KT_CALL_SOCKET] = "socket",
+		[KT_CALL_SOCKETPAIR] = "socketpair", [KT_CALL_ACCEPT] = "accept",
+		[KT_CALL_ACCEPT4] = "accept4",  [KT_CALL_FORK] = "fork",
+	};
+	return (unsigned)call < KT_CALL_COUNT ? names[call] : NULL;
+}
+
+static struct kt_table_header *header_of(struct kt_fd_entry *t)
+{
+	return (struct kt_table_header *)((char *)t - KT_TABLE_HEADER_SIZE);
+}
+
+struct kt_fd_entry *kt_table_entry(int fd)
+{
+	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
+	if (!t || fd < 0 || (unsigned)fd >= KT_TABLE_CAPACITY)
+		return NULL;
+	return &t[fd];
+}
+
+static void mark_used(struct kt_fd_entry *t, int fd)
+{
+	struct kt_table_header *h = header_of(t);
+	size_t page = (size_t)fd * sizeof(struct kt_fd_entry) / 4096;
+	uint8_t bit = (uint8_t)(1u << (page & 7));
+	if (!(atomic_load_explicit(&h->pages_used[page / 8], memory_order_relaxed) & bit))
+		atomic_fetch_or(&h->pages_used[page / 8], bit);
+	uint32_t want = (uint32_t)fd + 1, have = atomic_load_explicit(&h->max_fd_plus_one, memory_order_relaxed);
+	while (have < want &&
+	       !atomic_compare_exchange_weak(&h->max_fd_plus_one, &have, want))
+		;
+}
+
+void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site)
+{
+	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
+	if (!t || fd < 0 || (unsigned)fd >= KT_TABLE_CAPACITY)
+		return;
+	struct kt_fd_entry *e = &t[fd];
+	uint32_t old = atomic_load_explicit(&e->gen, memory_order_relaxed);
+	e->how = (uint8_t)how;
+	e->call = (uint8_t)call;
+	e->cloexec = (uint8_t)(cloexec != 0);
+	e->prior_how = KT_HOW_NONE;
+	e->src_fd = src_fd;
+	e->src_gen = 0;
+	e->src_pid = 0;
+	e->src_start = 0;
+	if (src_fd >= 0 && (unsigned)src_fd < KT_TABLE_CAPACITY) {
+		e->src_gen = atomic_load_explicit(&t[src_fd].gen, memory_order_relaxed);
+		e->src_pid = kt_proc.pid;
+		e->src_start = kt_proc.start;
+	}
+	e->site = (uint64_t)(uintptr_t)site;
+	/* A new generation, even: the descriptor is open. */
+	atomic_store_explicit(&e->gen, (old + 2) & ~1u, memory_order_release);
+	mark_used(t, fd);
+}
+
+void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
+{
+	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
+	if (!t || fd < 0 || (unsigned)fd >= KT_TABLE_CAPACITY)
+		return;
+	struct kt_fd_entry *e = &t[fd];
+	e->how = v->how;
+	e->call = v->call;
+	e->cloexec = v->cloexec;
+	e->prior_how = v->prior_how;
+	e->src_fd = v->src_fd;
+	e->src_gen = v->src_gen;
+	e->src_pid = v->src_pid;
+	e->src_start = v->src_start;
+	e->site = v->site;
+	atomic_store_explicit(&e->gen, gen, memory_order_release);
+	mark_used(t, fd);
+}
+
+void kt_note_close(int fd)
+{
+	struct kt_fd_entry *e = kt_table_entry(fd);
+	if (e)
+		atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release);
+}
+
+void kt_note_cloexec(int fd, int cloexec)
+{
+	struct kt_fd_entry *e = kt_table_entry(fd);
+	if (e && !(atomic_load_explicit(&e->gen, memory_order_relaxed) & 1u))
+		e->cloexec = (uint8_t)(cloexec != 0);
+}
+
+/* Create and map a table file under a temporary name; the caller renames it. */
+static struct kt_fd_entry *map_table_file(const char *tmp)
+{
+	int fd = kt_sys_open_high(AT_FDCWD, tmp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return NULL;
+	void *p = MAP_FAILED;
+	if (syscall(SYS_ftruncate, fd, (off_t)KT_TABLE_FILE_SIZE) == 0)
+		p = mmap(NULL, KT_TABLE_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	kt_sys_close(fd);
+	if (p == MAP_FAILED) {
+		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
+		return NULL;
+	}
+	struct kt_table_header *h = p;
+	memcpy(h->magic, KT_TABLE_MAGIC, sizeof h->magic);
+	h->capacity = KT_TABLE_CAPACITY;
+	return (struct kt_fd_entry *)((char *)p + KT_TABLE_HEADER_SIZE);
+}
+
+static void set_owner(struct kt_fd_entry *t)
+{
+	struct kt_table_header *h = header_of(t);
+	h->pid = kt_proc.pid;
+	h->start = kt_proc.start;
+}
+
+int kt_table_create(void)
+{
+	char path[4200], tmp[4300];
+	kt_trace_path(path, sizeof path, "live/", ".tbl");
+	kt_trace_path(tmp, sizeof tmp, "live/.", ".tbl.tmp");
+	struct kt_fd_entry *t = map_table_file(tmp);
+	if (!t)
+		return -errno;
+	set_owner(t);
+	/* Readers that still map an older file (an exec's) keep their mapping. */
+	if (syscall(SYS_renameat, AT_FDCWD, tmp, AT_FDCWD, path) != 0) {
+		int err = errno;
+		munmap(header_of(t), KT_TABLE_FILE_SIZE);
+		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
+		return -err;
+	}
+	atomic_store_explicit(&kt_table, t, memory_order_release);
+	return 0;
+}
+
+/* Before fork, the parent writes the child's table: a copy made after fork
+ * would race with the parent's other changes (a close right after fork). */
+int kt_table_prepare_fork(struct kt_fork_prep *prep)
+{
+	static atomic_uint counter;
+	struct kt_fd_entry *old = atomic_load(&kt_table);
+	char suffix[48] = ".fork";
+	struct kt_buf b = {suffix + 5, 0, sizeof suffix - 16, 0};
+	kt_buf_unum(&b, atomic_fetch_add(&counter, 1));
+	suffix[5] = '-';
+	memcpy(suffix + 5 + b.len, ".tbl", 5);
+	kt_trace_path(prep->tmp, sizeof prep->tmp, "live/.", suffix);
+	prep->table = old ? map_table_file(prep->tmp) : NULL;
+	if (!prep->table)
+		return -EIO;
+	struct kt_fd_entry *t = prep->table;
+	struct kt_table_header *oh = header_of(old), *nh = header_of(t);
+	uint32_t max_fd = atomic_load(&oh->max_fd_plus_one);
+	size_t per_page = 4096 / sizeof(struct kt_fd_entry);
+	size_t pages = ((size_t)max_fd * sizeof(struct kt_fd_entry) + 4095) / 4096;
+	for (size_t page = 0; page < pages; page++) {
+		if (!(atomic_load(&oh->pages_used[page / 8]) & (1u << (page & 7))))
+			continue;
+		/* Entries straddle pages: take every entry that starts in this page. */
+		size_t first = (page * 4096 + sizeof(struct kt_fd_entry) - 1) / sizeof(struct kt_fd_entry);
+		size_t last = first + per_page + 1;
+		if (last > max_fd)
+			last = max_fd;
+		for (size_t fd = first; fd < last; fd++) {
+			uint32_t gen = atomic_load_explicit(&old[fd].gen, memory_order_acquire);
+			if (gen == 0 || (gen & 1u))
+				continue;
+			struct kt_fd_entry *e = &t[fd];
+			e->how = KT_HOW_INHERITED;
+			e->call = KT_CALL_FORK;
+			e->cloexec = old[fd].cloexec;
+			e->prior_how = KT_HOW_NONE;
+			e->src_pid = kt_proc.pid;
+			e->src_start = kt_proc.start;
+			e->src_fd = (int32_t)fd;
+			e->src_gen = gen;
+			e->site = 0;
+			atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
+			size_t p = fd * sizeof(struct kt_fd_entry) / 4096;
+			nh->pages_used[p / 8] |= (uint8_t)(1u << (p & 7));
+		}
+	}
+	atomic_store(&nh->max_fd_plus_one, max_fd);
+	return 0;
+}
+
+/* In the parent once fork returned: name the child's table (so that a
+ * snapshot taken now already sees the child), or drop it if fork failed. */
+void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
+{
+	unsigned long long start;
+	if (!prep->table)
+		return;
+	if (child > 0 && kt_proc_stat(child, &start, NULL, NULL) == 0) {
+		char path[4200];
+		struct kt_buf b = {path, 0, sizeof path - 1, 0};
+		kt_buf_str(&b, kt_proc.dir);
+		kt_buf_str(&b, "/live/");
+		kt_buf_unum(&b, (unsigned long long)child);
+		kt_buf_unum(&b, start);
+		kt_buf_str(&b, ".tbl");
+		path[b.overflow ? 0 : b.len] = '\0';
+		char *tab1 = strchr(path + strlen(kt_proc.dir), '\t');
+		if (tab1) {
+			memmove(tab1, tab1 + 1, strlen(tab1));
+			*strchr(tab1, '\t') = '-';
+			header_of(prep->table)->pid = child;
+			header_of(prep->table)->start = start;
+			syscall(SYS_renameat, AT_FDCWD, prep->tmp, AT_FDCWD, path);
+		}
+	} else if (child < 0) {
+		syscall(SYS_unlinkat, AT_FDCWD, prep->tmp, 0);
+	}
+	munmap(header_of(prep->table), KT_TABLE_FILE_SIZE);
+}
+
+int kt_table_fork_child(struct kt_fork_prep *prep)
+{
+	struct kt_fd_entry *old = atomic_load(&kt_table);
+	if (old)
+		munmap(header_of(old), KT_TABLE_FILE_SIZE);
+	if (!prep->table) {
+		atomic_store(&kt_table, NULL);
+		return -EIO;
+	}
+	set_owner(prep->table);
+	atomic_store_explicit(&kt_table, prep->table, memory_order_release);
+	/* The parent may have named it already; either rename wins. */
+	char path[4200];
+	kt_trace_path(path, sizeof path, "live/", ".tbl");
+	syscall(SYS_renameat, AT_FDCWD, prep->tmp, AT_FDCWD, path);
+	return 0;
+}
+
+void kt_table_remove(void)
+{
+	char path[4200];
+	kt_trace_path(path, sizeof path, "live/", ".tbl");
+	syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+}
+
+const struct kt_fd_entry *kt_table_map_other(const char *name, size_t *capacity)
+{
+	char path[4400];
+	size_t dl = strlen(kt_proc.dir), nl = strlen(name);
+	if (dl + nl + 16 > sizeof path)
+		return NULL;
+	memcpy(path, kt_proc.dir, dl);
+	memcpy(path + dl, "/live/", 6);
+	memcpy(path + dl + 6, name, nl + 1);
+	int fd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	void *p = MAP_FAILED;
+	if (kt_sys_fstat(fd, &st) == 0 && (size_t)st.st_size >= KT_TABLE_FILE_SIZE)
+		p = mmap(NULL, KT_TABLE_FILE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	kt_sys_close(fd);
+	if (p == MAP_FAILED)
+		return NULL;
+	const struct kt_table_header *h = p;
+	if (memcmp(h->magic, KT_TABLE_MAGIC, sizeof h->magic) != 0) {
+		munmap(p, KT_TABLE_FILE_SIZE);
+		return NULL;
+	}
+	*capacity = h->capacity < KT_TABLE_CAPACITY ? h->capacity : KT_TABLE_CAPACITY;
+	return (const struct kt_fd_entry *)((const char *)p + KT_TABLE_HEADER_SIZE);
+}
+
+void kt_table_unmap(const struct kt_fd_entry *t)
+{
+	if (t)
+		munmap((char *)t - KT_TABLE_HEADER_SIZE, KT_TABLE_FILE_SIZE);
+}

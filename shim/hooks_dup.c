@@ -1,0 +1,101 @@
+/* Hooks: dup, dup2, dup3 and fcntl, which copy a descriptor (one more
+ * reference to the same open file description) or change its FD_CLOEXEC. */
+#include "shim.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static inline int duplicated(int fd, enum kt_call call, int cloexec, int src, void *site)
+{
+	if (fd >= 0 && kt_tracing())
+		kt_note_new(fd, KT_HOW_DUP, call, cloexec, src, site);
+	return fd;
+}
+
+KT_EXPORT int dup(int oldfd)
+{
+	int (*real)(int) = KT_REAL(dup);
+	int fd = real ? real(oldfd) : (int)syscall(SYS_dup, oldfd);
+	return duplicated(fd, KT_CALL_DUP, 0, oldfd, __builtin_return_address(0));
+}
+
+/* dup2/dup3 replace whatever newfd held: retire it first, so another
+ * process comparing at this moment never pairs the old generation with the
+ * new description; give it back if the call fails. */
+static uint32_t retire(int newfd)
+{
+	struct kt_fd_entry *e = kt_tracing() ? kt_table_entry(newfd) : NULL;
+	return e ? atomic_fetch_or(&e->gen, 1u) : 1u;
+}
+
+static void unretire(int newfd, uint32_t before)
+{
+	struct kt_fd_entry *e = kt_table_entry(newfd);
+	uint32_t expected = before | 1u;
+	if (e && !(before & 1u))
+		atomic_compare_exchange_strong(&e->gen, &expected, before);
+}
+
+KT_EXPORT int dup2(int oldfd, int newfd)
+{
+	int (*real)(int, int) = KT_REAL(dup2);
+	if (oldfd == newfd) /* no new reference: nothing to note */
+		return real ? real(oldfd, newfd) : (int)syscall(SYS_dup3, oldfd, newfd, 0);
+	uint32_t before = retire(newfd);
+	int fd = real ? real(oldfd, newfd) : (int)syscall(SYS_dup3, oldfd, newfd, 0);
+	if (fd < 0) {
+		int e = errno;
+		unretire(newfd, before);
+		errno = e;
+		return fd;
+	}
+	return duplicated(fd, KT_CALL_DUP2, 0, oldfd, __builtin_return_address(0));
+}
+
+KT_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int (*real)(int, int, int) = KT_REAL(dup3);
+	uint32_t before = oldfd != newfd ? retire(newfd) : 1u;
+	int fd = real ? real(oldfd, newfd, flags) : (int)syscall(SYS_dup3, oldfd, newfd, flags);
+	if (fd < 0) {
+		int e = errno;
+		unretire(newfd, before);
+		errno = e;
+		return fd;
+	}
+	return duplicated(fd, KT_CALL_DUP3, flags & O_CLOEXEC, oldfd, __builtin_return_address(0));
+}
+
+static inline int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg, void *site)
+{
+	int r = real ? real(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+	if (r < 0 || !kt_tracing())
+		return r;
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		kt_note_new(r, KT_HOW_DUP, KT_CALL_FCNTL, cmd == F_DUPFD_CLOEXEC, fd, site);
+	else if (cmd == F_SETFD)
+		kt_note_cloexec(fd, ((int)(intptr_t)arg & FD_CLOEXEC) != 0);
+	return r;
+}
+
+/* The third argument is an int, a long or a pointer depending on cmd; like
+ * glibc, read it as a pointer-sized value and pass it on unchanged. */
+KT_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(KT_REAL(fcntl), fd, cmd, arg, __builtin_return_address(0));
+}
+
+KT_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(KT_REAL(fcntl64), fd, cmd, arg, __builtin_return_address(0));
+}

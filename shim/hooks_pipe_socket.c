@@ -1,0 +1,72 @@
+/* Hooks: pipes and sockets, each a new open file description (two for a
+ * pipe or a socket pair, one per accepted connection). */
+#include "shim.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static inline void made(int fd, enum kt_call call, int cloexec, void *site)
+{
+	if (fd >= 0 && kt_tracing())
+		kt_note_new(fd, KT_HOW_OPEN, call, cloexec, -1, site);
+}
+
+KT_EXPORT int pipe(int fds[2])
+{
+	int (*real)(int[2]) = KT_REAL(pipe);
+	int r = real ? real(fds) : (int)syscall(SYS_pipe2, fds, 0);
+	if (r == 0) {
+		made(fds[0], KT_CALL_PIPE, 0, __builtin_return_address(0));
+		made(fds[1], KT_CALL_PIPE, 0, __builtin_return_address(0));
+	}
+	return r;
+}
+
+KT_EXPORT int pipe2(int fds[2], int flags)
+{
+	int (*real)(int[2], int) = KT_REAL(pipe2);
+	int r = real ? real(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
+	if (r == 0) {
+		made(fds[0], KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0));
+		made(fds[1], KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0));
+	}
+	return r;
+}
+
+KT_EXPORT int socket(int domain, int type, int protocol)
+{
+	int (*real)(int, int, int) = KT_REAL(socket);
+	int fd = real ? real(domain, type, protocol) : (int)syscall(SYS_socket, domain, type, protocol);
+	made(fd, KT_CALL_SOCKET, type & O_CLOEXEC, __builtin_return_address(0));
+	return fd;
+}
+
+KT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
+{
+	int (*real)(int, int, int, int[2]) = KT_REAL(socketpair);
+	int r = real ? real(domain, type, protocol, fds) : (int)syscall(SYS_socketpair, domain, type, protocol, fds);
+	if (r == 0) {
+		made(fds[0], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
+		made(fds[1], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
+	}
+	return r;
+}
+
+/* <sys/socket.h> is left out on purpose: glibc declares accept with a
+ * transparent union; the ABI is two pointers. SOCK_CLOEXEC is O_CLOEXEC. */
+KT_EXPORT int accept(int fd, void *addr, void *len)
+{
+	int (*real)(int, void *, void *) = KT_REAL(accept);
+	int r = real ? real(fd, addr, len) : (int)syscall(SYS_accept4, fd, addr, len, 0);
+	made(r, KT_CALL_ACCEPT, 0, __builtin_return_address(0));
+	return r;
+}
+
+KT_EXPORT int accept4(int fd, void *addr, void *len, int flags)
+{
+	int (*real)(int, void *, void *, int) = KT_REAL(accept4);
+	int r = real ? real(fd, addr, len, flags) : (int)syscall(SYS_accept4, fd, addr, len, flags);
+	made(r, KT_CALL_ACCEPT4, flags & O_CLOEXEC, __builtin_return_address(0));
+	return r;
+}

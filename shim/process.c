@@ -1,0 +1,507 @@
+/* This process in the trace: start-up (constructor and main), the trace
+ * directory and record file, fork children, exit and exec, and the report
+ * that the first process of a plain LD_PRELOAD run writes at its exit. */
+#include "shim.h"
+#include "procfs.h"
+#include "record.h"
+#include "kcmp_group.h"
+#include "sys.h"
+
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+struct kt_process kt_proc;
+atomic_int kt_active;
+KT_TLS int kt_in_shim;
+char kt_exe_path[4096];
+struct kt_prior_fd *kt_prior;
+size_t kt_prior_count;
+
+/* The image line's tail (EXE ARGC ARG...), escaped, kept for fork children. */
+static char *image_tail;
+static size_t image_tail_len;
+static atomic_int process_ended;
+
+extern char **environ;
+
+void kt_warn(const char *what, const char *detail, int err)
+{
+	char line[1024];
+	struct kt_buf b = {line, 0, sizeof line - 2, 0};
+	kt_buf_str(&b, "kcmptrace: warning: ");
+	kt_buf_str(&b, what);
+	if (detail) {
+		kt_buf_str(&b, " ");
+		kt_buf_str(&b, detail);
+	}
+	if (err) {
+		kt_buf_str(&b, ": ");
+		kt_buf_str(&b, strerror(err));
+	}
+	b.overflow = 0;
+	kt_buf_put(&b, "\n", 1);
+	kt_sys_write(2, line, b.len);
+}
+
+void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix)
+{
+	struct kt_buf b = {out, 0, n - 1, 0};
+	kt_buf_str(&b, kt_proc.dir);
+	kt_buf_str(&b, "/");
+	kt_buf_str(&b, prefix);
+	kt_buf_str(&b, kt_proc.name);
+	kt_buf_str(&b, suffix);
+	out[b.overflow ? 0 : b.len] = '\0';
+}
+
+int kt_write_record(const char *data, size_t len)
+{
+	char path[4200];
+	kt_trace_path(path, sizeof path, "", ".rec");
+	int fd = kt_sys_open_high(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	if (fd < 0)
+		return fd;
+	/* One write: O_APPEND keeps concurrent writers' records whole. */
+	while (len) {
+		ssize_t w = kt_sys_write(fd, data, len);
+		if (w == -EINTR)
+			continue;
+		if (w <= 0) {
+			kt_sys_close(fd);
+			return w < 0 ? (int)w : -EIO;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	kt_sys_close(fd);
+	return 0;
+}
+
+static void set_name(void)
+{
+	struct kt_buf b = {kt_proc.name, 0, sizeof kt_proc.name - 1, 0};
+	kt_buf_unum(&b, (unsigned long long)kt_proc.pid);
+	kt_buf_unum(&b, kt_proc.start);
+	/* kt_buf_unum writes TAB-separated numbers: make "PID-START". */
+	memmove(kt_proc.name, kt_proc.name + 1, b.len - 1);
+	b.len--;
+	for (size_t i = 0; i < b.len; i++)
+		if (kt_proc.name[i] == '\t')
+			kt_proc.name[i] = '-';
+	kt_proc.name[b.len] = '\0';
+}
+
+static int identify(void)
+{
+	kt_proc.pid = kt_sys_getpid();
+	int r = kt_proc_stat(0, &kt_proc.start, &kt_proc.ppid, NULL);
+	if (r < 0)
+		return r;
+	set_name();
+	unsigned long long pstart = 0;
+	if (kt_proc_stat(kt_proc.ppid, &pstart, NULL, NULL) == 0)
+		kt_proc.parent_start = pstart;
+	return 0;
+}
+
+/* Record start: magic line (new processes) and the image line. */
+static int write_image(int with_magic)
+{
+	size_t cap = image_tail_len + 256;
+	char *buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return -ENOMEM;
+	struct kt_buf b = {buf, 0, cap, 0};
+	if (with_magic) {
+		kt_buf_str(&b, KT_RECORD_MAGIC);
+		kt_buf_unum(&b, KT_RECORD_VERSION);
+		kt_buf_endline(&b);
+	}
+	kt_buf_str(&b, "image");
+	kt_buf_unum(&b, (unsigned long long)kt_proc.pid);
+	kt_buf_unum(&b, (unsigned long long)kt_proc.ppid);
+	kt_buf_unum(&b, kt_proc.parent_start);
+	kt_buf_unum(&b, kt_proc.start);
+	kt_buf_put(&b, image_tail, image_tail_len);
+	kt_buf_endline(&b);
+	int r = b.overflow ? -ENOMEM : kt_write_record(buf, b.len);
+	munmap(buf, cap);
+	return r;
+}
+
+static void cache_image(int argc, char **argv)
+{
+	ssize_t n = kt_sys_readlinkat(AT_FDCWD, "/proc/self/exe", kt_exe_path, sizeof kt_exe_path - 1);
+	kt_exe_path[n > 0 ? n : 0] = '\0';
+	size_t cap = 64 + 2 * strlen(kt_exe_path);
+	for (int i = 0; i < argc && argv && argv[i]; i++)
+		cap += 4 * strlen(argv[i]) + 4; /* worst case: every byte escaped */
+	image_tail = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (image_tail == MAP_FAILED) {
+		image_tail = NULL;
+		return;
+	}
+	struct kt_buf b = {image_tail, 0, cap, 0};
+	kt_buf_field(&b, kt_exe_path);
+	kt_buf_num(&b, argc);
+	for (int i = 0; i < argc && argv && argv[i]; i++)
+		kt_buf_field(&b, argv[i]);
+	image_tail_len = b.len;
+}
+
+/* After an exec of a traced process, read the snapshot taken just before
+ * it, so that kept descriptors keep their generation and origin. */
+static void load_prior_snapshot(struct kt_arena *arena)
+{
+	char path[4200];
+	kt_trace_path(path, sizeof path, "", ".rec");
+	int fd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
+	if (fd < 0)
+		return;
+	struct stat st;
+	char *text = NULL;
+	if (kt_sys_fstat(fd, &st) == 0 && st.st_size > 0)
+		text = kt_arena_alloc(arena, (size_t)st.st_size + 1);
+	size_t len = 0;
+	while (text && len < (size_t)st.st_size) {
+		ssize_t r = kt_sys_read(fd, text + len, (size_t)st.st_size - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	kt_sys_close(fd);
+	if (!text)
+		return;
+	text[len] = '\0';
+	/* The last snapshot: find the last line that starts with "snap\t". */
+	char *snap = NULL;
+	for (char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, "snap\t", 5) == 0)
+			snap = p;
+	if (!snap)
+		return;
+	size_t count = 0;
+	for (char *p = snap; (p = strstr(p, "\nfd\t")); p++)
+		count++;
+	kt_prior = kt_arena_alloc(arena, (count + 1) * sizeof *kt_prior);
+	if (!kt_prior)
+		return;
+	for (char *line = snap; line && *line;) {
+		char *next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(line, "end", 3) == 0 && (line[3] == '\0'))
+			break;
+		char *f[16];
+		if (strncmp(line, "fd\t", 3) == 0) {
+			/* Keep the fields from CALL on still escaped: split a copy. */
+			char *how = line;
+			for (int tabs = 0; how && tabs < 8; tabs++)
+				how = strchr(how, '\t') ? strchr(how, '\t') + 1 : NULL;
+			size_t keep = how ? strlen(how) : 0;
+			char *copy = kt_arena_alloc(arena, keep + 1);
+			if (how && copy && kt_prior_count < count) {
+				memcpy(copy, how, keep + 1);
+				if (kt_record_split(line, f, 16) >= 13) {
+					kt_prior[kt_prior_count].fd = atoi(f[1]);
+					kt_prior[kt_prior_count].gen = (uint32_t)strtoul(f[2], NULL, 10);
+					kt_prior[kt_prior_count].fields = copy;
+					kt_prior_count++;
+				}
+			}
+		}
+		line = next;
+	}
+}
+
+static const struct kt_prior_fd *prior_for(int fd)
+{
+	for (size_t i = 0; i < kt_prior_count; i++)
+		if (kt_prior[i].fd == fd)
+			return &kt_prior[i];
+	return NULL;
+}
+
+/* The descriptors this image starts with. */
+static void adopt_initial_fds(struct kt_arena *arena, int continuation)
+{
+	size_t cap = 1024;
+	int *fds;
+	long n;
+	for (;;) {
+		fds = kt_arena_alloc(arena, cap * sizeof *fds);
+		if (!fds)
+			return;
+		n = kt_proc_list_fds(0, fds, cap);
+		if (n < 0 || (size_t)n <= cap)
+			break;
+		cap = (size_t)n * 2;
+	}
+	if (n <= 0)
+		return;
+
+	/* A process exec'd by a traced parent that the shim did not see fork
+	 * (posix_spawn, system) got its descriptors from that parent: kcmp says
+	 * which, while the parent is alive. */
+	const struct kt_fd_entry *parent = NULL;
+	size_t parent_cap = 0;
+	char parent_name[64] = "";
+	if (!continuation && kt_proc.parent_start && kt_kcmp_probe() == 0) {
+		struct kt_buf b = {parent_name, 0, sizeof parent_name - 8, 0};
+		kt_buf_unum(&b, (unsigned long long)kt_proc.ppid);
+		kt_buf_unum(&b, kt_proc.parent_start);
+		kt_buf_str(&b, ".tbl");
+		parent_name[b.len] = '\0';
+		memmove(parent_name, parent_name + 1, b.len);
+		*strchr(parent_name, '\t') = '-';
+		parent = kt_table_map_other(parent_name, &parent_cap);
+	}
+
+	for (long i = 0; i < n; i++) {
+		int fd = fds[i];
+		const struct kt_prior_fd *prior = continuation ? prior_for(fd) : NULL;
+		int fdflags = kt_sys_fcntl(fd, F_GETFD, 0);
+		struct kt_fd_entry v;
+		memset(&v, 0, sizeof v);
+		v.cloexec = fdflags > 0 && (fdflags & FD_CLOEXEC);
+		v.src_fd = -1;
+		uint32_t gen = 2;
+		if (prior) {
+			v.how = KT_HOW_EXEC;
+			gen = prior->gen;
+		} else {
+			v.how = KT_HOW_UNKNOWN;
+			if (parent && (size_t)fd < parent_cap) {
+				uint32_t g1 = atomic_load(&parent[fd].gen);
+				if (g1 && !(g1 & 1u) && kt_kcmp_file(kt_proc.pid, fd, kt_proc.ppid, fd) == 0 &&
+				    atomic_load(&parent[fd].gen) == g1) {
+					v.how = KT_HOW_INHERITED;
+					v.src_pid = kt_proc.ppid;
+					v.src_start = kt_proc.parent_start;
+					v.src_fd = fd;
+					v.src_gen = g1;
+					gen = g1;
+				}
+			}
+		}
+		kt_table_adopt(fd, &v, gen);
+	}
+	kt_table_unmap(parent);
+}
+
+static int make_root_dir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	char templ[4096];
+	if (snprintf(templ, sizeof templ, "%s/kcmptrace.XXXXXX", tmp) >= (int)sizeof templ)
+		return -ENAMETOOLONG;
+	if (!mkdtemp(templ))
+		return -errno;
+	strcpy(kt_proc.dir, templ);
+	setenv("KCMPTRACE_DIR", kt_proc.dir, 1);
+	setenv("KCMPTRACE_ROOT", kt_proc.name, 1);
+	return 0;
+}
+
+void kt_init(int argc, char **argv, char **envp)
+{
+	static atomic_int done;
+	(void)envp;
+	if (atomic_exchange(&done, 1))
+		return;
+	kt_in_shim++;
+	kt_resolve();
+	const char *dir = getenv("KCMPTRACE_DIR");
+	int r = 0;
+	struct kt_arena arena = {0};
+	if (getenv("KCMPTRACE_DISABLE"))
+		goto out;
+	if ((r = identify()) < 0) {
+		kt_warn("cannot read /proc/self/stat;", "this process is not traced", -r);
+		goto out;
+	}
+	cache_image(argc, argv);
+	if (dir && *dir) {
+		if (strlen(dir) >= sizeof kt_proc.dir) {
+			kt_warn("trace directory name too long;", "this process is not traced", 0);
+			goto out;
+		}
+		strcpy(kt_proc.dir, dir);
+	} else if ((r = make_root_dir()) < 0) {
+		kt_warn("cannot create a trace directory;", "tracing is off", -r);
+		setenv("KCMPTRACE_DISABLE", "1", 1); /* say it once for the tree */
+		goto out;
+	}
+	const char *root = getenv("KCMPTRACE_ROOT");
+	kt_proc.root = root && strcmp(root, kt_proc.name) == 0;
+
+	char path[4200];
+	snprintf(path, sizeof path, "%s/live", kt_proc.dir);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		goto unwritable;
+	}
+	kt_trace_path(path, sizeof path, "", ".rec");
+	int continuation = access(path, F_OK) == 0;
+	if ((r = kt_table_create()) < 0)
+		goto unwritable;
+	if (continuation)
+		load_prior_snapshot(&arena);
+	adopt_initial_fds(&arena, continuation);
+	if ((r = write_image(!continuation)) < 0) {
+		kt_table_remove();
+		goto unwritable;
+	}
+	atomic_store(&kt_active, 1);
+	goto out;
+unwritable:
+	kt_warn("cannot write the trace in", kt_proc.dir, -r);
+	setenv("KCMPTRACE_DISABLE", "1", 1);
+out:
+	/* kt_prior points into the arena: keep it mapped for the life of the image. */
+	if (!kt_prior)
+		kt_arena_release(&arena);
+	kt_in_shim--;
+}
+
+__attribute__((constructor)) static void kt_constructor(int argc, char **argv, char **envp)
+{
+	kt_init(argc, argv, envp);
+}
+
+/* ---- main: the end of main is the end of the process's own work ---- */
+static int (*app_main)(int, char **, char **);
+
+static int main_wrapper(int argc, char **argv, char **envp)
+{
+	int status = app_main(argc, argv, envp);
+	/* Before atexit handlers: coreutils close stdio in one. */
+	kt_process_end(status & 0xff);
+	return status;
+}
+
+KT_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv,
+				void (*init)(void), void (*fini)(void), void (*rtld_fini)(void),
+				void *stack_end)
+{
+	app_main = main;
+	return KT_REAL(libc_start_main)(main_wrapper, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
+void kt_after_fork_child(struct kt_fork_prep *prep)
+{
+	int saved = errno;
+	kt_in_shim++;
+	atomic_store(&process_ended, 0);
+	pid_t parent = kt_proc.pid;
+	unsigned long long parent_start = kt_proc.start;
+	kt_proc.pid = kt_sys_getpid();
+	kt_proc.ppid = parent;
+	kt_proc.parent_start = parent_start;
+	kt_proc.root = 0;
+	int r = kt_proc_stat(0, &kt_proc.start, NULL, NULL);
+	if (r == 0) {
+		set_name();
+		r = kt_table_fork_child(prep);
+		if (r == 0)
+			r = write_image(1);
+	}
+	if (r < 0) {
+		atomic_store(&kt_active, 0);
+		kt_warn("cannot write the trace in", kt_proc.dir, -r);
+	}
+	kt_in_shim--;
+	errno = saved;
+}
+
+/* The first process of a plain LD_PRELOAD run renders the report with the
+ * CLI, untraced, after its own snapshot. */
+static void spawn_report(void)
+{
+	char cli[4200] = "";
+	Dl_info info;
+	if (dladdr((void *)spawn_report, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
+		snprintf(cli, sizeof cli, "%s", info.dli_fname);
+		strcpy(strrchr(cli, '/') + 1, "kcmptrace");
+	}
+	if (!cli[0] || access(cli, X_OK) != 0)
+		snprintf(cli, sizeof cli, "%s/kcmptrace", KT_INSTALL_BINDIR);
+
+	const char *format = getenv("KCMPTRACE_FORMAT");
+	const char *output = getenv("KCMPTRACE_OUTPUT");
+	char format_arg[64];
+	snprintf(format_arg, sizeof format_arg, "--format=%s", format && *format ? format : "text");
+	char *args[8];
+	int a = 0;
+	args[a++] = cli;
+	args[a++] = "report";
+	args[a++] = format_arg;
+	if (output && *output) {
+		args[a++] = "-o";
+		args[a++] = (char *)output;
+	}
+	args[a++] = "--remove-if-done";
+	args[a++] = kt_proc.dir;
+	args[a] = NULL;
+
+	size_t envc = 0;
+	while (environ && environ[envc])
+		envc++;
+	char **env = mmap(NULL, (envc + 1) * sizeof *env, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (env == MAP_FAILED)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < envc; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 && strncmp(environ[i], "KCMPTRACE_", 10) != 0)
+			env[k++] = environ[i];
+	env[k] = NULL;
+
+	/* A raw fork: the application's atfork handlers must not run for us. */
+	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (pid == 0) {
+		syscall(SYS_execve, cli, args, env);
+		kt_warn("cannot run", cli, errno);
+		syscall(SYS_exit_group, 127);
+	}
+	if (pid > 0) {
+		int st;
+		while (syscall(SYS_wait4, pid, &st, 0, NULL) < 0 && errno == EINTR)
+			;
+	}
+	munmap(env, (envc + 1) * sizeof *env);
+}
+
+void kt_process_end(int status)
+{
+	if (!atomic_load(&kt_active) || kt_in_shim)
+		return;
+	if (atomic_exchange(&process_ended, 1))
+		return;
+	int saved = errno;
+	kt_in_shim++;
+	kt_snapshot("exit", status);
+	kt_table_remove();
+	if (kt_proc.root)
+		spawn_report();
+	kt_in_shim--;
+	errno = saved;
+}
+
+void kt_before_exec(void)
+{
+	if (!atomic_load(&kt_active) || kt_in_shim)
+		return;
+	int saved = errno;
+	kt_in_shim++;
+	kt_snapshot("exec", -1);
+	kt_in_shim--;
+	errno = saved;
+}

@@ -1,0 +1,191 @@
+/* Internals of the preload library, shared by its source files. */
+#ifndef KT_SHIM_H
+#define KT_SHIM_H
+
+#undef _FILE_OFFSET_BITS
+#undef _FORTIFY_SOURCE
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define KT_EXPORT __attribute__((visibility("default")))
+#define KT_TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- state of this process (process.c) ---- */
+struct kt_process {
+	pid_t pid;
+	pid_t ppid;
+	unsigned long long start;
+	unsigned long long parent_start; /* 0 when the parent is not traced */
+	int root;                        /* first traced process of a plain LD_PRELOAD run */
+	char dir[4096];                  /* trace directory */
+	char name[64];                   /* "PID-START" */
+};
+
+extern struct kt_process kt_proc;
+/* Tracing is on: the trace directory could be written. */
+extern atomic_int kt_active;
+/* Set while the shim itself runs: hooks then pass straight through. */
+extern KT_TLS int kt_in_shim;
+
+static inline int kt_tracing(void)
+{
+	return atomic_load_explicit(&kt_active, memory_order_relaxed) && !kt_in_shim;
+}
+
+void kt_init(int argc, char **argv, char **envp);
+void kt_warn(const char *what, const char *detail, int err);
+/* After fork, in the child: become a process of its own in the trace. */
+struct kt_fork_prep;
+void kt_after_fork_child(struct kt_fork_prep *prep);
+/* The process ends (exit status) or execs (status -1): snapshot it. */
+void kt_process_end(int status);
+void kt_before_exec(void);
+/* Put LD_PRELOAD and the KCMPTRACE_* settings into an exec's environment. */
+char **kt_exec_env(char *const envp[]);
+/* Path of a file of this process in the trace directory. */
+void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix);
+int kt_write_record(const char *data, size_t len);
+
+/* ---- real libc functions (real.c) ---- */
+struct kt_real {
+	int (*open)(const char *, int, ...);
+	int (*open64)(const char *, int, ...);
+	int (*openat)(int, const char *, int, ...);
+	int (*openat64)(int, const char *, int, ...);
+	int (*creat)(const char *, mode_t);
+	int (*creat64)(const char *, mode_t);
+	int (*open_2)(const char *, int);
+	int (*open64_2)(const char *, int);
+	int (*openat_2)(int, const char *, int);
+	int (*openat64_2)(int, const char *, int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*fcntl64)(int, int, ...);
+	int (*pipe)(int[2]);
+	int (*pipe2)(int[2], int);
+	int (*socket)(int, int, int);
+	int (*socketpair)(int, int, int, int[2]);
+	int (*accept)(int, void *, void *);
+	int (*accept4)(int, void *, void *, int);
+	int (*close)(int);
+	pid_t (*fork)(void);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execv)(const char *, char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
+	int (*execveat)(int, const char *, char *const[], char *const[], int);
+	void (*exit)(int) __attribute__((noreturn));
+	void (*_exit)(int) __attribute__((noreturn));
+	void (*_Exit)(int) __attribute__((noreturn));
+	int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
+			       void (*)(void), void (*)(void), void *);
+};
+
+extern struct kt_real kt_real;
+void kt_resolve(void);
+
+/* The real function, resolved on first use (hooks may run before the constructor). */
+#define KT_REAL(name) (kt_real.name ? kt_real.name : (kt_resolve(), kt_real.name))
+
+/* ---- descriptor table (fdtable.c) ---- */
+enum kt_how { KT_HOW_NONE, KT_HOW_OPEN, KT_HOW_DUP, KT_HOW_INHERITED, KT_HOW_EXEC,
+	      KT_HOW_RECEIVED, KT_HOW_UNKNOWN };
+
+enum kt_call {
+	KT_CALL_NONE, KT_CALL_OPEN, KT_CALL_OPEN64, KT_CALL_OPENAT, KT_CALL_OPENAT64, KT_CALL_CREAT,
+	KT_CALL_CREAT64, KT_CALL_OPEN_2, KT_CALL_OPEN64_2, KT_CALL_OPENAT_2, KT_CALL_OPENAT64_2,
+	KT_CALL_DUP, KT_CALL_DUP2, KT_CALL_DUP3, KT_CALL_FCNTL, KT_CALL_PIPE, KT_CALL_PIPE2,
+	KT_CALL_SOCKET, KT_CALL_SOCKETPAIR, KT_CALL_ACCEPT, KT_CALL_ACCEPT4, KT_CALL_FORK,
+	KT_CALL_COUNT
+};
+
+const char *kt_how_name(enum kt_how how);
+const char *kt_call_name(enum kt_call call);
+
+/* One descriptor number's entry; the table file is shared (MAP_SHARED) so
+ * that other traced processes read the generations at their exit. */
+struct kt_fd_entry {
+	_Atomic uint32_t gen;  /* even: open (0: never seen); odd: closed */
+	uint8_t how, call, cloexec, prior_how;
+	int32_t src_fd;
+	uint32_t src_gen;
+	int32_t src_pid;
+	uint32_t reserved;
+	uint64_t src_start;
+	uint64_t site;         /* return address of the call that made it */
+};
+
+#define KT_TABLE_CAPACITY (1u << 20)
+#define KT_TABLE_MAGIC "kttbl01"
+
+struct kt_table_header {
+	char magic[8];
+	int32_t pid;
+	uint32_t capacity;
+	uint64_t start;
+	_Atomic uint32_t max_fd_plus_one;
+	uint32_t reserved;
+	/* One bit per page of entries ever written: what a fork copies. */
+	_Atomic uint8_t pages_used[(KT_TABLE_CAPACITY * sizeof(struct kt_fd_entry) + 4095) / 4096 / 8 + 1];
+};
+
+#define KT_TABLE_HEADER_SIZE 4096
+#define KT_TABLE_FILE_SIZE (KT_TABLE_HEADER_SIZE + (size_t)KT_TABLE_CAPACITY * sizeof(struct kt_fd_entry))
+
+extern struct kt_fd_entry *_Atomic kt_table;
+
+int kt_table_create(void);              /* map this process's table file */
+struct kt_fork_prep {
+	struct kt_fd_entry *table; /* the child's table, written before fork */
+	char tmp[4300];
+};
+int kt_table_prepare_fork(struct kt_fork_prep *prep);
+void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child);
+int kt_table_fork_child(struct kt_fork_prep *prep);
+void kt_table_remove(void);             /* unlink the file at exit */
+struct kt_fd_entry *kt_table_entry(int fd); /* NULL when fd is out of range or no table */
+/* Map another process's table read-only; kt_table_unmap releases it. */
+const struct kt_fd_entry *kt_table_map_other(const char *name, size_t *capacity);
+void kt_table_unmap(const struct kt_fd_entry *t);
+
+/* Hook bookkeeping: publish after a successful create, retire before close. */
+void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site);
+void kt_note_close(int fd);
+void kt_note_cloexec(int fd, int cloexec);
+/* Set an entry wholesale (start-up, exec): fields from *v, generation gen. */
+void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
+
+/* ---- mmap-backed scratch memory (arena.c) ---- */
+struct kt_arena {
+	char *base;
+	size_t used, cap;
+};
+void *kt_arena_alloc(struct kt_arena *a, size_t n);
+void kt_arena_release(struct kt_arena *a);
+
+/* ---- snapshots (snapshot.c) ---- */
+/* Snapshot this process's descriptors; why is "exit" or "exec". */
+void kt_snapshot(const char *why, int status);
+
+/* ---- call sites (site.c) ---- */
+#define KT_SITE() ((uint64_t)(uintptr_t)__builtin_return_address(0))
+/* "MODULE+0xOFF" for a return address; "-" when it cannot be said. */
+void kt_site_format(uint64_t site, char *out, size_t n);
+
+/* ---- exec continuation (process.c): origins recorded before this image ---- */
+struct kt_prior_fd {
+	int fd;
+	uint32_t gen;
+	char *fields; /* the fd line's fields from HOW on, still escaped, TAB-joined */
+};
+extern struct kt_prior_fd *kt_prior;
+extern size_t kt_prior_count;
+
+#endif

@@ -1,0 +1,409 @@
+/* The snapshot a process takes of its descriptors when it ends or execs:
+ * each open descriptor with its origin, and kcmp's verdict on which of them
+ * share an open file description with each other and with the descriptors
+ * of every other live traced process. Written as one record (record.h). */
+#include "shim.h"
+#include "kcmp_group.h"
+#include "procfs.h"
+#include "record.h"
+#include "sys.h"
+
+#include <dirent.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+struct snap_fd {
+	int fd;
+	uint32_t gen;
+	enum kt_fd_type type;
+	int access, cloexec;
+	char *target;
+	char *site;
+	struct kt_fd_entry entry;
+};
+
+struct snapshot {
+	struct kt_arena arena;
+	struct snap_fd *fds;
+	size_t n;
+	struct kt_desc *sorted; /* this process's descriptors in kcmp order */
+	struct kt_group_stats stats;
+	struct kt_buf out;
+	unsigned long live;
+	int kcmp_error; /* 0 when kcmp works */
+};
+
+static char *arena_strdup(struct kt_arena *a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = kt_arena_alloc(a, n);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* All open descriptors of this process, ascending. */
+static int *list_own_fds(struct kt_arena *a, size_t *count)
+{
+	size_t cap = 1024;
+	for (;;) {
+		int *fds = kt_arena_alloc(a, cap * sizeof *fds);
+		if (!fds)
+			return NULL;
+		long n = kt_proc_list_fds(0, fds, cap);
+		if (n < 0)
+			return NULL;
+		if ((size_t)n <= cap) {
+			*count = (size_t)n;
+			return fds;
+		}
+		cap = (size_t)n * 2;
+	}
+}
+
+static int collect(struct snapshot *s)
+{
+	size_t n;
+	int *fds = list_own_fds(&s->arena, &n);
+	if (!fds)
+		return -1;
+	s->fds = kt_arena_alloc(&s->arena, (n + 1) * sizeof *s->fds);
+	s->sorted = kt_arena_alloc(&s->arena, (n + 1) * sizeof *s->sorted);
+	if (!s->fds || !s->sorted)
+		return -1;
+	static struct kt_fd_info info; /* 4 KiB: not on the stack of an exit path */
+	char site[4200];
+	s->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		int fd = fds[i];
+		if (kt_fd_describe(0, fd, &info) < 0)
+			continue; /* closed meanwhile by another thread */
+		struct kt_fd_entry *e = kt_table_entry(fd);
+		uint32_t gen = e ? atomic_load(&e->gen) : 0;
+		if (e && (gen == 0 || (gen & 1u))) {
+			/* Open, but the shim never saw it made. */
+			struct kt_fd_entry v;
+			memset(&v, 0, sizeof v);
+			v.how = KT_HOW_UNKNOWN;
+			v.src_fd = -1;
+			v.cloexec = info.cloexec > 0;
+			gen = (gen + 2) & ~1u;
+			kt_table_adopt(fd, &v, gen);
+		}
+		struct snap_fd *f = &s->fds[s->n];
+		f->fd = fd;
+		f->gen = gen;
+		f->type = info.type;
+		f->access = info.access;
+		f->cloexec = info.cloexec;
+		f->target = arena_strdup(&s->arena, info.target);
+		if (e)
+			memcpy(&f->entry, e, sizeof f->entry);
+		else {
+			memset(&f->entry, 0, sizeof f->entry);
+			f->entry.how = KT_HOW_UNKNOWN;
+			f->entry.src_fd = -1;
+		}
+		kt_site_format(f->entry.site, site, sizeof site);
+		f->site = arena_strdup(&s->arena, site);
+		if (!f->target || !f->site)
+			return -1;
+		s->sorted[s->n] = (struct kt_desc){.pid = kt_proc.pid, .fd = fd, .dev = info.dev,
+						   .ino = info.ino, .gen = gen, .index = (uint32_t)s->n};
+		s->n++;
+	}
+	return 0;
+}
+
+static void emit_same(struct snapshot *s, const struct kt_desc *mine, pid_t pid,
+		      unsigned long long start, int fd2, uint32_t gen2)
+{
+	struct kt_buf *b = &s->out;
+	kt_buf_str(b, "same");
+	kt_buf_num(b, mine->fd);
+	kt_buf_unum(b, mine->gen);
+	kt_buf_num(b, pid);
+	kt_buf_unum(b, start);
+	kt_buf_num(b, fd2);
+	kt_buf_unum(b, gen2);
+	kt_buf_endline(b);
+}
+
+static void note(struct snapshot *s, const char *a, long num, const char *c)
+{
+	char text[256];
+	struct kt_buf t = {text, 0, sizeof text - 1, 0};
+	kt_buf_str(&t, a);
+	if (num >= 0)
+		kt_buf_unum(&t, (unsigned long long)num); /* its TAB becomes a space below */
+	kt_buf_str(&t, c);
+	text[t.len] = '\0';
+	for (char *p = text; *p; p++)
+		if (*p == '\t')
+			*p = ' ';
+	kt_buf_str(&s->out, "note");
+	kt_buf_field(&s->out, text);
+	kt_buf_endline(&s->out);
+}
+
+/* Within this process: sort, then adjacent equal descriptors share. */
+static void group_own(struct snapshot *s)
+{
+	struct kt_desc *scratch = kt_arena_alloc(&s->arena, (s->n + 1) * sizeof *scratch);
+	if (!scratch)
+		return;
+	if (s->kcmp_error) {
+		/* Without kcmp only (dev, ino) order: no verdicts are drawn from it. */
+		for (size_t i = 0; i < s->n; i++)
+			s->sorted[i].pid = 0;
+		kt_desc_sort(s->sorted, s->n, scratch, &s->stats);
+		return;
+	}
+	kt_desc_sort(s->sorted, s->n, scratch, &s->stats);
+	for (size_t i = 1; i < s->n; i++) {
+		const struct kt_desc *a = &s->sorted[i - 1], *b = &s->sorted[i];
+		if (a->dev == b->dev && a->ino == b->ino && kt_desc_compare(a, b, &s->stats) == 0)
+			emit_same(s, b, kt_proc.pid, kt_proc.start, a->fd, a->gen);
+	}
+}
+
+/* [lo, hi) of the sorted descriptors with this (dev, ino). */
+static void inode_range(const struct snapshot *s, uint64_t dev, uint64_t ino, size_t *lo, size_t *hi)
+{
+	size_t l = 0, h = s->n;
+	while (l < h) {
+		size_t m = l + (h - l) / 2;
+		const struct kt_desc *d = &s->sorted[m];
+		if (d->dev < dev || (d->dev == dev && d->ino < ino))
+			l = m + 1;
+		else
+			h = m;
+	}
+	*lo = l;
+	while (l < s->n && s->sorted[l].dev == dev && s->sorted[l].ino == ino)
+		l++;
+	*hi = l;
+}
+
+static int parse_name(const char *name, pid_t *pid, unsigned long long *start)
+{
+	unsigned long long p = 0, st = 0;
+	const char *c = name;
+	if (*c < '0' || *c > '9')
+		return -1;
+	for (; *c >= '0' && *c <= '9'; c++)
+		p = p * 10 + (unsigned)(*c - '0');
+	if (*c++ != '-' || *c < '0' || *c > '9')
+		return -1;
+	for (; *c >= '0' && *c <= '9'; c++)
+		st = st * 10 + (unsigned)(*c - '0');
+	if (strcmp(c, ".tbl") != 0)
+		return -1;
+	*pid = (pid_t)p;
+	*start = st;
+	return 0;
+}
+
+/* Compare with one other live traced process. */
+static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsigned long long start,
+			 int **fds_buf, size_t *fds_cap)
+{
+	size_t cap = 0;
+	const struct kt_fd_entry *table = kt_table_map_other(name, &cap);
+	if (!table)
+		return;
+	long n;
+	for (;;) {
+		n = kt_proc_list_fds(pid, *fds_buf, *fds_cap);
+		if (n < 0 || (size_t)n <= *fds_cap)
+			break;
+		size_t want = (size_t)n * 2;
+		int *bigger = kt_arena_alloc(&s->arena, want * sizeof *bigger);
+		if (!bigger) {
+			n = -ENOMEM;
+			break;
+		}
+		*fds_buf = bigger;
+		*fds_cap = want;
+	}
+	if (n == -EACCES || n == -EPERM)
+		note(s, "cannot compare with process ", pid, ": permission denied");
+	if (n <= 0 || !kt_proc_alive(pid, start)) {
+		kt_table_unmap(table);
+		return;
+	}
+	s->live++;
+	for (long i = 0; i < n; i++) {
+		int fd = (*fds_buf)[i];
+		if ((size_t)fd >= cap)
+			continue;
+		uint32_t g1 = atomic_load_explicit(&table[fd].gen, memory_order_acquire);
+		if (g1 == 0 || (g1 & 1u))
+			continue; /* closed, changing, or made where the shim could not see */
+		struct kt_desc key = {.pid = pid, .fd = fd};
+		if (kt_fd_inode(pid, fd, &key.dev, &key.ino) < 0)
+			continue;
+		size_t lo, hi;
+		inode_range(s, key.dev, key.ino, &lo, &hi);
+		if (lo == hi)
+			continue;
+		long at = kt_desc_find(s->sorted + lo, hi - lo, &key, &s->stats);
+		/* Same generation after the comparison: it was that descriptor we compared. */
+		if (at >= 0 && atomic_load_explicit(&table[fd].gen, memory_order_acquire) == g1)
+			emit_same(s, &s->sorted[lo + (size_t)at], pid, start, fd, g1);
+	}
+	kt_table_unmap(table);
+}
+
+static void group_across(struct snapshot *s)
+{
+	char path[4200];
+	size_t dl = strlen(kt_proc.dir);
+	if (dl + 8 > sizeof path)
+		return;
+	memcpy(path, kt_proc.dir, dl);
+	memcpy(path + dl, "/live", 6);
+	int dfd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0)
+		return;
+	size_t fds_cap = 1024;
+	int *fds_buf = kt_arena_alloc(&s->arena, fds_cap * sizeof *fds_buf);
+	char buf[8192] __attribute__((aligned(8)));
+	long got;
+	while (fds_buf && (got = kt_sys_getdents64(dfd, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < got;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			off += d->d_reclen;
+			pid_t pid;
+			unsigned long long start;
+			if (parse_name(d->d_name, &pid, &start) < 0)
+				continue;
+			if (pid == kt_proc.pid && start == kt_proc.start)
+				continue;
+			if (!kt_proc_alive(pid, start))
+				continue;
+			compare_with(s, d->d_name, pid, start, &fds_buf, &fds_cap);
+		}
+	}
+	kt_sys_close(dfd);
+}
+
+static void emit_fd(struct snapshot *s, const struct snap_fd *f)
+{
+	struct kt_buf *b = &s->out;
+	static const char *const access_names[] = {"r", "w", "rw"};
+	kt_buf_str(b, "fd");
+	kt_buf_num(b, f->fd);
+	kt_buf_unum(b, f->gen);
+	kt_buf_field(b, kt_fd_type_name(f->type));
+	kt_buf_field(b, f->target);
+	kt_buf_field(b, f->access >= 0 && f->access <= 2 ? access_names[f->access] : NULL);
+	kt_buf_num(b, f->cloexec > 0);
+	const struct kt_fd_entry *e = &f->entry;
+	kt_buf_field(b, kt_how_name((enum kt_how)e->how));
+	if (e->how == KT_HOW_EXEC) {
+		const struct kt_prior_fd *p = NULL;
+		for (size_t i = 0; i < kt_prior_count && !p; i++)
+			if (kt_prior[i].fd == f->fd && kt_prior[i].gen == f->gen)
+				p = &kt_prior[i];
+		if (p) {
+			kt_buf_put(b, "\t", 1);
+			kt_buf_str(b, p->fields); /* CALL..SITE as the earlier image wrote them */
+			kt_buf_endline(b);
+			return;
+		}
+		kt_buf_field(b, NULL);
+		kt_buf_str(b, "\t0\t0\t-1\t0\t-");
+		kt_buf_endline(b);
+		return;
+	}
+	kt_buf_field(b, e->call ? kt_call_name((enum kt_call)e->call) : NULL);
+	if (e->how == KT_HOW_DUP || e->how == KT_HOW_INHERITED) {
+		kt_buf_num(b, e->src_pid);
+		kt_buf_unum(b, e->src_start);
+		kt_buf_num(b, e->src_fd);
+		kt_buf_unum(b, e->src_gen);
+	} else {
+		kt_buf_str(b, "\t0\t0\t-1\t0");
+	}
+	kt_buf_field(b, f->site);
+	kt_buf_endline(b);
+}
+
+static void stat_line(struct kt_buf *b, const char *name, unsigned long long v)
+{
+	kt_buf_str(b, "stat");
+	kt_buf_field(b, name);
+	kt_buf_unum(b, v);
+	kt_buf_endline(b);
+}
+
+static const char *errno_name(int err)
+{
+	switch (err) {
+	case ENOSYS: return "ENOSYS";
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case EINVAL: return "EINVAL";
+	case EBADF: return "EBADF";
+	case ESRCH: return "ESRCH";
+	default: return "EIO";
+	}
+}
+
+void kt_snapshot(const char *why, int status)
+{
+	struct snapshot s;
+	struct timespec t0, t1;
+	memset(&s, 0, sizeof s);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (collect(&s) < 0) {
+		kt_warn("cannot take a snapshot of the descriptors;", "the trace of this process is incomplete", 0);
+		kt_arena_release(&s.arena);
+		return;
+	}
+	size_t cap = ((size_t)64 << 20) + s.n * 2048;
+	for (size_t i = 0; i < s.n; i++)
+		cap += 4 * (strlen(s.fds[i].target) + strlen(s.fds[i].site));
+	char *out = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (out == MAP_FAILED) {
+		kt_arena_release(&s.arena);
+		return;
+	}
+	s.out = (struct kt_buf){out, 0, cap, 0};
+	s.kcmp_error = kt_kcmp_probe();
+
+	kt_buf_str(&s.out, "snap");
+	kt_buf_field(&s.out, why);
+	kt_buf_num(&s.out, status);
+	if (s.kcmp_error) {
+		char detail[32] = "unavailable:";
+		strcat(detail, errno_name(-s.kcmp_error));
+		kt_buf_field(&s.out, detail);
+	} else {
+		kt_buf_field(&s.out, "ok");
+	}
+	kt_buf_endline(&s.out);
+	for (size_t i = 0; i < s.n; i++)
+		emit_fd(&s, &s.fds[i]);
+
+	group_own(&s);
+	if (!s.kcmp_error)
+		group_across(&s);
+	if (s.stats.kcmp_errors)
+		note(&s, "kcmp failed on some comparisons; errno ", -s.stats.first_error, "");
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	stat_line(&s.out, "snapshot_us",
+		  (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	stat_line(&s.out, "kcmp_calls", s.stats.kcmp_calls);
+	stat_line(&s.out, "live_processes", s.live);
+	kt_buf_str(&s.out, "end");
+	kt_buf_endline(&s.out);
+	int r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len);
+	if (r < 0)
+		kt_warn("cannot write the trace in", kt_proc.dir, -r);
+	munmap(out, cap);
+	kt_arena_release(&s.arena);
+}
