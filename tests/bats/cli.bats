@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# The command line: launcher and plain LD_PRELOAD, exit status, re-rendering a
+# kept trace, bad input.
+
+setup() {
+	load helpers
+}
+
+# assert_one_line_error: failed, and said so in one "kcmptrace: ..." line.
+assert_one_line_error() {
+	assert_failure
+	if [[ ${#stderr_lines[@]} -ne 1 ]]; then
+		fail "expected one line on stderr, got ${#stderr_lines[@]}:
+$stderr"
+	fi
+	if [[ ${stderr_lines[0]} != "kcmptrace: "* ]]; then
+		fail "the error does not start with 'kcmptrace: ': $stderr"
+	fi
+}
+
+@test "plain LD_PRELOAD: KCMPTRACE_OUTPUT and KCMPTRACE_FORMAT=json give the same facts as the launcher" {
+	F=$(make_data_file)
+	preloaded "$SCEN/kcmp_manpage" "$F"
+	assert_success
+	check_manpage "$F"
+}
+
+@test "plain LD_PRELOAD without KCMPTRACE_OUTPUT: text report on stderr, program output untouched" {
+	run --separate-stderr env LD_PRELOAD="$SHIM" KCMPTRACE_FORMAT=text "$SCEN/kcmp_manpage" 3>&-
+	assert_success
+	assert_output --regexp '^shared_fd=[0-9]+ second_fd=[0-9]+ dup_fd=[0-9]+$'
+	[[ -n $stderr ]] || fail "no report on stderr"
+	[[ $stderr == *kcmp_manpage* ]] || fail "the report does not name the program: $stderr"
+}
+
+@test "launcher: the report goes to stderr by default, JSON when asked" {
+	run --separate-stderr "$KT" --format=json -- "$SCEN/kcmp_manpage" 3>&-
+	assert_success
+	assert_output --regexp '^shared_fd=[0-9]+ second_fd=[0-9]+ dup_fd=[0-9]+$'
+	printf '%s\n' "$stderr" >"$BATS_TEST_TMPDIR/stderr.json"
+	R="$BATS_TEST_TMPDIR/stderr.json"
+	assert_invariants
+	q_true '.processes | length == 2'
+}
+
+@test "launcher: text is the default format" {
+	run --separate-stderr "$KT" -o "$BATS_TEST_TMPDIR/r.txt" -- "$SCEN/kcmp_manpage" 3>&-
+	assert_success
+	[[ -s $BATS_TEST_TMPDIR/r.txt ]] || fail "no text report written"
+	if jq -e . "$BATS_TEST_TMPDIR/r.txt" >/dev/null 2>&1; then
+		fail "the default report is JSON, not text"
+	fi
+}
+
+@test "exit status passes through: exit 3" {
+	traced sh -c 'exit 3'
+	assert_failure 3
+	assert_invariants
+	q_true '.processes | length == 1 and .[0].end == {"how": "exit", "status": 3}'
+}
+
+@test "exit status passes through: killed by SIGTERM gives 143" {
+	traced sh -c 'kill -TERM $$'
+	assert_failure 143
+	assert_invariants
+	q_true '.processes | length == 1 and .[0].end == {"how": "signal", "status": 15}'
+}
+
+@test "exit status passes through: killed by SIGKILL gives 137" {
+	traced sh -c 'kill -KILL $$'
+	assert_failure 137
+	assert_invariants
+	q_true '.processes | length == 1 and .[0].end == {"how": "signal", "status": 9}'
+}
+
+@test "plain LD_PRELOAD: exit status untouched, recorded in the report" {
+	preloaded sh -c 'exit 3'
+	assert_failure 3
+	assert_invariants
+	q_true '.processes | length == 1 and .[0].end == {"how": "exit", "status": 3}'
+}
+
+@test "kcmptrace report DIR re-renders a kept trace to the launcher's JSON" {
+	F=$(make_data_file)
+	D="$BATS_TEST_TMPDIR/trace"
+	R="$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/kcmp_manpage" "$F" 3>&-
+	assert_success
+	check_manpage "$F"
+	shopt -s nullglob
+	recs=("$D"/*.rec)
+	[[ ${#recs[@]} -eq 2 ]] || fail "expected 2 process records in $D, got: $(ls -la "$D")"
+	assert_equal "$(cat "$D/root")" launcher
+
+	run --separate-stderr "$KT" report --format=json -o "$BATS_TEST_TMPDIR/again.json" "$D" 3>&-
+	assert_success
+	assert_equal "$(jq -S . "$BATS_TEST_TMPDIR/again.json")" "$(jq -S . "$R")"
+
+	run --separate-stderr "$KT" report --format=text -o "$BATS_TEST_TMPDIR/again.txt" "$D" 3>&-
+	assert_success
+	[[ -s $BATS_TEST_TMPDIR/again.txt ]] || fail "no text re-render"
+}
+
+@test "kcmptrace report ignores record kinds it does not know" {
+	D="$BATS_TEST_TMPDIR/trace"
+	R="$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/kcmp_manpage" 3>&-
+	assert_success
+	for rec in "$D"/*.rec; do
+		printf 'future-kind\tsome\tfields\n' >>"$rec"
+	done
+	run --separate-stderr "$KT" report --format=json -o "$BATS_TEST_TMPDIR/again.json" "$D" 3>&-
+	assert_success
+	assert_equal "$(jq -S . "$BATS_TEST_TMPDIR/again.json")" "$(jq -S . "$R")"
+}
+
+@test "bad input: unknown option" {
+	run --separate-stderr "$KT" --no-such-option -- true 3>&-
+	assert_one_line_error
+	assert_output ""
+}
+
+@test "bad input: missing command" {
+	run --separate-stderr "$KT" 3>&-
+	assert_one_line_error
+	run --separate-stderr "$KT" --format=json -- 3>&-
+	assert_one_line_error
+}
+
+@test "bad input: unknown format" {
+	run --separate-stderr "$KT" --format=xml -- true 3>&-
+	assert_one_line_error
+}
+
+@test "bad input: nonexistent command" {
+	run --separate-stderr "$KT" -- "$BATS_TEST_TMPDIR/no-such-command" 3>&-
+	assert_one_line_error
+	assert_output ""
+}
+
+@test "bad input: report of a missing directory, of a file, of nothing" {
+	run --separate-stderr "$KT" report "$BATS_TEST_TMPDIR/no-such-dir" 3>&-
+	assert_one_line_error
+	echo hello >"$BATS_TEST_TMPDIR/plain-file"
+	run --separate-stderr "$KT" report "$BATS_TEST_TMPDIR/plain-file" 3>&-
+	assert_one_line_error
+	run --separate-stderr "$KT" report 3>&-
+	assert_one_line_error
+}
+
+@test "bad input: report of an unreadable directory" {
+	[[ $(id -u) -ne 0 ]] || skip "root reads any directory"
+	D="$BATS_TEST_TMPDIR/trace"
+	run --separate-stderr "$KT" --format=json -o "$BATS_TEST_TMPDIR/r.json" --trace-dir "$D" -- true 3>&-
+	assert_success
+	chmod 000 "$D"
+	run --separate-stderr "$KT" report "$D" 3>&-
+	chmod 755 "$D"
+	assert_one_line_error
+}
+
+# kept_trace DIR: a trace of kcmp_manpage kept in DIR
+kept_trace() {
+	run --separate-stderr "$KT" --format=json -o "$BATS_TEST_TMPDIR/r.json" --trace-dir "$1" -- "$SCEN/kcmp_manpage" 3>&-
+	assert_success
+	compgen -G "$1/*.rec" >/dev/null || fail "no records kept in $1"
+}
+
+@test "bad input: corrupt trace (bad magic)" {
+	D="$BATS_TEST_TMPDIR/trace"
+	kept_trace "$D"
+	for rec in "$D"/*.rec; do
+		sed -i '1s/.*/not-a-kcmptrace-record\t1/' "$rec"
+	done
+	run --separate-stderr "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D" 3>&-
+	assert_one_line_error
+}
+
+@test "bad input: corrupt trace (a malformed fd record)" {
+	D="$BATS_TEST_TMPDIR/trace"
+	kept_trace "$D"
+	rec=$(grep -l -P '^fd\t' "$D"/*.rec | head -n 1)
+	[[ -n $rec ]] || fail "no fd record to corrupt in $D"
+	sed -i -E '0,/^fd\t[0-9]+/s//fd\tnot-a-number/' "$rec"
+	grep -q -P '^fd\tnot-a-number' "$rec" || fail "corruption did not apply"
+	run --separate-stderr "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D" 3>&-
+	assert_one_line_error
+}
+
+@test "bad input: corrupt trace (a truncated image record)" {
+	D="$BATS_TEST_TMPDIR/trace"
+	kept_trace "$D"
+	rec=$(ls "$D"/*.rec | head -n 1)
+	sed -i -E '0,/^image\t.*/s//image\t12/' "$rec"
+	grep -q -P '^image\t12$' "$rec" || fail "corruption did not apply"
+	run --separate-stderr "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D" 3>&-
+	assert_one_line_error
+}

@@ -1,0 +1,261 @@
+# Shared by every tests/bats/*.bats file: `load helpers` in setup.
+#
+# Programs run under test get `3>&-`: bats keeps fd 3 for its own output, and
+# a traced program that inherits it would keep the test run waiting.
+
+bats_require_minimum_version 1.5.0
+
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+BUILD="${KCMPTRACE_BUILD:-$REPO/build}"
+KT="$BUILD/kcmptrace"
+SHIM="$BUILD/libkcmptrace.so"
+SCEN="$BUILD/scenarios"
+
+# The JSON report of the last traced/preloaded run.
+R=
+
+# traced CMD [ARG...]: run CMD under the launcher, JSON report to $R; the
+# command's stdout lands in $output, the launcher's stderr in $stderr.
+traced() {
+	R="$BATS_TEST_TMPDIR/r.json"
+	rm -f "$R"
+	run --separate-stderr "$KT" --format=json -o "$R" -- "$@" 3>&-
+}
+
+# preloaded CMD [ARG...]: the same with plain LD_PRELOAD, the first traced
+# process writing the report to $KCMPTRACE_OUTPUT.
+preloaded() {
+	R="$BATS_TEST_TMPDIR/r.json"
+	rm -f "$R"
+	run --separate-stderr env KCMPTRACE_OUTPUT="$R" KCMPTRACE_FORMAT=json \
+		LD_PRELOAD="$SHIM" "$@" 3>&-
+}
+
+# kv KEY [LINE]: the value of KEY=VALUE in LINE (default: $output).
+kv() {
+	local w line="${2-$output}"
+	for w in $line; do
+		if [[ $w == "$1="* ]]; then
+			printf '%s\n' "${w#*=}"
+			return 0
+		fi
+	done
+	echo "kv: no $1= in: $line" >&2
+	return 1
+}
+
+# jq functions over a report.
+JQDEFS='
+def proc($p): .processes[] | select(.pid == $p);
+def fdent($p; $f): proc($p) | .fds[] | select(.fd == $f);
+def ofd($p; $f): [fdent($p; $f) | .ofd] | if length == 1 then .[0] else null end;
+def pids: [.processes[].pid];
+def roots: pids as $all | [.processes[] | select(.ppid as $pp | any($all[]; . == $pp) | not) | .pid];
+def kids($p): [.processes[] | select(.ppid == $p) | .pid];
+def ofdent($id): .ofds[] | select(.id == $id);
+def holders($id): [ofdent($id) | .holders[] | {pid, fd}] | sort;
+'
+
+# q FILTER [JQ-ARGS...]: run FILTER (with the functions above) on $R, raw output.
+q() {
+	local filter="$1"
+	shift
+	jq -r "$@" "$JQDEFS $filter" "$R"
+}
+
+# q_true FILTER [JQ-ARGS...]: fail the test unless FILTER yields true.
+q_true() {
+	local filter="$1"
+	shift
+	local got
+	got=$(jq "$@" "$JQDEFS $filter" "$R") || fail "jq failed on: $filter"
+	[[ $got == true ]] || fail "expected true from: $filter $*
+got: $got"
+}
+
+# root_pid: the one process whose parent is not traced.
+root_pid() {
+	q 'roots | if length == 1 then .[0] else error("expected one root process, got \(.)") end'
+}
+
+# children PID: the traced children of PID, one a line, in start order.
+children() {
+	q '[.processes[] | select(.ppid == $p)] | sort_by(.start, .pid) | .[].pid' --argjson p "$1"
+}
+
+ofd_of() {
+	q 'ofd($p; $f)' --argjson p "$1" --argjson f "$2"
+}
+
+# fd_get PID FD JQPATH: a field of one descriptor entry, e.g. fd_get 12 3 .origin.how
+fd_get() {
+	q "[fdent(\$p; \$f)] | if length == 1 then .[0]$3 else error(\"pid \(\$p) fd \(\$f): \(length) entries\") end" \
+		--argjson p "$1" --argjson f "$2"
+}
+
+has_fd() {
+	[[ $(q '[fdent($p; $f)] | length' --argjson p "$1" --argjson f "$2") == 1 ]]
+}
+
+# assert_same_ofd PID1 FD1 PID2 FD2: both present, same open file description.
+assert_same_ofd() {
+	local a b
+	a=$(ofd_of "$1" "$2")
+	b=$(ofd_of "$3" "$4")
+	if [[ $a == null || $b == null ]]; then
+		fail "missing descriptor: pid $1 fd $2 -> ofd $a; pid $3 fd $4 -> ofd $b"
+	fi
+	if [[ $a != "$b" ]]; then
+		fail "pid $1 fd $2 (ofd $a) and pid $3 fd $4 (ofd $b) should be the same open file description"
+	fi
+}
+
+# assert_other_ofd PID1 FD1 PID2 FD2: both present, different descriptions.
+assert_other_ofd() {
+	local a b
+	a=$(ofd_of "$1" "$2")
+	b=$(ofd_of "$3" "$4")
+	if [[ $a == null || $b == null ]]; then
+		fail "missing descriptor: pid $1 fd $2 -> ofd $a; pid $3 fd $4 -> ofd $b"
+	fi
+	if [[ $a == "$b" ]]; then
+		fail "pid $1 fd $2 and pid $3 fd $4 should be different open file descriptions, both have ofd $a"
+	fi
+}
+
+assert_no_fd() {
+	if has_fd "$1" "$2"; then
+		fail "pid $1 should not list fd $2: $(q '[fdent($p; $f)]' --argjson p "$1" --argjson f "$2")"
+	fi
+}
+
+# assert_holders OFD_ID "PID:FD PID:FD ...": the ofd's holder list, exactly.
+assert_holders() {
+	local want got
+	want=$(for h in $2; do echo "{\"pid\":${h%%:*},\"fd\":${h##*:}}"; done | jq -cs 'sort')
+	got=$(q 'holders($id)' -c --argjson id "$1")
+	[[ $got == "$want" ]] || fail "ofd $1 holders: expected $want, got $got"
+}
+
+# The contract's invariants, checked on every report: prints one line per
+# violation.
+INVARIANTS='
+def oneof($xs): . as $v | any($xs[]; . == $v);
+[
+  (if .version != 1 then "version is \(.version)" else empty end),
+  (if (.kcmp.available | type) != "boolean" then "kcmp.available is not a boolean" else empty end),
+  (if (.findings | type) != "array" then "findings is not an array" else empty end),
+  (.processes | group_by(.pid)[] | select(length > 1) | "pid \(.[0].pid) has \(length) entries"),
+  (.processes[] | select((.pid | type) != "number" or (.ppid | type) != "number")
+     | "process with non-numeric pid/ppid: \(.pid) \(.ppid)"),
+  (.processes[] | select((.argv | type) != "array") | "pid \(.pid): argv is not an array"),
+  (.processes[] | select(.end.how | oneof(["exit","signal","running","unknown"]) | not)
+     | "pid \(.pid): end.how \(.end.how)"),
+  (.processes[] | .pid as $p | .fds | group_by(.fd)[] | select(length > 1)
+     | "pid \($p): fd \(.[0].fd) listed \(length) times"),
+  (.processes[] | . as $pr | .fds[] |
+     ( select(.type | oneof(["file","dir","pipe","socket","chr","blk","anon","fifo","unknown"]) | not)
+         | "pid \($pr.pid) fd \(.fd): type \(.type)" ),
+     ( select(.access | oneof(["r","w","rw"]) | not) | "pid \($pr.pid) fd \(.fd): access \(.access)" ),
+     ( select((.cloexec | type) != "boolean") | "pid \($pr.pid) fd \(.fd): cloexec \(.cloexec)" ),
+     ( select((.ofd | type) != "number") | "pid \($pr.pid) fd \(.fd): ofd \(.ofd)" ),
+     ( select(.origin.how | oneof(["open","dup","inherited","exec","received","unknown"]) | not)
+         | "pid \($pr.pid) fd \(.fd): origin.how \(.origin.how)" ),
+     ( select(.origin.how == "dup" and ((.origin.fd | type) != "number" or .origin.fd < 0))
+         | "pid \($pr.pid) fd \(.fd): dup without a source fd: \(.origin)" ),
+     ( select(.origin.how == "inherited" and (.origin.pid != $pr.ppid or (.origin.fd | type) != "number"))
+         | "pid \($pr.pid) (ppid \($pr.ppid)) fd \(.fd): inherited but origin is \(.origin)" )),
+  (.ofds | group_by(.id)[] | select(length > 1) | "ofd \(.[0].id) listed \(length) times"),
+  (.ofds[] | select(.evidence | oneof(["kcmp","tracked","none"]) | not) | "ofd \(.id): evidence \(.evidence)"),
+  ( ([.processes[] | .pid as $p | .fds[] | {id: .ofd, pid: $p, fd}]
+      | group_by(.id) | map({key: (.[0].id | tostring), value: (map({pid, fd}) | sort)}) | from_entries) as $carried
+    | ( (.ofds[] | (.holders | map({pid, fd}) | sort) as $h | ($carried[.id | tostring] // []) as $c
+          | select($h != $c) | "ofd \(.id): holders \($h | tojson) but carried by \($c | tojson)"),
+        (($carried | keys) - [.ofds[].id | tostring] | .[] | "ofd \(.) is carried by descriptors but not listed in ofds") ) ),
+  ( (.ofds | map({key: (.id | tostring), value: .type}) | from_entries) as $t
+    | .processes[] | .pid as $p | .fds[] | select($t[.ofd | tostring] != null and $t[.ofd | tostring] != .type)
+    | "pid \($p) fd \(.fd): type \(.type) but its ofd \(.ofd) has type \($t[.ofd | tostring])" )
+] | .[]
+'
+
+# assert_invariants [FILE]: the report (default $R) is valid JSON obeying the
+# contract's invariants.
+assert_invariants() {
+	local f="${1:-$R}" out
+	[[ -s $f ]] || fail "no report at $f"
+	out=$(jq -r "$INVARIANTS" "$f" 2>&1) || fail "jq failed on $f: $out"
+	[[ -z $out ]] || fail "report invariants violated in $f:
+$out"
+}
+
+# kcmp_works: does kcmp(KCMP_FILE) work on this machine (kernel, seccomp)?
+kcmp_works() {
+	"$SCEN/kcmp_probe" >/dev/null 2>&1 3>&-
+}
+
+# need_kcmp: skip a test whose truth only kcmp can establish.
+need_kcmp() {
+	kcmp_works || skip "kcmp(KCMP_FILE) is not available here: $("$SCEN/kcmp_probe" 2>&1 3>&-)"
+}
+
+# check_manpage FILE: the assertions on a traced `kcmp_manpage FILE` run whose
+# stdout is in $output and report in $R (shared by the launcher and the plain
+# LD_PRELOAD tests).
+check_manpage() {
+	local file="$1" S SEC DUP P C kids id
+	S=$(kv shared_fd)
+	SEC=$(kv second_fd)
+	DUP=$(kv dup_fd)
+	assert_invariants
+	P=$(root_pid)
+	mapfile -t kids < <(children "$P")
+	[[ ${#kids[@]} -eq 1 ]] || fail "expected one child of $P, got: ${kids[*]}"
+	C=${kids[0]}
+	q_true '.processes | length == 2'
+
+	assert_same_ofd "$P" "$S" "$C" "$S"     # fork shares the description
+	assert_other_ofd "$P" "$SEC" "$P" "$S"  # a second open() does not
+	assert_same_ofd "$P" "$DUP" "$P" "$S"   # dup() does
+	assert_other_ofd "$C" "$S" "$P" "$SEC"
+	assert_no_fd "$C" "$DUP"                # made after the fork
+	id=$(ofd_of "$P" "$S")
+	assert_holders "$id" "$P:$S $P:$DUP $C:$S"
+	assert_holders "$(ofd_of "$P" "$SEC")" "$P:$SEC"
+
+	assert_equal "$(fd_get "$P" "$S" .origin.how)" open
+	assert_equal "$(fd_get "$P" "$SEC" .origin.how)" open
+	assert_equal "$(fd_get "$P" "$DUP" .origin.how)" dup
+	assert_equal "$(fd_get "$P" "$DUP" .origin.fd)" "$S"
+	assert_equal "$(fd_get "$C" "$S" .origin.how)" inherited
+	assert_equal "$(fd_get "$C" "$S" .origin.pid)" "$P"
+	assert_equal "$(fd_get "$C" "$S" .origin.fd)" "$S"
+	assert_equal "$(fd_get "$P" "$S" .type)" file
+	assert_equal "$(fd_get "$P" "$S" .target)" "$file"
+	assert_equal "$(fd_get "$P" "$S" .access)" r
+	assert_equal "$(fd_get "$P" "$S" .cloexec)" false
+	q_true 'ofdent($id) | .type == "file" and .target == $t and (.evidence == "kcmp" or .evidence == "tracked")' \
+		--argjson id "$id" --arg t "$file"
+
+	q_true '[.processes[] | .end] == [{"how": "exit", "status": 0}, {"how": "exit", "status": 0}]'
+	q_true 'proc($p) | (.argv[0] | endswith("kcmp_manpage")) and .exe == $exe and .ppid != null' \
+		--argjson p "$P" --arg exe "$(realpath "$SCEN/kcmp_manpage")"
+	if kcmp_works; then
+		q_true '.kcmp.available == true'
+	fi
+}
+
+# a data file for the scenarios: $BATS_TEST_TMPDIR/data, by its real path
+make_data_file() {
+	local f="$BATS_TEST_TMPDIR/data"
+	printf 'some data\n' >"$f"
+	realpath "$f"
+}
+
+# only_child PID: the one traced child of PID (fails otherwise).
+only_child() {
+	q '[.processes[] | select(.ppid == $p) | .pid] | if length == 1 then .[0] else error("children of \($p): \(.)") end' \
+		--argjson p "$1"
+}
