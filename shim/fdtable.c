@@ -77,14 +77,23 @@ void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int sr
 	e->src_gen = 0;
 	e->src_pid = 0;
 	e->src_start = 0;
+	uint32_t new_gen = (old + 2) & ~1u;
+	uint32_t ino_gen = 0;
 	if (src_fd >= 0 && (unsigned)src_fd < KT_TABLE_CAPACITY) {
-		e->src_gen = atomic_load_explicit(&t[src_fd].gen, memory_order_relaxed);
+		const struct kt_fd_entry *src = &t[src_fd];
+		e->src_gen = atomic_load_explicit(&src->gen, memory_order_relaxed);
 		e->src_pid = kt_proc.pid;
 		e->src_start = kt_proc.start;
+		if (atomic_load_explicit(&src->ino_gen, memory_order_relaxed) == e->src_gen) {
+			e->dev = src->dev;
+			e->ino = src->ino;
+			ino_gen = new_gen;
+		}
 	}
+	atomic_store_explicit(&e->ino_gen, ino_gen, memory_order_relaxed);
 	e->site = (uint64_t)(uintptr_t)site;
 	/* A new generation, even: the descriptor is open. */
-	atomic_store_explicit(&e->gen, (old + 2) & ~1u, memory_order_release);
+	atomic_store_explicit(&e->gen, new_gen, memory_order_release);
 	mark_used(t, fd);
 }
 
@@ -103,6 +112,9 @@ void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 	e->src_pid = v->src_pid;
 	e->src_start = v->src_start;
 	e->site = v->site;
+	e->dev = v->dev;
+	e->ino = v->ino;
+	atomic_store_explicit(&e->ino_gen, atomic_load(&v->ino_gen) == gen ? gen : 0, memory_order_relaxed);
 	atomic_store_explicit(&e->gen, gen, memory_order_release);
 	mark_used(t, fd);
 }
@@ -200,7 +212,21 @@ int kt_table_prepare_fork(struct kt_fork_prep *prep)
 			uint32_t gen = atomic_load_explicit(&old[fd].gen, memory_order_acquire);
 			if (gen == 0 || (gen & 1u))
 				continue;
+			/* Learn (dev, ino) once per descriptor: the child inherits it
+			 * and every process comparing with either skips a stat. */
+			struct stat st;
+			if (atomic_load_explicit(&old[fd].ino_gen, memory_order_relaxed) != gen &&
+			    kt_sys_fstat((int)fd, &st) == 0) {
+				old[fd].dev = st.st_dev;
+				old[fd].ino = st.st_ino;
+				atomic_store_explicit(&old[fd].ino_gen, gen, memory_order_release);
+			}
 			struct kt_fd_entry *e = &t[fd];
+			e->dev = old[fd].dev;
+			e->ino = old[fd].ino;
+			atomic_store_explicit(&e->ino_gen,
+					      atomic_load_explicit(&old[fd].ino_gen, memory_order_acquire) == gen ? gen : 0,
+					      memory_order_relaxed);
 			e->how = KT_HOW_INHERITED;
 			e->call = KT_CALL_FORK;
 			e->cloexec = old[fd].cloexec;

@@ -210,6 +210,7 @@ static void load_prior_snapshot(struct kt_arena *arena)
 				if (kt_record_split(line, f, 16) >= 13) {
 					kt_prior[kt_prior_count].fd = atoi(f[1]);
 					kt_prior[kt_prior_count].gen = (uint32_t)strtoul(f[2], NULL, 10);
+					kt_prior[kt_prior_count].origin_unknown = strcmp(f[7], "unknown") == 0;
 					kt_prior[kt_prior_count].fields = copy;
 					kt_prior_count++;
 				}
@@ -272,7 +273,7 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 		v.src_fd = -1;
 		uint32_t gen = 2;
 		if (prior) {
-			v.how = KT_HOW_EXEC;
+			v.how = prior->origin_unknown ? KT_HOW_UNKNOWN : KT_HOW_EXEC;
 			gen = prior->gen;
 		} else {
 			v.how = KT_HOW_UNKNOWN;

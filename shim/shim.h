@@ -117,9 +117,12 @@ struct kt_fd_entry {
 	int32_t src_fd;
 	uint32_t src_gen;
 	int32_t src_pid;
-	uint32_t reserved;
+	_Atomic uint32_t ino_gen; /* dev and ino below are valid for this generation */
 	uint64_t src_start;
 	uint64_t site;         /* return address of the call that made it */
+	/* (st_dev, st_ino), cached so that other processes comparing with this
+	 * one need no stat of /proc/PID/fd/N: filled at fork, copied by dup. */
+	uint64_t dev, ino;
 };
 
 #define KT_TABLE_CAPACITY (1u << 20)
@@ -183,7 +186,8 @@ void kt_site_format(uint64_t site, char *out, size_t n);
 struct kt_prior_fd {
 	int fd;
 	uint32_t gen;
-	char *fields; /* the fd line's fields from HOW on, still escaped, TAB-joined */
+	int origin_unknown; /* the earlier image did not know where it came from either */
+	char *fields; /* the fd line's fields from CALL on, still escaped, TAB-joined */
 };
 extern struct kt_prior_fd *kt_prior;
 extern size_t kt_prior_count;

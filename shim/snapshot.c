@@ -28,6 +28,7 @@ struct snapshot {
 	struct snap_fd *fds;
 	size_t n;
 	struct kt_desc *sorted; /* this process's descriptors in kcmp order */
+	size_t *sorted_pos;     /* fds[i] is sorted[sorted_pos[i]] */
 	struct kt_group_stats stats;
 	struct kt_buf out;
 	unsigned long live;
@@ -161,11 +162,33 @@ static void group_own(struct snapshot *s)
 		return;
 	}
 	kt_desc_sort(s->sorted, s->n, scratch, &s->stats);
+	s->sorted_pos = kt_arena_alloc(&s->arena, (s->n + 1) * sizeof *s->sorted_pos);
+	if (s->sorted_pos)
+		for (size_t j = 0; j < s->n; j++)
+			s->sorted_pos[s->sorted[j].index] = j;
 	for (size_t i = 1; i < s->n; i++) {
 		const struct kt_desc *a = &s->sorted[i - 1], *b = &s->sorted[i];
 		if (a->dev == b->dev && a->ino == b->ino && kt_desc_compare(a, b, &s->stats) == 0)
 			emit_same(s, b, kt_proc.pid, kt_proc.start, a->fd, a->gen);
 	}
+}
+
+/* Where this process's descriptor number fd stands in sorted order, or -1. */
+static long sorted_index_of_fd(const struct snapshot *s, int fd)
+{
+	size_t lo = 0, hi = s->n;
+	if (!s->sorted_pos)
+		return -1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->fds[mid].fd == fd)
+			return (long)s->sorted_pos[mid];
+		if (s->fds[mid].fd < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
 /* [lo, hi) of the sorted descriptors with this (dev, ino). */
@@ -184,6 +207,17 @@ static void inode_range(const struct snapshot *s, uint64_t dev, uint64_t ino, si
 	while (l < s->n && s->sorted[l].dev == dev && s->sorted[l].ino == ino)
 		l++;
 	*hi = l;
+}
+
+/* Our descriptor of the same description as *key, by the inode's bucket. */
+static long find_same(struct snapshot *s, const struct kt_desc *key)
+{
+	size_t lo, hi;
+	inode_range(s, key->dev, key->ino, &lo, &hi);
+	if (lo == hi)
+		return -1;
+	long at = kt_desc_find(s->sorted + lo, hi - lo, key, &s->stats);
+	return at < 0 ? -1 : at + (long)lo;
 }
 
 static int parse_name(const char *name, pid_t *pid, unsigned long long *start)
@@ -242,16 +276,21 @@ static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsign
 		if (g1 == 0 || (g1 & 1u))
 			continue; /* closed, changing, or made where the shim could not see */
 		struct kt_desc key = {.pid = pid, .fd = fd};
-		if (kt_fd_inode(pid, fd, &key.dev, &key.ino) < 0)
+		if (atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1) {
+			key.dev = table[fd].dev;
+			key.ino = table[fd].ino;
+		} else if (kt_fd_inode(pid, fd, &key.dev, &key.ino) < 0) {
 			continue;
-		size_t lo, hi;
-		inode_range(s, key.dev, key.ino, &lo, &hi);
-		if (lo == hi)
-			continue;
-		long at = kt_desc_find(s->sorted + lo, hi - lo, &key, &s->stats);
+		}
+		/* Inheritance keeps numbers: try our descriptor of the same number
+		 * first (one kcmp), then search the inode's bucket (log n). */
+		long at = sorted_index_of_fd(s, fd);
+		if (at < 0 || s->sorted[at].dev != key.dev || s->sorted[at].ino != key.ino ||
+		    kt_desc_compare(&key, &s->sorted[at], &s->stats) != 0)
+			at = find_same(s, &key);
 		/* Same generation after the comparison: it was that descriptor we compared. */
 		if (at >= 0 && atomic_load_explicit(&table[fd].gen, memory_order_acquire) == g1)
-			emit_same(s, &s->sorted[lo + (size_t)at], pid, start, fd, g1);
+			emit_same(s, &s->sorted[at], pid, start, fd, g1);
 	}
 	kt_table_unmap(table);
 }
