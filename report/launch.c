@@ -1,0 +1,276 @@
+/* The launcher: run one command with the shim preloaded into a trace
+ * directory, and wait for it the way time(1) does. */
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "trace.h"
+#include "util.h"
+
+#ifndef KT_INSTALL_LIBDIR
+#define KT_INSTALL_LIBDIR "/usr/local/lib/kcmptrace"
+#endif
+#define SHIM_NAME "libkcmptrace.so"
+
+char *kt_find_shim(void)
+{
+	const char *env = getenv("KCMPTRACE_LIB");
+	if (env != NULL && *env != '\0') {
+		char *abs = realpath(env, NULL);
+		if (abs == NULL)
+			kt_warn("KCMPTRACE_LIB=%s: %s", env, strerror(errno));
+		return abs;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			char *candidate = kt_xasprintf("%s/" SHIM_NAME, self);
+			if (access(candidate, R_OK) == 0)
+				return candidate;
+			free(candidate);
+		}
+	}
+	const char *installed = KT_INSTALL_LIBDIR "/" SHIM_NAME;
+	if (access(installed, R_OK) == 0)
+		return kt_xstrdup(installed);
+	kt_warn("cannot find " SHIM_NAME " (looked next to the executable and in %s; "
+		"set KCMPTRACE_LIB)", KT_INSTALL_LIBDIR);
+	return NULL;
+}
+
+/* 0 if path is an executable regular file, else an errno value. */
+static int check_executable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EISDIR;
+	if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+		return EACCES;
+	return 0;
+}
+
+char *kt_resolve_command(const char *command, int *exit_code)
+{
+	int err;
+	if (*command == '\0') {
+		err = ENOENT;
+	} else if (strchr(command, '/') != NULL) {
+		err = check_executable(command);
+		if (err == 0)
+			return kt_xstrdup(command);
+	} else {
+		const char *path = getenv("PATH");
+		char default_path[256];
+		if (path == NULL) {
+			size_t n = confstr(_CS_PATH, default_path, sizeof default_path);
+			path = n > 0 && n <= sizeof default_path ? default_path : "/bin:/usr/bin";
+		}
+		/* Like execvp: a non-executable match is remembered but the search
+		 * goes on; it decides the error only if nothing better is found. */
+		err = ENOENT;
+		for (const char *p = path;; p++) {
+			const char *colon = strchr(p, ':');
+			size_t len = colon ? (size_t)(colon - p) : strlen(p);
+			char *candidate = len == 0 ? kt_xasprintf("./%s", command)
+						   : kt_xasprintf("%.*s/%s", (int)len, p, command);
+			int e = check_executable(candidate);
+			if (e == 0)
+				return candidate;
+			free(candidate);
+			if (e == EACCES || e == EISDIR)
+				err = EACCES;
+			if (colon == NULL)
+				break;
+			p = colon;
+		}
+	}
+	kt_warn("cannot run '%s': %s", command, strerror(err));
+	*exit_code = err == ENOENT || err == ENOTDIR ? 127 : 126;
+	return NULL;
+}
+
+static bool make_absolute(struct kt_launch *launch, const char *dir)
+{
+	launch->trace_dir = realpath(dir, NULL);
+	if (launch->trace_dir == NULL) {
+		kt_warn("trace directory %s: %s", dir, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+bool kt_prepare_trace_dir(struct kt_launch *launch)
+{
+	if (launch->trace_dir_option == NULL) {
+		const char *tmp = getenv("TMPDIR");
+		if (tmp == NULL || *tmp == '\0')
+			tmp = "/tmp";
+		char *template = kt_xasprintf("%s/kcmptrace.XXXXXX", tmp);
+		if (mkdtemp(template) == NULL) { /* mkdtemp makes it mode 0700 */
+			kt_warn("cannot create a trace directory in %s: %s", tmp, strerror(errno));
+			free(template);
+			return false;
+		}
+		launch->temporary = true;
+		bool ok = make_absolute(launch, template);
+		free(template);
+		return ok;
+	}
+	const char *dir = launch->trace_dir_option;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		kt_warn("cannot create trace directory %s: %s", dir, strerror(errno));
+		return false;
+	}
+	int has = kt_trace_dir_has_records(dir);
+	if (has < 0) {
+		kt_warn("cannot read trace directory %s: %s", dir, strerror(errno));
+		return false;
+	}
+	if (has > 0) {
+		kt_warn("trace directory %s already holds records (*.rec): use an empty one", dir);
+		return false;
+	}
+	return make_absolute(launch, dir);
+}
+
+static void record_reaped(struct kt_launch *launch, pid_t pid, int status)
+{
+	struct kt_reaped *r = KT_PUSH(launch->reaped, launch->nreaped, launch->reaped_cap);
+	r->pid = (int)pid;
+	r->wait_status = status;
+}
+
+/* Tell the shim there is a launcher: it then leaves the report to us. */
+static bool write_root_file(const char *dir)
+{
+	char *path = kt_xasprintf("%s/root", dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && write(fd, "launcher\n", 9) == 9;
+	if (!ok)
+		kt_warn("cannot write %s: %s", path, strerror(errno));
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	free(path);
+	return ok;
+}
+
+bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const char *shim)
+{
+	launch->exit_code = 1;
+	if (!write_root_file(launch->trace_dir))
+		return false;
+	/* Orphaned descendants come back to us, so we can reap them and learn
+	 * how they ended. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		kt_warn("cannot become a child subreaper: %s", strerror(errno));
+
+	/* exec failure is reported through a close-on-exec pipe: the parent
+	 * then prints one line and no report. */
+	int errpipe[2];
+	if (pipe2(errpipe, O_CLOEXEC) != 0) {
+		kt_warn("pipe: %s", strerror(errno));
+		return false;
+	}
+	struct sigaction ignore = {.sa_handler = SIG_IGN}, old_int, old_quit;
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGINT, &ignore, &old_int);
+	sigaction(SIGQUIT, &ignore, &old_quit);
+
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0) {
+		kt_warn("fork: %s", strerror(errno));
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		close(errpipe[0]);
+		close(errpipe[1]);
+		return false;
+	}
+	if (child == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		close(errpipe[0]);
+		const char *old_preload = getenv("LD_PRELOAD");
+		char *preload = old_preload != NULL && *old_preload != '\0'
+					? kt_xasprintf("%s:%s", shim, old_preload)
+					: kt_xstrdup(shim);
+		if (setenv("KCMPTRACE_DIR", launch->trace_dir, 1) != 0 ||
+		    setenv("LD_PRELOAD", preload, 1) != 0 || unsetenv("KCMPTRACE_ROOT") != 0) {
+			int e = errno;
+			(void)!write(errpipe[1], &e, sizeof e);
+			_exit(127);
+		}
+		execv(resolved_path, launch->argv);
+		int e = errno;
+		(void)!write(errpipe[1], &e, sizeof e);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	close(errpipe[1]);
+	int exec_errno = 0;
+	ssize_t got;
+	do
+		got = read(errpipe[0], &exec_errno, sizeof exec_errno);
+	while (got < 0 && errno == EINTR);
+	close(errpipe[0]);
+
+	int status;
+	pid_t r;
+	do
+		r = waitpid(child, &status, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		kt_warn("waitpid: %s", strerror(errno));
+		status = 0;
+	}
+	if (got == (ssize_t)sizeof exec_errno) {
+		kt_warn("cannot run '%s': %s", launch->argv[0], strerror(exec_errno));
+		launch->exit_code = exec_errno == ENOENT ? 127 : 126;
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+		return false;
+	}
+	record_reaped(launch, child, status);
+	/* Descendants that already ended are zombies of ours now; the ones
+	 * still running are reported as running, not waited for. */
+	for (;;) {
+		int st;
+		pid_t orphan = waitpid(-1, &st, WNOHANG);
+		if (orphan > 0)
+			record_reaped(launch, orphan, st);
+		else if (orphan < 0 && errno == EINTR)
+			continue;
+		else
+			break;
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	if (WIFEXITED(status))
+		launch->exit_code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		launch->exit_code = 128 + WTERMSIG(status);
+	return true;
+}
+
+void kt_launch_free(struct kt_launch *launch)
+{
+	free(launch->trace_dir);
+	free(launch->reaped);
+	launch->trace_dir = NULL;
+	launch->reaped = NULL;
+}

@@ -1,0 +1,294 @@
+/* kcmptrace: command line, dispatch between running a command traced and
+ * rendering a kept trace. Exit codes: the command's status when running one;
+ * 1 for a bad trace or an I/O error; 2 for a usage error. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "launch.h"
+#include "model.h"
+#include "render.h"
+#include "symbolize.h"
+#include "trace.h"
+#include "util.h"
+
+#ifndef KT_VERSION
+#define KT_VERSION "unknown"
+#endif
+
+#define EXIT_BAD_TRACE 1
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"usage: kcmptrace [--format=text|json] [-o FILE] [--trace-dir DIR] [--] COMMAND [ARG...]\n"
+	"       kcmptrace report [--format=text|json] [-o FILE] [--remove-if-done] DIR\n"
+	"\n"
+	"Run COMMAND with libkcmptrace.so preloaded and report, for every process of its\n"
+	"tree, the open descriptors, where each came from, and which of them share an open\n"
+	"file description (confirmed with kcmp(2) where allowed). The report goes to stderr\n"
+	"(or FILE); kcmptrace exits with the command's status (128+N if killed by signal N).\n"
+	"\n"
+	"  --format=text|json  report format (default text)\n"
+	"  -o, --output=FILE   write the report to FILE\n"
+	"  --trace-dir DIR     keep the trace in DIR (created mode 0700 if missing)\n"
+	"  --remove-if-done    (report) remove DIR afterwards unless a traced process lives\n"
+	"  --help, --version\n"
+	"\n"
+	"Environment: KCMPTRACE_LIB overrides the path of libkcmptrace.so.\n";
+
+struct options {
+	enum kt_format format;
+	const char *output;
+	const char *trace_dir;
+	bool remove_if_done;
+	bool report; /* the report subcommand */
+	int first_operand;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs(KT_PROG ": ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (try 'kcmptrace --help')\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* Value of an option given as "--name=value", "--name value", "-o value" or
+ * "-ovalue". Returns NULL when arg is not this option; sets *missing when it
+ * is but has no value. */
+static const char *option_value(int argc, char **argv, int *i, const char *long_name,
+				const char *short_name, bool *missing)
+{
+	const char *arg = argv[*i];
+	size_t len = strlen(long_name);
+	if (strncmp(arg, long_name, len) == 0 && arg[len] == '=')
+		return arg + len + 1;
+	if (strcmp(arg, long_name) == 0 || (short_name && strcmp(arg, short_name) == 0)) {
+		if (*i + 1 >= argc) {
+			*missing = true;
+			return NULL;
+		}
+		return argv[++*i];
+	}
+	if (short_name != NULL && strncmp(arg, short_name, strlen(short_name)) == 0 &&
+	    arg[strlen(short_name)] != '\0')
+		return arg + strlen(short_name);
+	return NULL;
+}
+
+/* Parse options up to the first operand. Returns -1 to go on, or an exit
+ * code (0 after --help/--version). */
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	int i = 1;
+	bool end_of_options = false;
+	for (; i < argc; i++) {
+		const char *arg = argv[i];
+		bool missing = false;
+		const char *value;
+		if (strcmp(arg, "--") == 0) {
+			end_of_options = true;
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0') {
+			/* The first operand: a command, or "report" (then its own
+			 * options may follow). */
+			if (!opt->report && strcmp(arg, "report") == 0) {
+				opt->report = true;
+				continue;
+			}
+			if (!opt->report)
+				break;
+			if (opt->first_operand != 0)
+				return usage_error("report takes one directory, got also '%s'", arg);
+			opt->first_operand = i;
+			continue;
+		}
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (strcmp(arg, "--version") == 0) {
+			printf("kcmptrace %s\n", KT_VERSION);
+			return 0;
+		}
+		if ((value = option_value(argc, argv, &i, "--format", NULL, &missing)) != NULL) {
+			if (strcmp(value, "text") == 0)
+				opt->format = KT_FORMAT_TEXT;
+			else if (strcmp(value, "json") == 0)
+				opt->format = KT_FORMAT_JSON;
+			else
+				return usage_error("unknown format '%s' (text or json)", value);
+		} else if ((value = option_value(argc, argv, &i, "--output", "-o", &missing)) !=
+			   NULL) {
+			opt->output = value;
+		} else if ((value = option_value(argc, argv, &i, "--trace-dir", NULL, &missing)) !=
+			   NULL) {
+			opt->trace_dir = value;
+		} else if (missing) {
+			return usage_error("option '%s' needs a value", arg);
+		} else if (strcmp(arg, "--remove-if-done") == 0) {
+			opt->remove_if_done = true;
+		} else {
+			return usage_error("unknown option '%s'", arg);
+		}
+		if (missing)
+			return usage_error("option '%s' needs a value", arg);
+	}
+	if (opt->report) {
+		if (end_of_options && i < argc && opt->first_operand == 0)
+			opt->first_operand = i++;
+		if (end_of_options && i < argc)
+			return usage_error("report takes one directory, got also '%s'", argv[i]);
+		if (opt->first_operand == 0)
+			return usage_error("%s", "report needs a trace directory");
+		if (opt->trace_dir != NULL)
+			return usage_error("%s", "--trace-dir is for running a command, not for report");
+		return -1;
+	}
+	if (opt->remove_if_done)
+		return usage_error("%s", "--remove-if-done is for the report subcommand");
+	if (i >= argc)
+		return usage_error("%s", "missing command");
+	opt->first_operand = i;
+	return -1;
+}
+
+static FILE *open_output(const char *path)
+{
+	if (path == NULL)
+		return stderr;
+	FILE *f = fopen(path, "we");
+	if (f == NULL)
+		kt_warn("cannot write report to %s: %s", path, strerror(errno));
+	return f;
+}
+
+static bool close_output(FILE *out, const char *path)
+{
+	if (out == stderr)
+		return fflush(out) == 0;
+	if (fclose(out) != 0) {
+		kt_warn("cannot write report to %s: %s", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Load, model and render a trace. Returns 0 or EXIT_BAD_TRACE (message
+ * printed, with suffix appended to it). Sets *still_running. */
+static int report_trace(const char *dir, const struct kt_reaped *reaped, size_t nreaped,
+			FILE *out, const char *out_path, enum kt_format format, const char *suffix,
+			bool *still_running)
+{
+	struct kt_error err = {{0}};
+	struct kt_trace *trace = kt_trace_load(dir, &err);
+	if (trace == NULL) {
+		kt_warn("%s%s", err.msg, suffix);
+		return EXIT_BAD_TRACE;
+	}
+	struct kt_model *model = kt_model_build(trace, reaped, nreaped);
+	int rc = 0;
+	if (kt_render(out, model, format) != 0) {
+		kt_warn("cannot write report to %s: %s", out_path ? out_path : "stderr",
+			strerror(errno));
+		rc = EXIT_BAD_TRACE;
+	}
+	*still_running = false;
+	for (size_t i = 0; i < model->nprocs; i++) {
+		const struct kt_mproc *mp = &model->procs[i];
+		/* A process that wrote its exit snapshot writes nothing more,
+		 * even if it still waits for this very report. */
+		if (!(mp->snap != NULL && mp->snap->at_exit) &&
+		    kt_process_alive(mp->proc->pid, mp->proc->start))
+			*still_running = true;
+	}
+	kt_model_free(model);
+	kt_trace_free(trace);
+	kt_symbolize_reset();
+	return rc;
+}
+
+static int run_report(const struct options *opt, const char *dir)
+{
+	FILE *out = open_output(opt->output);
+	if (out == NULL)
+		return EXIT_BAD_TRACE;
+	bool running;
+	int rc = report_trace(dir, NULL, 0, out, opt->output, opt->format, "", &running);
+	if (!close_output(out, opt->output) && rc == 0)
+		rc = EXIT_BAD_TRACE;
+	if (rc == 0 && opt->remove_if_done && !running && kt_trace_remove_dir(dir) != 0) {
+		kt_warn("cannot remove trace directory %s: %s", dir, strerror(errno));
+		rc = EXIT_BAD_TRACE;
+	}
+	return rc;
+}
+
+static int run_command(const struct options *opt, char **command)
+{
+	int exit_code = 1;
+	char *shim = kt_find_shim();
+	if (shim == NULL)
+		return EXIT_BAD_TRACE;
+	char *resolved = kt_resolve_command(command[0], &exit_code);
+	if (resolved == NULL) {
+		free(shim);
+		return exit_code;
+	}
+	FILE *out = open_output(opt->output);
+	if (out == NULL) {
+		free(resolved);
+		free(shim);
+		return EXIT_BAD_TRACE;
+	}
+	struct kt_launch launch = {.trace_dir_option = opt->trace_dir, .argv = command};
+	if (!kt_prepare_trace_dir(&launch)) {
+		close_output(out, opt->output);
+		free(resolved);
+		free(shim);
+		return EXIT_BAD_TRACE;
+	}
+	bool started = kt_run_traced(&launch, resolved, shim);
+	exit_code = launch.exit_code;
+	free(resolved);
+	free(shim);
+	int rc = 0;
+	/* A temporary trace that fails to load is kept for inspection, unless
+	 * there is nothing in it to inspect. */
+	bool keep_on_error = false;
+	if (started) {
+		keep_on_error = launch.temporary && kt_trace_dir_has_records(launch.trace_dir) > 0;
+		char *suffix = keep_on_error ? kt_xasprintf(" (trace kept in %s)", launch.trace_dir)
+					     : kt_xstrdup("");
+		bool running;
+		rc = report_trace(launch.trace_dir, launch.reaped, launch.nreaped, out, opt->output,
+				  opt->format, suffix, &running);
+		free(suffix);
+	}
+	if (!close_output(out, opt->output) && rc == 0)
+		rc = EXIT_BAD_TRACE;
+	if (launch.temporary && (rc == 0 || !keep_on_error) &&
+	    kt_trace_remove_dir(launch.trace_dir) != 0)
+		kt_warn("cannot remove trace directory %s: %s", launch.trace_dir, strerror(errno));
+	kt_launch_free(&launch);
+	/* The command's status wins; a bad trace of a successful command still
+	 * fails so scripts notice. */
+	if (rc != 0 && exit_code == 0)
+		return rc;
+	return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = {.format = KT_FORMAT_TEXT};
+	int rc = parse_options(argc, argv, &opt);
+	if (rc >= 0)
+		return rc;
+	if (opt.report)
+		return run_report(&opt, argv[opt.first_operand]);
+	return run_command(&opt, argv + opt.first_operand);
+}

@@ -1,0 +1,371 @@
+/* Building the model: processes and their ends, the process tree, and the
+ * union-find that turns same/dup/inheritance relations between descriptor
+ * nodes into numbered open file descriptions. */
+#include "model.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <uthash.h>
+
+/* ---- union-find over nodes (PID, START, FD, GEN) ---- */
+
+/* All 64-bit so the key has no padding bytes to compare. */
+struct node_key {
+	int64_t pid;
+	uint64_t start;
+	int64_t fd;
+	uint64_t gen;
+};
+
+struct node {
+	struct node_key key;
+	size_t index;
+	UT_hash_handle hh;
+};
+
+struct union_find {
+	struct node *by_key;   /* uthash */
+	size_t *parent;
+	size_t *size;
+	bool *kcmp;            /* per root after marking: confirmed by kcmp */
+	int *ofd;              /* per root: assigned ofd id, 0 = none yet */
+	size_t count, cap;
+};
+
+static size_t uf_node(struct union_find *uf, int pid, unsigned long long start, int fd,
+		      unsigned long long gen)
+{
+	struct node_key key;
+	memset(&key, 0, sizeof key);
+	key.pid = pid;
+	key.start = start;
+	key.fd = fd;
+	key.gen = gen;
+	struct node *n;
+	HASH_FIND(hh, uf->by_key, &key, sizeof key, n);
+	if (n != NULL)
+		return n->index;
+	if (uf->count == uf->cap) {
+		uf->cap = uf->cap ? uf->cap * 2 : 64;
+		uf->parent = kt_xrealloc(uf->parent, uf->cap * sizeof *uf->parent);
+		uf->size = kt_xrealloc(uf->size, uf->cap * sizeof *uf->size);
+	}
+	n = kt_xcalloc(1, sizeof *n);
+	n->key = key;
+	n->index = uf->count++;
+	uf->parent[n->index] = n->index;
+	uf->size[n->index] = 1;
+	HASH_ADD(hh, uf->by_key, key, sizeof key, n);
+	return n->index;
+}
+
+static size_t uf_find(struct union_find *uf, size_t x)
+{
+	while (uf->parent[x] != x) {
+		uf->parent[x] = uf->parent[uf->parent[x]]; /* path halving */
+		x = uf->parent[x];
+	}
+	return x;
+}
+
+static void uf_union(struct union_find *uf, size_t a, size_t b)
+{
+	a = uf_find(uf, a);
+	b = uf_find(uf, b);
+	if (a == b)
+		return;
+	if (uf->size[a] < uf->size[b]) {
+		size_t t = a;
+		a = b;
+		b = t;
+	}
+	uf->parent[b] = a;
+	uf->size[a] += uf->size[b];
+}
+
+static void uf_free(struct union_find *uf)
+{
+	struct node *n, *tmp;
+	HASH_ITER(hh, uf->by_key, n, tmp)
+	{
+		HASH_DEL(uf->by_key, n);
+		free(n);
+	}
+	free(uf->parent);
+	free(uf->size);
+	free(uf->kcmp);
+	free(uf->ofd);
+}
+
+/* A kcmp "same" edge between two different nodes, remembered until all
+ * unions are done so the evidence lands on the final root. */
+struct kcmp_edge {
+	size_t a, b;
+};
+
+/* ---- processes ---- */
+
+struct proc_key {
+	int64_t pid;
+	uint64_t start;
+};
+
+struct proc_entry {
+	struct proc_key key;
+	int index;
+	UT_hash_handle hh;
+};
+
+static int find_proc(struct proc_entry *table, int pid, unsigned long long start)
+{
+	struct proc_key key;
+	memset(&key, 0, sizeof key);
+	key.pid = pid;
+	key.start = start;
+	struct proc_entry *e;
+	HASH_FIND(hh, table, &key, sizeof key, e);
+	return e != NULL ? e->index : -1;
+}
+
+static const char *program_name(const struct kt_image *im)
+{
+	if (im == NULL)
+		return "?";
+	if (im->argc > 0 && im->argv[0][0] != '\0' && strcmp(im->argv[0], "-") != 0)
+		return kt_basename(im->argv[0]);
+	if (im->exe != NULL)
+		return kt_basename(im->exe);
+	return "?";
+}
+
+/* End of a process: its last snapshot if that is an exit; else what wait()
+ * told the launcher; else running if alive now; else unknown. */
+static void decide_end(struct kt_mproc *mp, const struct kt_reaped *reaped, size_t nreaped,
+		       bool newest_with_pid)
+{
+	if (mp->snap != NULL && mp->snap->at_exit) {
+		mp->end = KT_END_EXIT;
+		mp->end_value = mp->snap->status;
+		return;
+	}
+	if (kt_process_alive(mp->proc->pid, mp->proc->start)) {
+		mp->end = KT_END_RUNNING;
+		return;
+	}
+	/* A reaped pid can only be matched by number: trust it for the newest
+	 * process with that pid (an older one was an earlier life of it). */
+	for (size_t i = 0; newest_with_pid && i < nreaped; i++) {
+		if (reaped[i].pid != mp->proc->pid)
+			continue;
+		if (WIFEXITED(reaped[i].wait_status)) {
+			mp->end = KT_END_EXIT;
+			mp->end_value = WEXITSTATUS(reaped[i].wait_status);
+			return;
+		}
+		if (WIFSIGNALED(reaped[i].wait_status)) {
+			mp->end = KT_END_SIGNAL;
+			mp->end_value = WTERMSIG(reaped[i].wait_status);
+			return;
+		}
+	}
+	mp->end = KT_END_UNKNOWN;
+}
+
+static void add_finding(struct kt_model *m, const char *kind, int proc, int fd, int ofd,
+			char *message)
+{
+	struct kt_finding *f = KT_PUSH(m->findings, m->nfindings, m->findings_cap);
+	f->kind = kind;
+	f->proc = proc;
+	f->fd = fd;
+	f->ofd = ofd;
+	f->message = message;
+}
+
+/* Descriptors above stdio kept across exec without close-on-exec: the classic
+ * inheritance leak this tool exists to find. */
+static void find_kept_across_exec(struct kt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct kt_mproc *mp = &m->procs[i];
+		for (size_t j = 0; j < mp->nfds; j++) {
+			const struct kt_fd *fd = mp->fds[j].fd;
+			if (fd->fd <= 2 || strcmp(fd->how, "exec") != 0 || fd->cloexec)
+				continue;
+			add_finding(m, "kept-across-exec", (int)i, fd->fd, mp->fds[j].ofd,
+				    kt_xasprintf("%d %s: fd %d (%s %s) was kept across exec "
+						 "without close-on-exec",
+						 mp->proc->pid, mp->name, fd->fd, fd->type,
+						 fd->target ? fd->target : "?"));
+		}
+	}
+}
+
+struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_reaped *reaped,
+				size_t nreaped)
+{
+	struct kt_model *m = kt_xcalloc(1, sizeof *m);
+	m->trace = trace;
+	m->nprocs = trace->nprocs;
+	m->procs = kt_xcalloc(m->nprocs, sizeof *m->procs);
+	m->kcmp_available = true;
+
+	struct proc_entry *table = NULL;
+	struct proc_entry *entries = kt_xcalloc(m->nprocs, sizeof *entries);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		entries[i].key.pid = trace->procs[i].pid;
+		entries[i].key.start = trace->procs[i].start;
+		entries[i].index = (int)i;
+		HASH_ADD(hh, table, key, sizeof entries[i].key, &entries[i]);
+	}
+
+	/* Processes: program, parent, last snapshot, end. */
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct kt_process *p = &trace->procs[i];
+		struct kt_mproc *mp = &m->procs[i];
+		mp->proc = p;
+		mp->image = p->nimages ? &p->images[p->nimages - 1] : NULL;
+		mp->first_image = p->nimages ? &p->images[0] : NULL;
+		mp->snap = p->nsnaps ? &p->snaps[p->nsnaps - 1] : NULL;
+		mp->name = program_name(mp->image);
+		mp->parent = -1;
+		if (mp->first_image != NULL) {
+			mp->ppid = mp->first_image->ppid;
+			mp->parent = find_proc(table, mp->ppid, mp->first_image->parent_start);
+			if (mp->parent == (int)i)
+				mp->parent = -1;
+		}
+		bool newest_with_pid = true;
+		for (size_t j = i + 1; j < m->nprocs; j++)
+			if (trace->procs[j].pid == p->pid)
+				newest_with_pid = false;
+		decide_end(mp, reaped, nreaped, newest_with_pid);
+		for (size_t j = 0; j < p->nsnaps; j++) {
+			if (!p->snaps[j].kcmp_ok && m->kcmp_available) {
+				m->kcmp_available = false;
+				m->kcmp_detail = p->snaps[j].kcmp;
+			}
+		}
+	}
+	/* Children lists; a parent always sorts before its child by start time,
+	 * but do not rely on it: guard against cycles from bad records. */
+	for (size_t i = 0; i < m->nprocs; i++) {
+		int parent = m->procs[i].parent;
+		if (parent < 0)
+			continue;
+		bool cycle = false;
+		for (int a = parent, steps = 0; a >= 0; a = m->procs[a].parent)
+			if (a == (int)i || ++steps > (int)m->nprocs) {
+				cycle = true;
+				break;
+			}
+		if (cycle) {
+			m->procs[i].parent = -1;
+			continue;
+		}
+		struct kt_mproc *pp = &m->procs[parent];
+		*KT_PUSH(pp->children, pp->nchildren, pp->children_cap) = (int)i;
+	}
+
+	/* Union-find over the nodes of every snapshot, not only the last: an
+	 * exec snapshot or an exited parent can be the link between two
+	 * descriptors that still exist. */
+	struct union_find uf = {0};
+	struct kcmp_edge *kcmp_edges = NULL;
+	size_t nkcmp = 0, kcmp_cap = 0;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct kt_process *p = &trace->procs[i];
+		for (size_t s = 0; s < p->nsnaps; s++) {
+			const struct kt_snapshot *snap = &p->snaps[s];
+			for (size_t k = 0; k < snap->nfds; k++) {
+				const struct kt_fd *fd = &snap->fds[k];
+				size_t self = uf_node(&uf, p->pid, p->start, fd->fd, fd->gen);
+				bool linked = strcmp(fd->how, "dup") == 0 ||
+					      strcmp(fd->how, "inherited") == 0 ||
+					      (strcmp(fd->how, "exec") == 0 && fd->src_pid != 0);
+				if (linked && fd->src_fd >= 0)
+					uf_union(&uf, self,
+						 uf_node(&uf, fd->src_pid, fd->src_start, fd->src_fd,
+							 fd->src_gen));
+			}
+			for (size_t k = 0; k < snap->nsames; k++) {
+				const struct kt_same *same = &snap->sames[k];
+				size_t a = uf_node(&uf, p->pid, p->start, same->fd, same->gen);
+				size_t b = uf_node(&uf, same->pid, same->start, same->fd2, same->gen2);
+				uf_union(&uf, a, b);
+				/* Only a snapshot that had kcmp can give kcmp evidence. */
+				if (a != b && snap->kcmp_ok) {
+					struct kcmp_edge *e = KT_PUSH(kcmp_edges, nkcmp, kcmp_cap);
+					e->a = a;
+					e->b = b;
+				}
+			}
+		}
+	}
+	uf.kcmp = kt_xcalloc(uf.count, sizeof *uf.kcmp);
+	uf.ofd = kt_xcalloc(uf.count, sizeof *uf.ofd);
+	for (size_t k = 0; k < nkcmp; k++)
+		uf.kcmp[uf_find(&uf, kcmp_edges[k].a)] = true;
+	free(kcmp_edges);
+
+	/* Number the classes in order of first appearance. */
+	size_t ofds_cap = 0;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		struct kt_mproc *mp = &m->procs[i];
+		if (mp->snap == NULL)
+			continue;
+		mp->nfds = mp->snap->nfds;
+		mp->fds = kt_xcalloc(mp->nfds, sizeof *mp->fds);
+		for (size_t k = 0; k < mp->nfds; k++) {
+			const struct kt_fd *fd = &mp->snap->fds[k];
+			size_t root = uf_find(&uf, uf_node(&uf, mp->proc->pid, mp->proc->start,
+							   fd->fd, fd->gen));
+			if (uf.ofd[root] == 0) {
+				struct kt_ofd *o = KT_PUSH(m->ofds, m->nofds, ofds_cap);
+				memset(o, 0, sizeof *o);
+				o->id = (int)m->nofds;
+				o->first = fd;
+				o->evidence = uf.kcmp[root]     ? KT_EVIDENCE_KCMP
+					      : uf.size[root] > 1 ? KT_EVIDENCE_TRACKED
+								  : KT_EVIDENCE_NONE;
+				uf.ofd[root] = o->id;
+			}
+			struct kt_ofd *o = &m->ofds[uf.ofd[root] - 1];
+			struct kt_holder *h = KT_PUSH(o->holders, o->nholders, o->holders_cap);
+			h->proc = (int)i;
+			h->fd = fd->fd;
+			h->rec = fd;
+			if (o->nholders == 2)
+				m->nshared++;
+			mp->fds[k].fd = fd;
+			mp->fds[k].ofd = uf.ofd[root];
+		}
+	}
+	uf_free(&uf);
+	HASH_CLEAR(hh, table);
+	free(entries);
+
+	find_kept_across_exec(m);
+	return m;
+}
+
+void kt_model_free(struct kt_model *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		free(m->procs[i].fds);
+		free(m->procs[i].children);
+	}
+	for (size_t i = 0; i < m->nofds; i++)
+		free(m->ofds[i].holders);
+	for (size_t i = 0; i < m->nfindings; i++)
+		free(m->findings[i].message);
+	free(m->findings);
+	free(m->ofds);
+	free(m->procs);
+	free(m);
+}

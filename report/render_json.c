@@ -1,0 +1,183 @@
+/* The JSON report. Field names and meanings are a contract with users'
+ * scripts: add fields, never rename or remove them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "render.h"
+#include "symbolize.h"
+
+static const char *evidence_name(enum kt_evidence e)
+{
+	switch (e) {
+	case KT_EVIDENCE_KCMP:
+		return "kcmp";
+	case KT_EVIDENCE_TRACKED:
+		return "tracked";
+	default:
+		return "none";
+	}
+}
+
+static void render_origin(FILE *out, const struct kt_mproc *mp, const struct kt_fd *fd)
+{
+	char site[1024];
+	fputs("{\"how\": ", out);
+	kt_json_string(out, fd->how);
+	fputs(", \"call\": ", out);
+	kt_json_string(out, fd->call);
+	if (strcmp(fd->how, "dup") == 0 || strcmp(fd->how, "inherited") == 0) {
+		fprintf(out, ", \"pid\": %d, \"fd\": %d", fd->src_pid, fd->src_fd);
+		if (fd->src_pid != mp->proc->pid)
+			fprintf(out, ", \"start\": %llu", fd->src_start);
+	} else if (strcmp(fd->how, "exec") == 0 && fd->src_pid != 0) {
+		/* Kept across exec, and before it a dup or an inheritance. */
+		fprintf(out, ", \"before_exec\": {\"how\": \"%s\", \"pid\": %d, \"fd\": %d}",
+			fd->src_pid == mp->proc->pid && fd->src_start == mp->proc->start ? "dup"
+											 : "inherited",
+			fd->src_pid, fd->src_fd);
+	}
+	fputs(", \"site\": ", out);
+	kt_json_string(out, kt_site_text(fd, site, sizeof site));
+	if (fd->site != NULL) {
+		fputs(", \"site_raw\": ", out);
+		kt_json_string(out, fd->site);
+	}
+	fputc('}', out);
+}
+
+static void render_end(FILE *out, const struct kt_mproc *mp)
+{
+	switch (mp->end) {
+	case KT_END_EXIT:
+		fprintf(out, "{\"how\": \"exit\", \"status\": %d}", mp->end_value);
+		break;
+	case KT_END_SIGNAL:
+		fprintf(out, "{\"how\": \"signal\", \"signal\": %d}", mp->end_value);
+		break;
+	case KT_END_RUNNING:
+		fputs("{\"how\": \"running\"}", out);
+		break;
+	default:
+		fputs("{\"how\": \"unknown\"}", out);
+		break;
+	}
+}
+
+static void render_process(FILE *out, const struct kt_model *m, size_t i)
+{
+	const struct kt_mproc *mp = &m->procs[i];
+	const struct kt_process *p = mp->proc;
+	fprintf(out, "{\"pid\": %d, \"ppid\": %d, \"start\": %llu", p->pid, mp->ppid, p->start);
+	if (mp->parent >= 0)
+		fprintf(out, ", \"parent_start\": %llu", m->procs[mp->parent].proc->start);
+	fputs(", \"argv\": [", out);
+	for (int a = 0; mp->image != NULL && a < mp->image->argc; a++) {
+		if (a > 0)
+			fputs(", ", out);
+		kt_json_string(out, mp->image->argv[a]);
+	}
+	fputs("], \"exe\": ", out);
+	kt_json_string(out, mp->image != NULL ? mp->image->exe : NULL);
+	fputs(", \"name\": ", out);
+	kt_json_string(out, mp->name);
+	fprintf(out, ", \"images\": %zu, \"end\": ", p->nimages);
+	render_end(out, mp);
+	fputs(", \"snapshot\": ", out);
+	if (mp->snap == NULL)
+		fputs("null", out);
+	else {
+		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ", mp->snap->at_exit ? "exit" : "exec");
+		kt_json_string(out, mp->snap->kcmp);
+		fputc('}', out);
+	}
+	fputs(",\n   \"fds\": [", out);
+	for (size_t k = 0; k < mp->nfds; k++) {
+		const struct kt_fd *fd = mp->fds[k].fd;
+		fputs(k > 0 ? ",\n     " : "\n     ", out);
+		fprintf(out, "{\"fd\": %d, \"ofd\": %d, \"gen\": %llu, \"type\": ", fd->fd,
+			mp->fds[k].ofd, fd->gen);
+		kt_json_string(out, fd->type);
+		fputs(", \"target\": ", out);
+		kt_json_string(out, fd->target);
+		fputs(", \"access\": ", out);
+		kt_json_string(out, fd->access);
+		fprintf(out, ", \"cloexec\": %s, \"origin\": ", fd->cloexec ? "true" : "false");
+		render_origin(out, mp, fd);
+		fputc('}', out);
+	}
+	fputs("],\n   \"stats\": {", out);
+	for (size_t k = 0; mp->snap != NULL && k < mp->snap->nstats; k++) {
+		if (k > 0)
+			fputs(", ", out);
+		kt_json_string(out, mp->snap->stats[k].name);
+		fprintf(out, ": %lld", mp->snap->stats[k].value);
+	}
+	fputs("}, \"notes\": [", out);
+	for (size_t k = 0; k < p->nnotes; k++) {
+		if (k > 0)
+			fputs(", ", out);
+		kt_json_string(out, p->notes[k]);
+	}
+	fputs("]}", out);
+}
+
+void kt_render_json(FILE *out, const struct kt_model *m)
+{
+	fputs("{\"version\": 1,\n \"kcmp\": ", out);
+	if (m->kcmp_available)
+		fputs("{\"available\": true}", out);
+	else {
+		fputs("{\"available\": false, \"detail\": ", out);
+		kt_json_string(out, m->kcmp_detail);
+		fputc('}', out);
+	}
+	fputs(",\n \"trace_dir\": ", out);
+	kt_json_string(out, m->trace->dir);
+	fputs(",\n \"processes\": [", out);
+	for (size_t i = 0; i < m->nprocs; i++) {
+		fputs(i > 0 ? ",\n  " : "\n  ", out);
+		render_process(out, m, i);
+	}
+	fputs("],\n \"ofds\": [", out);
+	for (size_t i = 0; i < m->nofds; i++) {
+		const struct kt_ofd *o = &m->ofds[i];
+		fputs(i > 0 ? ",\n  " : "\n  ", out);
+		fprintf(out, "{\"id\": %d, \"type\": ", o->id);
+		kt_json_string(out, o->first->type);
+		fputs(", \"target\": ", out);
+		kt_json_string(out, o->first->target);
+		fputs(", \"access\": ", out);
+		kt_json_string(out, o->first->access);
+		fprintf(out, ", \"evidence\": \"%s\", \"holders\": [", evidence_name(o->evidence));
+		for (size_t h = 0; h < o->nholders; h++) {
+			const struct kt_process *p = m->procs[o->holders[h].proc].proc;
+			fprintf(out, "%s{\"pid\": %d, \"start\": %llu, \"fd\": %d}", h > 0 ? ", " : "",
+				p->pid, p->start, o->holders[h].fd);
+		}
+		fputs("]}", out);
+	}
+	fputs("],\n \"findings\": [", out);
+	for (size_t i = 0; i < m->nfindings; i++) {
+		const struct kt_finding *f = &m->findings[i];
+		fputs(i > 0 ? ",\n  " : "\n  ", out);
+		fputs("{\"kind\": ", out);
+		kt_json_string(out, f->kind);
+		fprintf(out, ", \"pid\": %d, \"start\": %llu, \"fd\": %d, \"ofd\": %d, \"message\": ",
+			m->procs[f->proc].proc->pid, m->procs[f->proc].proc->start, f->fd, f->ofd);
+		kt_json_string(out, f->message);
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}
+
+int kt_render(FILE *out, const struct kt_model *model, enum kt_format format)
+{
+	if (format == KT_FORMAT_JSON)
+		kt_render_json(out, model);
+	else
+		kt_render_text(out, model);
+	if (fflush(out) != 0 || ferror(out))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,144 @@
+/* Symbolization of call sites with elfutils' libdwfl, offline: the module
+ * file is opened from disk (it may be a different build than the one that
+ * ran; nothing in the record lets us check). One Dwfl per module, cached. */
+#include "symbolize.h"
+
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "util.h"
+
+struct module_cache {
+	char *path; /* key */
+	Dwfl *dwfl; /* NULL when the module could not be opened */
+	Dwfl_Module *module;
+	GElf_Addr load_base; /* lowest PT_LOAD p_vaddr rounded down to the page */
+	UT_hash_handle hh;
+};
+
+static struct module_cache *modules;
+
+static char *debuginfo_path;
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static GElf_Addr lowest_load_address(Elf *elf)
+{
+	size_t nphdr;
+	GElf_Addr lowest = (GElf_Addr)-1;
+	if (elf_getphdrnum(elf, &nphdr) != 0)
+		return 0;
+	for (size_t i = 0; i < nphdr; i++) {
+		GElf_Phdr mem, *ph = gelf_getphdr(elf, (int)i, &mem);
+		if (ph != NULL && ph->p_type == PT_LOAD && ph->p_vaddr < lowest)
+			lowest = ph->p_vaddr;
+	}
+	if (lowest == (GElf_Addr)-1)
+		return 0;
+	long page = sysconf(_SC_PAGESIZE);
+	if (page <= 0)
+		page = 4096;
+	return lowest & ~((GElf_Addr)page - 1);
+}
+
+static struct module_cache *open_module(const char *path)
+{
+	struct module_cache *mc;
+	HASH_FIND_STR(modules, path, mc);
+	if (mc != NULL)
+		return mc;
+	mc = kt_xcalloc(1, sizeof *mc);
+	mc->path = kt_xstrdup(path);
+	HASH_ADD_KEYPTR(hh, modules, mc->path, strlen(mc->path), mc);
+
+	if (access(path, R_OK) != 0)
+		return mc;
+	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	if (dwfl == NULL)
+		return mc;
+	dwfl_report_begin(dwfl);
+	Dwfl_Module *mod = dwfl_report_offline(dwfl, kt_basename(path), path, -1);
+	dwfl_report_end(dwfl, NULL, NULL);
+	GElf_Addr bias;
+	Elf *elf = mod != NULL ? dwfl_module_getelf(mod, &bias) : NULL;
+	if (elf == NULL) {
+		dwfl_end(dwfl);
+		return mc;
+	}
+	mc->dwfl = dwfl;
+	mc->module = mod;
+	mc->load_base = lowest_load_address(elf);
+	return mc;
+}
+
+/* Split "MODULE+0xOFF" at the last "+0x". */
+static int parse_site(const char *site, char *module, size_t modlen, uint64_t *offset)
+{
+	const char *plus = NULL;
+	for (const char *p = site; (p = strstr(p, "+0x")) != NULL; p++)
+		plus = p;
+	if (plus == NULL || plus == site || (size_t)(plus - site) >= modlen)
+		return -1;
+	char *end;
+	unsigned long long v = strtoull(plus + 3, &end, 16);
+	if (end == plus + 3 || *end != '\0')
+		return -1;
+	memcpy(module, site, (size_t)(plus - site));
+	module[plus - site] = '\0';
+	*offset = v;
+	return 0;
+}
+
+const char *kt_symbolize(const char *site, char *out, size_t outlen)
+{
+	char module[4096];
+	uint64_t offset;
+	if (parse_site(site, module, sizeof module, &offset) != 0) {
+		snprintf(out, outlen, "%s", site);
+		return out;
+	}
+	const char *base = kt_basename(module);
+	struct module_cache *mc = open_module(module);
+	if (mc->module != NULL) {
+		GElf_Addr bias;
+		if (dwfl_module_getelf(mc->module, &bias) != NULL) {
+			/* record.h: link-time address = OFFSET + page-rounded lowest
+			 * PT_LOAD vaddr; dwfl addresses add the module's bias. */
+			GElf_Addr addr = offset + mc->load_base + bias;
+			GElf_Off symoff;
+			GElf_Sym sym;
+			const char *name = dwfl_module_addrinfo(mc->module, addr, &symoff, &sym,
+								NULL, NULL, NULL);
+			if (name != NULL && *name != '\0') {
+				snprintf(out, outlen, "%s+0x%" PRIx64 " (%s)", name, (uint64_t)symoff,
+					 base);
+				return out;
+			}
+		}
+	}
+	snprintf(out, outlen, "%s+0x%" PRIx64, base, offset);
+	return out;
+}
+
+void kt_symbolize_reset(void)
+{
+	struct module_cache *mc, *tmp;
+	HASH_ITER(hh, modules, mc, tmp)
+	{
+		HASH_DEL(modules, mc);
+		if (mc->dwfl != NULL)
+			dwfl_end(mc->dwfl);
+		free(mc->path);
+		free(mc);
+	}
+}

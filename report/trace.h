@@ -1,0 +1,112 @@
+/* A trace directory loaded into memory: one kt_process per PID-START.rec
+ * file, with its program images and its complete snapshots. Strings point
+ * into each file's text, which is kept (fields are unescaped in place). */
+#ifndef KT_TRACE_H
+#define KT_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+struct kt_fd {
+	int fd;
+	unsigned long long gen;
+	const char *type;   /* file|dir|pipe|fifo|socket|chr|blk|anon|unknown */
+	const char *target; /* NULL when absent */
+	const char *access; /* r|w|rw */
+	bool cloexec;
+	const char *how;    /* open|dup|inherited|exec|received|unknown */
+	const char *call;   /* NULL when absent */
+	int src_pid;        /* 0 when none */
+	unsigned long long src_start;
+	int src_fd;         /* -1 when none */
+	unsigned long long src_gen;
+	const char *site;   /* "MODULE+0xOFF" or NULL */
+	int line;
+};
+
+struct kt_same {
+	int fd;
+	unsigned long long gen;
+	int pid;
+	unsigned long long start;
+	int fd2;
+	unsigned long long gen2;
+	int line;
+};
+
+struct kt_stat {
+	const char *name;
+	long long value;
+};
+
+struct kt_snapshot {
+	bool at_exit;     /* WHY: exit (else exec) */
+	int status;       /* exit status, -1 for exec */
+	bool kcmp_ok;
+	const char *kcmp; /* "ok" or "unavailable:ERRNO" */
+	struct kt_fd *fds; /* ascending by fd */
+	size_t nfds, fds_cap;
+	struct kt_same *sames;
+	size_t nsames, sames_cap;
+	struct kt_stat *stats;
+	size_t nstats, stats_cap;
+	int line;
+};
+
+struct kt_image {
+	int pid, ppid;
+	unsigned long long parent_start, start;
+	const char *exe; /* NULL when absent */
+	int argc;
+	const char **argv;
+	int line;
+};
+
+struct kt_process {
+	int pid;
+	unsigned long long start;
+	char *path; /* the .rec file */
+	char *text; /* its contents; strings below point into it */
+	struct kt_image *images;
+	size_t nimages, images_cap;
+	struct kt_snapshot *snaps;
+	size_t nsnaps, snaps_cap;
+	const char **notes;
+	size_t nnotes, notes_cap;
+};
+
+struct kt_trace {
+	char *dir;
+	struct kt_process *procs; /* sorted by (start, pid) */
+	size_t nprocs;
+	bool has_root;
+	bool root_is_launcher;
+	int root_pid;
+	unsigned long long root_start;
+};
+
+/* Load every *.rec file of dir. NULL with err filled on any problem: an
+ * unreadable directory, no records, or a corrupt record. */
+struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err);
+
+/* Parse one record file's text (takes ownership of text). Exposed for tests.
+ * Returns false with err filled when the text is not a valid record. */
+bool kt_process_parse(struct kt_process *proc, const char *path, char *text, size_t len,
+		      struct kt_error *err);
+
+void kt_trace_free(struct kt_trace *trace);
+
+/* Whether the process (pid, start) is alive now: /proc/PID/stat exists, it
+ * is not a zombie, and its start time (field 22) equals start. */
+bool kt_process_alive(int pid, unsigned long long start);
+
+/* Remove a trace directory: its .rec files, live/, root, then the directory.
+ * Returns 0 or -1 with errno set. */
+int kt_trace_remove_dir(const char *dir);
+
+/* True if dir holds at least one *.rec file (-1 if unreadable). */
+int kt_trace_dir_has_records(const char *dir);
+
+#endif

@@ -1,0 +1,39 @@
+/* Small helpers shared by the report side: allocation that cannot fail
+ * silently, growable arrays, error messages. */
+#ifndef KT_REPORT_UTIL_H
+#define KT_REPORT_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define KT_PROG "kcmptrace"
+
+void *kt_xmalloc(size_t n);
+void *kt_xcalloc(size_t n, size_t size);
+void *kt_xrealloc(void *p, size_t n);
+char *kt_xstrdup(const char *s);
+char *kt_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Make room for one more element in a growable array: *cap doubles. */
+void kt_grow(void **array, size_t *cap, size_t count, size_t elem_size);
+#define KT_PUSH(array, count, cap)                                              \
+	(kt_grow((void **)&(array), &(cap), (count), sizeof *(array)),          \
+	 &(array)[(count)++])
+
+/* An error message buffer filled by loaders: "FILE:LINE: what". */
+struct kt_error {
+	char msg[1024];
+};
+void kt_error_set(struct kt_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print "kcmptrace: ..." and a newline on stderr. */
+void kt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict decimal parsing of a whole string; false on anything else. */
+bool kt_parse_ll(const char *s, long long *out);
+bool kt_parse_ull(const char *s, unsigned long long *out);
+
+const char *kt_basename(const char *path);
+
+#endif
