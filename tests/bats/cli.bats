@@ -26,7 +26,7 @@ $stderr"
 }
 
 @test "plain LD_PRELOAD without KCMPTRACE_OUTPUT: text report on stderr, program output untouched" {
-	run --separate-stderr env LD_PRELOAD="$SHIM" KCMPTRACE_FORMAT=text "$SCEN/kcmp_manpage" 3>&-
+	run --separate-stderr no_fd3 env LD_PRELOAD="$SHIM" KCMPTRACE_FORMAT=text "$SCEN/kcmp_manpage"
 	assert_success
 	assert_output --regexp '^shared_fd=[0-9]+ second_fd=[0-9]+ dup_fd=[0-9]+$'
 	[[ -n $stderr ]] || fail "no report on stderr"
@@ -34,7 +34,7 @@ $stderr"
 }
 
 @test "launcher: the report goes to stderr by default, JSON when asked" {
-	run --separate-stderr "$KT" --format=json -- "$SCEN/kcmp_manpage" 3>&-
+	run --separate-stderr no_fd3 "$KT" --format=json -- "$SCEN/kcmp_manpage"
 	assert_success
 	assert_output --regexp '^shared_fd=[0-9]+ second_fd=[0-9]+ dup_fd=[0-9]+$'
 	printf '%s\n' "$stderr" >"$BATS_TEST_TMPDIR/stderr.json"
@@ -44,7 +44,7 @@ $stderr"
 }
 
 @test "launcher: text is the default format" {
-	run --separate-stderr "$KT" -o "$BATS_TEST_TMPDIR/r.txt" -- "$SCEN/kcmp_manpage" 3>&-
+	run --separate-stderr no_fd3 "$KT" -o "$BATS_TEST_TMPDIR/r.txt" -- "$SCEN/kcmp_manpage"
 	assert_success
 	[[ -s $BATS_TEST_TMPDIR/r.txt ]] || fail "no text report written"
 	if jq -e . "$BATS_TEST_TMPDIR/r.txt" >/dev/null 2>&1; then
@@ -56,35 +56,39 @@ $stderr"
 	traced sh -c 'exit 3'
 	assert_failure 3
 	assert_invariants
-	q_true '.processes | length == 1 and .[0].end == {"how": "exit", "status": 3}'
+	q_true '.processes | length == 1'
+	assert_equal "$(q '.processes[0].end' -c)" '{"how":"exit","status":3}'
 }
 
 @test "exit status passes through: killed by SIGTERM gives 143" {
 	traced sh -c 'kill -TERM $$'
 	assert_failure 143
 	assert_invariants
-	q_true '.processes | length == 1 and .[0].end == {"how": "signal", "status": 15}'
+	q_true '.processes | length == 1'
+	assert_equal "$(q '.processes[0].end' -c)" '{"how":"signal","status":15}'
 }
 
 @test "exit status passes through: killed by SIGKILL gives 137" {
 	traced sh -c 'kill -KILL $$'
 	assert_failure 137
 	assert_invariants
-	q_true '.processes | length == 1 and .[0].end == {"how": "signal", "status": 9}'
+	q_true '.processes | length == 1'
+	assert_equal "$(q '.processes[0].end' -c)" '{"how":"signal","status":9}'
 }
 
 @test "plain LD_PRELOAD: exit status untouched, recorded in the report" {
 	preloaded sh -c 'exit 3'
 	assert_failure 3
 	assert_invariants
-	q_true '.processes | length == 1 and .[0].end == {"how": "exit", "status": 3}'
+	q_true '.processes | length == 1'
+	assert_equal "$(q '.processes[0].end' -c)" '{"how":"exit","status":3}'
 }
 
 @test "kcmptrace report DIR re-renders a kept trace to the launcher's JSON" {
 	F=$(make_data_file)
 	D="$BATS_TEST_TMPDIR/trace"
 	R="$BATS_TEST_TMPDIR/r.json"
-	run --separate-stderr "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/kcmp_manpage" "$F" 3>&-
+	run --separate-stderr no_fd3 "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/kcmp_manpage" "$F"
 	assert_success
 	check_manpage "$F"
 	shopt -s nullglob
@@ -92,11 +96,11 @@ $stderr"
 	[[ ${#recs[@]} -eq 2 ]] || fail "expected 2 process records in $D, got: $(ls -la "$D")"
 	assert_equal "$(cat "$D/root")" launcher
 
-	run --separate-stderr "$KT" report --format=json -o "$BATS_TEST_TMPDIR/again.json" "$D" 3>&-
+	run --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/again.json" "$D"
 	assert_success
 	assert_equal "$(jq -S . "$BATS_TEST_TMPDIR/again.json")" "$(jq -S . "$R")"
 
-	run --separate-stderr "$KT" report --format=text -o "$BATS_TEST_TMPDIR/again.txt" "$D" 3>&-
+	run --separate-stderr no_fd3 "$KT" report --format=text -o "$BATS_TEST_TMPDIR/again.txt" "$D"
 	assert_success
 	[[ -s $BATS_TEST_TMPDIR/again.txt ]] || fail "no text re-render"
 }
@@ -104,64 +108,64 @@ $stderr"
 @test "kcmptrace report ignores record kinds it does not know" {
 	D="$BATS_TEST_TMPDIR/trace"
 	R="$BATS_TEST_TMPDIR/r.json"
-	run --separate-stderr "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/kcmp_manpage" 3>&-
+	run --separate-stderr no_fd3 "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/kcmp_manpage"
 	assert_success
 	for rec in "$D"/*.rec; do
 		printf 'future-kind\tsome\tfields\n' >>"$rec"
 	done
-	run --separate-stderr "$KT" report --format=json -o "$BATS_TEST_TMPDIR/again.json" "$D" 3>&-
+	run --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/again.json" "$D"
 	assert_success
 	assert_equal "$(jq -S . "$BATS_TEST_TMPDIR/again.json")" "$(jq -S . "$R")"
 }
 
 @test "bad input: unknown option" {
-	run --separate-stderr "$KT" --no-such-option -- true 3>&-
+	run ! --separate-stderr no_fd3 "$KT" --no-such-option -- true
 	assert_one_line_error
 	assert_output ""
 }
 
 @test "bad input: missing command" {
-	run --separate-stderr "$KT" 3>&-
+	run ! --separate-stderr no_fd3 "$KT"
 	assert_one_line_error
-	run --separate-stderr "$KT" --format=json -- 3>&-
+	run ! --separate-stderr no_fd3 "$KT" --format=json --
 	assert_one_line_error
 }
 
 @test "bad input: unknown format" {
-	run --separate-stderr "$KT" --format=xml -- true 3>&-
+	run ! --separate-stderr no_fd3 "$KT" --format=xml -- true
 	assert_one_line_error
 }
 
 @test "bad input: nonexistent command" {
-	run --separate-stderr "$KT" -- "$BATS_TEST_TMPDIR/no-such-command" 3>&-
+	run ! --separate-stderr no_fd3 "$KT" -- "$BATS_TEST_TMPDIR/no-such-command"
 	assert_one_line_error
 	assert_output ""
 }
 
 @test "bad input: report of a missing directory, of a file, of nothing" {
-	run --separate-stderr "$KT" report "$BATS_TEST_TMPDIR/no-such-dir" 3>&-
+	run ! --separate-stderr no_fd3 "$KT" report "$BATS_TEST_TMPDIR/no-such-dir"
 	assert_one_line_error
 	echo hello >"$BATS_TEST_TMPDIR/plain-file"
-	run --separate-stderr "$KT" report "$BATS_TEST_TMPDIR/plain-file" 3>&-
+	run ! --separate-stderr no_fd3 "$KT" report "$BATS_TEST_TMPDIR/plain-file"
 	assert_one_line_error
-	run --separate-stderr "$KT" report 3>&-
+	run ! --separate-stderr no_fd3 "$KT" report
 	assert_one_line_error
 }
 
 @test "bad input: report of an unreadable directory" {
 	[[ $(id -u) -ne 0 ]] || skip "root reads any directory"
 	D="$BATS_TEST_TMPDIR/trace"
-	run --separate-stderr "$KT" --format=json -o "$BATS_TEST_TMPDIR/r.json" --trace-dir "$D" -- true 3>&-
+	run --separate-stderr no_fd3 "$KT" --format=json -o "$BATS_TEST_TMPDIR/r.json" --trace-dir "$D" -- true
 	assert_success
 	chmod 000 "$D"
-	run --separate-stderr "$KT" report "$D" 3>&-
+	run --separate-stderr no_fd3 "$KT" report "$D"
 	chmod 755 "$D"
 	assert_one_line_error
 }
 
 # kept_trace DIR: a trace of kcmp_manpage kept in DIR
 kept_trace() {
-	run --separate-stderr "$KT" --format=json -o "$BATS_TEST_TMPDIR/r.json" --trace-dir "$1" -- "$SCEN/kcmp_manpage" 3>&-
+	run --separate-stderr no_fd3 "$KT" --format=json -o "$BATS_TEST_TMPDIR/r.json" --trace-dir "$1" -- "$SCEN/kcmp_manpage"
 	assert_success
 	compgen -G "$1/*.rec" >/dev/null || fail "no records kept in $1"
 }
@@ -172,7 +176,7 @@ kept_trace() {
 	for rec in "$D"/*.rec; do
 		sed -i '1s/.*/not-a-kcmptrace-record\t1/' "$rec"
 	done
-	run --separate-stderr "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D" 3>&-
+	run ! --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D"
 	assert_one_line_error
 }
 
@@ -183,7 +187,7 @@ kept_trace() {
 	[[ -n $rec ]] || fail "no fd record to corrupt in $D"
 	sed -i -E '0,/^fd\t[0-9]+/s//fd\tnot-a-number/' "$rec"
 	grep -q -P '^fd\tnot-a-number' "$rec" || fail "corruption did not apply"
-	run --separate-stderr "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D" 3>&-
+	run ! --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D"
 	assert_one_line_error
 }
 
@@ -193,6 +197,6 @@ kept_trace() {
 	rec=$(ls "$D"/*.rec | head -n 1)
 	sed -i -E '0,/^image\t.*/s//image\t12/' "$rec"
 	grep -q -P '^image\t12$' "$rec" || fail "corruption did not apply"
-	run --separate-stderr "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D" 3>&-
+	run ! --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D"
 	assert_one_line_error
 }

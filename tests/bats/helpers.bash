@@ -1,7 +1,9 @@
 # Shared by every tests/bats/*.bats file: `load helpers` in setup.
 #
-# Programs run under test get `3>&-`: bats keeps fd 3 for its own output, and
-# a traced program that inherits it would keep the test run waiting.
+# Programs run under test go through no_fd3: bats keeps fd 3 for its own
+# output, and a traced program that inherits it would keep the test run
+# waiting. (Closing fd 3 for `run` itself instead would break bats's own
+# warnings, e.g. the one for an exit status of 127.)
 
 bats_require_minimum_version 1.5.0
 
@@ -14,6 +16,11 @@ KT="$BUILD/kcmptrace"
 SHIM="$BUILD/libkcmptrace.so"
 SCEN="$BUILD/scenarios"
 
+# no_fd3 CMD [ARG...]: run CMD with fd 3 closed.
+no_fd3() {
+	"$@" 3>&-
+}
+
 # The JSON report of the last traced/preloaded run.
 R=
 
@@ -22,7 +29,7 @@ R=
 traced() {
 	R="$BATS_TEST_TMPDIR/r.json"
 	rm -f "$R"
-	run --separate-stderr "$KT" --format=json -o "$R" -- "$@" 3>&-
+	run --separate-stderr no_fd3 "$KT" --format=json -o "$R" -- "$@"
 }
 
 # preloaded CMD [ARG...]: the same with plain LD_PRELOAD, the first traced
@@ -30,8 +37,8 @@ traced() {
 preloaded() {
 	R="$BATS_TEST_TMPDIR/r.json"
 	rm -f "$R"
-	run --separate-stderr env KCMPTRACE_OUTPUT="$R" KCMPTRACE_FORMAT=json \
-		LD_PRELOAD="$SHIM" "$@" 3>&-
+	run --separate-stderr no_fd3 env KCMPTRACE_OUTPUT="$R" KCMPTRACE_FORMAT=json \
+		LD_PRELOAD="$SHIM" "$@"
 }
 
 # kv KEY [LINE]: the value of KEY=VALUE in LINE (default: $output).
@@ -193,7 +200,7 @@ $out"
 
 # kcmp_works: does kcmp(KCMP_FILE) work on this machine (kernel, seccomp)?
 kcmp_works() {
-	"$SCEN/kcmp_probe" >/dev/null 2>&1 3>&-
+	"$SCEN/kcmp_probe" >/dev/null 2>&1
 }
 
 # need_kcmp: skip a test whose truth only kcmp can establish.

@@ -13,29 +13,54 @@ setup() {
 	check_manpage "$F"
 }
 
-@test "bash pipeline: the pipe's read and write ends are distinct descriptions held by the right processes" {
+@test "bash pipeline echo | cat: the writer holds the write end; cat closed its stdin before exiting" {
 	traced bash -c 'echo hi | cat'
 	assert_success
 	assert_output hi
 	assert_invariants
 	B=$(root_pid)
 	CAT=$(q '[.processes[] | select(.exe | test("/cat$"))] | if length == 1 then .[0].pid else error("cat processes: \(length)") end')
-	T=$(fd_get "$CAT" 0 .target)
-	[[ $T == pipe:* ]] || fail "cat's stdin is not a pipe: $T"
-	W=$(q '[.processes[] | select(.pid != $cat) | select(any(.fds[]; .fd == 1 and .target == $t)) | .pid]
-	       | if length == 1 then .[0] else error("writers of \($t): \(.)") end' --argjson cat "$CAT" --arg t "$T")
-
-	assert_equal "$(fd_get "$CAT" 0 .type)" pipe
-	assert_equal "$(fd_get "$CAT" 0 .access)" r
+	W=$(q '[.processes[] | select(.pid != $cat and .ppid == $b) | .pid] | if length == 1 then .[0] else error("writers: \(.)") end' \
+		--argjson cat "$CAT" --argjson b "$B")
+	q_true 'proc($c).ppid == $b and proc($c).argv == ["cat"]' --argjson c "$CAT" --argjson b "$B"
 	assert_equal "$(fd_get "$W" 1 .type)" pipe
 	assert_equal "$(fd_get "$W" 1 .access)" w
-	assert_other_ofd "$CAT" 0 "$W" 1
-	assert_holders "$(ofd_of "$CAT" 0)" "$CAT:0"
+	T=$(fd_get "$W" 1 .target)
 	assert_holders "$(ofd_of "$W" 1)" "$W:1"
-	q_true 'proc($c).ppid == $b and proc($w).ppid == $b and proc($c).argv == ["cat"]' \
-		--argjson c "$CAT" --argjson w "$W" --argjson b "$B"
-	# bash closed both ends after forking the two sides
-	q_true '[proc($b).fds[] | select(.target == $t)] == []' --argjson b "$B" --arg t "$T"
+	# coreutils cat closes its stdin itself before exit: a closed descriptor
+	# never appears, and nobody else holds the pipe
+	assert_no_fd "$CAT" 0
+	q_true '[.processes[].fds[] | select(.target == $t)] | length == 1' --arg t "$T"
+	# cat's stdout is the shell's, inherited and kept across the exec
+	assert_same_ofd "$CAT" 1 "$B" 1
+	assert_equal "$(fd_get "$CAT" 1 .origin.how)" exec
+	q_true 'all(.processes[]; .end == {"how": "exit", "status": 0})'
+}
+
+@test "bash pipeline into a reading subshell: the pipe's read and write ends are distinct descriptions held by the right processes" {
+	traced bash -c 'echo hi | while read -r l; do echo "got $l"; done'
+	assert_success
+	assert_output "got hi"
+	assert_invariants
+	B=$(root_pid)
+	mapfile -t kids < <(children "$B")
+	[[ ${#kids[@]} -eq 2 ]] || fail "expected two children of bash, got: ${kids[*]}"
+	# the reader has the pipe on fd 0, the writer is the other child
+	RD=$(q '[.processes[] | select(.ppid == $b) | select(any(.fds[]; .fd == 0 and .type == "pipe")) | .pid]
+	        | if length == 1 then .[0] else error("readers: \(.)") end' --argjson b "$B")
+	W=$(q '[.processes[] | select(.ppid == $b and .pid != $r) | .pid] | .[0]' --argjson b "$B" --argjson r "$RD")
+	assert_equal "$(fd_get "$W" 1 .type)" pipe
+	assert_equal "$(fd_get "$W" 1 .access)" w
+	assert_equal "$(fd_get "$RD" 0 .type)" pipe
+	assert_equal "$(fd_get "$RD" 0 .access)" r
+	assert_equal "$(fd_get "$RD" 0 .target)" "$(fd_get "$W" 1 .target)"
+	assert_other_ofd "$RD" 0 "$W" 1
+	assert_holders "$(ofd_of "$RD" 0)" "$RD:0"
+	assert_holders "$(ofd_of "$W" 1)" "$W:1"
+	# the shell closed both ends after forking the two sides
+	q_true '[proc($b).fds[] | select(.target == $t)] == []' --argjson b "$B" --arg t "$(fd_get "$W" 1 .target)"
+	# the reader's stdout is the shell's
+	assert_same_ofd "$RD" 1 "$B" 1
 	q_true 'all(.processes[]; .end == {"how": "exit", "status": 0})'
 }
 
@@ -112,6 +137,22 @@ find_generations() {
 		--argjson g "$G" --argjson m "$M"
 	# the grandchild may outlive the report
 	q_true 'proc($c).end.how == "exit" or proc($c).end.how == "running"' --argjson c "$C"
+}
+
+@test "three generations: the grandchild is still running when the report is written" {
+	need_kcmp
+	F=$(make_data_file)
+	traced "$SCEN/three_generations" --outlive-launcher "$F"
+	assert_success
+	assert_equal "$(kv order)" outlive-launcher
+	S=$(kv shared_fd)
+	assert_invariants
+	find_generations
+	assert_equal "$(q 'proc($c).end.how' -c --argjson c "$C")" running
+	# a running process's descriptors come from its live table
+	assert_same_ofd "$G" "$S" "$C" "$S"
+	assert_no_fd "$M" "$S"
+	assert_holders "$(ofd_of "$G" "$S")" "$G:$S $C:$S"
 }
 
 @test "two separate opens of one file at the same offset are different descriptions" {
