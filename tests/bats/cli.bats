@@ -33,6 +33,21 @@ $stderr"
 	[[ $stderr == *kcmp_manpage* ]] || fail "the report does not name the program: $stderr"
 }
 
+@test "plain LD_PRELOAD with KCMPTRACE_DIR keeps the trace for kcmptrace report" {
+	F=$(make_data_file)
+	D="$BATS_TEST_TMPDIR/trace"
+	mkdir "$D"
+	run --separate-stderr no_fd3 env KCMPTRACE_DIR="$D" LD_PRELOAD="$SHIM" "$SCEN/kcmp_manpage" "$F"
+	assert_success
+	LINE=$output
+	compgen -G "$D/*.rec" >/dev/null || fail "no records kept in $D"
+	R="$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr no_fd3 "$KT" report --format=json -o "$R" "$D"
+	assert_success
+	output=$LINE
+	check_manpage "$F"
+}
+
 @test "launcher: the report goes to stderr by default, JSON when asked" {
 	run --separate-stderr no_fd3 "$KT" --format=json -- "$SCEN/kcmp_manpage"
 	assert_success
