@@ -31,6 +31,7 @@ struct union_find {
 	size_t *parent;
 	size_t *size;
 	bool *kcmp;            /* per root after marking: confirmed by kcmp */
+	bool *created;         /* per root after marking: opened inside the trace */
 	int *ofd;              /* per root: assigned ofd id, 0 = none yet */
 	size_t count, cap;
 };
@@ -97,6 +98,7 @@ static void uf_free(struct union_find *uf)
 	free(uf->parent);
 	free(uf->size);
 	free(uf->kcmp);
+	free(uf->created);
 	free(uf->ofd);
 }
 
@@ -185,8 +187,8 @@ static void add_finding(struct kt_model *m, const char *kind, int proc, int fd, 
 	f->message = message;
 }
 
-/* Descriptors above stdio kept across exec without close-on-exec: the classic
- * inheritance leak this tool exists to find. */
+/* Descriptors above stdio, opened inside the trace, kept across exec without
+ * close-on-exec: the classic inheritance leak this tool exists to find. */
 static void find_kept_across_exec(struct kt_model *m)
 {
 	for (size_t i = 0; i < m->nprocs; i++) {
@@ -194,6 +196,9 @@ static void find_kept_across_exec(struct kt_model *m)
 		for (size_t j = 0; j < mp->nfds; j++) {
 			const struct kt_fd *fd = mp->fds[j].fd;
 			if (fd->fd <= 2 || strcmp(fd->how, "exec") != 0 || fd->cloexec)
+				continue;
+			/* Leaks from outside the trace are the caller's business. */
+			if (!m->ofds[mp->fds[j].ofd - 1].created_in_trace)
 				continue;
 			add_finding(m, "kept-across-exec", (int)i, fd->fd, mp->fds[j].ofd,
 				    kt_xasprintf("%d %s: fd %d (%s %s) was kept across exec "
@@ -276,6 +281,8 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 	struct union_find uf = {0};
 	struct kcmp_edge *kcmp_edges = NULL;
 	size_t nkcmp = 0, kcmp_cap = 0;
+	size_t *created_nodes = NULL; /* nodes made by an open-like call we saw */
+	size_t ncreated = 0, created_cap = 0;
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct kt_process *p = &trace->procs[i];
 		for (size_t s = 0; s < p->nsnaps; s++) {
@@ -286,6 +293,12 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 				bool linked = strcmp(fd->how, "dup") == 0 ||
 					      strcmp(fd->how, "inherited") == 0 ||
 					      (strcmp(fd->how, "exec") == 0 && fd->src_pid != 0);
+				bool opened_here = strcmp(fd->how, "open") == 0 ||
+						   strcmp(fd->how, "received") == 0 ||
+						   (strcmp(fd->how, "exec") == 0 && fd->src_pid == 0 &&
+						    fd->call != NULL);
+				if (opened_here)
+					*KT_PUSH(created_nodes, ncreated, created_cap) = self;
 				if (linked && fd->src_fd >= 0)
 					uf_union(&uf, self,
 						 uf_node(&uf, fd->src_pid, fd->src_start, fd->src_fd,
@@ -310,6 +323,10 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 	for (size_t k = 0; k < nkcmp; k++)
 		uf.kcmp[uf_find(&uf, kcmp_edges[k].a)] = true;
 	free(kcmp_edges);
+	uf.created = kt_xcalloc(uf.count, sizeof *uf.created);
+	for (size_t k = 0; k < ncreated; k++)
+		uf.created[uf_find(&uf, created_nodes[k])] = true;
+	free(created_nodes);
 
 	/* Number the classes in order of first appearance. */
 	size_t ofds_cap = 0;
@@ -331,6 +348,7 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 				o->evidence = uf.kcmp[root]     ? KT_EVIDENCE_KCMP
 					      : uf.size[root] > 1 ? KT_EVIDENCE_TRACKED
 								  : KT_EVIDENCE_NONE;
+				o->created_in_trace = uf.created[root];
 				uf.ofd[root] = o->id;
 			}
 			struct kt_ofd *o = &m->ofds[uf.ofd[root] - 1];

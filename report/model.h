@@ -56,6 +56,7 @@ struct kt_ofd {
 	int id;
 	const struct kt_fd *first; /* type, target, access come from the first holder */
 	enum kt_evidence evidence;
+	bool created_in_trace; /* some node of it was opened by a traced call */
 	struct kt_holder *holders; /* in (process order, fd) order */
 	size_t nholders, holders_cap;
 };

@@ -134,9 +134,8 @@ static bool process_is_root(const struct kt_model *m, size_t proc)
 	return m->procs[proc].parent < 0;
 }
 
-/* The origin in words. */
-static void add_origin(struct line *l, const struct kt_model *m, size_t proc,
-		       const struct kt_fd *fd)
+/* The origin in words; caller frees. */
+static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_fd *fd)
 {
 	char site_buf[1024];
 	const char *site = kt_site_text(fd, site_buf, sizeof site_buf);
@@ -171,8 +170,23 @@ static void add_origin(struct line *l, const struct kt_model *m, size_t proc,
 		 * it came from outside at start; elsewhere we cannot tell. */
 		line_printf(&text, process_is_root(m, proc) ? "present at start" : "origin unknown");
 	}
-	line_add_fitted(l, text.s ? text.s : "", room_left(l), false);
-	free(text.s);
+	return text.s != NULL ? text.s : kt_xstrdup("");
+}
+
+static void add_origin(struct line *l, const struct kt_model *m, size_t proc,
+		       const struct kt_fd *fd)
+{
+	char *text = origin_text(m, proc, fd);
+	line_add_fitted(l, text, room_left(l), false);
+	free(text);
+}
+
+static size_t columns_of(const char *s)
+{
+	size_t cols = 0;
+	for (; *s != '\0'; s++)
+		cols += ((unsigned char)*s & 0xc0) != 0x80;
+	return cols;
 }
 
 static void end_text(const struct kt_mproc *mp, char *buf, size_t len)
@@ -291,18 +305,26 @@ void kt_render_text(FILE *out, const struct kt_model *m)
 				line_add(&l, "  ", 2);
 				add_proc_label(&l, &lay, mp);
 				line_printf(&l, "  fd %-2d  %-4s %-2s ", fd->fd, fd->type, fd->access);
-				/* Leave room for a short origin. */
-				size_t room = room_left(&l);
-				room = room > 40 ? room - 24 : room / 2;
-				line_add_fitted(&l, fd->target ? fd->target : "?", room, true);
-				line_add(&l, "  (", 3);
-				size_t before = l.len;
-				add_origin(&l, m, i, fd);
-				if (l.len == before || room_left(&l) == 0)
-					l.len = before - 3; /* no room: drop the origin */
-				else
+				/* Share the room between target and origin; the
+				 * target keeps at least half when both are long. */
+				const char *target = fd->target ? fd->target : "?";
+				char *origin = origin_text(m, i, fd);
+				size_t room = room_left(&l), target_cols = columns_of(target);
+				size_t origin_cols = columns_of(origin) + 3; /* "  (" ... ")" */
+				if (target_cols + origin_cols + 1 > room) {
+					size_t half = room / 2;
+					size_t budget = room > origin_cols + 1 ? room - origin_cols - 1 : 0;
+					if (budget < half)
+						budget = target_cols < half ? target_cols : half;
+					target_cols = budget;
+				}
+				line_add_fitted(&l, target, target_cols, true);
+				if (room_left(&l) >= 12) {
+					line_add(&l, "  (", 3);
+					line_add_fitted(&l, origin, room_left(&l) - 1, false);
 					line_add(&l, ")", 1);
-				l.s[l.len] = '\0';
+				}
+				free(origin);
 				line_flush(&l, out);
 			}
 		}
