@@ -64,6 +64,24 @@ setup() {
 	q_true 'all(.processes[]; .end == {"how": "exit", "status": 0})'
 }
 
+@test "fortified 64-bit opens (__open64_2, __openat64_2, open64) are seen as opens and inherited" {
+	F=$(make_data_file)
+	traced "$SCEN/fortified_open" "$F"
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	C=$(only_child "$P")
+	for key in open_2_fd openat_2_fd open64_fd; do
+		fd=$(kv "$key")
+		assert_equal "$(fd_get "$P" "$fd" .origin.how)" open
+		assert_equal "$(fd_get "$P" "$fd" .target)" "$F"
+		assert_equal "$(fd_get "$C" "$fd" .origin.how)" inherited
+		assert_same_ofd "$P" "$fd" "$C" "$fd"
+		assert_holders "$(ofd_of "$P" "$fd")" "$P:$fd $C:$fd"
+	done
+	q_true '[fdent($p; $f) | .origin.call | test("openat")] == [true]' --argjson p "$P" --argjson f "$(kv openat_2_fd)"
+}
+
 check_exec_keep() {
 	local F="$1" K CL P
 	assert_success

@@ -59,6 +59,10 @@ same_as_untraced() {
 	same_as_untraced "$SCEN/leaky_server"
 }
 
+@test "same output traced and untraced: fortified_open" {
+	same_as_untraced "$SCEN/fortified_open" "$(make_data_file)"
+}
+
 @test "same output traced and untraced: a shell pipeline" {
 	same_as_untraced bash -c 'echo hi | tr h H; ls /proc/self/fd | wc -l'
 }
