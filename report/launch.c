@@ -246,11 +246,12 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		return false;
 	}
 	record_reaped(launch, child, status);
-	/* Descendants that already ended are zombies of ours now; the ones
-	 * still running are reported as running, not waited for. */
+	/* As subreaper we inherit every orphaned descendant: waiting until none
+	 * is left waits for the whole tree (like strace -f). With --wait=command
+	 * only those already ended are reaped; the rest are reported running. */
 	for (;;) {
 		int st;
-		pid_t orphan = waitpid(-1, &st, WNOHANG);
+		pid_t orphan = waitpid(-1, &st, launch->wait_tree ? 0 : WNOHANG);
 		if (orphan > 0)
 			record_reaped(launch, orphan, st);
 		else if (orphan < 0 && errno == EINTR)

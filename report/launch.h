@@ -12,6 +12,7 @@ struct kt_launch {
 	/* in */
 	const char *trace_dir_option; /* --trace-dir, or NULL for a temporary one */
 	char **argv;                  /* the command */
+	bool wait_tree;               /* wait for every descendant, not only the command */
 	/* out */
 	char *trace_dir;   /* absolute */
 	bool temporary;    /* created by us: remove after the report */

@@ -33,6 +33,8 @@ static const char usage_text[] =
 	"  --format=text|json  report format (default text)\n"
 	"  -o, --output=FILE   write the report to FILE\n"
 	"  --trace-dir DIR     keep the trace in DIR (created mode 0700 if missing)\n"
+	"  --wait=tree|command report when every descendant has ended (tree, the default)\n"
+	"                      or as soon as COMMAND has (the others are shown running)\n"
 	"  --remove-if-done    (report) remove DIR afterwards unless a traced process lives\n"
 	"  --help, --version\n"
 	"\n"
@@ -43,6 +45,7 @@ struct options {
 	const char *output;
 	const char *trace_dir;
 	bool remove_if_done;
+	bool wait_command; /* --wait=command */
 	bool report; /* the report subcommand */
 	int first_operand;
 };
@@ -128,6 +131,13 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		} else if ((value = option_value(argc, argv, &i, "--trace-dir", NULL, &missing)) !=
 			   NULL) {
 			opt->trace_dir = value;
+		} else if ((value = option_value(argc, argv, &i, "--wait", NULL, &missing)) != NULL) {
+			if (strcmp(value, "tree") == 0)
+				opt->wait_command = false;
+			else if (strcmp(value, "command") == 0)
+				opt->wait_command = true;
+			else
+				return usage_error("unknown --wait '%s' (tree or command)", value);
 		} else if (missing) {
 			return usage_error("option '%s' needs a value", arg);
 		} else if (strcmp(arg, "--remove-if-done") == 0) {
@@ -245,7 +255,8 @@ static int run_command(const struct options *opt, char **command)
 		free(shim);
 		return EXIT_BAD_TRACE;
 	}
-	struct kt_launch launch = {.trace_dir_option = opt->trace_dir, .argv = command};
+	struct kt_launch launch = {.trace_dir_option = opt->trace_dir, .argv = command,
+				   .wait_tree = !opt->wait_command};
 	if (!kt_prepare_trace_dir(&launch)) {
 		close_output(out, opt->output);
 		free(resolved);
@@ -253,6 +264,7 @@ static int run_command(const struct options *opt, char **command)
 		return EXIT_BAD_TRACE;
 	}
 	bool started = kt_run_traced(&launch, resolved, shim);
+	bool running = false;
 	exit_code = launch.exit_code;
 	free(resolved);
 	free(shim);
@@ -264,14 +276,16 @@ static int run_command(const struct options *opt, char **command)
 		keep_on_error = launch.temporary && kt_trace_dir_has_records(launch.trace_dir) > 0;
 		char *suffix = keep_on_error ? kt_xasprintf(" (trace kept in %s)", launch.trace_dir)
 					     : kt_xstrdup("");
-		bool running;
 		rc = report_trace(launch.trace_dir, launch.reaped, launch.nreaped, out, opt->output,
 				  opt->format, suffix, &running);
 		free(suffix);
 	}
 	if (!close_output(out, opt->output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
-	if (launch.temporary && (rc == 0 || !keep_on_error) &&
+	/* Processes still running write their records later: keep them. */
+	if (started && launch.temporary && running)
+		kt_warn("traced processes are still running; their records go to %s", launch.trace_dir);
+	else if (launch.temporary && (rc == 0 || !keep_on_error) &&
 	    kt_trace_remove_dir(launch.trace_dir) != 0)
 		kt_warn("cannot remove trace directory %s: %s", launch.trace_dir, strerror(errno));
 	kt_launch_free(&launch);

@@ -53,7 +53,8 @@ static void render_end(FILE *out, const struct kt_mproc *mp)
 		fprintf(out, "{\"how\": \"exit\", \"status\": %d}", mp->end_value);
 		break;
 	case KT_END_SIGNAL:
-		fprintf(out, "{\"how\": \"signal\", \"signal\": %d}", mp->end_value);
+		fprintf(out, "{\"how\": \"signal\", \"signal\": %d, \"status\": %d}", mp->end_value,
+			mp->end_value);
 		break;
 	case KT_END_RUNNING:
 		fputs("{\"how\": \"running\"}", out);
