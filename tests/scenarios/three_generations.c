@@ -1,6 +1,6 @@
 /* Three generations: the middle one lets go of a shared descriptor.
  *
- *   three_generations [--grandparent-first | --outlive-launcher] [FILE]
+ *   three_generations [--grandparent-first] [FILE]
  *
  * G opens FILE (shared_fd) and forks M; M forks C, closes shared_fd and exits.
  * C and G still share the description, though no process between them holds
@@ -9,44 +9,23 @@
  * Default order (child-first): C exits while G is alive, then G reaps it (G is
  * a child subreaper, so C's orphan is reparented to G) and exits.
  * --grandparent-first: G exits while C is alive and blocked; C exits when it
- * sees G's end (end of file on a pipe only G still writes to).
- * --outlive-launcher: as --grandparent-first, but then C also waits for G's
- * parent (the kcmptrace launcher) to exit, so C is certainly still running
- * when the report is written. Only for runs under the launcher: a parent that
- * waits for C (for its stdout, say) would wait forever.
+ * sees G's end (end of file on a pipe only G still writes to), i.e. once G
+ * has exited completely. Under plain LD_PRELOAD, G writes the report before it
+ * is gone, so C is certainly still running then.
  *
- * stdout (G): shared_fd=N order=child-first|grandparent-first|outlive-launcher
+ * stdout (G): shared_fd=N order=child-first|grandparent-first
  */
 #include "scenario.h"
 
-#include <poll.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-
-static void wait_for_exit_of(pid_t pid)
-{
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pfd < 0) {
-		if (errno == ESRCH)
-			return;
-		die("pidfd_open %d", (int)pid);
-	}
-	struct pollfd p = { .fd = pfd, .events = POLLIN };
-	while (poll(&p, 1, -1) < 0)
-		if (errno != EINTR)
-			die("poll pidfd");
-	close(pfd);
-}
 
 int main(int argc, char **argv)
 {
-	int gp_first = 0, outlive = 0;
+	int gp_first = 0;
 	const char *path = "/proc/self/exe";
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--grandparent-first") == 0)
 			gp_first = 1;
-		else if (strcmp(argv[i], "--outlive-launcher") == 0)
-			gp_first = outlive = 1;
 		else
 			path = argv[i];
 	}
@@ -54,7 +33,6 @@ int main(int argc, char **argv)
 	if (!gp_first && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
 		die("prctl(PR_SET_CHILD_SUBREAPER)");
 
-	pid_t launcher = getppid();
 	int shared = xopen(path, O_RDONLY);
 	int go[2], up[2];
 	xpipe(go); /* G -> C: you may exit (a byte, or end of file) */
@@ -69,9 +47,7 @@ int main(int argc, char **argv)
 			signal_go(up[1]);
 			if (gp_first)
 				wait_eof(go[0]);
-			if (outlive)
-				wait_for_exit_of(launcher);
-			if (!gp_first)
+			else
 				wait_go(go[0]);
 			exit(0);
 		}
@@ -85,7 +61,7 @@ int main(int argc, char **argv)
 	wait_go(up[0]);
 
 	printf("shared_fd=%d order=%s\n", shared,
-	       outlive ? "outlive-launcher" : gp_first ? "grandparent-first" : "child-first");
+	       gp_first ? "grandparent-first" : "child-first");
 	fflush(stdout);
 
 	if (gp_first)
