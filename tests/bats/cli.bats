@@ -72,7 +72,7 @@ $stderr"
 	assert_failure 3
 	assert_invariants
 	q_true '.processes | length == 1'
-	assert_equal "$(q '.processes[0].end' -c)" '{"how":"exit","status":3}'
+	assert_equal "$(q '.processes[0].end | {how, status}' -c)" '{"how":"exit","status":3}'
 }
 
 @test "exit status passes through: killed by SIGTERM gives 143" {
@@ -80,7 +80,7 @@ $stderr"
 	assert_failure 143
 	assert_invariants
 	q_true '.processes | length == 1'
-	assert_equal "$(q '.processes[0].end' -c)" '{"how":"signal","status":15}'
+	assert_equal "$(q '.processes[0].end | {how, status}' -c)" '{"how":"signal","status":15}'
 }
 
 @test "exit status passes through: killed by SIGKILL gives 137" {
@@ -88,7 +88,7 @@ $stderr"
 	assert_failure 137
 	assert_invariants
 	q_true '.processes | length == 1'
-	assert_equal "$(q '.processes[0].end' -c)" '{"how":"signal","status":9}'
+	assert_equal "$(q '.processes[0].end | {how, status}' -c)" '{"how":"signal","status":9}'
 }
 
 @test "plain LD_PRELOAD: exit status untouched, recorded in the report" {
@@ -96,7 +96,7 @@ $stderr"
 	assert_failure 3
 	assert_invariants
 	q_true '.processes | length == 1'
-	assert_equal "$(q '.processes[0].end' -c)" '{"how":"exit","status":3}'
+	assert_equal "$(q '.processes[0].end | {how, status}' -c)" '{"how":"exit","status":3}'
 }
 
 @test "kcmptrace report DIR re-renders a kept trace to the launcher's JSON" {
