@@ -556,8 +556,16 @@ int kt_trace_remove_dir(const char *dir)
 	}
 	closedir(d);
 
-	/* live/ holds the shared descriptor tables of processes still running. */
-	char *live = kt_xasprintf("%s/live", dir);
+	/* live/ holds the shared descriptor tables of processes still running;
+	 * the shim makes it a symbolic link to a directory on /dev/shm. */
+	char *link = kt_xasprintf("%s/live", dir);
+	char target[4096];
+	ssize_t tl = readlink(link, target, sizeof target - 1);
+	char *live = link;
+	if (tl > 0) {
+		target[tl] = '\0';
+		live = kt_xstrdup(target);
+	}
 	d = opendir(live);
 	if (d != NULL) {
 		while ((e = readdir(d)) != NULL) {
@@ -572,7 +580,12 @@ int kt_trace_remove_dir(const char *dir)
 		if (rmdir(live) != 0 && errno != ENOENT)
 			result = -1;
 	}
-	free(live);
+	if (live != link) {
+		if (unlink(link) != 0 && errno != ENOENT)
+			result = -1;
+		free(live);
+	}
+	free(link);
 
 	char *root = kt_xasprintf("%s/root", dir);
 	if (unlink(root) != 0 && errno != ENOENT)

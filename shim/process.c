@@ -252,7 +252,7 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 	const struct kt_fd_entry *parent = NULL;
 	size_t parent_cap = 0;
 	char parent_name[64] = "";
-	if (!continuation && kt_proc.parent_start && kt_kcmp_probe() == 0) {
+	if (!continuation && kt_proc.parent_start && kt_kcmp_probe(-1) == 0) {
 		struct kt_buf b = {parent_name, 0, sizeof parent_name - 8, 0};
 		kt_buf_unum(&b, (unsigned long long)kt_proc.ppid);
 		kt_buf_unum(&b, kt_proc.parent_start);
@@ -311,6 +311,33 @@ static int make_root_dir(void)
 	return 0;
 }
 
+/* DIR/live holds the shared tables of running processes. They are written
+ * on hot paths and at every fork, so they belong in memory: DIR/live is a
+ * symbolic link to a directory on /dev/shm where there is one (on a disk
+ * file system, the first write to each page of a new table costs about a
+ * millisecond), else a plain directory. */
+static int make_live_dir(void)
+{
+	char live[4200], shm[64];
+	snprintf(live, sizeof live, "%s/live", kt_proc.dir);
+	struct stat st;
+	if (stat(live, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	strcpy(shm, "/dev/shm/kcmptrace.XXXXXX");
+	if (mkdtemp(shm)) {
+		if (symlink(shm, live) == 0)
+			return 0;
+		int err = errno;
+		rmdir(shm);
+		/* Another process of the tree made it first. */
+		if (err == EEXIST && stat(live, &st) == 0 && S_ISDIR(st.st_mode))
+			return 0;
+	}
+	if (mkdir(live, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 void kt_init(int argc, char **argv, char **envp)
 {
 	static atomic_int done;
@@ -343,12 +370,9 @@ void kt_init(int argc, char **argv, char **envp)
 	const char *root = getenv("KCMPTRACE_ROOT");
 	kt_proc.root = root && strcmp(root, kt_proc.name) == 0;
 
-	char path[4200];
-	snprintf(path, sizeof path, "%s/live", kt_proc.dir);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		r = -errno;
+	if ((r = make_live_dir()) < 0)
 		goto unwritable;
-	}
+	char path[4200];
 	kt_trace_path(path, sizeof path, "", ".rec");
 	int continuation = access(path, F_OK) == 0;
 	if ((r = kt_table_create()) < 0)

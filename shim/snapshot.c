@@ -320,8 +320,6 @@ static void group_across(struct snapshot *s)
 				continue;
 			if (pid == kt_proc.pid && start == kt_proc.start)
 				continue;
-			if (!kt_proc_alive(pid, start))
-				continue;
 			compare_with(s, d->d_name, pid, start, &fds_buf, &fds_cap);
 		}
 	}
@@ -411,7 +409,7 @@ void kt_snapshot(const char *why, int status)
 		return;
 	}
 	s.out = (struct kt_buf){out, 0, cap, 0};
-	s.kcmp_error = kt_kcmp_probe();
+	s.kcmp_error = kt_kcmp_probe(s.n ? s.fds[0].fd : -1);
 
 	kt_buf_str(&s.out, "snap");
 	kt_buf_field(&s.out, why);

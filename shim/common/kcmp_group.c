@@ -11,15 +11,16 @@ int kt_kcmp_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
 	return r < 0 ? -errno : (int)r;
 }
 
-int kt_kcmp_probe(void)
+int kt_kcmp_probe(int any_fd)
 {
 	pid_t self = kt_sys_getpid();
-	/* Any descriptor works; use one we open, so a process with none still probes. */
-	int fd = kt_sys_open_high(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0);
+	/* Any descriptor works; a process with none gets one of ours. */
+	int fd = any_fd >= 0 ? any_fd : kt_sys_open_high(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return fd;
 	int r = kt_kcmp_file(self, fd, self, fd);
-	kt_sys_close(fd);
+	if (fd != any_fd)
+		kt_sys_close(fd);
 	if (r == 0)
 		return 0;
 	return r < 0 ? r : -EINVAL;

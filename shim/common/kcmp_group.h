@@ -24,8 +24,9 @@ struct kt_desc {
  * (-ENOSYS, -EPERM: kcmp unavailable; -EBADF, -ESRCH: a side vanished). */
 int kt_kcmp_file(pid_t pid1, int fd1, pid_t pid2, int fd2);
 
-/* Whether kcmp works for this process: 0, or the -errno that it failed with. */
-int kt_kcmp_probe(void);
+/* Whether kcmp works for this process: 0, or the -errno that it failed with.
+ * any_fd: a descriptor of this process to probe with, or -1. */
+int kt_kcmp_probe(int any_fd);
 
 struct kt_group_stats {
 	unsigned long kcmp_calls;

@@ -6,19 +6,33 @@
 #include <string.h>
 #include <sys/resource.h>
 
-int kt_sys_move_high(int fd)
+/* Where the shim's own descriptors go: just below the soft limit, the
+ * numbers an application reaches last. Cached; asked again when the limit
+ * has moved under us (F_DUPFD then fails with EINVAL). */
+static long high_floor(int refresh)
 {
+	static long cached;
+	long floor = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	if (floor && !refresh)
+		return floor;
 	struct rlimit rl;
-	long floor = 1024;
-	if (fd < 0)
-		return fd;
-	/* Just below the soft limit: the application reaches those numbers last. */
+	floor = 1024;
 	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur > 64)
 		floor = (long)rl.rlim_cur - 32;
 	if (floor > (1L << 20))
 		floor = (1L << 20) - 32;
-	int high = kt_sys_fcntl(fd, F_DUPFD_CLOEXEC, floor);
+	__atomic_store_n(&cached, floor, __ATOMIC_RELAXED);
+	return floor;
+}
+
+int kt_sys_move_high(int fd)
+{
+	if (fd < 0)
+		return fd;
+	int high = kt_sys_fcntl(fd, F_DUPFD_CLOEXEC, high_floor(0));
+	if (high == -EINVAL)
+		high = kt_sys_fcntl(fd, F_DUPFD_CLOEXEC, high_floor(1));
 	if (high < 0)
 		return fd; /* keep the low one rather than fail */
 	kt_sys_close(fd);

@@ -70,7 +70,7 @@ static void test_kcmp_manpage(void)
 	}
 	close(go[0]);
 	pid_t self = getpid();
-	CHECK(kt_kcmp_probe() == 0);
+	CHECK(kt_kcmp_probe(-1) == 0 && kt_kcmp_probe(a) == 0);
 	CHECK(kt_kcmp_file(self, a, self, c) == 0);
 	CHECK(kt_kcmp_file(self, a, self, b) > 0);
 	CHECK(kt_kcmp_file(self, a, child, a) == 0);

@@ -241,7 +241,9 @@ static void test_ends(void)
 	fclose(out);
 	CHECK(strstr(json, "{\"how\": \"running\"}") != NULL);
 	CHECK(strstr(json, "{\"how\": \"unknown\"}") != NULL);
-	CHECK(strstr(json, "\"status\"") == NULL);
+	/* status only where there is one: exit status, or the signal number. */
+	CHECK(strstr(json, "{\"how\": \"signal\", \"signal\": 9, \"status\": 9}") != NULL);
+	CHECK(strstr(json, "\"running\", \"status\"") == NULL);
 	free(json);
 	kt_model_free(m);
 	kt_trace_free(t);
