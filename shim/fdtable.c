@@ -12,30 +12,6 @@
 
 struct kt_fd_entry *_Atomic kt_table;
 
-const char *kt_how_name(enum kt_how how)
-{
-	static const char *const names[] = {"unknown", "open", "dup", "inherited", "exec", "received", "unknown"};
-	return (unsigned)how < sizeof names / sizeof names[0] ? names[how] : "unknown";
-}
-
-const char *kt_call_name(enum kt_call call)
-{
-	static const char *const names[KT_CALL_COUNT] = {
-		[KT_CALL_NONE] = NULL,          [KT_CALL_OPEN] = "open",
-		[KT_CALL_OPEN64] = "open64",    [KT_CALL_OPENAT] = "openat",
-		[KT_CALL_OPENAT64] = "openat64", [KT_CALL_CREAT] = "creat",
-		[KT_CALL_CREAT64] = "creat64",  [KT_CALL_OPEN_2] = "__open_2",
-		[KT_CALL_OPEN64_2] = "__open64_2", [KT_CALL_OPENAT_2] = "__openat_2",
-		[KT_CALL_OPENAT64_2] = "__openat64_2", [KT_CALL_DUP] = "dup",
-		[KT_CALL_DUP2] = "dup2",        [KT_CALL_DUP3] = "dup3",
-		[KT_CALL_FCNTL] = "fcntl",      [KT_CALL_PIPE] = "pipe",
-		[KT_CALL_PIPE2] = "pipe2",      [KT_CALL_SOCKET] = "socket",
-		[KT_CALL_SOCKETPAIR] = "socketpair", [KT_CALL_ACCEPT] = "accept",
-		[KT_CALL_ACCEPT4] = "accept4",  [KT_CALL_FORK] = "fork",
-	};
-	return (unsigned)call < KT_CALL_COUNT ? names[call] : NULL;
-}
-
 static struct kt_table_header *header_of(struct kt_fd_entry *t)
 {
 	return (struct kt_table_header *)((char *)t - KT_TABLE_HEADER_SIZE);
@@ -309,27 +285,5 @@ const struct kt_fd_entry *kt_table_map_other(const char *name, size_t *capacity)
 	memcpy(path, kt_proc.dir, dl);
 	memcpy(path + dl, "/live/", 6);
 	memcpy(path + dl + 6, name, nl + 1);
-	int fd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
-	if (fd < 0)
-		return NULL;
-	struct stat st;
-	void *p = MAP_FAILED;
-	if (kt_sys_fstat(fd, &st) == 0 && (size_t)st.st_size >= KT_TABLE_FILE_SIZE)
-		p = mmap(NULL, KT_TABLE_FILE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
-	kt_sys_close(fd);
-	if (p == MAP_FAILED)
-		return NULL;
-	const struct kt_table_header *h = p;
-	if (memcmp(h->magic, KT_TABLE_MAGIC, sizeof h->magic) != 0) {
-		munmap(p, KT_TABLE_FILE_SIZE);
-		return NULL;
-	}
-	*capacity = h->capacity < KT_TABLE_CAPACITY ? h->capacity : KT_TABLE_CAPACITY;
-	return (const struct kt_fd_entry *)((const char *)p + KT_TABLE_HEADER_SIZE);
-}
-
-void kt_table_unmap(const struct kt_fd_entry *t)
-{
-	if (t)
-		munmap((char *)t - KT_TABLE_HEADER_SIZE, KT_TABLE_FILE_SIZE);
+	return kt_table_map_path(path, capacity);
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "table.h"
+
 #define KT_EXPORT __attribute__((visibility("default")))
 #define KT_TLS __thread __attribute__((tls_model("initial-exec")))
 
@@ -94,54 +96,7 @@ void kt_resolve(void);
 /* The real function, resolved on first use (hooks may run before the constructor). */
 #define KT_REAL(name) (kt_real.name ? kt_real.name : (kt_resolve(), kt_real.name))
 
-/* ---- descriptor table (fdtable.c) ---- */
-enum kt_how { KT_HOW_NONE, KT_HOW_OPEN, KT_HOW_DUP, KT_HOW_INHERITED, KT_HOW_EXEC,
-	      KT_HOW_RECEIVED, KT_HOW_UNKNOWN };
-
-enum kt_call {
-	KT_CALL_NONE, KT_CALL_OPEN, KT_CALL_OPEN64, KT_CALL_OPENAT, KT_CALL_OPENAT64, KT_CALL_CREAT,
-	KT_CALL_CREAT64, KT_CALL_OPEN_2, KT_CALL_OPEN64_2, KT_CALL_OPENAT_2, KT_CALL_OPENAT64_2,
-	KT_CALL_DUP, KT_CALL_DUP2, KT_CALL_DUP3, KT_CALL_FCNTL, KT_CALL_PIPE, KT_CALL_PIPE2,
-	KT_CALL_SOCKET, KT_CALL_SOCKETPAIR, KT_CALL_ACCEPT, KT_CALL_ACCEPT4, KT_CALL_FORK,
-	KT_CALL_COUNT
-};
-
-const char *kt_how_name(enum kt_how how);
-const char *kt_call_name(enum kt_call call);
-
-/* One descriptor number's entry; the table file is shared (MAP_SHARED) so
- * that other traced processes read the generations at their exit. */
-struct kt_fd_entry {
-	_Atomic uint32_t gen;  /* even: open (0: never seen); odd: closed */
-	uint8_t how, call, cloexec, prior_how;
-	int32_t src_fd;
-	uint32_t src_gen;
-	int32_t src_pid;
-	_Atomic uint32_t ino_gen; /* dev and ino below are valid for this generation */
-	uint64_t src_start;
-	uint64_t site;         /* return address of the call that made it */
-	/* (st_dev, st_ino), cached so that other processes comparing with this
-	 * one need no stat of /proc/PID/fd/N: filled at fork, copied by dup. */
-	uint64_t dev, ino;
-};
-
-#define KT_TABLE_CAPACITY (1u << 20)
-#define KT_TABLE_MAGIC "kttbl01"
-
-struct kt_table_header {
-	char magic[8];
-	int32_t pid;
-	uint32_t capacity;
-	uint64_t start;
-	_Atomic uint32_t max_fd_plus_one;
-	uint32_t reserved;
-	/* One bit per page of entries ever written: what a fork copies. */
-	_Atomic uint8_t pages_used[(KT_TABLE_CAPACITY * sizeof(struct kt_fd_entry) + 4095) / 4096 / 8 + 1];
-};
-
-#define KT_TABLE_HEADER_SIZE 4096
-#define KT_TABLE_FILE_SIZE (KT_TABLE_HEADER_SIZE + (size_t)KT_TABLE_CAPACITY * sizeof(struct kt_fd_entry))
-
+/* ---- descriptor table (fdtable.c; format in common/table.h) ---- */
 extern struct kt_fd_entry *_Atomic kt_table;
 
 int kt_table_create(void);              /* map this process's table file */
@@ -154,9 +109,8 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child);
 int kt_table_fork_child(struct kt_fork_prep *prep);
 void kt_table_remove(void);             /* unlink the file at exit */
 struct kt_fd_entry *kt_table_entry(int fd); /* NULL when fd is out of range or no table */
-/* Map another process's table read-only; kt_table_unmap releases it. */
+/* Map another process's table (live/NAME) read-only; kt_table_unmap releases it. */
 const struct kt_fd_entry *kt_table_map_other(const char *name, size_t *capacity);
-void kt_table_unmap(const struct kt_fd_entry *t);
 
 /* Hook bookkeeping: publish after a successful create, retire before close. */
 void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site);

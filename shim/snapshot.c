@@ -120,15 +120,7 @@ static int collect(struct snapshot *s)
 static void emit_same(struct snapshot *s, const struct kt_desc *mine, pid_t pid,
 		      unsigned long long start, int fd2, uint32_t gen2)
 {
-	struct kt_buf *b = &s->out;
-	kt_buf_str(b, "same");
-	kt_buf_num(b, mine->fd);
-	kt_buf_unum(b, mine->gen);
-	kt_buf_num(b, pid);
-	kt_buf_unum(b, start);
-	kt_buf_num(b, fd2);
-	kt_buf_unum(b, gen2);
-	kt_buf_endline(b);
+	kt_record_put_same(&s->out, mine->fd, mine->gen, pid, start, fd2, gen2);
 }
 
 static void note(struct snapshot *s, const char *a, long num, const char *c)
@@ -328,44 +320,31 @@ static void group_across(struct snapshot *s)
 
 static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 {
-	struct kt_buf *b = &s->out;
 	static const char *const access_names[] = {"r", "w", "rw"};
-	kt_buf_str(b, "fd");
-	kt_buf_num(b, f->fd);
-	kt_buf_unum(b, f->gen);
-	kt_buf_field(b, kt_fd_type_name(f->type));
-	kt_buf_field(b, f->target);
-	kt_buf_field(b, f->access >= 0 && f->access <= 2 ? access_names[f->access] : NULL);
-	kt_buf_num(b, f->cloexec > 0);
 	const struct kt_fd_entry *e = &f->entry;
-	kt_buf_field(b, kt_how_name((enum kt_how)e->how));
-	if (e->how == KT_HOW_EXEC) {
-		const struct kt_prior_fd *p = NULL;
-		for (size_t i = 0; i < kt_prior_count && !p; i++)
-			if (kt_prior[i].fd == f->fd && kt_prior[i].gen == f->gen)
-				p = &kt_prior[i];
-		if (p) {
-			kt_buf_put(b, "\t", 1);
-			kt_buf_str(b, p->fields); /* CALL..SITE as the earlier image wrote them */
-			kt_buf_endline(b);
-			return;
-		}
-		kt_buf_field(b, NULL);
-		kt_buf_str(b, "\t0\t0\t-1\t0\t-");
-		kt_buf_endline(b);
-		return;
-	}
-	kt_buf_field(b, e->call ? kt_call_name((enum kt_call)e->call) : NULL);
+	struct kt_record_fd r = {
+		.fd = f->fd, .gen = f->gen, .type = kt_fd_type_name(f->type), .target = f->target,
+		.access = f->access >= 0 && f->access <= 2 ? access_names[f->access] : NULL,
+		.cloexec = f->cloexec > 0, .how = kt_how_name((enum kt_how)e->how),
+		.call = kt_call_name((enum kt_call)e->call), .src_fd = -1, .site = f->site,
+	};
 	if (e->how == KT_HOW_DUP || e->how == KT_HOW_INHERITED) {
-		kt_buf_num(b, e->src_pid);
-		kt_buf_unum(b, e->src_start);
-		kt_buf_num(b, e->src_fd);
-		kt_buf_unum(b, e->src_gen);
-	} else {
-		kt_buf_str(b, "\t0\t0\t-1\t0");
+		r.src_pid = e->src_pid;
+		r.src_start = e->src_start;
+		r.src_fd = e->src_fd;
+		r.src_gen = e->src_gen;
 	}
-	kt_buf_field(b, f->site);
-	kt_buf_endline(b);
+	if (e->how == KT_HOW_EXEC) {
+		/* How it was made before the exec, as the earlier image wrote it. */
+		for (size_t i = 0; i < kt_prior_count && !r.raw_tail; i++)
+			if (kt_prior[i].fd == f->fd && kt_prior[i].gen == f->gen)
+				r.raw_tail = kt_prior[i].fields;
+		if (!r.raw_tail) {
+			r.call = NULL;
+			r.site = NULL;
+		}
+	}
+	kt_record_put_fd(&s->out, &r);
 }
 
 static void stat_line(struct kt_buf *b, const char *name, unsigned long long v)

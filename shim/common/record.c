@@ -168,3 +168,40 @@ int kt_record_split(char *line, char **fields, int max)
 	}
 	return n;
 }
+
+void kt_record_put_fd(struct kt_buf *b, const struct kt_record_fd *f)
+{
+	kt_buf_str(b, "fd");
+	kt_buf_num(b, f->fd);
+	kt_buf_unum(b, f->gen);
+	kt_buf_field(b, f->type);
+	kt_buf_field(b, f->target);
+	kt_buf_field(b, f->access);
+	kt_buf_num(b, f->cloexec > 0);
+	kt_buf_field(b, f->how);
+	if (f->raw_tail) {
+		kt_buf_str(b, "\t");
+		kt_buf_str(b, f->raw_tail);
+	} else {
+		kt_buf_field(b, f->call);
+		kt_buf_num(b, f->src_pid);
+		kt_buf_unum(b, f->src_start);
+		kt_buf_num(b, f->src_fd);
+		kt_buf_unum(b, f->src_gen);
+		kt_buf_field(b, f->site);
+	}
+	kt_buf_endline(b);
+}
+
+void kt_record_put_same(struct kt_buf *b, int fd, unsigned long long gen, long long pid,
+			unsigned long long start, int fd2, unsigned long long gen2)
+{
+	kt_buf_str(b, "same");
+	kt_buf_num(b, fd);
+	kt_buf_unum(b, gen);
+	kt_buf_num(b, pid);
+	kt_buf_unum(b, start);
+	kt_buf_num(b, fd2);
+	kt_buf_unum(b, gen2);
+	kt_buf_endline(b);
+}

@@ -95,6 +95,28 @@ void kt_buf_num(struct kt_buf *b, long long v);          /* TAB + decimal */
 void kt_buf_unum(struct kt_buf *b, unsigned long long v);
 void kt_buf_endline(struct kt_buf *b);
 
+/* The fields of an "fd" record. Strings may be NULL (written "-"). */
+struct kt_record_fd {
+	int fd;
+	unsigned long long gen;
+	const char *type, *target, *access;
+	int cloexec;
+	const char *how, *call;
+	long long src_pid;
+	unsigned long long src_start;
+	int src_fd;
+	unsigned long long src_gen;
+	const char *site;
+	/* When set: CALL..SITE exactly as an earlier record wrote them (still
+	 * escaped, TAB-separated); call, src_* and site are then not used. */
+	const char *raw_tail;
+};
+
+/* Whole lines: "fd ...", "same ...". */
+void kt_record_put_fd(struct kt_buf *b, const struct kt_record_fd *f);
+void kt_record_put_same(struct kt_buf *b, int fd, unsigned long long gen, long long pid,
+			unsigned long long start, int fd2, unsigned long long gen2);
+
 /* Split one line (without its LF) in place into at most max fields, unescaping
  * each. Returns the number of fields, or -1 on a malformed escape. */
 int kt_record_split(char *line, char **fields, int max);

@@ -1,0 +1,66 @@
+/* The shared descriptor table of a traced process: live/PID-START.tbl in
+ * the trace directory, an array indexed by descriptor number after a
+ * header page, in a sparse file that the process maps MAP_SHARED and
+ * updates from its hooks. Other processes (traced ones at their exit, the
+ * report for processes still running) map it read-only. Binary, for this
+ * machine only: it never outlives the processes of one trace. */
+#ifndef KT_TABLE_H
+#define KT_TABLE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kt_how { KT_HOW_NONE, KT_HOW_OPEN, KT_HOW_DUP, KT_HOW_INHERITED, KT_HOW_EXEC,
+	      KT_HOW_RECEIVED, KT_HOW_UNKNOWN };
+
+enum kt_call {
+	KT_CALL_NONE, KT_CALL_OPEN, KT_CALL_OPEN64, KT_CALL_OPENAT, KT_CALL_OPENAT64, KT_CALL_CREAT,
+	KT_CALL_CREAT64, KT_CALL_OPEN_2, KT_CALL_OPEN64_2, KT_CALL_OPENAT_2, KT_CALL_OPENAT64_2,
+	KT_CALL_DUP, KT_CALL_DUP2, KT_CALL_DUP3, KT_CALL_FCNTL, KT_CALL_PIPE, KT_CALL_PIPE2,
+	KT_CALL_SOCKET, KT_CALL_SOCKETPAIR, KT_CALL_ACCEPT, KT_CALL_ACCEPT4, KT_CALL_FORK,
+	KT_CALL_COUNT
+};
+
+/* Names as the record format writes them (record.h); call: NULL for none. */
+const char *kt_how_name(enum kt_how how);
+const char *kt_call_name(enum kt_call call);
+
+/* One descriptor number's entry. */
+struct kt_fd_entry {
+	_Atomic uint32_t gen;  /* even: open (0: never seen); odd: closed or changing */
+	uint8_t how, call, cloexec, prior_how;
+	int32_t src_fd;
+	uint32_t src_gen;
+	int32_t src_pid;
+	_Atomic uint32_t ino_gen; /* dev and ino below are valid for this generation */
+	uint64_t src_start;
+	uint64_t site;         /* return address of the call that made it, in the owner */
+	/* (st_dev, st_ino), cached so that other processes comparing with this
+	 * one need no stat of /proc/PID/fd/N: filled at fork, copied by dup. */
+	uint64_t dev, ino;
+};
+
+#define KT_TABLE_CAPACITY (1u << 20)
+#define KT_TABLE_MAGIC "kttbl01"
+
+struct kt_table_header {
+	char magic[8];
+	int32_t pid;
+	uint32_t capacity;
+	uint64_t start;
+	_Atomic uint32_t max_fd_plus_one;
+	uint32_t reserved;
+	/* One bit per page of entries ever written: what a fork copies. */
+	_Atomic uint8_t pages_used[(KT_TABLE_CAPACITY * sizeof(struct kt_fd_entry) + 4095) / 4096 / 8 + 1];
+};
+
+#define KT_TABLE_HEADER_SIZE 4096
+#define KT_TABLE_FILE_SIZE (KT_TABLE_HEADER_SIZE + (size_t)KT_TABLE_CAPACITY * sizeof(struct kt_fd_entry))
+
+/* Map a table file read-only. Returns its entries (NULL if it cannot be
+ * read or is not a table) and their number in *capacity. */
+const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity);
+void kt_table_unmap(const struct kt_fd_entry *t);
+
+#endif
