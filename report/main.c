@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "launch.h"
+#include "live.h"
 #include "model.h"
 #include "render.h"
 #include "symbolize.h"
@@ -200,6 +201,8 @@ static int report_trace(const char *dir, const struct kt_reaped *reaped, size_t 
 		kt_warn("%s%s", err.msg, suffix);
 		return EXIT_BAD_TRACE;
 	}
+	/* Processes still running: their descriptors as they are now. */
+	kt_trace_capture_live(trace);
 	struct kt_model *model = kt_model_build(trace, reaped, nreaped);
 	int rc = 0;
 	if (kt_render(out, model, format) != 0) {

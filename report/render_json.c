@@ -88,7 +88,7 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 	if (mp->snap == NULL)
 		fputs("null", out);
 	else {
-		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ", mp->snap->at_exit ? "exit" : "exec");
+		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ", mp->snap->at_exit ? "exit" : mp->snap->live ? "live" : "exec");
 		kt_json_string(out, mp->snap->kcmp);
 		fputc('}', out);
 	}

@@ -119,7 +119,7 @@ struct layout {
 	int name_width;
 };
 
-#define NAME_MAX_COLUMNS 15
+#define NAME_MAX_COLUMNS 20
 
 static void add_proc_label(struct line *l, const struct layout *lay, const struct kt_mproc *mp)
 {

@@ -102,7 +102,8 @@ static bool parse_snap(struct parser *ps, struct kt_snapshot *snap, char **f, in
 		snap->at_exit = true;
 		if (!field_int(ps, f[2], "snap STATUS", 0, 255, &snap->status))
 			return false;
-	} else if (strcmp(f[1], "exec") == 0) {
+	} else if (strcmp(f[1], "exec") == 0 || strcmp(f[1], "live") == 0) {
+		snap->live = f[1][0] == 'l';
 		if (!field_int(ps, f[2], "snap STATUS", -1, -1, &snap->status))
 			return false;
 	} else {
@@ -485,25 +486,29 @@ struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err)
 	return trace;
 }
 
+void kt_process_free(struct kt_process *p)
+{
+	for (size_t j = 0; j < p->nimages; j++)
+		free(p->images[j].argv);
+	for (size_t j = 0; j < p->nsnaps; j++) {
+		free(p->snaps[j].fds);
+		free(p->snaps[j].sames);
+		free(p->snaps[j].stats);
+	}
+	free(p->images);
+	free(p->snaps);
+	free(p->notes);
+	free(p->text);
+	free(p->live_text);
+	free(p->path);
+}
+
 void kt_trace_free(struct kt_trace *trace)
 {
 	if (trace == NULL)
 		return;
-	for (size_t i = 0; i < trace->nprocs; i++) {
-		struct kt_process *p = &trace->procs[i];
-		for (size_t j = 0; j < p->nimages; j++)
-			free(p->images[j].argv);
-		for (size_t j = 0; j < p->nsnaps; j++) {
-			free(p->snaps[j].fds);
-			free(p->snaps[j].sames);
-			free(p->snaps[j].stats);
-		}
-		free(p->images);
-		free(p->snaps);
-		free(p->notes);
-		free(p->text);
-		free(p->path);
-	}
+	for (size_t i = 0; i < trace->nprocs; i++)
+		kt_process_free(&trace->procs[i]);
 	free(trace->procs);
 	free(trace->dir);
 	free(trace);

@@ -42,7 +42,8 @@ struct kt_stat {
 };
 
 struct kt_snapshot {
-	bool at_exit;     /* WHY: exit (else exec) */
+	bool at_exit;     /* WHY: exit (else exec or live) */
+	bool live;        /* WHY: live, taken by the report of a running process */
 	int status;       /* exit status, -1 for exec */
 	bool kcmp_ok;
 	const char *kcmp; /* "ok" or "unavailable:ERRNO" */
@@ -69,6 +70,7 @@ struct kt_process {
 	unsigned long long start;
 	char *path; /* the .rec file */
 	char *text; /* its contents; strings below point into it */
+	char *live_text; /* the text of a live snapshot (live.c), or NULL */
 	struct kt_image *images;
 	size_t nimages, images_cap;
 	struct kt_snapshot *snaps;
@@ -97,6 +99,8 @@ bool kt_process_parse(struct kt_process *proc, const char *path, char *text, siz
 		      struct kt_error *err);
 
 void kt_trace_free(struct kt_trace *trace);
+/* Release what one process holds (not the struct itself). */
+void kt_process_free(struct kt_process *p);
 
 /* Whether the process (pid, start) is alive now: /proc/PID/stat exists, it
  * is not a zombie, and its start time (field 22) equals start. */

@@ -1,0 +1,250 @@
+/* Live snapshots of still-running traced processes (see live.h). The text
+ * is made with the same record writers as the shim's snapshots and read by
+ * the same parser, so a live snapshot means exactly what an exit one does. */
+#include "live.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kcmp_group.h"
+#include "procfs.h"
+#include "record.h"
+#include "table.h"
+#include "util.h"
+
+struct live_fd {
+	int fd;
+	uint32_t gen;
+	struct kt_fd_info info;
+	struct kt_fd_entry entry; /* copy; how NONE when the table has none */
+	char site[4200];
+};
+
+struct live_proc {
+	struct kt_process *proc;
+	struct live_fd *fds;
+	size_t nfds;
+	struct kt_buf sames;
+};
+
+/* "MODULE+0xOFF" for a return address in another process: the object's
+ * base is the start of its lowest mapping, as dladdr's dli_fbase is. */
+static void remote_site(int pid, uint64_t ret, char *out, size_t n)
+{
+	snprintf(out, n, "-");
+	if (!ret)
+		return;
+	uint64_t addr = ret - 1; /* inside the call instruction */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	char line[4600], module[4200] = "";
+	unsigned long long lo, hi, base = UINT64_MAX;
+	/* First the mapping that holds addr, then the lowest one of its file. */
+	for (int pass = 0; pass < 2; pass++) {
+		rewind(f);
+		while (fgets(line, sizeof line, f)) {
+			char *slash = strchr(line, '/');
+			if (!slash || sscanf(line, "%llx-%llx", &lo, &hi) != 2)
+				continue;
+			slash[strcspn(slash, "\n")] = '\0';
+			if (pass == 0 && addr >= lo && addr < hi) {
+				snprintf(module, sizeof module, "%s", slash);
+				break;
+			}
+			if (pass == 1 && strcmp(slash, module) == 0 && lo < base)
+				base = lo;
+		}
+		if (!module[0])
+			break;
+	}
+	fclose(f);
+	if (module[0] && base != UINT64_MAX)
+		snprintf(out, n, "%s+0x%llx", module, (unsigned long long)(addr - base));
+}
+
+static const char *access_name(int access)
+{
+	static const char *const names[] = {"r", "w", "rw"};
+	return access >= 0 && access <= 2 ? names[access] : NULL;
+}
+
+static void read_process(struct kt_trace *trace, struct live_proc *lp)
+{
+	struct kt_process *p = lp->proc;
+	char *tpath = kt_xasprintf("%s/live/%d-%llu.tbl", trace->dir, p->pid, p->start);
+	size_t cap = 0;
+	const struct kt_fd_entry *table = kt_table_map_path(tpath, &cap);
+	free(tpath);
+	size_t want = 256;
+	int *fds = NULL;
+	long n;
+	for (;;) {
+		fds = kt_xrealloc(fds, want * sizeof *fds);
+		n = kt_proc_list_fds(p->pid, fds, want);
+		if (n < 0 || (size_t)n <= want)
+			break;
+		want = (size_t)n * 2;
+	}
+	lp->fds = kt_xcalloc(n > 0 ? (size_t)n : 1, sizeof *lp->fds);
+	for (long i = 0; i < n; i++) {
+		struct live_fd *lf = &lp->fds[lp->nfds];
+		lf->fd = fds[i];
+		if (kt_fd_describe(p->pid, lf->fd, &lf->info) != 0)
+			continue; /* closed meanwhile */
+		uint32_t gen = 0;
+		if (table && (size_t)lf->fd < cap) {
+			gen = atomic_load(&table[lf->fd].gen);
+			memcpy(&lf->entry, &table[lf->fd], sizeof lf->entry);
+		}
+		if (gen == 0 || (gen & 1u)) {
+			/* The shim did not see this one made: no origin to tell. */
+			memset(&lf->entry, 0, sizeof lf->entry);
+			lf->entry.how = KT_HOW_UNKNOWN;
+			gen = 0;
+		}
+		lf->gen = gen;
+		remote_site(p->pid, lf->entry.site, lf->site, sizeof lf->site);
+		lp->nfds++;
+	}
+	free(fds);
+	kt_table_unmap(table);
+}
+
+/* kcmp across every live descriptor: one sort, then equal neighbours. */
+static void group(struct live_proc *lps, size_t nlps)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < nlps; i++)
+		total += lps[i].nfds;
+	struct kt_desc *d = kt_xcalloc(total + 1, sizeof *d);
+	struct kt_desc *scratch = kt_xcalloc(total + 1, sizeof *scratch);
+	size_t k = 0;
+	for (size_t i = 0; i < nlps; i++)
+		for (size_t j = 0; j < lps[i].nfds; j++) {
+			const struct live_fd *lf = &lps[i].fds[j];
+			d[k++] = (struct kt_desc){.pid = lps[i].proc->pid, .fd = lf->fd,
+						  .dev = lf->info.dev, .ino = lf->info.ino,
+						  .gen = lf->gen, .index = (uint32_t)i};
+		}
+	struct kt_group_stats st = {0};
+	kt_desc_sort(d, total, scratch, &st);
+	for (size_t x = 1; x < total; x++) {
+		if (d[x - 1].dev != d[x].dev || d[x - 1].ino != d[x].ino ||
+		    kt_desc_compare(&d[x - 1], &d[x], &st) != 0)
+			continue;
+		struct live_proc *lp = &lps[d[x].index];
+		const struct kt_process *other = lps[d[x - 1].index].proc;
+		kt_record_put_same(&lp->sames, d[x].fd, d[x].gen, other->pid, other->start,
+				   d[x - 1].fd, d[x - 1].gen);
+	}
+	free(d);
+	free(scratch);
+}
+
+static bool attach_snapshot(struct live_proc *lp, int kcmp_error)
+{
+	struct kt_process *p = lp->proc;
+	size_t cap = 256 + lp->sames.len;
+	for (size_t i = 0; i < lp->nfds; i++)
+		cap += 256 + 4 * (strlen(lp->fds[i].info.target) + strlen(lp->fds[i].site));
+	struct kt_buf b = {kt_xmalloc(cap), 0, cap, 0};
+	kt_buf_str(&b, KT_RECORD_MAGIC);
+	kt_buf_unum(&b, KT_RECORD_VERSION);
+	kt_buf_endline(&b);
+	/* An image line keeps the parser's rules; it is not used. */
+	kt_buf_str(&b, "image");
+	kt_buf_num(&b, p->pid);
+	kt_buf_num(&b, 0);
+	kt_buf_unum(&b, 0);
+	kt_buf_unum(&b, p->start);
+	kt_buf_field(&b, NULL);
+	kt_buf_num(&b, 0);
+	kt_buf_endline(&b);
+	kt_buf_str(&b, "snap");
+	kt_buf_field(&b, "live");
+	kt_buf_num(&b, -1);
+	if (kcmp_error) {
+		char detail[64];
+		snprintf(detail, sizeof detail, "unavailable:%s",
+			 kcmp_error == -ENOSYS ? "ENOSYS" : kcmp_error == -EPERM ? "EPERM" : "EACCES");
+		kt_buf_field(&b, detail);
+	} else {
+		kt_buf_field(&b, "ok");
+	}
+	kt_buf_endline(&b);
+	for (size_t i = 0; i < lp->nfds; i++) {
+		const struct live_fd *lf = &lp->fds[i];
+		const struct kt_fd_entry *e = &lf->entry;
+		struct kt_record_fd r = {
+			.fd = lf->fd, .gen = lf->gen, .type = kt_fd_type_name(lf->info.type),
+			.target = lf->info.target, .access = access_name(lf->info.access),
+			.cloexec = lf->info.cloexec > 0, .how = kt_how_name((enum kt_how)e->how),
+			.call = kt_call_name((enum kt_call)e->call), .src_fd = -1, .site = lf->site,
+		};
+		if (e->how == KT_HOW_DUP || e->how == KT_HOW_INHERITED) {
+			r.src_pid = e->src_pid;
+			r.src_start = e->src_start;
+			r.src_fd = e->src_fd;
+			r.src_gen = e->src_gen;
+		}
+		kt_record_put_fd(&b, &r);
+	}
+	if (!kcmp_error)
+		kt_buf_put(&b, lp->sames.data, lp->sames.len);
+	kt_buf_str(&b, "end\n");
+	if (b.overflow) {
+		free(b.data);
+		return false;
+	}
+	struct kt_error err;
+	struct kt_process tmp = {.pid = p->pid, .start = p->start};
+	char *path = kt_xasprintf("%s (live)", p->path);
+	bool ok = kt_process_parse(&tmp, path, b.data, b.len, &err) && tmp.nsnaps == 1;
+	if (ok) {
+		*KT_PUSH(p->snaps, p->nsnaps, p->snaps_cap) = tmp.snaps[0];
+		tmp.nsnaps = 0;
+		p->live_text = tmp.text; /* the snapshot's strings point into it */
+		tmp.text = NULL;
+	} else {
+		kt_warn("cannot read the live descriptors of process %d: %s", p->pid, err.msg);
+	}
+	tmp.path = path;
+	kt_process_free(&tmp);
+	return ok;
+}
+
+size_t kt_trace_capture_live(struct kt_trace *trace)
+{
+	struct live_proc *lps = NULL;
+	size_t nlps = 0, cap = 0;
+	for (size_t i = 0; i < trace->nprocs; i++) {
+		struct kt_process *p = &trace->procs[i];
+		if (p->nsnaps && p->snaps[p->nsnaps - 1].at_exit)
+			continue;
+		if (!kt_process_alive(p->pid, p->start))
+			continue;
+		struct live_proc *lp = KT_PUSH(lps, nlps, cap);
+		memset(lp, 0, sizeof *lp);
+		lp->proc = p;
+		read_process(trace, lp);
+		lp->sames = (struct kt_buf){kt_xmalloc(64 + lp->nfds * 64 * 4), 0, 64 + lp->nfds * 64 * 4, 0};
+	}
+	int kcmp_error = kt_kcmp_probe(-1);
+	if (!kcmp_error)
+		group(lps, nlps);
+	size_t captured = 0;
+	for (size_t i = 0; i < nlps; i++) {
+		if (attach_snapshot(&lps[i], kcmp_error))
+			captured++;
+		free(lps[i].fds);
+		free(lps[i].sames.data);
+	}
+	free(lps);
+	return captured;
+}
