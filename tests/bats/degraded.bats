@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# When tracing cannot be done fully: kcmp refused, or no trace can be
+# written. The program must run on unchanged, and the report must say what
+# it could not establish, never guess.
+
+setup() {
+	load helpers
+}
+
+# The kcmp(2) man page example with kcmp refused by seccomp.
+manpage_without_kcmp() {
+	F=$(make_data_file)
+	traced "$SCEN/without_kcmp" "$@" "$SCEN/kcmp_manpage" "$F"
+	assert_success
+	assert_invariants
+	S=$(kv shared_fd)
+	SECOND=$(kv second_fd)
+	D=$(kv dup_fd)
+	P=$(root_pid)
+	C=$(only_child "$P")
+}
+
+@test "kcmp refused (EPERM, as under Docker's default profile): said once, no kcmp evidence, sharing only as tracked" {
+	manpage_without_kcmp
+	q_true '.kcmp.available == false'
+	q_true '.kcmp.detail | test("EPERM")'
+	q_true 'all(.ofds[]; .evidence != "kcmp")'
+	# fork and dup semantics still join descriptors, marked as tracked
+	assert_same_ofd "$P" "$S" "$C" "$S"
+	assert_same_ofd "$P" "$S" "$P" "$D"
+	assert_equal "$(q 'ofdent(ofd($p; $f)) | .evidence' --argjson p "$P" --argjson f "$S")" tracked
+	# nothing joins the second open: never guessed from the path
+	assert_other_ofd "$P" "$S" "$P" "$SECOND"
+	# the text report says it once
+	run --separate-stderr no_fd3 "$KT" -- "$SCEN/without_kcmp" "$SCEN/kcmp_manpage" "$F"
+	assert_success
+	assert_equal "$(grep -ci 'kcmp.*unavailable\|unavailable.*kcmp' <<<"$stderr")" 1
+}
+
+@test "kcmp missing (ENOSYS, a kernel without CONFIG_KCMP): reported as unavailable" {
+	manpage_without_kcmp --errno=ENOSYS
+	q_true '.kcmp.available == false and (.kcmp.detail | test("ENOSYS"))'
+	q_true 'all(.ofds[]; .evidence != "kcmp")'
+}
+
+@test "trace directory not writable: one warning line, the program runs on unchanged" {
+	F=$(make_data_file)
+	run --separate-stderr no_fd3 "$SCEN/kcmp_manpage" "$F"
+	assert_success
+	untraced_out=$output
+	blocker="$BATS_TEST_TMPDIR/not-a-dir"
+	: >"$blocker"
+	run --separate-stderr no_fd3 env KCMPTRACE_DIR="$blocker/trace" LD_PRELOAD="$SHIM" \
+		"$SCEN/kcmp_manpage" "$F"
+	assert_success
+	assert_equal "$output" "$untraced_out"
+	assert_equal "$(wc -l <<<"$stderr")" 1
+	assert_regex "$stderr" '^kcmptrace: warning: .*not-a-dir/trace'
+}
+
+@test "no trace directory can be made (TMPDIR unusable): one warning line, exit status kept" {
+	run --separate-stderr no_fd3 env -u KCMPTRACE_DIR TMPDIR=/proc/self/nonexistent \
+		LD_PRELOAD="$SHIM" bash -c 'echo out; (exit 7)'
+	assert_failure 7
+	assert_output out
+	assert_equal "$(wc -l <<<"$stderr")" 1
+	assert_regex "$stderr" '^kcmptrace: warning: '
+}
