@@ -1,6 +1,7 @@
 /* The launcher: run one command with the shim preloaded into a trace
  * directory, and wait for it the way time(1) does. */
 #include "launch.h"
+#include "tracedir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -118,9 +119,7 @@ static bool make_absolute(struct kt_launch *launch, const char *dir)
 bool kt_prepare_trace_dir(struct kt_launch *launch)
 {
 	if (launch->trace_dir_option == NULL) {
-		const char *tmp = getenv("TMPDIR");
-		if (tmp == NULL || *tmp == '\0')
-			tmp = "/tmp";
+		const char *tmp = kt_trace_tmp_parent();
 		char *template = kt_xasprintf("%s/kcmptrace.XXXXXX", tmp);
 		if (mkdtemp(template) == NULL) { /* mkdtemp makes it mode 0700 */
 			kt_warn("cannot create a trace directory in %s: %s", tmp, strerror(errno));

@@ -238,6 +238,9 @@ static int run_report(const struct options *opt, const char *dir)
 		kt_warn("cannot remove trace directory %s: %s", dir, strerror(errno));
 		rc = EXIT_BAD_TRACE;
 	}
+	/* With no traced process left, the tables of live/ are of no use. */
+	if (rc == 0 && !opt->remove_if_done && !running)
+		kt_trace_remove_live(dir);
 	return rc;
 }
 
@@ -288,6 +291,8 @@ static int run_command(const struct options *opt, char **command)
 	/* Processes still running write their records later: keep them. */
 	if (started && launch.temporary && running)
 		kt_warn("traced processes are still running; their records go to %s", launch.trace_dir);
+	else if (started && !launch.temporary && !running)
+		kt_trace_remove_live(launch.trace_dir);
 	else if (launch.temporary && (rc == 0 || !keep_on_error) &&
 	    kt_trace_remove_dir(launch.trace_dir) != 0)
 		kt_warn("cannot remove trace directory %s: %s", launch.trace_dir, strerror(errno));

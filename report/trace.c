@@ -544,25 +544,14 @@ bool kt_process_alive(int pid, unsigned long long start)
 	return strtoull(p, NULL, 10) == start;
 }
 
-int kt_trace_remove_dir(const char *dir)
+int kt_trace_remove_live(const char *dir)
 {
 	int result = 0;
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return -1;
 	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (!has_rec_suffix(e->d_name))
-			continue;
-		char *path = kt_xasprintf("%s/%s", dir, e->d_name);
-		if (unlink(path) != 0 && errno != ENOENT)
-			result = -1;
-		free(path);
-	}
-	closedir(d);
-
+	DIR *d;
 	/* live/ holds the shared descriptor tables of processes still running;
-	 * the shim makes it a symbolic link to a directory on /dev/shm. */
+	 * for a trace on disk, the shim makes it a link to a directory on
+	 * /dev/shm. */
 	char *link = kt_xasprintf("%s/live", dir);
 	char target[4096];
 	ssize_t tl = readlink(link, target, sizeof target - 1);
@@ -591,6 +580,28 @@ int kt_trace_remove_dir(const char *dir)
 		free(live);
 	}
 	free(link);
+	return result;
+}
+
+int kt_trace_remove_dir(const char *dir)
+{
+	int result = 0;
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (!has_rec_suffix(e->d_name))
+			continue;
+		char *path = kt_xasprintf("%s/%s", dir, e->d_name);
+		if (unlink(path) != 0 && errno != ENOENT)
+			result = -1;
+		free(path);
+	}
+	closedir(d);
+
+	if (kt_trace_remove_live(dir) != 0)
+		result = -1;
 
 	char *root = kt_xasprintf("%s/root", dir);
 	if (unlink(root) != 0 && errno != ENOENT)

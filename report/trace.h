@@ -110,6 +110,10 @@ bool kt_process_alive(int pid, unsigned long long start);
  * Returns 0 or -1 with errno set. */
 int kt_trace_remove_dir(const char *dir);
 
+/* Remove DIR/live (the tables of running processes; where it is a link to
+ * a directory on /dev/shm, that directory too). Only when none runs. */
+int kt_trace_remove_live(const char *dir);
+
 /* True if dir holds at least one *.rec file (-1 if unreadable). */
 int kt_trace_dir_has_records(const char *dir);
 

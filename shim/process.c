@@ -6,13 +6,16 @@
 #include "record.h"
 #include "kcmp_group.h"
 #include "sys.h"
+#include "tracedir.h"
 
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 
 struct kt_process kt_proc;
@@ -297,9 +300,7 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 
 static int make_root_dir(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
+	const char *tmp = kt_trace_tmp_parent();
 	char templ[4096];
 	if (snprintf(templ, sizeof templ, "%s/kcmptrace.XXXXXX", tmp) >= (int)sizeof templ)
 		return -ENAMETOOLONG;
@@ -312,19 +313,22 @@ static int make_root_dir(void)
 }
 
 /* DIR/live holds the shared tables of running processes. They are written
- * on hot paths and at every fork, so they belong in memory: DIR/live is a
- * symbolic link to a directory on /dev/shm where there is one (on a disk
- * file system, the first write to each page of a new table costs about a
- * millisecond), else a plain directory. */
+ * on hot paths and at every fork, so they belong in memory: where DIR is on
+ * a disk file system (the first write to each page of a new table there
+ * costs about a millisecond), DIR/live is a symbolic link to a directory on
+ * /dev/shm; else, as for the default temporary DIR, a plain directory. */
 static int make_live_dir(void)
 {
 	char live[4200], shm[64];
 	snprintf(live, sizeof live, "%s/live", kt_proc.dir);
 	struct stat st;
+	struct statfs fs;
 	if (stat(live, &st) == 0 && S_ISDIR(st.st_mode))
 		return 0;
+	int in_memory = statfs(kt_proc.dir, &fs) == 0 &&
+			(fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
 	strcpy(shm, "/dev/shm/kcmptrace.XXXXXX");
-	if (mkdtemp(shm)) {
+	if (!in_memory && mkdtemp(shm)) {
 		if (symlink(shm, live) == 0)
 			return 0;
 		int err = errno;

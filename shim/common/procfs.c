@@ -7,8 +7,11 @@
 #include <sys/resource.h>
 
 /* Where the shim's own descriptors go: just below the soft limit, the
- * numbers an application reaches last. Cached; asked again when the limit
- * has moved under us (F_DUPFD then fails with EINVAL). */
+ * numbers an application reaches last, but never above 1024: the kernel
+ * never shrinks a descriptor table, and one grown to a high limit (often
+ * 2^20) would make every later fork of the application copy it and every
+ * /proc/PID/fd listing walk it. Cached; asked again when the limit has moved
+ * under us (F_DUPFD then fails with EINVAL). */
 static long high_floor(int refresh)
 {
 	static long cached;
@@ -20,8 +23,8 @@ static long high_floor(int refresh)
 	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur > 64)
 		floor = (long)rl.rlim_cur - 32;
-	if (floor > (1L << 20))
-		floor = (1L << 20) - 32;
+	if (floor > 1024 - 32)
+		floor = 1024 - 32;
 	__atomic_store_n(&cached, floor, __ATOMIC_RELAXED);
 	return floor;
 }
