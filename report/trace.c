@@ -603,10 +603,15 @@ int kt_trace_remove_dir(const char *dir)
 	if (kt_trace_remove_live(dir) != 0)
 		result = -1;
 
-	char *root = kt_xasprintf("%s/root", dir);
-	if (unlink(root) != 0 && errno != ENOENT)
-		result = -1;
-	free(root);
+	/* root: who started the trace; reported: the first process of a plain
+	 * LD_PRELOAD run has written its report (shim/process.c). */
+	static const char *const markers[] = {"root", "reported"};
+	for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++) {
+		char *path = kt_xasprintf("%s/%s", dir, markers[i]);
+		if (unlink(path) != 0 && errno != ENOENT)
+			result = -1;
+		free(path);
+	}
 	if (rmdir(dir) != 0)
 		return -1;
 	return result;

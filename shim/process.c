@@ -8,6 +8,7 @@
 #include "sys.h"
 #include "tracedir.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
@@ -508,6 +509,53 @@ static void spawn_report(void)
 	munmap(env, (envc + 1) * sizeof *env);
 }
 
+/* Plain LD_PRELOAD run, temporary trace: the first process has reported,
+ * but left the directory because some processes still ran. The last of
+ * them to end removes it (nothing reads it any more). */
+static void remove_trace_if_last(void)
+{
+	char path[4200];
+	char buf[4096] __attribute__((aligned(8)));
+	snprintf(path, sizeof path, "%s/reported", kt_proc.dir);
+	if (syscall(SYS_faccessat, AT_FDCWD, path, F_OK) != 0)
+		return;
+	snprintf(path, sizeof path, "%s/live", kt_proc.dir);
+	int live = kt_sys_open_high(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
+	if (live < 0)
+		return;
+	long n = kt_sys_getdents64(live, buf, sizeof buf);
+	kt_sys_close(live);
+	for (long off = 0; off < n;) {
+		struct dirent64 *d = (struct dirent64 *)(buf + off);
+		off += d->d_reclen;
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
+			return; /* another traced process still runs */
+	}
+	int dir = kt_sys_open_high(AT_FDCWD, kt_proc.dir, O_RDONLY | O_DIRECTORY, 0);
+	if (dir < 0)
+		return;
+	while ((n = kt_sys_getdents64(dir, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			off += d->d_reclen;
+			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+				continue;
+			char target[4096];
+			ssize_t t = strcmp(d->d_name, "live") == 0
+					    ? kt_sys_readlinkat(dir, "live", target, sizeof target - 1)
+					    : -1;
+			if (t > 0) { /* live/ links to a directory on /dev/shm */
+				target[t] = '\0';
+				syscall(SYS_unlinkat, AT_FDCWD, target, AT_REMOVEDIR);
+			}
+			if (syscall(SYS_unlinkat, dir, d->d_name, 0) != 0)
+				syscall(SYS_unlinkat, dir, d->d_name, AT_REMOVEDIR);
+		}
+	}
+	kt_sys_close(dir);
+	syscall(SYS_unlinkat, AT_FDCWD, kt_proc.dir, AT_REMOVEDIR);
+}
+
 void kt_process_end(int status)
 {
 	if (!atomic_load(&kt_active) || kt_in_shim)
@@ -518,8 +566,17 @@ void kt_process_end(int status)
 	kt_in_shim++;
 	kt_snapshot("exit", status);
 	kt_table_remove();
-	if (kt_proc.root)
+	if (kt_proc.root) {
+		/* Tell the processes that outlive us to remove the trace. */
+		char marker[4200];
+		snprintf(marker, sizeof marker, "%s/reported", kt_proc.dir);
+		int fd = kt_sys_open_high(AT_FDCWD, marker, O_WRONLY | O_CREAT, 0600);
+		if (fd >= 0)
+			kt_sys_close(fd);
 		spawn_report();
+	} else {
+		remove_trace_if_last();
+	}
 	kt_in_shim--;
 	errno = saved;
 }
