@@ -68,12 +68,6 @@ static void remote_site(int pid, uint64_t ret, char *out, size_t n)
 		snprintf(out, n, "%s+0x%llx", module, (unsigned long long)(addr - base));
 }
 
-static const char *access_name(int access)
-{
-	static const char *const names[] = {"r", "w", "rw"};
-	return access >= 0 && access <= 2 ? names[access] : NULL;
-}
-
 static void read_process(struct kt_trace *trace, struct live_proc *lp)
 {
 	struct kt_process *p = lp->proc;
@@ -180,19 +174,9 @@ static bool attach_snapshot(struct live_proc *lp, int kcmp_error)
 	kt_buf_endline(&b);
 	for (size_t i = 0; i < lp->nfds; i++) {
 		const struct live_fd *lf = &lp->fds[i];
-		const struct kt_fd_entry *e = &lf->entry;
-		struct kt_record_fd r = {
-			.fd = lf->fd, .gen = lf->gen, .type = kt_fd_type_name(lf->info.type),
-			.target = lf->info.target, .access = access_name(lf->info.access),
-			.cloexec = lf->info.cloexec > 0, .how = kt_how_name((enum kt_how)e->how),
-			.call = kt_call_name((enum kt_call)e->call), .src_fd = -1, .site = lf->site,
-		};
-		if (e->how == KT_HOW_DUP || e->how == KT_HOW_INHERITED) {
-			r.src_pid = e->src_pid;
-			r.src_start = e->src_start;
-			r.src_fd = e->src_fd;
-			r.src_gen = e->src_gen;
-		}
+		struct kt_record_fd r;
+		kt_table_record_fd(&r, lf->fd, lf->gen, lf->info.type, lf->info.target, lf->info.access,
+				   lf->info.cloexec, &lf->entry, lf->site);
 		kt_record_put_fd(&b, &r);
 	}
 	if (!kcmp_error)

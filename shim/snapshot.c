@@ -320,20 +320,9 @@ static void group_across(struct snapshot *s)
 
 static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 {
-	static const char *const access_names[] = {"r", "w", "rw"};
 	const struct kt_fd_entry *e = &f->entry;
-	struct kt_record_fd r = {
-		.fd = f->fd, .gen = f->gen, .type = kt_fd_type_name(f->type), .target = f->target,
-		.access = f->access >= 0 && f->access <= 2 ? access_names[f->access] : NULL,
-		.cloexec = f->cloexec > 0, .how = kt_how_name((enum kt_how)e->how),
-		.call = kt_call_name((enum kt_call)e->call), .src_fd = -1, .site = f->site,
-	};
-	if (e->how == KT_HOW_DUP || e->how == KT_HOW_INHERITED) {
-		r.src_pid = e->src_pid;
-		r.src_start = e->src_start;
-		r.src_fd = e->src_fd;
-		r.src_gen = e->src_gen;
-	}
+	struct kt_record_fd r;
+	kt_table_record_fd(&r, f->fd, f->gen, f->type, f->target, f->access, f->cloexec, e, f->site);
 	if (e->how == KT_HOW_EXEC) {
 		/* How it was made before the exec, as the earlier image wrote it. */
 		for (size_t i = 0; i < kt_prior_count && !r.raw_tail; i++)

@@ -1,5 +1,7 @@
 /* The shared descriptor table's names and read-only mapping (table.h). */
 #include "table.h"
+#include "procfs.h"
+#include "record.h"
 #include "sys.h"
 
 #include <string.h>
@@ -27,6 +29,24 @@ const char *kt_call_name(enum kt_call call)
 		[KT_CALL_ACCEPT4] = "accept4",  [KT_CALL_FORK] = "fork",
 	};
 	return (unsigned)call < KT_CALL_COUNT ? names[call] : NULL;
+}
+
+void kt_table_record_fd(struct kt_record_fd *r, int fd, uint32_t gen, int type, const char *target,
+			int access, int cloexec, const struct kt_fd_entry *e, const char *site)
+{
+	static const char *const access_names[] = {"r", "w", "rw"};
+	*r = (struct kt_record_fd){
+		.fd = fd, .gen = gen, .type = kt_fd_type_name((enum kt_fd_type)type), .target = target,
+		.access = access >= 0 && access <= 2 ? access_names[access] : NULL,
+		.cloexec = cloexec > 0, .how = kt_how_name((enum kt_how)e->how),
+		.call = kt_call_name((enum kt_call)e->call), .src_fd = -1, .site = site,
+	};
+	if (e->how == KT_HOW_DUP || e->how == KT_HOW_INHERITED) {
+		r->src_pid = e->src_pid;
+		r->src_start = e->src_start;
+		r->src_fd = e->src_fd;
+		r->src_gen = e->src_gen;
+	}
 }
 
 const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity)

@@ -58,6 +58,13 @@ struct kt_table_header {
 #define KT_TABLE_HEADER_SIZE 4096
 #define KT_TABLE_FILE_SIZE (KT_TABLE_HEADER_SIZE + (size_t)KT_TABLE_CAPACITY * sizeof(struct kt_fd_entry))
 
+struct kt_record_fd;
+/* Fill an "fd" record (record.h) for descriptor fd at generation gen, as the
+ * table entry e tells its origin; type, target, access (O_ACCMODE value or
+ * -1), cloexec and site come from /proc and the caller. */
+void kt_table_record_fd(struct kt_record_fd *r, int fd, uint32_t gen, int type, const char *target,
+			int access, int cloexec, const struct kt_fd_entry *e, const char *site);
+
 /* Map a table file read-only. Returns its entries (NULL if it cannot be
  * read or is not a table) and their number in *capacity. */
 const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity);
