@@ -144,9 +144,10 @@ static const char *program_name(const struct kt_image *im)
 }
 
 /* End of a process: its last snapshot if that is an exit; else what wait()
- * told the launcher; else running if alive now; else unknown. */
+ * told its traced parent or the launcher; else running if alive now; else
+ * unknown. */
 static void decide_end(struct kt_mproc *mp, const struct kt_reaped *reaped, size_t nreaped,
-		       bool newest_with_pid)
+		       bool newest_with_pid, const struct kt_process *parent)
 {
 	if (mp->snap != NULL && mp->snap->at_exit) {
 		mp->end = KT_END_EXIT;
@@ -156,6 +157,15 @@ static void decide_end(struct kt_mproc *mp, const struct kt_reaped *reaped, size
 	if (kt_process_alive(mp->proc->pid, mp->proc->start)) {
 		mp->end = KT_END_RUNNING;
 		return;
+	}
+	/* The traced parent that reaped it after a signal. A parent reaps a
+	 * pid once per life of it, and the last time is this life's. */
+	for (size_t i = parent ? parent->nreaps : 0; i-- > 0;) {
+		if (parent->reaps[i].pid == mp->proc->pid && WIFSIGNALED(parent->reaps[i].wait_status)) {
+			mp->end = KT_END_SIGNAL;
+			mp->end_value = WTERMSIG(parent->reaps[i].wait_status);
+			return;
+		}
 	}
 	/* A reaped pid can only be matched by number: trust it for the newest
 	 * process with that pid (an older one was an earlier life of it). */
@@ -247,7 +257,8 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 		for (size_t j = i + 1; j < m->nprocs; j++)
 			if (trace->procs[j].pid == p->pid)
 				newest_with_pid = false;
-		decide_end(mp, reaped, nreaped, newest_with_pid);
+		decide_end(mp, reaped, nreaped, newest_with_pid,
+			   mp->parent >= 0 ? &trace->procs[mp->parent] : NULL);
 		for (size_t j = 0; j < p->nsnaps; j++) {
 			if (!p->snaps[j].kcmp_ok && m->kcmp_available) {
 				m->kcmp_available = false;

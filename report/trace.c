@@ -316,6 +316,15 @@ bool kt_process_parse(struct kt_process *proc, const char *path, char *text, siz
 				goto out;
 			}
 			*KT_PUSH(proc->notes, proc->nnotes, proc->notes_cap) = fields[1];
+		} else if (strcmp(kind, "reaped") == 0) {
+			long long pid, status;
+			if (n < 3 || !kt_parse_ll(fields[1], &pid) || !kt_parse_ll(fields[2], &status) ||
+			    pid <= 0 || pid > INT_MAX || status < INT_MIN || status > INT_MAX) {
+				kt_error_set(err, "%s:%d: malformed reaped record", path, ps.line);
+				goto out;
+			}
+			*KT_PUSH(proc->reaps, proc->nreaps, proc->reaps_cap) =
+				(struct kt_reap){(int)pid, (int)status};
 		} else if (kind[0] == '\0') {
 			kt_error_set(err, "%s:%d: empty record", path, ps.line);
 			goto out;
@@ -498,6 +507,7 @@ void kt_process_free(struct kt_process *p)
 	free(p->images);
 	free(p->snaps);
 	free(p->notes);
+	free(p->reaps);
 	free(p->text);
 	free(p->live_text);
 	free(p->path);

@@ -65,6 +65,12 @@ struct kt_image {
 	int line;
 };
 
+/* A child this process reaped after a signal killed it ("reaped" record). */
+struct kt_reap {
+	int pid;
+	int wait_status;
+};
+
 struct kt_process {
 	int pid;
 	unsigned long long start;
@@ -77,6 +83,8 @@ struct kt_process {
 	size_t nsnaps, snaps_cap;
 	const char **notes;
 	size_t nnotes, notes_cap;
+	struct kt_reap *reaps;
+	size_t nreaps, reaps_cap;
 };
 
 struct kt_trace {

@@ -98,8 +98,61 @@ void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 void kt_note_close(int fd)
 {
 	struct kt_fd_entry *e = kt_table_entry(fd);
-	if (e)
+	/* Generation 0 (never seen) stays 0: closing it is news to nobody. */
+	if (e && atomic_load_explicit(&e->gen, memory_order_relaxed))
 		atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release);
+}
+
+/* Events start afresh with each generation of a descriptor. */
+static struct kt_fd_entry *event_entry(int fd)
+{
+	struct kt_fd_entry *e = kt_table_entry(fd);
+	if (!e)
+		return NULL;
+	uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
+	if (gen == 0 || (gen & 1u))
+		return NULL;
+	if (e->event_gen != gen) {
+		e->setfl_site = 0;
+		e->lock_op = 0;
+		e->lock_site = 0;
+		e->event_gen = gen;
+	}
+	return e;
+}
+
+void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site)
+{
+	struct kt_fd_entry *e = event_entry(fd);
+	if (!e)
+		return;
+	if (!e->setfl_site)
+		e->setfl_before = before;
+	e->setfl_after = after;
+	e->setfl_site = (uint64_t)(uintptr_t)site;
+}
+
+void kt_note_lock(int fd, int op, void *site)
+{
+	struct kt_fd_entry *e = event_entry(fd);
+	if (!e)
+		return;
+	e->lock_op = op;
+	e->lock_site = op ? (uint64_t)(uintptr_t)site : 0;
+}
+
+struct kt_bad_close kt_bad_closes[KT_BAD_CLOSE_RING];
+atomic_uint kt_bad_close_count;
+
+void kt_note_bad_close(int fd, void *site)
+{
+	struct kt_fd_entry *e = kt_table_entry(fd);
+	unsigned slot = atomic_fetch_add(&kt_bad_close_count, 1);
+	if (slot >= KT_BAD_CLOSE_RING)
+		return; /* counted: the snapshot says how many more there were */
+	kt_bad_closes[slot].fd = fd;
+	kt_bad_closes[slot].gen = e ? atomic_load_explicit(&e->gen, memory_order_relaxed) : 0;
+	kt_bad_closes[slot].site = (uint64_t)(uintptr_t)site;
 }
 
 void kt_note_cloexec(int fd, int cloexec)

@@ -10,5 +10,8 @@ KT_EXPORT int close(int fd)
 	if (kt_tracing())
 		kt_note_close(fd);
 	int (*real)(int) = KT_REAL(close);
-	return real ? real(fd) : (int)syscall(SYS_close, fd);
+	int r = real ? real(fd) : (int)syscall(SYS_close, fd);
+	if (r < 0 && errno == EBADF && kt_tracing())
+		kt_note_bad_close(fd, __builtin_return_address(0)); /* errno untouched */
+	return r;
 }

@@ -70,13 +70,26 @@ KT_EXPORT int dup3(int oldfd, int newfd, int flags)
 
 static inline int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg, void *site)
 {
+	/* F_SETFL changes the description, which others may hold too: note
+	 * what it was and what it became (the kernel may refuse some flags). */
+	long before = cmd == F_SETFL && kt_tracing() ? syscall(SYS_fcntl, fd, F_GETFL) : -1;
 	int r = real ? real(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
 	if (r < 0 || !kt_tracing())
 		return r;
-	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+	int saved = errno;
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
 		kt_note_new(r, KT_HOW_DUP, KT_CALL_FCNTL, cmd == F_DUPFD_CLOEXEC, fd, site);
-	else if (cmd == F_SETFD)
+	} else if (cmd == F_SETFD) {
 		kt_note_cloexec(fd, ((int)(intptr_t)arg & FD_CLOEXEC) != 0);
+	} else if (cmd == F_SETFL && before >= 0) {
+		long after = syscall(SYS_fcntl, fd, F_GETFL);
+		if (after >= 0 && after != before)
+			kt_note_setfl(fd, (uint32_t)before, (uint32_t)after, site);
+	} else if ((cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW) && arg) {
+		short type = ((const struct flock *)arg)->l_type;
+		kt_note_lock(fd, type == F_UNLCK ? 0 : 100 + type, site);
+	}
+	errno = saved;
 	return r;
 }
 

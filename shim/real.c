@@ -59,6 +59,10 @@ void kt_resolve(void)
 	RESOLVE(accept4, accept4);
 	RESOLVE(close, close);
 	RESOLVE(fork, fork);
+	RESOLVE(flock, flock);
+	RESOLVE(waitpid, waitpid);
+	RESOLVE(wait4, wait4);
+	RESOLVE(waitid, waitid);
 	RESOLVE(execve, execve);
 	RESOLVE(execv, execv);
 	RESOLVE(execvp, execvp);

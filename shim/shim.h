@@ -9,7 +9,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include "table.h"
 
@@ -77,6 +79,10 @@ struct kt_real {
 	int (*accept4)(int, void *, void *, int);
 	int (*close)(int);
 	pid_t (*fork)(void);
+	int (*flock)(int, int);
+	pid_t (*waitpid)(pid_t, int *, int);
+	pid_t (*wait4)(pid_t, int *, int, struct rusage *);
+	int (*waitid)(idtype_t, id_t, siginfo_t *, int);
 	int (*execve)(const char *, char *const[], char *const[]);
 	int (*execv)(const char *, char *const[]);
 	int (*execvp)(const char *, char *const[]);
@@ -116,6 +122,20 @@ const struct kt_fd_entry *kt_table_map_other(const char *name, size_t *capacity)
 void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site);
 void kt_note_close(int fd);
 void kt_note_cloexec(int fd, int cloexec);
+/* Events for findings (record.h "event"): kept in the entry or a ring,
+ * written by the next snapshot. lock op: flock's, or 100 + l_type for an
+ * OFD lock; 0 when released. */
+void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site);
+void kt_note_lock(int fd, int op, void *site);
+void kt_note_bad_close(int fd, void *site);
+#define KT_BAD_CLOSE_RING 64
+struct kt_bad_close {
+	int fd;
+	uint32_t gen; /* the entry's generation then (odd: closed by a tracked close) */
+	uint64_t site;
+};
+extern struct kt_bad_close kt_bad_closes[KT_BAD_CLOSE_RING];
+extern atomic_uint kt_bad_close_count;
 /* Set an entry wholesale (start-up, exec): fields from *v, generation gen. */
 void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
 

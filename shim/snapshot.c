@@ -336,6 +336,45 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 	kt_record_put_fd(&s->out, &r);
 }
 
+static void event_line(struct kt_buf *b, const char *kind, int fd, uint32_t gen, long long a1,
+		       long long a2, uint64_t site)
+{
+	char where[4200];
+	kt_site_format(site, where, sizeof where);
+	kt_buf_str(b, "event");
+	kt_buf_field(b, kind);
+	kt_buf_num(b, fd);
+	kt_buf_unum(b, gen);
+	kt_buf_num(b, a1);
+	kt_buf_num(b, a2);
+	kt_buf_field(b, where);
+	kt_buf_endline(b);
+}
+
+/* What the hooks noted for findings since the last snapshot. */
+static void emit_events(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct snap_fd *f = &s->fds[i];
+		const struct kt_fd_entry *e = &f->entry;
+		if (e->event_gen != f->gen)
+			continue;
+		if (e->setfl_site)
+			event_line(&s->out, "setfl", f->fd, f->gen, e->setfl_before, e->setfl_after,
+				   e->setfl_site);
+		if (e->lock_op >= 100)
+			event_line(&s->out, "ofd-lock", f->fd, f->gen, e->lock_op - 100, 0, e->lock_site);
+		else if (e->lock_op)
+			event_line(&s->out, "flock", f->fd, f->gen, e->lock_op, 0, e->lock_site);
+	}
+	unsigned count = atomic_exchange(&kt_bad_close_count, 0);
+	for (unsigned i = 0; i < count && i < KT_BAD_CLOSE_RING; i++)
+		event_line(&s->out, "close-ebadf", kt_bad_closes[i].fd, 0, kt_bad_closes[i].gen, 0,
+			   kt_bad_closes[i].site);
+	if (count > KT_BAD_CLOSE_RING)
+		note(s, "and ", count - KT_BAD_CLOSE_RING, " more closes of descriptors that were not open");
+}
+
 static void stat_line(struct kt_buf *b, const char *name, unsigned long long v)
 {
 	kt_buf_str(b, "stat");
@@ -406,6 +445,7 @@ void kt_snapshot(const char *why, int status)
 	stat_line(&s.out, "live_processes", s.live);
 	kt_buf_str(&s.out, "end");
 	kt_buf_endline(&s.out);
+	emit_events(&s);
 	int r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len);
 	if (r < 0)
 		kt_warn("cannot write the trace in", kt_proc.dir, -r);

@@ -61,6 +61,29 @@
  * end
  *        End of the snapshot.
  *
+ * Events: calls worth a finding later. The hooks only note them (in the
+ * table entry, or a small ring for bad closes: no I/O on hot paths); the
+ * next snapshot writes them, after its end line, in the same write:
+ * event  KIND FD GEN ARG1 ARG2 SITE
+ *        close-ebadf  close(FD) failed with EBADF (FD was not open: a double
+ *                     close, or a close of a number never opened); GEN 0,
+ *                     ARG1 the generation the entry had (odd: closed by a
+ *                     tracked close before), ARG2 0.
+ *        setfl        fcntl(FD, F_SETFL) changed the status flags of FD's
+ *                     open file description: ARG1 the flags before, ARG2 the
+ *                     flags after (octal digits as decimal text of the
+ *                     number, i.e. plain integers).
+ *        flock        flock(FD, ARG1) succeeded (ARG1 = LOCK_SH 1, LOCK_EX 2,
+ *                     LOCK_UN 8, possibly | LOCK_NB 4); ARG2 0.
+ *        ofd-lock     fcntl(FD, F_OFD_SETLK or F_OFD_SETLKW) succeeded:
+ *                     ARG1 the lock type (F_RDLCK 0, F_WRLCK 1, F_UNLCK 2),
+ *                     ARG2 0.
+ *        SITE as in fd records. Unknown KINDs are to be skipped by readers.
+ * reaped PID STATUS
+ *        This process reaped its child PID (waitpid and friends), which was
+ *        killed by a signal; STATUS is the raw wait status. Written at once
+ *        (children that exit normally say so in their own snapshot).
+ *
  * Nodes: (PID, START, FD, GEN) names one descriptor over one stretch of its
  * life: GEN changes whenever the number is closed or reused, and is kept
  * across exec and copied across fork (a child's inherited descriptor has the

@@ -27,6 +27,23 @@ const char *kt_call_name(enum kt_call call)
 		[KT_CALL_PIPE2] = "pipe2",      [KT_CALL_SOCKET] = "socket",
 		[KT_CALL_SOCKETPAIR] = "socketpair", [KT_CALL_ACCEPT] = "accept",
 		[KT_CALL_ACCEPT4] = "accept4",  [KT_CALL_FORK] = "fork",
+		[KT_CALL_FOPEN] = "fopen",      [KT_CALL_FOPEN64] = "fopen64",
+		[KT_CALL_FREOPEN] = "freopen",  [KT_CALL_FREOPEN64] = "freopen64",
+		[KT_CALL_FDOPEN] = "fdopen",    [KT_CALL_TMPFILE] = "tmpfile",
+		[KT_CALL_TMPFILE64] = "tmpfile64", [KT_CALL_POPEN] = "popen",
+		[KT_CALL_OPENDIR] = "opendir",  [KT_CALL_MKSTEMP] = "mkstemp",
+		[KT_CALL_MKOSTEMP] = "mkostemp", [KT_CALL_MKSTEMPS] = "mkstemps",
+		[KT_CALL_MKOSTEMPS] = "mkostemps", [KT_CALL_SHM_OPEN] = "shm_open",
+		[KT_CALL_POSIX_OPENPT] = "posix_openpt", [KT_CALL_EVENTFD] = "eventfd",
+		[KT_CALL_TIMERFD_CREATE] = "timerfd_create", [KT_CALL_SIGNALFD] = "signalfd",
+		[KT_CALL_EPOLL_CREATE] = "epoll_create", [KT_CALL_EPOLL_CREATE1] = "epoll_create1",
+		[KT_CALL_INOTIFY_INIT] = "inotify_init", [KT_CALL_INOTIFY_INIT1] = "inotify_init1",
+		[KT_CALL_MEMFD_CREATE] = "memfd_create", [KT_CALL_PIDFD_OPEN] = "pidfd_open",
+		[KT_CALL_PIDFD_GETFD] = "pidfd_getfd", [KT_CALL_RECVMSG] = "recvmsg",
+		[KT_CALL_RECVMMSG] = "recvmmsg", [KT_CALL_FANOTIFY_INIT] = "fanotify_init",
+		[KT_CALL_SYSCALL] = "syscall",  [KT_CALL_VFORK] = "vfork",
+		[KT_CALL_CLONE] = "clone",      [KT_CALL__FORK] = "_Fork",
+		[KT_CALL_POSIX_SPAWN] = "posix_spawn", [KT_CALL_DAEMON] = "daemon",
 	};
 	return (unsigned)call < KT_CALL_COUNT ? names[call] : NULL;
 }

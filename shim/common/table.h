@@ -19,6 +19,16 @@ enum kt_call {
 	KT_CALL_CREAT64, KT_CALL_OPEN_2, KT_CALL_OPEN64_2, KT_CALL_OPENAT_2, KT_CALL_OPENAT64_2,
 	KT_CALL_DUP, KT_CALL_DUP2, KT_CALL_DUP3, KT_CALL_FCNTL, KT_CALL_PIPE, KT_CALL_PIPE2,
 	KT_CALL_SOCKET, KT_CALL_SOCKETPAIR, KT_CALL_ACCEPT, KT_CALL_ACCEPT4, KT_CALL_FORK,
+	/* libc functions that open through internal calls, and other creators */
+	KT_CALL_FOPEN, KT_CALL_FOPEN64, KT_CALL_FREOPEN, KT_CALL_FREOPEN64, KT_CALL_FDOPEN,
+	KT_CALL_TMPFILE, KT_CALL_TMPFILE64, KT_CALL_POPEN, KT_CALL_OPENDIR, KT_CALL_MKSTEMP,
+	KT_CALL_MKOSTEMP, KT_CALL_MKSTEMPS, KT_CALL_MKOSTEMPS, KT_CALL_SHM_OPEN,
+	KT_CALL_POSIX_OPENPT, KT_CALL_EVENTFD, KT_CALL_TIMERFD_CREATE, KT_CALL_SIGNALFD,
+	KT_CALL_EPOLL_CREATE, KT_CALL_EPOLL_CREATE1, KT_CALL_INOTIFY_INIT, KT_CALL_INOTIFY_INIT1,
+	KT_CALL_MEMFD_CREATE, KT_CALL_PIDFD_OPEN, KT_CALL_PIDFD_GETFD, KT_CALL_RECVMSG,
+	KT_CALL_RECVMMSG, KT_CALL_FANOTIFY_INIT, KT_CALL_SYSCALL,
+	/* process creation */
+	KT_CALL_VFORK, KT_CALL_CLONE, KT_CALL__FORK, KT_CALL_POSIX_SPAWN, KT_CALL_DAEMON,
 	KT_CALL_COUNT
 };
 
@@ -39,6 +49,14 @@ struct kt_fd_entry {
 	/* (st_dev, st_ino), cached so that other processes comparing with this
 	 * one need no stat of /proc/PID/fd/N: filled at fork, copied by dup. */
 	uint64_t dev, ino;
+	/* Events on this descriptor's description for findings (record.h): the
+	 * first status flags F_SETFL found and the last it set; the last
+	 * flock/OFD lock taken (0: none or released). Sites are return
+	 * addresses. Valid for the generation in event_gen. */
+	uint32_t event_gen;
+	uint32_t setfl_before, setfl_after;
+	int32_t lock_op;          /* flock op, or 100 + l_type for an OFD lock */
+	uint64_t setfl_site, lock_site;
 };
 
 #define KT_TABLE_CAPACITY (1u << 20)

@@ -1,0 +1,76 @@
+/* Hooks: the wait family. A child killed by a signal writes no snapshot of
+ * its own; the process that reaps it says how it ended ("reaped" record). */
+#include "shim.h"
+#include "record.h"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+static void reaped(pid_t pid, int status)
+{
+	if (pid <= 0 || !WIFSIGNALED(status) || !kt_tracing())
+		return;
+	int saved = errno;
+	char line[96];
+	struct kt_buf b = {line, 0, sizeof line, 0};
+	kt_buf_str(&b, "reaped");
+	kt_buf_num(&b, pid);
+	kt_buf_num(&b, status);
+	kt_buf_endline(&b);
+	kt_in_shim++;
+	kt_write_record(line, b.len);
+	kt_in_shim--;
+	errno = saved;
+}
+
+KT_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+	int st = 0;
+	pid_t r = KT_REAL(waitpid)(pid, &st, options);
+	if (status)
+		*status = st;
+	reaped(r, st);
+	return r;
+}
+
+KT_EXPORT pid_t wait(int *status)
+{
+	int st = 0;
+	pid_t r = KT_REAL(waitpid)(-1, &st, 0);
+	if (status)
+		*status = st;
+	reaped(r, st);
+	return r;
+}
+
+KT_EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
+{
+	int st = 0;
+	pid_t r = KT_REAL(wait4)(-1, &st, options, usage);
+	if (status)
+		*status = st;
+	reaped(r, st);
+	return r;
+}
+
+KT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
+{
+	int st = 0;
+	pid_t r = KT_REAL(wait4)(pid, &st, options, usage);
+	if (status)
+		*status = st;
+	reaped(r, st);
+	return r;
+}
+
+KT_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+	int r = KT_REAL(waitid)(idtype, id, info, options);
+	/* WNOWAIT leaves the child to be reaped (and told about) later. */
+	if (r == 0 && info && !(options & WNOWAIT) && info->si_pid > 0 &&
+	    (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED))
+		reaped(info->si_pid, info->si_status | (info->si_code == CLD_DUMPED ? 0x80 : 0));
+	return r;
+}
