@@ -9,7 +9,11 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -55,6 +59,7 @@ void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix);
 int kt_write_record(const char *data, size_t len);
 
 /* ---- real libc functions (real.c) ---- */
+struct msghdr;
 struct kt_real {
 	int (*open)(const char *, int, ...);
 	int (*open64)(const char *, int, ...);
@@ -92,6 +97,56 @@ struct kt_real {
 	void (*exit)(int) __attribute__((noreturn));
 	void (*_exit)(int) __attribute__((noreturn));
 	void (*_Exit)(int) __attribute__((noreturn));
+	/* stdio and directory streams: they open through internal calls */
+	FILE *(*fopen)(const char *, const char *);
+	FILE *(*fopen64)(const char *, const char *);
+	FILE *(*freopen)(const char *, const char *, FILE *);
+	FILE *(*freopen64)(const char *, const char *, FILE *);
+	FILE *(*fdopen)(int, const char *);
+	int (*fclose)(FILE *);
+	FILE *(*tmpfile)(void);
+	FILE *(*tmpfile64)(void);
+	FILE *(*popen)(const char *, const char *);
+	int (*pclose)(FILE *);
+	DIR *(*opendir)(const char *);
+	DIR *(*fdopendir)(int);
+	int (*closedir)(DIR *);
+	int (*mkstemp)(char *);
+	int (*mkostemp)(char *, int);
+	int (*mkstemps)(char *, int);
+	int (*mkostemps)(char *, int, int);
+	int (*mkstemp64)(char *);
+	int (*mkostemp64)(char *, int);
+	int (*mkstemps64)(char *, int);
+	int (*mkostemps64)(char *, int, int);
+	int (*shm_open)(const char *, int, mode_t);
+	int (*posix_openpt)(int);
+	int (*getpt)(void);
+	/* other makers of descriptors */
+	int (*eventfd)(unsigned int, int);
+	int (*timerfd_create)(int, int);
+	int (*signalfd)(int, const sigset_t *, int);
+	int (*epoll_create)(int);
+	int (*epoll_create1)(int);
+	int (*inotify_init)(void);
+	int (*inotify_init1)(int);
+	int (*memfd_create)(const char *, unsigned int);
+	int (*pidfd_open)(pid_t, unsigned int);
+	int (*pidfd_getfd)(int, int, unsigned int);
+	int (*fanotify_init)(unsigned int, unsigned int);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*recvmmsg)(int, void *, unsigned int, int, struct timespec *);
+	int (*close_range)(unsigned int, unsigned int, int);
+	void (*closefrom)(int);
+	/* process creation */
+	int (*clone)(int (*)(void *), void *, int, void *, ...);
+	pid_t (*_Fork)(void);
+	int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			   const posix_spawnattr_t *, char *const[], char *const[]);
+	int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			    const posix_spawnattr_t *, char *const[], char *const[]);
+	int (*daemon)(int, int);
+	long (*syscall)(long, ...);
 	int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
 			       void (*)(void), void (*)(void), void *);
 };
