@@ -161,9 +161,17 @@ static void decide_end(struct kt_mproc *mp, const struct kt_reaped *reaped, size
 	/* The traced parent that reaped it after a signal. A parent reaps a
 	 * pid once per life of it, and the last time is this life's. */
 	for (size_t i = parent ? parent->nreaps : 0; i-- > 0;) {
-		if (parent->reaps[i].pid == mp->proc->pid && WIFSIGNALED(parent->reaps[i].wait_status)) {
+		int st = parent->reaps[i].wait_status;
+		if (parent->reaps[i].pid != mp->proc->pid)
+			continue;
+		if (WIFSIGNALED(st)) {
 			mp->end = KT_END_SIGNAL;
-			mp->end_value = WTERMSIG(parent->reaps[i].wait_status);
+			mp->end_value = WTERMSIG(st);
+			return;
+		}
+		if (WIFEXITED(st)) {
+			mp->end = KT_END_EXIT;
+			mp->end_value = WEXITSTATUS(st);
 			return;
 		}
 	}

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 KT_EXPORT pid_t fork(void)
@@ -42,40 +43,57 @@ KT_EXPORT pid_t vfork(void)
 	return fork();
 }
 
+/* Every exec: snapshot first (noting when the new image will not be
+ * traced), then run it with an environment that keeps the tree traced. The
+ * variants without envp use environ, which the program may have edited, so
+ * they become their envp-taking siblings. */
+#define EXEC_ENV(envp, env)                                                                        \
+	char *env##_slots[kt_exec_env_slots(envp)];                                                \
+	char env##_text[kt_exec_env_text(envp)];                                                   \
+	char *const *env = kt_tracing() ? kt_exec_env(envp, env##_slots, env##_text) : (envp)
+
+extern char **environ;
+
 KT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	kt_before_exec();
-	return KT_REAL(execve)(path, argv, envp);
+	kt_before_exec(AT_FDCWD, path, 0);
+	EXEC_ENV(envp, env);
+	return KT_REAL(execve)(path, argv, env);
 }
 
 KT_EXPORT int execv(const char *path, char *const argv[])
 {
-	kt_before_exec();
-	return KT_REAL(execv)(path, argv);
+	kt_before_exec(AT_FDCWD, path, 0);
+	EXEC_ENV(environ, env);
+	return KT_REAL(execve)(path, argv, env);
 }
 
 KT_EXPORT int execvp(const char *file, char *const argv[])
 {
-	kt_before_exec();
-	return KT_REAL(execvp)(file, argv);
+	kt_before_exec(AT_FDCWD, file, 0);
+	EXEC_ENV(environ, env);
+	return KT_REAL(execvpe)(file, argv, env);
 }
 
 KT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	kt_before_exec();
-	return KT_REAL(execvpe)(file, argv, envp);
+	kt_before_exec(AT_FDCWD, file, 0);
+	EXEC_ENV(envp, env);
+	return KT_REAL(execvpe)(file, argv, env);
 }
 
 KT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	kt_before_exec();
-	return KT_REAL(fexecve)(fd, argv, envp);
+	kt_before_exec(fd, "", AT_EMPTY_PATH);
+	EXEC_ENV(envp, env);
+	return KT_REAL(fexecve)(fd, argv, env);
 }
 
 KT_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-	kt_before_exec();
-	return KT_REAL(execveat)(dirfd, path, argv, envp, flags);
+	kt_before_exec(dirfd, path, flags);
+	EXEC_ENV(envp, env);
+	return KT_REAL(execveat)(dirfd, path, argv, env, flags);
 }
 
 /* execl and friends: gather the variadic list into an argv on the stack. */
@@ -99,8 +117,7 @@ KT_EXPORT int execl(const char *path, const char *arg, ...)
 	char *const *unused;
 	GATHER_ARGS(arg, ap, argv, unused);
 	(void)unused;
-	kt_before_exec();
-	return KT_REAL(execv)(path, argv);
+	return execv(path, argv);
 }
 
 KT_EXPORT int execlp(const char *file, const char *arg, ...)
@@ -109,8 +126,7 @@ KT_EXPORT int execlp(const char *file, const char *arg, ...)
 	char *const *unused;
 	GATHER_ARGS(arg, ap, argv, unused);
 	(void)unused;
-	kt_before_exec();
-	return KT_REAL(execvp)(file, argv);
+	return execvp(file, argv);
 }
 
 KT_EXPORT int execle(const char *path, const char *arg, ...)
@@ -118,8 +134,7 @@ KT_EXPORT int execle(const char *path, const char *arg, ...)
 	va_list ap;
 	char *const *envp;
 	GATHER_ARGS(arg, ap, argv, envp);
-	kt_before_exec();
-	return KT_REAL(execve)(path, argv, envp);
+	return execve(path, argv, envp);
 }
 
 KT_EXPORT void exit(int status)

@@ -1,5 +1,6 @@
-/* Hooks: the wait family. A child killed by a signal writes no snapshot of
- * its own; the process that reaps it says how it ended ("reaped" record). */
+/* Hooks: the wait family. A child killed by a signal, or running an image
+ * the shim cannot follow, writes no exit snapshot of its own: the process
+ * that reaps it says how it ended ("reaped" record). */
 #include "shim.h"
 #include "record.h"
 
@@ -10,7 +11,7 @@
 
 static void reaped(pid_t pid, int status)
 {
-	if (pid <= 0 || !WIFSIGNALED(status) || !kt_tracing())
+	if (pid <= 0 || !(WIFSIGNALED(status) || WIFEXITED(status)) || !kt_tracing())
 		return;
 	int saved = errno;
 	char line[96];
@@ -69,8 +70,11 @@ KT_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
 	int r = KT_REAL(waitid)(idtype, id, info, options);
 	/* WNOWAIT leaves the child to be reaped (and told about) later. */
-	if (r == 0 && info && !(options & WNOWAIT) && info->si_pid > 0 &&
-	    (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED))
-		reaped(info->si_pid, info->si_status | (info->si_code == CLD_DUMPED ? 0x80 : 0));
+	if (r == 0 && info && !(options & WNOWAIT) && info->si_pid > 0) {
+		if (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED)
+			reaped(info->si_pid, info->si_status | (info->si_code == CLD_DUMPED ? 0x80 : 0));
+		else if (info->si_code == CLD_EXITED)
+			reaped(info->si_pid, (info->si_status & 0xff) << 8);
+	}
 	return r;
 }

@@ -389,6 +389,7 @@ void kt_init(int argc, char **argv, char **envp)
 		kt_table_remove();
 		goto unwritable;
 	}
+	kt_env_init(); /* after KCMPTRACE_DIR and _ROOT are set, for the root */
 	atomic_store(&kt_active, 1);
 	goto out;
 unwritable:
@@ -564,7 +565,7 @@ void kt_process_end(int status)
 		return;
 	int saved = errno;
 	kt_in_shim++;
-	kt_snapshot("exit", status);
+	kt_snapshot("exit", status, NULL);
 	kt_table_remove();
 	if (kt_proc.root) {
 		/* Tell the processes that outlive us to remove the trace. */
@@ -581,13 +582,24 @@ void kt_process_end(int status)
 	errno = saved;
 }
 
-void kt_before_exec(void)
+void kt_before_exec(int dirfd, const char *path, int flags)
 {
 	if (!atomic_load(&kt_active) || kt_in_shim)
 		return;
 	int saved = errno;
 	kt_in_shim++;
-	kt_snapshot("exec", -1);
+	char line[4400];
+	struct kt_buf b = {line, 0, sizeof line - 1, 0};
+	const char *why = kt_exec_untraced(dirfd, path, flags);
+	if (why) {
+		/* The report lists the process as untraced from here on. */
+		kt_buf_str(&b, "untraced");
+		kt_buf_field(&b, path && *path ? path : "(descriptor)");
+		kt_buf_field(&b, why);
+		kt_buf_endline(&b);
+	}
+	line[b.overflow ? 0 : b.len] = '\0';
+	kt_snapshot("exec", -1, line);
 	kt_in_shim--;
 	errno = saved;
 }

@@ -51,9 +51,21 @@ struct kt_fork_prep;
 void kt_after_fork_child(struct kt_fork_prep *prep);
 /* The process ends (exit status) or execs (status -1): snapshot it. */
 void kt_process_end(int status);
-void kt_before_exec(void);
-/* Put LD_PRELOAD and the KCMPTRACE_* settings into an exec's environment. */
-char **kt_exec_env(char *const envp[]);
+/* Before exec of path (as execveat takes it): snapshot, and note when the
+ * new image leaves the traced world. */
+void kt_before_exec(int dirfd, const char *path, int flags);
+/* Put LD_PRELOAD and the KCMPTRACE_* settings into an exec's environment
+ * (env.c). Storage comes from the caller's stack:
+ *     char *slots[kt_exec_env_slots(envp)]; char text[kt_exec_env_text(envp)];
+ *     char *const *env = kt_exec_env(envp, slots, text);
+ * env is envp itself when nothing was missing. */
+void kt_env_init(void);
+size_t kt_exec_env_slots(char *const envp[]);
+size_t kt_exec_env_text(char *const envp[]);
+char *const *kt_exec_env(char *const envp[], char **slots, char *text);
+/* Whether an exec of path leaves the traced world (static binary, or a
+ * set-id program the loader will not preload into): a short reason, or NULL. */
+const char *kt_exec_untraced(int dirfd, const char *path, int flags);
 /* Path of a file of this process in the trace directory. */
 void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix);
 int kt_write_record(const char *data, size_t len);
@@ -203,8 +215,9 @@ void *kt_arena_alloc(struct kt_arena *a, size_t n);
 void kt_arena_release(struct kt_arena *a);
 
 /* ---- snapshots (snapshot.c) ---- */
-/* Snapshot this process's descriptors; why is "exit" or "exec". */
-void kt_snapshot(const char *why, int status);
+/* Snapshot this process's descriptors; why is "exit" or "exec". extra:
+ * whole record lines to write after it in the same write, or NULL. */
+void kt_snapshot(const char *why, int status, const char *extra);
 
 /* ---- call sites (site.c) ---- */
 #define KT_SITE() ((uint64_t)(uintptr_t)__builtin_return_address(0))

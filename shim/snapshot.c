@@ -396,7 +396,7 @@ static const char *errno_name(int err)
 	}
 }
 
-void kt_snapshot(const char *why, int status)
+void kt_snapshot(const char *why, int status, const char *extra)
 {
 	struct snapshot s;
 	struct timespec t0, t1;
@@ -446,6 +446,8 @@ void kt_snapshot(const char *why, int status)
 	kt_buf_str(&s.out, "end");
 	kt_buf_endline(&s.out);
 	emit_events(&s);
+	if (extra)
+		kt_buf_str(&s.out, extra);
 	int r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len);
 	if (r < 0)
 		kt_warn("cannot write the trace in", kt_proc.dir, -r);

@@ -79,10 +79,15 @@
  *                     ARG1 the lock type (F_RDLCK 0, F_WRLCK 1, F_UNLCK 2),
  *                     ARG2 0.
  *        SITE as in fd records. Unknown KINDs are to be skipped by readers.
+ * untraced PATH REASON
+ *        Written with an exec snapshot: the exec of PATH will start an image
+ *        the shim cannot follow (REASON: "static binary", "set-id program").
+ *        If a later snapshot follows, the exec failed and this is void.
  * reaped PID STATUS
- *        This process reaped its child PID (waitpid and friends), which was
- *        killed by a signal; STATUS is the raw wait status. Written at once
- *        (children that exit normally say so in their own snapshot).
+ *        This process reaped its child PID (waitpid and friends); STATUS is
+ *        the raw wait status. Written at once. How a child ended that took
+ *        no exit snapshot (killed by a signal, or running an untraced image)
+ *        is known only from this line.
  *
  * Nodes: (PID, START, FD, GEN) names one descriptor over one stretch of its
  * life: GEN changes whenever the number is closed or reused, and is kept
