@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# The tree stays traced when a program execs with an environment of its
+# own; images the loader cannot preload into are listed as untraced.
+
+setup() {
+	load helpers
+}
+
+# The single process of the run (exec keeps the pid) must show the last
+# image, traced, holding the descriptor opened before the exec.
+assert_traced_through_exec() {
+	local want_exe="$1"
+	assert_success
+	assert_invariants
+	K=$(kv kept_fd)
+	P=$(root_pid)
+	q_true '(.processes | length) == 1'
+	assert_equal "$(q 'proc($p).exe' --argjson p "$P")" "$want_exe"
+	q_true 'proc($p).images >= 2' --argjson p "$P"
+	assert_equal "$(fd_get "$P" "$K" .origin.how)" exec
+	assert_equal "$(fd_get "$P" "$K" .origin.call)" open
+}
+
+@test "exec with an empty environment: the new image is still traced" {
+	traced "$SCEN/exec_env" clear /bin/true
+	assert_traced_through_exec "$(readlink -f /bin/true)"
+}
+
+@test "exec after unsetenv LD_PRELOAD: the new image is still traced" {
+	traced "$SCEN/exec_env" drop-preload true
+	assert_traced_through_exec "$(readlink -f /bin/true)"
+}
+
+@test "exec with another LD_PRELOAD: ours is prepended, theirs kept" {
+	traced "$SCEN/exec_env" other-preload /usr/bin/env
+	assert_success
+	assert_line --regexp '^LD_PRELOAD=/.*libkcmptrace\.so:libm\.so\.6$'
+	assert_line 'PATH=/usr/bin:/bin'
+	P=$(root_pid)
+	assert_equal "$(q 'proc($p).exe' --argjson p "$P")" /usr/bin/env
+}
+
+@test "a KCMPTRACE_DIR the program sets itself is left alone" {
+	other="$BATS_TEST_TMPDIR/other"
+	mkdir "$other"
+	export OTHER_TRACE_DIR="$other"
+	traced "$SCEN/exec_env" keep-dir /bin/true
+	assert_success
+	# the new image wrote into the other trace, not the launcher's
+	run -0 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/other.json" "$other"
+	R="$BATS_TEST_TMPDIR/other.json"
+	q_true '[.processes[].exe] | index($t) != null' --arg t "$(readlink -f /bin/true)"
+}
+
+@test "exec of a static binary: listed as untraced, its exit status still known" {
+	traced bash -c "$SCEN/static_true 5; echo status=\$?"
+	assert_success
+	assert_invariants
+	assert_line status=5
+	SP=$(kv static_pid)
+	q_true 'proc($p).untraced == {"exe": $exe, "reason": "static binary"}' \
+		--argjson p "$SP" --arg exe "$SCEN/static_true"
+	q_true 'proc($p).end == {"how": "exit", "status": 5}' --argjson p "$SP"
+	# the text report says so too
+	run --separate-stderr no_fd3 "$KT" -- bash -c "$SCEN/static_true 0"
+	assert_success
+	assert_regex "$stderr" "untraced after exec of $SCEN/static_true \(static binary\)"
+}
