@@ -1,0 +1,143 @@
+/* Hooks: stdio streams. fopen, freopen, tmpfile and popen open through
+ * libc-internal calls that never reach the open/pipe hooks, and fclose and
+ * pclose close the same way: the stream's descriptor is noted here, from
+ * fileno() (which takes no lock). fdopen makes no descriptor. */
+#include "shim.h"
+
+#include <stdio.h>
+
+/* The "e" flag of a stream mode: O_CLOEXEC (glibc stops at ",ccs="). */
+static int mode_cloexec(const char *mode)
+{
+	if (!mode)
+		return 0;
+	for (const char *m = mode; *m && *m != ','; m++)
+		if (*m == 'e')
+			return 1;
+	return 0;
+}
+
+static inline int stream_fd(FILE *fp)
+{
+	int saved = errno;
+	int fd = fp ? fileno(fp) : -1;
+	errno = saved;
+	return fd;
+}
+
+static inline FILE *opened(FILE *fp, enum kt_call call, int cloexec, void *site)
+{
+	if (fp && kt_tracing()) {
+		int fd = stream_fd(fp);
+		if (fd >= 0)
+			kt_note_new(fd, KT_HOW_OPEN, call, cloexec, -1, site);
+	}
+	return fp;
+}
+
+static inline void retire(FILE *fp)
+{
+	if (fp && kt_tracing()) {
+		int fd = stream_fd(fp);
+		if (fd >= 0)
+			kt_note_close(fd);
+	}
+}
+
+/* The real function is unknown only while dlsym itself runs (it does not
+ * open streams): say so rather than guess. */
+#define NO_REAL(ret)                                                                               \
+	do {                                                                                       \
+		errno = ENOSYS;                                                                    \
+		return ret;                                                                        \
+	} while (0)
+
+KT_EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	FILE *(*real)(const char *, const char *) = KT_REAL(fopen);
+	if (!real)
+		NO_REAL(NULL);
+	return opened(real(path, mode), KT_CALL_FOPEN, mode_cloexec(mode), __builtin_return_address(0));
+}
+
+KT_EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+	FILE *(*real)(const char *, const char *) = KT_REAL(fopen64);
+	if (!real)
+		NO_REAL(NULL);
+	return opened(real(path, mode), KT_CALL_FOPEN64, mode_cloexec(mode), __builtin_return_address(0));
+}
+
+/* freopen closes the stream's descriptor and (glibc keeps the number with a
+ * dup3) opens the new file in its place; on failure the old one is closed
+ * all the same. Retire the old one first, note the new one after. */
+static inline FILE *reopen(FILE *(*real)(const char *, const char *, FILE *), const char *path,
+			   const char *mode, FILE *fp, enum kt_call call, void *site)
+{
+	if (!real)
+		NO_REAL(NULL);
+	retire(fp);
+	return opened(real(path, mode, fp), call, mode_cloexec(mode), site);
+}
+
+KT_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
+{
+	return reopen(KT_REAL(freopen), path, mode, fp, KT_CALL_FREOPEN, __builtin_return_address(0));
+}
+
+KT_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *fp)
+{
+	return reopen(KT_REAL(freopen64), path, mode, fp, KT_CALL_FREOPEN64, __builtin_return_address(0));
+}
+
+/* A stream over a descriptor the program already has: nothing new. */
+KT_EXPORT FILE *fdopen(int fd, const char *mode)
+{
+	FILE *(*real)(int, const char *) = KT_REAL(fdopen);
+	if (!real)
+		NO_REAL(NULL);
+	return real(fd, mode);
+}
+
+KT_EXPORT int fclose(FILE *fp)
+{
+	int (*real)(FILE *) = KT_REAL(fclose);
+	if (!real)
+		NO_REAL(EOF);
+	retire(fp);
+	return real(fp);
+}
+
+KT_EXPORT FILE *tmpfile(void)
+{
+	FILE *(*real)(void) = KT_REAL(tmpfile);
+	if (!real)
+		NO_REAL(NULL);
+	return opened(real(), KT_CALL_TMPFILE, 0, __builtin_return_address(0));
+}
+
+KT_EXPORT FILE *tmpfile64(void)
+{
+	FILE *(*real)(void) = KT_REAL(tmpfile64);
+	if (!real)
+		NO_REAL(NULL);
+	return opened(real(), KT_CALL_TMPFILE64, 0, __builtin_return_address(0));
+}
+
+/* The parent's end of the pipe; glibc makes it close-on-exec for "e" only. */
+KT_EXPORT FILE *popen(const char *command, const char *mode)
+{
+	FILE *(*real)(const char *, const char *) = KT_REAL(popen);
+	if (!real)
+		NO_REAL(NULL);
+	return opened(real(command, mode), KT_CALL_POPEN, mode_cloexec(mode), __builtin_return_address(0));
+}
+
+KT_EXPORT int pclose(FILE *fp)
+{
+	int (*real)(FILE *) = KT_REAL(pclose);
+	if (!real)
+		NO_REAL(-1);
+	retire(fp);
+	return real(fp);
+}
