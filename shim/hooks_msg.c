@@ -1,0 +1,54 @@
+/* Hooks: recvmsg and recvmmsg, which receive descriptors passed over a UNIX
+ * socket (SCM_RIGHTS): each one is a new reference, in this process, to the
+ * sender's open file description. */
+#include "shim.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void received(const struct msghdr *msg, enum kt_call call, int flags, void *site)
+{
+	if (!msg || !msg->msg_control || !kt_tracing())
+		return;
+	int cloexec = (flags & MSG_CMSG_CLOEXEC) != 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const unsigned char *data = CMSG_DATA(c);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof fd, sizeof fd); /* no alignment promised */
+			if (fd >= 0)
+				kt_note_new(fd, KT_HOW_RECEIVED, call, cloexec, -1, site);
+		}
+	}
+}
+
+KT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t (*real)(int, struct msghdr *, int) = KT_REAL(recvmsg);
+	ssize_t r = real ? real(fd, msg, flags) : syscall(SYS_recvmsg, fd, msg, flags);
+	if (r >= 0) {
+		int saved = errno;
+		received(msg, KT_CALL_RECVMSG, flags, __builtin_return_address(0));
+		errno = saved;
+	}
+	return r;
+}
+
+KT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags, struct timespec *timeout)
+{
+	int (*real)(int, void *, unsigned int, int, struct timespec *) = KT_REAL(recvmmsg);
+	int r = real ? real(fd, vec, vlen, flags, timeout)
+		     : (int)syscall(SYS_recvmmsg, fd, vec, vlen, flags, timeout);
+	if (r > 0 && vec) {
+		int saved = errno;
+		for (int i = 0; i < r; i++)
+			received(&vec[i].msg_hdr, KT_CALL_RECVMMSG, flags, __builtin_return_address(0));
+		errno = saved;
+	}
+	return r;
+}
