@@ -340,3 +340,38 @@ const struct kt_fd_entry *kt_table_map_other(const char *name, size_t *capacity)
 	memcpy(path + dl + 6, name, nl + 1);
 	return kt_table_map_path(path, capacity);
 }
+
+/* close_range, closefrom: every entry of [first, last] that the table ever
+ * used (pages_used, up to max_fd_plus_one), retired before the real call, or
+ * made close-on-exec after it (cloexec_only). Plain stores and atomics. */
+void kt_note_range(unsigned int first, unsigned int last, int cloexec_only)
+{
+	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
+	if (!t || first > last)
+		return;
+	struct kt_table_header *h = header_of(t);
+	uint32_t end = atomic_load_explicit(&h->max_fd_plus_one, memory_order_acquire);
+	if (end > KT_TABLE_CAPACITY)
+		end = KT_TABLE_CAPACITY;
+	if (end == 0 || first >= end)
+		return;
+	if (last >= end)
+		last = end - 1;
+	for (size_t fd = first; fd <= last; fd++) {
+		size_t page = fd * sizeof(struct kt_fd_entry) / 4096;
+		if (!(atomic_load_explicit(&h->pages_used[page / 8], memory_order_relaxed) & (1u << (page & 7)))) {
+			/* Skip to the first entry starting in the next page. */
+			size_t next = ((page + 1) * 4096 + sizeof(struct kt_fd_entry) - 1) / sizeof(struct kt_fd_entry);
+			fd = next - 1;
+			continue;
+		}
+		struct kt_fd_entry *e = &t[fd];
+		uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
+		if (gen == 0 || (gen & 1u))
+			continue;
+		if (cloexec_only)
+			e->cloexec = 1;
+		else
+			atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release);
+	}
+}

@@ -1,9 +1,17 @@
-/* Hook: close. The entry is retired before the real close, so that no other
- * process pairs this generation with whatever takes the number next. */
+/* Hooks: close, close_range and closefrom. Entries are retired before the
+ * real close, so that no other process pairs this generation with whatever
+ * takes the number next. */
 #include "shim.h"
 
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 KT_EXPORT int close(int fd)
 {
@@ -14,4 +22,32 @@ KT_EXPORT int close(int fd)
 	if (r < 0 && errno == EBADF && kt_tracing())
 		kt_note_bad_close(fd, __builtin_return_address(0)); /* errno untouched */
 	return r;
+}
+
+/* The kernel refuses (EINVAL) a reversed range or flags it does not know:
+ * nothing is closed then, so nothing is retired. CLOSE_RANGE_UNSHARE gives
+ * the process a table of its own first, which changes nothing here. */
+KT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	int (*real)(unsigned int, unsigned int, int) = KT_REAL(close_range);
+	int valid = first <= last && !((unsigned int)flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC));
+	int cloexec = ((unsigned int)flags & CLOSE_RANGE_CLOEXEC) != 0;
+	if (valid && !cloexec && kt_tracing())
+		kt_note_range(first, last, 0);
+	int r = real ? real(first, last, flags) : (int)syscall(SYS_close_range, first, last, flags);
+	if (r == 0 && cloexec && kt_tracing())
+		kt_note_range(first, last, 1);
+	return r;
+}
+
+KT_EXPORT void closefrom(int lowfd)
+{
+	void (*real)(int) = KT_REAL(closefrom);
+	unsigned int first = lowfd < 0 ? 0 : (unsigned int)lowfd;
+	if (kt_tracing())
+		kt_note_range(first, ~0U, 0);
+	if (real)
+		real(lowfd);
+	else
+		syscall(SYS_close_range, first, ~0U, 0);
 }

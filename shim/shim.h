@@ -205,6 +205,9 @@ extern struct kt_bad_close kt_bad_closes[KT_BAD_CLOSE_RING];
 extern atomic_uint kt_bad_close_count;
 /* Set an entry wholesale (start-up, exec): fields from *v, generation gen. */
 void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
+/* close_range/closefrom: retire the entries of [first, last] the table ever
+ * used (before the real call), or with cloexec_only set their FD_CLOEXEC bit. */
+void kt_note_range(unsigned int first, unsigned int last, int cloexec_only);
 
 /* ---- mmap-backed scratch memory (arena.c) ---- */
 struct kt_arena {
