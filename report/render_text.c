@@ -164,7 +164,7 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 	} else if (strcmp(how, "received") == 0) {
 		line_printf(&text, "received");
 		if (fd->call)
-			line_printf(&text, " by %s", fd->call);
+			line_printf(&text, " by %s%s%s", fd->call, site ? " at " : "", site ? site : "");
 	} else {
 		/* The shim did not see it made: in a process with no traced parent
 		 * it came from outside at start; elsewhere we cannot tell. */
