@@ -6,33 +6,66 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Every way to a new process with a copy of this one's memory goes
+ * through here: the parent writes the child's table before the fork (a copy
+ * made after it would race with the parent's own changes), and no signal
+ * handler may run a hook in the child before the child has its table: until
+ * then it would write the parent's. */
+struct fork_state {
+	sigset_t old_mask;
+	struct kt_fork_prep prep;
+};
+
+static void before_fork(struct fork_state *st)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &st->old_mask);
+	kt_in_shim++;
+	kt_table_prepare_fork(&st->prep);
+	kt_in_shim--;
+}
+
+static void after_fork(struct fork_state *st, pid_t pid)
+{
+	int saved = errno;
+	if (pid == 0) {
+		kt_after_fork_child(&st->prep);
+	} else {
+		kt_in_shim++;
+		kt_table_parent_after_fork(&st->prep, pid);
+		kt_in_shim--;
+	}
+	pthread_sigmask(SIG_SETMASK, &st->old_mask, NULL);
+	errno = saved;
+}
 
 KT_EXPORT pid_t fork(void)
 {
 	pid_t (*real)(void) = KT_REAL(fork);
 	if (!kt_tracing())
 		return real();
-	/* No signal handler may run a hook in the child before it has a table
-	 * of its own: until then it would write the parent's. */
-	sigset_t all, old;
-	struct kt_fork_prep prep;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	kt_in_shim++;
-	kt_table_prepare_fork(&prep);
-	kt_in_shim--;
+	struct fork_state st;
+	before_fork(&st);
 	pid_t pid = real();
-	int saved = errno;
-	if (pid == 0) {
-		kt_after_fork_child(&prep);
-	} else {
-		kt_in_shim++;
-		kt_table_parent_after_fork(&prep, pid);
-		kt_in_shim--;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	errno = saved;
+	after_fork(&st, pid);
+	return pid;
+}
+
+/* _Fork: a fork without atfork handlers (glibc 2.34). */
+KT_EXPORT pid_t _Fork(void)
+{
+	pid_t (*real)(void) = KT_REAL(_Fork);
+	if (!kt_tracing())
+		return real();
+	struct fork_state st;
+	before_fork(&st);
+	pid_t pid = real();
+	after_fork(&st, pid);
 	return pid;
 }
 
@@ -41,6 +74,77 @@ KT_EXPORT pid_t fork(void)
 KT_EXPORT pid_t vfork(void)
 {
 	return fork();
+}
+
+/* clone without CLONE_VM makes a process, as fork does; the child runs fn
+ * on its own stack, so it gets its table in a trampoline. With CLONE_VM
+ * (threads, vfork-like spawns) there is no new memory: nothing to do. */
+struct clone_call {
+	int (*fn)(void *);
+	void *arg;
+	struct fork_state st;
+};
+
+static int clone_child(void *p)
+{
+	struct clone_call *c = p; /* the child's own copy of the parent's stack */
+	after_fork(&c->st, 0);
+	/* Returning from fn ends the process (glibc's clone calls exit). */
+	int status = c->fn(c->arg);
+	kt_process_end(status & 0xff);
+	return status;
+}
+
+KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	va_list ap;
+	va_start(ap, arg);
+	pid_t *ptid = va_arg(ap, pid_t *);
+	void *tls = va_arg(ap, void *);
+	pid_t *ctid = va_arg(ap, pid_t *);
+	va_end(ap);
+	int (*real)(int (*)(void *), void *, int, void *, ...) = KT_REAL(clone);
+	if ((flags & (CLONE_VM | CLONE_THREAD)) || !kt_tracing())
+		return real(fn, stack, flags, arg, ptid, tls, ctid);
+	struct clone_call c = {.fn = fn, .arg = arg};
+	before_fork(&c.st);
+	int pid = real(clone_child, stack, flags, &c, ptid, tls, ctid);
+	after_fork(&c.st, pid < 0 ? -1 : pid);
+	return pid;
+}
+
+/* glibc's daemon forks internally, out of the shim's sight: do what it
+ * does, through the fork hook. */
+KT_EXPORT int daemon(int nochdir, int noclose)
+{
+	if (!kt_tracing())
+		return KT_REAL(daemon)(nochdir, noclose);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (!nochdir && chdir("/") != 0)
+		return -1;
+	if (!noclose) {
+		int fd = open("/dev/null", O_RDWR);
+		struct stat st;
+		if (fd < 0)
+			return -1;
+		if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
+			close(fd);
+			errno = ENODEV;
+			return -1;
+		}
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
 }
 
 /* Every exec: snapshot first (noting when the new image will not be

@@ -116,6 +116,10 @@ void kt_resolve(void)
 	RESOLVE(posix_spawn, posix_spawn);
 	RESOLVE(posix_spawnp, posix_spawnp);
 	RESOLVE(daemon, daemon);
+	RESOLVE(spawn_fa_init, posix_spawn_file_actions_init);
+	RESOLVE(spawn_fa_destroy, posix_spawn_file_actions_destroy);
+	RESOLVE(spawn_fa_adddup2, posix_spawn_file_actions_adddup2);
+	RESOLVE(spawn_fa_addopen, posix_spawn_file_actions_addopen);
 	RESOLVE(syscall, syscall);
 	RESOLVE(libc_start_main, __libc_start_main);
 #undef RESOLVE

@@ -158,6 +158,10 @@ struct kt_real {
 	int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 			    const posix_spawnattr_t *, char *const[], char *const[]);
 	int (*daemon)(int, int);
+	int (*spawn_fa_init)(posix_spawn_file_actions_t *);
+	int (*spawn_fa_destroy)(posix_spawn_file_actions_t *);
+	int (*spawn_fa_adddup2)(posix_spawn_file_actions_t *, int, int);
+	int (*spawn_fa_addopen)(posix_spawn_file_actions_t *, int, const char *, int, mode_t);
 	long (*syscall)(long, ...);
 	int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
 			       void (*)(void), void (*)(void), void *);

@@ -1,0 +1,145 @@
+/* Hooks: posix_spawn and posix_spawnp, and the file actions that place
+ * descriptors in the child. glibc forks and execs inside posix_spawn, out of
+ * the shim's sight; the new image finds its descriptors' sources by kcmp
+ * against this (its parent) process at start-up. What the file actions did
+ * is passed to it in KCMPTRACE_SPAWN=PPID:FD=d,FD=o (d: dup2, o: open), so
+ * that its report can say a descriptor was placed there on purpose.
+ * The spawned environment is repaired like an exec's (env.c). */
+#include "shim.h"
+
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Actions per file-actions object, recorded as they are added. Not a hot
+ * path, and never used from a signal handler: a spin lock is enough. */
+#define SPAWN_SLOTS 32
+static struct {
+	const void *fa;
+	char text[400]; /* "FD=d,FD=o," */
+} spawn_slots[SPAWN_SLOTS];
+static atomic_flag spawn_lock = ATOMIC_FLAG_INIT;
+
+static void lock(void)
+{
+	while (atomic_flag_test_and_set_explicit(&spawn_lock, memory_order_acquire))
+		;
+}
+
+static void unlock(void)
+{
+	atomic_flag_clear_explicit(&spawn_lock, memory_order_release);
+}
+
+static int slot_of(const void *fa, int create)
+{
+	int free_slot = -1;
+	for (int i = 0; i < SPAWN_SLOTS; i++) {
+		if (spawn_slots[i].fa == fa)
+			return i;
+		if (!spawn_slots[i].fa && free_slot < 0)
+			free_slot = i;
+	}
+	if (create && free_slot >= 0) {
+		spawn_slots[free_slot].fa = fa;
+		spawn_slots[free_slot].text[0] = '\0';
+	}
+	return create ? free_slot : -1;
+}
+
+static void note_action(const void *fa, int fd, char kind)
+{
+	lock();
+	int i = slot_of(fa, 1);
+	if (i >= 0) {
+		size_t len = strlen(spawn_slots[i].text);
+		snprintf(spawn_slots[i].text + len, sizeof spawn_slots[i].text - len, "%d=%c,", fd, kind);
+	}
+	unlock();
+}
+
+static void forget(const void *fa)
+{
+	lock();
+	int i = slot_of(fa, 0);
+	if (i >= 0)
+		spawn_slots[i].fa = NULL;
+	unlock();
+}
+
+KT_EXPORT int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa)
+{
+	forget(fa);
+	return KT_REAL(spawn_fa_init)(fa);
+}
+
+KT_EXPORT int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
+{
+	forget(fa);
+	return KT_REAL(spawn_fa_destroy)(fa);
+}
+
+KT_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd)
+{
+	int r = KT_REAL(spawn_fa_adddup2)(fa, fd, newfd);
+	if (r == 0)
+		note_action(fa, newfd, 'd');
+	return r;
+}
+
+KT_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
+						const char *path, int oflag, mode_t mode)
+{
+	int r = KT_REAL(spawn_fa_addopen)(fa, fd, path, oflag, mode);
+	if (r == 0)
+		note_action(fa, fd, 'o');
+	return r;
+}
+
+/* envp plus KCMPTRACE_SPAWN, repaired: storage from the caller's stack. */
+static char *const *spawn_env(const posix_spawn_file_actions_t *fa, char *const envp[], char **slots,
+			      char *text, char *var, size_t var_len)
+{
+	char *const *env = kt_exec_env(envp, slots + 1, text);
+	var[0] = '\0';
+	if (fa) {
+		lock();
+		int i = slot_of(fa, 0);
+		if (i >= 0 && spawn_slots[i].text[0])
+			snprintf(var, var_len, "KCMPTRACE_SPAWN=%d:%s", (int)kt_proc.pid, spawn_slots[i].text);
+		unlock();
+	}
+	if (!var[0])
+		return env;
+	/* Put it first, ahead of the (possibly repaired) rest. */
+	size_t n = 0;
+	while (env && env[n])
+		n++;
+	if (env != slots + 1)
+		memcpy(slots + 1, env, (n + 1) * sizeof *slots);
+	slots[0] = var;
+	return slots;
+}
+
+#define SPAWN_ENV(fa, envp, env)                                                                   \
+	char *env##_slots[kt_exec_env_slots(envp) + 1];                                            \
+	char env##_text[kt_exec_env_text(envp)];                                                   \
+	char env##_var[480];                                                                       \
+	char *const *env = kt_tracing() ? spawn_env(fa, envp, env##_slots, env##_text, env##_var,   \
+						    sizeof env##_var)                              \
+					: (envp)
+
+KT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	SPAWN_ENV(fa, envp, env);
+	return KT_REAL(posix_spawn)(pid, path, fa, attr, argv, env);
+}
+
+KT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	SPAWN_ENV(fa, envp, env);
+	return KT_REAL(posix_spawnp)(pid, file, fa, attr, argv, env);
+}

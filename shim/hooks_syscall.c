@@ -1,0 +1,94 @@
+/* Hook: syscall(). Programs that call the kernel through glibc's syscall()
+ * (for calls glibc lacks, or on purpose) bypass the named hooks: follow the
+ * ones that change the descriptor table or end the process. */
+#include "shim.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+KT_EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	va_start(ap, nr);
+	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+	va_end(ap);
+	long (*real)(long, ...) = KT_REAL(syscall);
+	if (!kt_tracing())
+		return real(nr, a1, a2, a3, a4, a5, a6);
+	void *site = __builtin_return_address(0);
+	switch (nr) {
+	case SYS_exit_group:
+		kt_process_end((int)a1 & 0xff);
+		break;
+	case SYS_close:
+		kt_note_close((int)a1);
+		break;
+#ifdef SYS_fork
+	case SYS_fork:
+#endif
+#ifdef SYS_vfork
+	case SYS_vfork: /* run as a fork: the child must not share our memory */
+#endif
+		return fork();
+	case SYS_clone:
+		/* A process (not a thread): as fork, when it gives no new stack. */
+		if (!(a1 & (CLONE_VM | CLONE_THREAD)) && a2 == 0 && (a1 & 0xff) == SIGCHLD)
+			return fork();
+		break;
+	default:
+		break;
+	}
+	long r = real(nr, a1, a2, a3, a4, a5, a6);
+	if (r < 0)
+		return r;
+	int saved = errno;
+	switch (nr) {
+	case SYS_openat:
+#ifdef SYS_open
+	case SYS_open:
+#endif
+#ifdef SYS_creat
+	case SYS_creat:
+#endif
+	case SYS_socket:
+	case SYS_accept4:
+	case SYS_accept:
+	case SYS_memfd_create:
+	case SYS_eventfd2:
+	case SYS_epoll_create1:
+	case SYS_timerfd_create:
+	case SYS_inotify_init1:
+	case SYS_pidfd_open:
+		kt_note_new((int)r, KT_HOW_OPEN, KT_CALL_SYSCALL, 0, -1, site);
+		break;
+	case SYS_dup:
+		kt_note_new((int)r, KT_HOW_DUP, KT_CALL_SYSCALL, 0, (int)a1, site);
+		break;
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+	case SYS_dup3:
+		if (a1 != a2)
+			kt_note_new((int)r, KT_HOW_DUP, KT_CALL_SYSCALL, nr == SYS_dup3 && (a3 & O_CLOEXEC),
+				    (int)a1, site);
+		break;
+	case SYS_pipe2:
+#ifdef SYS_pipe
+	case SYS_pipe:
+#endif
+	case SYS_socketpair: {
+		int *fds = (int *)(nr == SYS_socketpair ? a4 : a1);
+		kt_note_new(fds[0], KT_HOW_OPEN, KT_CALL_SYSCALL, 0, -1, site);
+		kt_note_new(fds[1], KT_HOW_OPEN, KT_CALL_SYSCALL, 0, -1, site);
+		break;
+	}
+	default:
+		break;
+	}
+	errno = saved;
+	return r;
+}

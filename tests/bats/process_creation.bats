@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# Every way to make a process: the child is traced and its copies of the
+# parent's descriptors are shown shared with the parent's.
+
+setup() {
+	load helpers
+}
+
+# proc_create MODE: the child holds the parent's shared_fd, same description.
+check_child_shares() {
+	F=$(make_data_file)
+	traced "$SCEN/proc_create" "$1" "$F"
+	assert_success
+	assert_invariants
+	S=$(kv shared_fd)
+	C=$(kv child)
+	P=$(root_pid)
+	assert_same_ofd "$P" "$S" "$C" "$S"
+	assert_equal "$(fd_get "$C" "$S" .origin.how)" inherited
+	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$S"
+	q_true 'proc($c).end == {"how": "exit", "status": 0}' --argjson c "$C"
+}
+
+@test "vfork: the child (run as a fork child) is traced and shares" {
+	check_child_shares vfork
+}
+
+@test "clone without CLONE_VM: the child is traced, shares, and its end is known" {
+	check_child_shares clone
+}
+
+@test "_Fork: the child is traced and shares" {
+	check_child_shares _Fork
+}
+
+@test "syscall(SYS_clone) as a fork: the child is traced and shares" {
+	check_child_shares syscall-fork
+}
+
+@test "daemon(): the daemon is traced, its parent exits 0, the daemon shares" {
+	check_child_shares daemon
+	D=$(kv child)
+	q_true '(.processes | length) == 3'
+	MID=$(q 'proc($d).ppid' --argjson d "$D")
+	q_true 'proc($m).end == {"how": "exit", "status": 0}' --argjson m "$MID"
+}
+
+@test "syscall(SYS_dup): the copy is a dup of its source" {
+	F=$(make_data_file)
+	traced "$SCEN/proc_create" raw-dup "$F"
+	assert_success
+	S=$(kv shared_fd)
+	D=$(kv dup_fd)
+	P=$(root_pid)
+	assert_same_ofd "$P" "$S" "$P" "$D"
+	assert_equal "$(fd_get "$P" "$D" .origin.how)" dup
+	assert_equal "$(fd_get "$P" "$D" .origin.call)" syscall
+	assert_equal "$(fd_get "$P" "$D" .origin.fd)" "$S"
+}
+
+@test "posix_spawn: file actions place descriptors on purpose, the rest is inherited" {
+	traced "$SCEN/spawn_actions"
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	C=$(kv child)
+	L=$(kv leaked_fd)
+	X=$(kv cloexec_fd)
+	W=$(kv pipe_write_fd)
+	O=$(kv opened_fd)
+	# dup2 action: the child's stdout is the parent's pipe write end
+	assert_same_ofd "$C" 1 "$P" "$W"
+	assert_equal "$(fd_get "$C" 1 .origin.how)" inherited
+	assert_equal "$(fd_get "$C" 1 .origin.call)" posix_spawn
+	assert_equal "$(fd_get "$C" 1 .origin.fd)" "$W"
+	# open action: a description of the child's own
+	assert_equal "$(fd_get "$C" "$O" .origin.how)" open
+	assert_equal "$(fd_get "$C" "$O" .origin.call)" posix_spawn
+	# not placed: inherited without a call, the same description
+	assert_same_ofd "$C" "$L" "$P" "$L"
+	assert_equal "$(fd_get "$C" "$L" .origin.how)" inherited
+	assert_equal "$(fd_get "$C" "$L" .origin.call)" null
+	assert_no_fd "$C" "$X"
+	# the variable that told the child is not left in its environment
+	run -0 no_fd3 "$KT" -- env
+	refute_line --regexp '^KCMPTRACE_SPAWN='
+}
