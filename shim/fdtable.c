@@ -68,6 +68,10 @@ void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int sr
 	}
 	atomic_store_explicit(&e->ino_gen, ino_gen, memory_order_relaxed);
 	e->site = (uint64_t)(uintptr_t)site;
+	if (kt_stack_depth > 1)
+		kt_stack_capture(e->stack, e->site);
+	else
+		e->stack[0] = 0;
 	/* A new generation, even: the descriptor is open. */
 	atomic_store_explicit(&e->gen, new_gen, memory_order_release);
 	mark_used(t, fd);

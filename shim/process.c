@@ -477,6 +477,7 @@ void kt_init(int argc, char **argv, char **envp)
 		goto unwritable;
 	}
 	kt_env_init(); /* after KCMPTRACE_DIR and _ROOT are set, for the root */
+	kt_stack_init();
 	atomic_store(&kt_active, 1);
 	goto out;
 unwritable:

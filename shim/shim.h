@@ -230,6 +230,10 @@ void kt_snapshot(const char *why, int status, const char *extra);
 #define KT_SITE() ((uint64_t)(uintptr_t)__builtin_return_address(0))
 /* "MODULE+0xOFF" for a return address; "-" when it cannot be said. */
 void kt_site_format(uint64_t site, char *out, size_t n);
+/* KCMPTRACE_STACK=N: keep N - 1 callers of each creating call. */
+extern int kt_stack_depth;
+void kt_stack_init(void);
+void kt_stack_capture(uint64_t *out, uint64_t site);
 
 /* ---- exec continuation (process.c): origins recorded before this image ---- */
 struct kt_prior_fd {

@@ -45,3 +45,62 @@ void kt_site_format(uint64_t site, char *out, size_t n)
 	out[len] = '+';
 	put_hex(out + len + 1, n - len - 1, (uint64_t)((uintptr_t)addr - (uintptr_t)info.dli_fbase));
 }
+
+/* ---- stacks of creating calls (KCMPTRACE_STACK) ---- */
+
+#include <execinfo.h>
+#include <link.h>
+#include <stdlib.h>
+
+int kt_stack_depth = 1;
+static uintptr_t self_lo, self_hi; /* this library's text: frames to skip */
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	uintptr_t probe = (uintptr_t)data;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (ph->p_type == PT_LOAD && probe >= lo && probe < hi) {
+			self_lo = lo;
+			self_hi = hi;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void kt_stack_init(void)
+{
+	const char *v = getenv("KCMPTRACE_STACK");
+	int n = v ? atoi(v) : 1;
+	if (n <= 1)
+		return;
+	kt_stack_depth = n > KT_STACK_MAX + 1 ? KT_STACK_MAX + 1 : n;
+	dl_iterate_phdr(find_self, (void *)(uintptr_t)kt_stack_init);
+	/* The first backtrace loads libgcc_s (malloc, locks): do it now, not
+	 * in a hook that a signal handler may run. */
+	void *warm[4];
+	backtrace(warm, 4);
+}
+
+void kt_stack_capture(uint64_t *out, uint64_t site)
+{
+	void *frames[KT_STACK_MAX + 16];
+	int n = backtrace(frames, (int)(sizeof frames / sizeof frames[0]));
+	int i = 0, k = 0;
+	/* Skip the shim's own frames, then the call site itself. */
+	while (i < n && (uintptr_t)frames[i] >= self_lo && (uintptr_t)frames[i] < self_hi)
+		i++;
+	if (i < n && (uint64_t)(uintptr_t)frames[i] == site)
+		i++;
+	/* Up to the shim's main wrapper, whose caller is libc's start code. */
+	for (; i < n && k < kt_stack_depth - 1 && k < KT_STACK_MAX; i++) {
+		if ((uintptr_t)frames[i] >= self_lo && (uintptr_t)frames[i] < self_hi)
+			break;
+		out[k++] = (uint64_t)(uintptr_t)frames[i];
+	}
+	if (k < KT_STACK_MAX)
+		out[k] = 0;
+}

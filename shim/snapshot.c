@@ -334,6 +334,18 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 		}
 	}
 	kt_record_put_fd(&s->out, &r);
+	/* Callers of the creating call, for descriptors made in this image. */
+	if (e->how != KT_HOW_EXEC && e->how != KT_HOW_INHERITED && e->site && e->stack[0]) {
+		char where[4200];
+		kt_buf_str(&s->out, "stack");
+		kt_buf_num(&s->out, f->fd);
+		kt_buf_unum(&s->out, f->gen);
+		for (int i = 0; i < KT_STACK_MAX && e->stack[i]; i++) {
+			kt_site_format(e->stack[i], where, sizeof where);
+			kt_buf_field(&s->out, where);
+		}
+		kt_buf_endline(&s->out);
+	}
 }
 
 static void event_line(struct kt_buf *b, const char *kind, int fd, uint32_t gen, long long a1,

@@ -48,6 +48,10 @@
  *        minus dladdr()'s dli_fbase, i.e. relative to the mapped start of
  *        the object's lowest PT_LOAD segment; the link-time address is
  *        OFFSET + (lowest PT_LOAD p_vaddr rounded down to the page size).
+ * stack  FD GEN SITE...
+ *        With KCMPTRACE_STACK=N > 1: the call sites of the callers of the
+ *        call that made FD (the one in its fd line's SITE), innermost first,
+ *        at most N - 1 of them, each "MODULE+0xOFFSET" as SITE is.
  * same   FD GEN PID START FD2 GEN2
  *        kcmp(KCMP_FILE) found this process's FD (generation GEN) to be the
  *        same open file description as FD2 (generation GEN2) of process

@@ -36,6 +36,8 @@ enum kt_call {
 const char *kt_how_name(enum kt_how how);
 const char *kt_call_name(enum kt_call call);
 
+#define KT_STACK_MAX 8
+
 /* One descriptor number's entry. */
 struct kt_fd_entry {
 	_Atomic uint32_t gen;  /* even: open (0: never seen); odd: closed or changing */
@@ -57,6 +59,9 @@ struct kt_fd_entry {
 	uint32_t setfl_before, setfl_after;
 	int32_t lock_op;          /* flock op, or 100 + l_type for an OFD lock */
 	uint64_t setfl_site, lock_site;
+	/* With KCMPTRACE_STACK=N > 1: the return addresses of the creating
+	 * call's callers, innermost first, 0-terminated when shorter. */
+	uint64_t stack[KT_STACK_MAX];
 };
 
 #define KT_TABLE_CAPACITY (1u << 20)
