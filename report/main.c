@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "findings.h"
 #include "launch.h"
 #include "live.h"
 #include "model.h"
 #include "render.h"
+#include "suppress.h"
 #include "symbolize.h"
 #include "trace.h"
 #include "util.h"
@@ -23,23 +26,29 @@
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-	"usage: kcmptrace [--format=text|json] [-o FILE] [--trace-dir DIR] [--] COMMAND [ARG...]\n"
-	"       kcmptrace report [--format=text|json] [-o FILE] [--remove-if-done] DIR\n"
+	"usage: kcmptrace [OPTIONS] [--] COMMAND [ARG...]\n"
+	"       kcmptrace report [OPTIONS] [--remove-if-done] DIR\n"
 	"\n"
 	"Run COMMAND with libkcmptrace.so preloaded and report, for every process of its\n"
 	"tree, the open descriptors, where each came from, and which of them share an open\n"
 	"file description (confirmed with kcmp(2) where allowed). The report goes to stderr\n"
 	"(or FILE); kcmptrace exits with the command's status (128+N if killed by signal N).\n"
 	"\n"
-	"  --format=text|json  report format (default text)\n"
+	"  --format=text|json|dot  report format (default text; dot: a Graphviz graph)\n"
 	"  -o, --output=FILE   write the report to FILE\n"
 	"  --trace-dir DIR     keep the trace in DIR (created mode 0700 if missing)\n"
 	"  --wait=tree|command report when every descendant has ended (tree, the default)\n"
 	"                      or as soon as COMMAND has (the others are shown running)\n"
 	"  --remove-if-done    (report) remove DIR afterwards unless a traced process lives\n"
+	"  --error-exitcode=N  exit with N when there is a finding (error or warning;\n"
+	"                      info findings too with --leaks)\n"
+	"  --suppressions=FILE rules for intended sharing (several allowed)\n"
+	"  --leaks             also report descriptors still open at exit (open-at-exit)\n"
+	"  --stack=N           show up to N frames of each call site (default 1)\n"
 	"  --help, --version\n"
 	"\n"
-	"Environment: KCMPTRACE_LIB overrides the path of libkcmptrace.so.\n";
+	"Environment: KCMPTRACE_LIB overrides the path of libkcmptrace.so; KCMPTRACE_LEAKS=1\n"
+	"and KCMPTRACE_STACK=N act as --leaks and --stack=N.\n";
 
 struct options {
 	enum kt_format format;
@@ -49,6 +58,10 @@ struct options {
 	bool wait_command; /* --wait=command */
 	bool report; /* the report subcommand */
 	int first_operand;
+	bool leaks, leaks_set;     /* --leaks */
+	int stack, stack_set;      /* --stack=N */
+	int error_exitcode;        /* --error-exitcode=N, or -1 */
+	struct kt_suppressions suppressions;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -124,8 +137,29 @@ static int parse_options(int argc, char **argv, struct options *opt)
 				opt->format = KT_FORMAT_TEXT;
 			else if (strcmp(value, "json") == 0)
 				opt->format = KT_FORMAT_JSON;
+			else if (strcmp(value, "dot") == 0)
+				opt->format = KT_FORMAT_DOT;
 			else
-				return usage_error("unknown format '%s' (text or json)", value);
+				return usage_error("unknown format '%s' (text, json or dot)", value);
+		} else if ((value = option_value(argc, argv, &i, "--error-exitcode", NULL,
+						 &missing)) != NULL) {
+			long long n;
+			if (!kt_parse_ll(value, &n) || n < 0 || n > 255)
+				return usage_error("bad --error-exitcode '%s' (0 to 255)", value);
+			opt->error_exitcode = (int)n;
+		} else if ((value = option_value(argc, argv, &i, "--suppressions", NULL, &missing)) !=
+			   NULL) {
+			struct kt_error err = {{0}};
+			if (!kt_suppressions_load(&opt->suppressions, value, &err)) {
+				kt_warn("%s", err.msg);
+				return EXIT_USAGE;
+			}
+		} else if ((value = option_value(argc, argv, &i, "--stack", NULL, &missing)) != NULL) {
+			long long n;
+			if (!kt_parse_ll(value, &n) || n < 0 || n > 1000)
+				return usage_error("bad --stack '%s' (a number of frames)", value);
+			opt->stack = (int)n;
+			opt->stack_set = 1;
 		} else if ((value = option_value(argc, argv, &i, "--output", "-o", &missing)) !=
 			   NULL) {
 			opt->output = value;
@@ -143,6 +177,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			return usage_error("option '%s' needs a value", arg);
 		} else if (strcmp(arg, "--remove-if-done") == 0) {
 			opt->remove_if_done = true;
+		} else if (strcmp(arg, "--leaks") == 0) {
+			opt->leaks = true;
+			opt->leaks_set = true;
 		} else {
 			return usage_error("unknown option '%s'", arg);
 		}
@@ -191,10 +228,53 @@ static bool close_output(FILE *out, const char *path)
 
 /* Load, model and render a trace. Returns 0 or EXIT_BAD_TRACE (message
  * printed, with suffix appended to it). Sets *still_running. */
-static int report_trace(const char *dir, const struct kt_reaped *reaped, size_t nreaped,
-			FILE *out, const char *out_path, enum kt_format format, const char *suffix,
-			bool *still_running)
+/* A setting from the environment; under plain LD_PRELOAD the shim starts
+ * `kcmptrace report` without the KCMPTRACE_* variables, so they are read
+ * from the environment of the first traced process, our parent, which
+ * waits for us. */
+static char *setting(const struct kt_trace *trace, const char *name)
 {
+	const char *v = getenv(name);
+	if (v != NULL)
+		return kt_xstrdup(v);
+	if (!trace->has_root || trace->root_is_launcher || trace->root_pid != (int)getppid())
+		return NULL;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/environ", trace->root_pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return NULL;
+	char *entry = NULL, *found = NULL;
+	size_t cap = 0, len = strlen(name);
+	while (found == NULL && getdelim(&entry, &cap, '\0', f) > 0)
+		if (strncmp(entry, name, len) == 0 && entry[len] == '=')
+			found = kt_xstrdup(entry + len + 1);
+	free(entry);
+	fclose(f);
+	return found;
+}
+
+static void settings_from_environment(struct options *opt, const struct kt_trace *trace)
+{
+	if (!opt->leaks_set) {
+		char *v = setting(trace, "KCMPTRACE_LEAKS");
+		opt->leaks = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+		free(v);
+	}
+	if (!opt->stack_set) {
+		char *v = setting(trace, "KCMPTRACE_STACK");
+		long long n;
+		opt->stack = v != NULL && kt_parse_ll(v, &n) && n >= 0 && n <= 1000 ? (int)n : 1;
+		free(v);
+	}
+}
+
+static int report_trace(struct options *opt, const char *dir, const struct kt_reaped *reaped,
+			size_t nreaped, FILE *out, const char *suffix, bool *still_running,
+			size_t *gating)
+{
+	const char *out_path = opt->output;
+	enum kt_format format = opt->format;
 	struct kt_error err = {{0}};
 	struct kt_trace *trace = kt_trace_load(dir, &err);
 	if (trace == NULL) {
@@ -204,6 +284,12 @@ static int report_trace(const char *dir, const struct kt_reaped *reaped, size_t 
 	/* Processes still running: their descriptors as they are now. */
 	kt_trace_capture_live(trace);
 	struct kt_model *model = kt_model_build(trace, reaped, nreaped);
+	settings_from_environment(opt, trace);
+	struct kt_findings_options fopt = {.leaks = opt->leaks};
+	kt_findings_find(model, &fopt);
+	kt_suppressions_apply(&opt->suppressions, model);
+	model->stack_frames = opt->stack;
+	*gating = kt_findings_gating(model, opt->leaks);
 	int rc = 0;
 	if (kt_render(out, model, format) != 0) {
 		kt_warn("cannot write report to %s: %s", out_path ? out_path : "stderr",
@@ -225,13 +311,14 @@ static int report_trace(const char *dir, const struct kt_reaped *reaped, size_t 
 	return rc;
 }
 
-static int run_report(const struct options *opt, const char *dir)
+static int run_report(struct options *opt, const char *dir)
 {
 	FILE *out = open_output(opt->output);
 	if (out == NULL)
 		return EXIT_BAD_TRACE;
 	bool running;
-	int rc = report_trace(dir, NULL, 0, out, opt->output, opt->format, "", &running);
+	size_t gating = 0;
+	int rc = report_trace(opt, dir, NULL, 0, out, "", &running, &gating);
 	if (!close_output(out, opt->output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
 	if (rc == 0 && opt->remove_if_done && !running && kt_trace_remove_dir(dir) != 0) {
@@ -241,10 +328,12 @@ static int run_report(const struct options *opt, const char *dir)
 	/* With no traced process left, the tables of live/ are of no use. */
 	if (rc == 0 && !opt->remove_if_done && !running)
 		kt_trace_remove_live(dir);
+	if (rc == 0 && gating > 0 && opt->error_exitcode >= 0)
+		return opt->error_exitcode;
 	return rc;
 }
 
-static int run_command(const struct options *opt, char **command)
+static int run_command(struct options *opt, char **command)
 {
 	int exit_code = 1;
 	char *shim = kt_find_shim();
@@ -271,6 +360,7 @@ static int run_command(const struct options *opt, char **command)
 	}
 	bool started = kt_run_traced(&launch, resolved, shim);
 	bool running = false;
+	size_t gating = 0;
 	exit_code = launch.exit_code;
 	free(resolved);
 	free(shim);
@@ -282,8 +372,8 @@ static int run_command(const struct options *opt, char **command)
 		keep_on_error = launch.temporary && kt_trace_dir_has_records(launch.trace_dir) > 0;
 		char *suffix = keep_on_error ? kt_xasprintf(" (trace kept in %s)", launch.trace_dir)
 					     : kt_xstrdup("");
-		rc = report_trace(launch.trace_dir, launch.reaped, launch.nreaped, out, opt->output,
-				  opt->format, suffix, &running);
+		rc = report_trace(opt, launch.trace_dir, launch.reaped, launch.nreaped, out, suffix,
+				  &running, &gating);
 		free(suffix);
 	}
 	if (!close_output(out, opt->output) && rc == 0)
@@ -301,16 +391,19 @@ static int run_command(const struct options *opt, char **command)
 	 * fails so scripts notice. */
 	if (rc != 0 && exit_code == 0)
 		return rc;
+	/* valgrind's convention: findings make the run fail with N. */
+	if (rc == 0 && gating > 0 && opt->error_exitcode >= 0)
+		return opt->error_exitcode;
 	return exit_code;
 }
 
 int main(int argc, char **argv)
 {
-	struct options opt = {.format = KT_FORMAT_TEXT};
+	struct options opt = {.format = KT_FORMAT_TEXT, .error_exitcode = -1, .stack = 1};
 	int rc = parse_options(argc, argv, &opt);
-	if (rc >= 0)
-		return rc;
-	if (opt.report)
-		return run_report(&opt, argv[opt.first_operand]);
-	return run_command(&opt, argv + opt.first_operand);
+	if (rc < 0)
+		rc = opt.report ? run_report(&opt, argv[opt.first_operand])
+				: run_command(&opt, argv + opt.first_operand);
+	kt_suppressions_free(&opt.suppressions);
+	return rc;
 }

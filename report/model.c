@@ -108,6 +108,38 @@ struct kcmp_edge {
 	size_t a, b;
 };
 
+/* The model's index of nodes, for findings. */
+struct kt_node_info {
+	struct node_key key;
+	struct kt_node_ref ref;
+	size_t uf_index;
+	UT_hash_handle hh;
+};
+
+static struct kt_node_info *node_info_find(struct kt_node_info *table, int pid,
+					   unsigned long long start, int fd, unsigned long long gen)
+{
+	struct node_key key;
+	memset(&key, 0, sizeof key);
+	key.pid = pid;
+	key.start = start;
+	key.fd = fd;
+	key.gen = gen;
+	struct kt_node_info *n;
+	HASH_FIND(hh, table, &key, sizeof key, n);
+	return n;
+}
+
+bool kt_model_node(const struct kt_model *m, int pid, unsigned long long start, int fd,
+		   unsigned long long gen, struct kt_node_ref *out)
+{
+	struct kt_node_info *n = node_info_find(m->nodes, pid, start, fd, gen);
+	if (n == NULL)
+		return false;
+	*out = n->ref;
+	return true;
+}
+
 /* ---- processes ---- */
 
 struct proc_key {
@@ -194,39 +226,6 @@ static void decide_end(struct kt_mproc *mp, const struct kt_reaped *reaped, size
 	mp->end = KT_END_UNKNOWN;
 }
 
-static void add_finding(struct kt_model *m, const char *kind, int proc, int fd, int ofd,
-			char *message)
-{
-	struct kt_finding *f = KT_PUSH(m->findings, m->nfindings, m->findings_cap);
-	f->kind = kind;
-	f->proc = proc;
-	f->fd = fd;
-	f->ofd = ofd;
-	f->message = message;
-}
-
-/* Descriptors above stdio, opened inside the trace, kept across exec without
- * close-on-exec: the classic inheritance leak this tool exists to find. */
-static void find_kept_across_exec(struct kt_model *m)
-{
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct kt_mproc *mp = &m->procs[i];
-		for (size_t j = 0; j < mp->nfds; j++) {
-			const struct kt_fd *fd = mp->fds[j].fd;
-			if (fd->fd <= 2 || strcmp(fd->how, "exec") != 0 || fd->cloexec)
-				continue;
-			/* Leaks from outside the trace are the caller's business. */
-			if (!m->ofds[mp->fds[j].ofd - 1].created_in_trace)
-				continue;
-			add_finding(m, "kept-across-exec", (int)i, fd->fd, mp->fds[j].ofd,
-				    kt_xasprintf("%d %s: fd %d (%s %s) was kept across exec "
-						 "without close-on-exec",
-						 mp->proc->pid, mp->name, fd->fd, fd->type,
-						 fd->target ? fd->target : "?"));
-		}
-	}
-}
-
 struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_reaped *reaped,
 				size_t nreaped)
 {
@@ -309,6 +308,19 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 			for (size_t k = 0; k < snap->nfds; k++) {
 				const struct kt_fd *fd = &snap->fds[k];
 				size_t self = uf_node(&uf, p->pid, p->start, fd->fd, fd->gen);
+				if (node_info_find(m->nodes, p->pid, p->start, fd->fd, fd->gen) ==
+				    NULL) {
+					struct kt_node_info *ni = kt_xcalloc(1, sizeof *ni);
+					ni->key.pid = p->pid;
+					ni->key.start = p->start;
+					ni->key.fd = fd->fd;
+					ni->key.gen = fd->gen;
+					ni->ref.rec = fd;
+					ni->ref.proc = (int)i;
+					ni->ref.snap = (int)s;
+					ni->uf_index = self;
+					HASH_ADD(hh, m->nodes, key, sizeof ni->key, ni);
+				}
 				bool linked = strcmp(fd->how, "dup") == 0 ||
 					      strcmp(fd->how, "inherited") == 0 ||
 					      (strcmp(fd->how, "exec") == 0 && fd->src_pid != 0);
@@ -381,12 +393,20 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 			mp->fds[k].ofd = uf.ofd[root];
 		}
 	}
+	for (struct kt_node_info *ni = m->nodes; ni != NULL; ni = ni->hh.next)
+		ni->ref.ofd = uf.ofd[uf_find(&uf, ni->uf_index)];
 	uf_free(&uf);
 	HASH_CLEAR(hh, table);
 	free(entries);
-
-	find_kept_across_exec(m);
 	return m;
+}
+
+int kt_model_find_proc(const struct kt_model *m, int pid, unsigned long long start)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].proc->pid == pid && m->procs[i].proc->start == start)
+			return (int)i;
+	return -1;
 }
 
 void kt_model_free(struct kt_model *m)
@@ -399,9 +419,18 @@ void kt_model_free(struct kt_model *m)
 	}
 	for (size_t i = 0; i < m->nofds; i++)
 		free(m->ofds[i].holders);
-	for (size_t i = 0; i < m->nfindings; i++)
+	for (size_t i = 0; i < m->nfindings; i++) {
 		free(m->findings[i].message);
+		free(m->findings[i].explanation);
+		free(m->findings[i].related);
+	}
 	free(m->findings);
+	struct kt_node_info *ni, *tmp;
+	HASH_ITER(hh, m->nodes, ni, tmp)
+	{
+		HASH_DEL(m->nodes, ni);
+		free(ni);
+	}
 	free(m->ofds);
 	free(m->procs);
 	free(m);

@@ -61,13 +61,34 @@ struct kt_ofd {
 	size_t nholders, holders_cap;
 };
 
+enum kt_severity { KT_SEVERITY_INFO, KT_SEVERITY_WARNING, KT_SEVERITY_ERROR };
+
+/* Something worth a look (findings.c). */
 struct kt_finding {
-	const char *kind; /* "kept-across-exec" */
-	int proc;
-	int fd;
-	int ofd;
-	char *message;
+	const char *kind;   /* stable: leaked-across-exec, pipe-end-held, ... */
+	enum kt_severity severity;
+	int proc;           /* index in kt_model.procs */
+	int fd;             /* -1 when none */
+	int ofd;            /* 0 when the descriptor has no ofd in the report */
+	const char *target; /* what the descriptor refers to, or NULL */
+	char *message;      /* one line */
+	char *explanation;  /* a paragraph: what goes wrong, how it got there */
+	int *related;       /* other processes involved (indices), for pictures */
+	size_t nrelated;
 };
+
+/* Where a descriptor node (PID, START, FD, GEN) was seen: its first record
+ * in any snapshot (an exec snapshot's record still says how it was made),
+ * the process and snapshot, and its ofd id (0 when no descriptor of its
+ * class is in a last snapshot). */
+struct kt_node_ref {
+	const struct kt_fd *rec;
+	int proc;
+	int snap;
+	int ofd;
+};
+
+struct kt_node_info; /* model.c */
 
 struct kt_model {
 	const struct kt_trace *trace;
@@ -80,10 +101,20 @@ struct kt_model {
 	const char *kcmp_detail; /* the first "unavailable:..." seen, or NULL */
 	struct kt_finding *findings;
 	size_t nfindings, findings_cap;
+	size_t nsuppressed; /* findings dropped by suppression rules */
+	int stack_frames;   /* text report: frames shown per call site (0 or 1: the site) */
+	struct kt_node_info *nodes; /* uthash of every node seen */
 };
 
 struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_reaped *reaped,
 				size_t nreaped);
 void kt_model_free(struct kt_model *model);
+
+/* Look a node up; false when no snapshot lists it. */
+bool kt_model_node(const struct kt_model *model, int pid, unsigned long long start, int fd,
+		   unsigned long long gen, struct kt_node_ref *out);
+
+/* Index of the process (pid, start) in model->procs, or -1. */
+int kt_model_find_proc(const struct kt_model *model, int pid, unsigned long long start);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "findings.h"
 #include "json.h"
 #include "render.h"
 #include "symbolize.h"
@@ -40,8 +41,27 @@ static void render_origin(FILE *out, const struct kt_mproc *mp, const struct kt_
 	fputs(", \"site\": ", out);
 	kt_json_string(out, kt_site_text(fd, site, sizeof site));
 	if (fd->site != NULL) {
+		struct kt_symbol sym;
+		kt_symbolize_full(fd->site, &sym);
+		if (sym.line > 0) {
+			fputs(", \"file\": ", out);
+			kt_json_string(out, sym.file);
+			fprintf(out, ", \"line\": %d", sym.line);
+		}
 		fputs(", \"site_raw\": ", out);
 		kt_json_string(out, fd->site);
+	}
+	if (fd->nstack > 0) {
+		/* The callers of the call that made it, innermost first. */
+		fputs(", \"stack\": [", out);
+		for (size_t i = 0; i < fd->nstack; i++) {
+			struct kt_symbol sym;
+			kt_symbolize_full(fd->stack[i], &sym);
+			if (i > 0)
+				fputs(", ", out);
+			kt_json_string(out, sym.where);
+		}
+		fputc(']', out);
 	}
 	fputc('}', out);
 }
@@ -164,18 +184,40 @@ void kt_render_json(FILE *out, const struct kt_model *m)
 		fputs(i > 0 ? ",\n  " : "\n  ", out);
 		fputs("{\"kind\": ", out);
 		kt_json_string(out, f->kind);
-		fprintf(out, ", \"pid\": %d, \"start\": %llu, \"fd\": %d, \"ofd\": %d, \"message\": ",
-			m->procs[f->proc].proc->pid, m->procs[f->proc].proc->start, f->fd, f->ofd);
+		fprintf(out, ", \"severity\": \"%s\", \"pid\": %d, \"start\": %llu, \"fd\": ",
+			kt_severity_name(f->severity), m->procs[f->proc].proc->pid,
+			m->procs[f->proc].proc->start);
+		if (f->fd >= 0)
+			fprintf(out, "%d", f->fd);
+		else
+			fputs("null", out);
+		fputs(", \"ofd\": ", out);
+		if (f->ofd > 0)
+			fprintf(out, "%d", f->ofd);
+		else
+			fputs("null", out);
+		fputs(", \"program\": ", out);
+		kt_json_string(out, m->procs[f->proc].name);
+		fputs(", \"target\": ", out);
+		kt_json_string(out, f->target);
+		fputs(", \"message\": ", out);
 		kt_json_string(out, f->message);
-		fputc('}', out);
+		fputs(", \"explanation\": ", out);
+		kt_json_string(out, f->explanation);
+		fputs(", \"related\": [", out);
+		for (size_t r = 0; r < f->nrelated; r++)
+			fprintf(out, "%s%d", r ? ", " : "", m->procs[f->related[r]].proc->pid);
+		fputs("]}", out);
 	}
-	fputs("]}\n", out);
+	fprintf(out, "],\n \"suppressed\": %zu}\n", m->nsuppressed);
 }
 
 int kt_render(FILE *out, const struct kt_model *model, enum kt_format format)
 {
 	if (format == KT_FORMAT_JSON)
 		kt_render_json(out, model);
+	else if (format == KT_FORMAT_DOT)
+		kt_render_dot(out, model);
 	else
 		kt_render_text(out, model);
 	if (fflush(out) != 0 || ferror(out))

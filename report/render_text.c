@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "findings.h"
 #include "json.h"
 #include "render.h"
 #include "symbolize.h"
@@ -134,11 +135,28 @@ static bool process_is_root(const struct kt_model *m, size_t proc)
 	return m->procs[proc].parent < 0;
 }
 
+/* Where a descriptor was made, for people: "func+0xNN (file.c:17)", then
+ * up to stack_frames - 1 of its callers ("< caller+0x10 (main.c:3)"). */
+static const char *site_where(const struct kt_model *m, const struct kt_fd *fd, char *buf,
+			      size_t len)
+{
+	if (fd->site == NULL)
+		return NULL;
+	struct kt_symbol sym;
+	kt_symbolize_full(fd->site, &sym);
+	size_t used = (size_t)snprintf(buf, len, "%s", sym.where);
+	for (size_t i = 0; i < fd->nstack && (int)i + 1 < m->stack_frames && used < len; i++) {
+		kt_symbolize_full(fd->stack[i], &sym);
+		used += (size_t)snprintf(buf + used, len - used, " < %s", sym.where);
+	}
+	return buf;
+}
+
 /* The origin in words; caller frees. */
 static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_fd *fd)
 {
-	char site_buf[1024];
-	const char *site = kt_site_text(fd, site_buf, sizeof site_buf);
+	char site_buf[4096];
+	const char *site = site_where(m, fd, site_buf, sizeof site_buf);
 	const char *how = fd->how;
 	struct line text = {0};
 	if (strcmp(how, "open") == 0) {
@@ -187,6 +205,41 @@ static size_t columns_of(const char *s)
 	for (; *s != '\0'; s++)
 		cols += ((unsigned char)*s & 0xc0) != 0x80;
 	return cols;
+}
+
+/* A paragraph wrapped at word boundaries to the report's width, every line
+ * indented; words longer than a line are cut. */
+static void add_paragraph(FILE *out, struct line *l, const char *text, size_t indent)
+{
+	size_t width = KT_TEXT_COLUMNS - indent;
+	const char *p = text;
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		/* Take words while they fit. */
+		const char *end = p, *last_break = NULL;
+		size_t cols = 0;
+		for (const char *c = p; *c != '\0'; c++) {
+			if (*c == ' ')
+				last_break = c;
+			cols += ((unsigned char)*c & 0xc0) != 0x80;
+			if (cols > width)
+				break;
+			end = c + 1;
+		}
+		if (*end != '\0' && last_break != NULL && last_break > p)
+			end = last_break;
+		char *piece = kt_xmalloc((size_t)(end - p) + 1);
+		memcpy(piece, p, (size_t)(end - p));
+		piece[end - p] = '\0';
+		line_printf(l, "%*s", (int)indent, "");
+		line_add_fitted(l, piece, width, false);
+		line_flush(l, out);
+		free(piece);
+		p = end;
+	}
 }
 
 static void end_text(const struct kt_mproc *mp, char *buf, size_t len)
@@ -336,13 +389,28 @@ void kt_render_text(FILE *out, const struct kt_model *m)
 		if (m->procs[i].parent < 0)
 			render_tree(out, m, &l, &lay, (int)i, 0);
 
-	if (m->nfindings > 0) {
+	if (m->nfindings > 0 || m->nsuppressed > 0) {
 		line_printf(&l, "Findings");
+		if (m->nfindings == 0)
+			line_printf(&l, ": none");
+		if (m->nsuppressed > 0)
+			line_printf(&l, " (%zu suppressed)", m->nsuppressed);
 		line_flush(&l, out);
 		for (size_t i = 0; i < m->nfindings; i++) {
-			line_add(&l, "  ", 2);
-			line_add_fitted(&l, m->findings[i].message, room_left(&l), false);
+			const struct kt_finding *f = &m->findings[i];
+			const struct kt_mproc *mp = &m->procs[f->proc];
+			line_printf(&l, "  %s %s  %d ", kt_severity_name(f->severity), f->kind,
+				    mp->proc->pid);
+			line_add_fitted(&l, mp->name, NAME_MAX_COLUMNS, false);
+			if (f->fd >= 0)
+				line_printf(&l, "  fd %d", f->fd);
+			if (f->target != NULL) {
+				line_add(&l, "  ", 2);
+				line_add_fitted(&l, f->target, room_left(&l), true);
+			}
 			line_flush(&l, out);
+			if (f->explanation != NULL)
+				add_paragraph(out, &l, f->explanation, 4);
 		}
 	}
 

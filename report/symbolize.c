@@ -99,16 +99,47 @@ static int parse_site(const char *site, char *module, size_t modlen, uint64_t *o
 	return 0;
 }
 
-const char *kt_symbolize(const char *site, char *out, size_t outlen)
+/* Sites seen, with what they resolved to: a report names the same few
+ * call sites many times. */
+struct site_cache {
+	char *site; /* key */
+	struct kt_symbol sym;
+	bool ok;
+	UT_hash_handle hh;
+};
+
+static struct site_cache *sites;
+
+static bool resolve(const char *site, struct kt_symbol *sym);
+
+bool kt_symbolize_full(const char *site, struct kt_symbol *sym)
+{
+	struct site_cache *sc;
+	HASH_FIND_STR(sites, site, sc);
+	if (sc == NULL) {
+		sc = kt_xcalloc(1, sizeof *sc);
+		sc->site = kt_xstrdup(site);
+		sc->ok = resolve(site, &sc->sym);
+		HASH_ADD_KEYPTR(hh, sites, sc->site, strlen(sc->site), sc);
+	}
+	*sym = sc->sym;
+	return sc->ok;
+}
+
+static bool resolve(const char *site, struct kt_symbol *sym)
 {
 	char module[4096];
 	uint64_t offset;
+	sym->file[0] = '\0';
+	sym->line = 0;
 	if (parse_site(site, module, sizeof module, &offset) != 0) {
-		snprintf(out, outlen, "%s", site);
-		return out;
+		snprintf(sym->site, sizeof sym->site, "%s", site);
+		snprintf(sym->where, sizeof sym->where, "%s", site);
+		return false;
 	}
 	const char *base = kt_basename(module);
 	struct module_cache *mc = open_module(module);
+	snprintf(sym->site, sizeof sym->site, "%s+0x%" PRIx64, base, offset);
 	if (mc->module != NULL) {
 		GElf_Addr bias;
 		if (dwfl_module_getelf(mc->module, &bias) != NULL) {
@@ -116,22 +147,50 @@ const char *kt_symbolize(const char *site, char *out, size_t outlen)
 			 * PT_LOAD vaddr; dwfl addresses add the module's bias. */
 			GElf_Addr addr = offset + mc->load_base + bias;
 			GElf_Off symoff;
-			GElf_Sym sym;
-			const char *name = dwfl_module_addrinfo(mc->module, addr, &symoff, &sym,
+			GElf_Sym gsym;
+			const char *name = dwfl_module_addrinfo(mc->module, addr, &symoff, &gsym,
 								NULL, NULL, NULL);
-			if (name != NULL && *name != '\0') {
-				snprintf(out, outlen, "%s+0x%" PRIx64 " (%s)", name, (uint64_t)symoff,
-					 base);
-				return out;
+			if (name != NULL && *name != '\0')
+				snprintf(sym->site, sizeof sym->site, "%s+0x%" PRIx64 " (%s)", name,
+					 (uint64_t)symoff, base);
+			Dwfl_Line *line = dwfl_module_getsrc(mc->module, addr);
+			int lineno = 0;
+			const char *file =
+				line != NULL ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+			if (file != NULL && lineno > 0) {
+				snprintf(sym->file, sizeof sym->file, "%s", file);
+				sym->line = lineno;
+				if (name != NULL && *name != '\0')
+					snprintf(sym->where, sizeof sym->where, "%s+0x%" PRIx64 " (%s:%d)",
+						 name, (uint64_t)symoff, kt_basename(file), lineno);
+				else
+					snprintf(sym->where, sizeof sym->where, "%s+0x%" PRIx64 " (%s:%d)",
+						 base, offset, kt_basename(file), lineno);
+				return true;
 			}
 		}
 	}
-	snprintf(out, outlen, "%s+0x%" PRIx64, base, offset);
+	snprintf(sym->where, sizeof sym->where, "%s", sym->site);
+	return true;
+}
+
+const char *kt_symbolize(const char *site, char *out, size_t outlen)
+{
+	struct kt_symbol sym;
+	kt_symbolize_full(site, &sym);
+	snprintf(out, outlen, "%s", sym.site);
 	return out;
 }
 
 void kt_symbolize_reset(void)
 {
+	struct site_cache *sc, *stmp;
+	HASH_ITER(hh, sites, sc, stmp)
+	{
+		HASH_DEL(sites, sc);
+		free(sc->site);
+		free(sc);
+	}
 	struct module_cache *mc, *tmp;
 	HASH_ITER(hh, modules, mc, tmp)
 	{

@@ -183,6 +183,64 @@ static bool parse_stat(struct parser *ps, struct kt_snapshot *snap, char **f, in
 	return true;
 }
 
+/* stack FD GEN SITE... : kept until the end line attaches it to its fd. */
+static bool parse_stack(struct parser *ps, struct kt_snapshot *snap, char **f, int n)
+{
+	struct kt_stack st = {0};
+	if (n < 3)
+		PARSE_FAIL(ps, "stack record has %d fields, expected at least 3", n);
+	if (!field_int(ps, f[1], "stack FD", 0, INT_MAX, &st.fd) ||
+	    !field_ull(ps, f[2], "stack GEN", &st.gen))
+		return false;
+	st.nsites = (size_t)(n - 3);
+	st.sites = kt_xcalloc(st.nsites + 1, sizeof *st.sites);
+	for (int i = 3; i < n; i++)
+		st.sites[i - 3] = f[i];
+	*KT_PUSH(snap->stacks, snap->nstacks, snap->stacks_cap) = st;
+	return true;
+}
+
+/* event KIND FD GEN ARG1 ARG2 SITE (after a snapshot's end line). */
+static bool parse_event(struct parser *ps, struct kt_process *proc, char **f, int n)
+{
+	struct kt_event ev = {.line = ps->line, .snap = (int)proc->nsnaps - 1};
+	if (n < 7)
+		PARSE_FAIL(ps, "event record has %d fields, expected 7", n);
+	long long fd;
+	if (!kt_parse_ll(f[2], &fd) || fd < INT_MIN || fd > INT_MAX)
+		PARSE_FAIL(ps, "bad number '%s' for event FD", f[2]);
+	if (!field_ull(ps, f[3], "event GEN", &ev.gen))
+		return false;
+	if (!kt_parse_ll(f[4], &ev.arg1) || !kt_parse_ll(f[5], &ev.arg2))
+		PARSE_FAIL(ps, "bad number in event arguments '%s' '%s'", f[4], f[5]);
+	if (f[1][0] == '\0')
+		PARSE_FAIL(ps, "event record without a kind");
+	ev.kind = f[1];
+	ev.fd = (int)fd;
+	ev.site = optional(f[6]);
+	*KT_PUSH(proc->events, proc->nevents, proc->events_cap) = ev;
+	return true;
+}
+
+/* Give each fd of a finished snapshot the stack line naming it. */
+static void attach_stacks(struct kt_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nstacks; i++)
+		for (size_t k = 0; k < snap->nfds; k++)
+			if (snap->fds[k].fd == snap->stacks[i].fd &&
+			    snap->fds[k].gen == snap->stacks[i].gen) {
+				snap->fds[k].stack = snap->stacks[i].sites;
+				snap->fds[k].nstack = snap->stacks[i].nsites;
+			}
+}
+
+static void free_stacks(struct kt_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nstacks; i++)
+		free(snap->stacks[i].sites);
+	free(snap->stacks);
+}
+
 static int compare_fd(const void *a, const void *b)
 {
 	const struct kt_fd *x = a, *y = b;
@@ -292,7 +350,8 @@ bool kt_process_parse(struct kt_process *proc, const char *path, char *text, siz
 			good = parse_snap(&ps, &cur, fields, n);
 			in_snap = good;
 		} else if (strcmp(kind, "fd") == 0 || strcmp(kind, "same") == 0 ||
-			   strcmp(kind, "stat") == 0 || strcmp(kind, "end") == 0) {
+			   strcmp(kind, "stat") == 0 || strcmp(kind, "stack") == 0 ||
+			   strcmp(kind, "end") == 0) {
 			if (!in_snap) {
 				kt_error_set(err, "%s:%d: %s record outside a snapshot", path, ps.line,
 					     kind);
@@ -302,11 +361,14 @@ bool kt_process_parse(struct kt_process *proc, const char *path, char *text, siz
 				good = parse_fd(&ps, &cur, fields, n);
 			else if (kind[0] == 's' && kind[1] == 'a')
 				good = parse_same(&ps, &cur, fields, n);
+			else if (strcmp(kind, "stack") == 0)
+				good = parse_stack(&ps, &cur, fields, n);
 			else if (kind[0] == 's')
 				good = parse_stat(&ps, &cur, fields, n);
 			else {
 				if (cur.nfds > 1)
 					qsort(cur.fds, cur.nfds, sizeof *cur.fds, compare_fd);
+				attach_stacks(&cur);
 				*KT_PUSH(proc->snaps, proc->nsnaps, proc->snaps_cap) = cur;
 				in_snap = false;
 			}
@@ -316,6 +378,12 @@ bool kt_process_parse(struct kt_process *proc, const char *path, char *text, siz
 				goto out;
 			}
 			*KT_PUSH(proc->notes, proc->nnotes, proc->notes_cap) = fields[1];
+		} else if (strcmp(kind, "event") == 0) {
+			/* Written after a snapshot's end line; one inside a
+			 * snapshot belongs to that snapshot. */
+			good = parse_event(&ps, proc, fields, n);
+			if (good && in_snap)
+				proc->events[proc->nevents - 1].snap = (int)proc->nsnaps;
 		} else if (strcmp(kind, "reaped") == 0) {
 			long long pid, status;
 			if (n < 3 || !kt_parse_ll(fields[1], &pid) || !kt_parse_ll(fields[2], &status) ||
@@ -351,6 +419,7 @@ out:
 		free(cur.fds);
 		free(cur.sames);
 		free(cur.stats);
+		free_stacks(&cur);
 	}
 	free(fields);
 	return ok;
@@ -503,11 +572,13 @@ void kt_process_free(struct kt_process *p)
 		free(p->snaps[j].fds);
 		free(p->snaps[j].sames);
 		free(p->snaps[j].stats);
+		free_stacks(&p->snaps[j]);
 	}
 	free(p->images);
 	free(p->snaps);
 	free(p->notes);
 	free(p->reaps);
+	free(p->events);
 	free(p->text);
 	free(p->live_text);
 	free(p->path);

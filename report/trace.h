@@ -23,7 +23,19 @@ struct kt_fd {
 	int src_fd;         /* -1 when none */
 	unsigned long long src_gen;
 	const char *site;   /* "MODULE+0xOFF" or NULL */
+	/* Call sites of the creating call's callers, innermost first, from a
+	 * "stack" line of the snapshot (none when the shim wrote none). */
+	const char *const *stack;
+	size_t nstack;
 	int line;
+};
+
+/* A "stack FD GEN SITE..." line of a snapshot; owns its sites array. */
+struct kt_stack {
+	int fd;
+	unsigned long long gen;
+	const char **sites;
+	size_t nsites;
 };
 
 struct kt_same {
@@ -53,6 +65,8 @@ struct kt_snapshot {
 	size_t nsames, sames_cap;
 	struct kt_stat *stats;
 	size_t nstats, stats_cap;
+	struct kt_stack *stacks;
+	size_t nstacks, stacks_cap;
 	int line;
 };
 
@@ -71,6 +85,18 @@ struct kt_reap {
 	int wait_status;
 };
 
+/* An "event" line: a call worth a finding, noted by the hooks and written
+ * after the end line of the snapshot that followed it (record.h). */
+struct kt_event {
+	const char *kind; /* close-ebadf, setfl, flock, ofd-lock (others kept as is) */
+	int fd;
+	unsigned long long gen;
+	long long arg1, arg2;
+	const char *site; /* NULL when absent */
+	int snap;         /* index of the snapshot it was written with, -1 if none */
+	int line;
+};
+
 struct kt_process {
 	int pid;
 	unsigned long long start;
@@ -85,6 +111,8 @@ struct kt_process {
 	size_t nnotes, notes_cap;
 	struct kt_reap *reaps;
 	size_t nreaps, reaps_cap;
+	struct kt_event *events;
+	size_t nevents, events_cap;
 };
 
 struct kt_trace {

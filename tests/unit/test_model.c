@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "findings.h"
 #include "model.h"
 #include "record.h"
 #include "render.h"
@@ -167,8 +168,10 @@ static void test_union_and_ids(void)
 	CHECK(m->procs[2].parent == -1);
 	CHECK(strcmp(m->procs[1].name, "c") == 0);
 	CHECK(m->procs[1].end == KT_END_EXIT && m->procs[1].end_value == 3);
-	/* kept-across-exec finding for C's fd 3 and fd 5. */
+	/* leaked-across-exec findings for C's fd 3 and fd 5. */
+	kt_findings_find(m, NULL);
 	CHECK(m->nfindings == 2);
+	CHECK(m->nfindings == 2 && strcmp(m->findings[0].kind, "leaked-across-exec") == 0);
 
 	/* Both renderers run; JSON carries the contract's fields. */
 	char *json = NULL;

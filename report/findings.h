@@ -1,0 +1,37 @@
+/* Findings: descriptor-inheritance bugs found in a model. Each has a stable
+ * kind, a severity, the process and descriptor it is about, a one-line
+ * message and a paragraph saying what will go wrong and how the descriptor
+ * got there (the chain of holders from the call that made it).
+ *
+ *   leaked-across-exec  warning  fd > 2 carried into a new program image
+ *                                without being placed there on purpose
+ *   pipe-end-held       error    a pipe's write end kept where it stops
+ *                                the reader from ever seeing end of file
+ *   shared-status-flags warning  F_SETFL on a description others hold
+ *   shared-lock         warning  flock / OFD lock on a description others hold
+ *   bad-close           error    close of a descriptor that was not open
+ *   open-at-exit        info     fd > 2 still open at exit (only with leaks)
+ *
+ * Descriptors inherited from outside the trace (present at start, origin
+ * unknown) are never findings by themselves. */
+#ifndef KT_FINDINGS_H
+#define KT_FINDINGS_H
+
+#include <stdbool.h>
+
+#include "model.h"
+
+struct kt_findings_options {
+	bool leaks; /* open-at-exit findings */
+};
+
+/* Adds the findings to model->findings, sorted by process, fd and kind. */
+void kt_findings_find(struct kt_model *model, const struct kt_findings_options *options);
+
+const char *kt_severity_name(enum kt_severity severity);
+
+/* Findings that fail a --error-exitcode gate: errors and warnings, and
+ * info findings when counted (--leaks). */
+size_t kt_findings_gating(const struct kt_model *model, bool count_info);
+
+#endif

@@ -1,0 +1,327 @@
+/* Unit tests of findings, suppressions, stack lines and the dot renderer on
+ * traces written by hand. Run by ctest as test_findings. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "findings.h"
+#include "model.h"
+#include "render.h"
+#include "suppress.h"
+#include "trace.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                 \
+	do {                                                                        \
+		if (!(cond)) {                                                      \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			failures++;                                                 \
+		}                                                                   \
+	} while (0)
+
+static char root_dir[4096];
+
+static const char *new_dir(const char *name)
+{
+	static char path[4200];
+	snprintf(path, sizeof path, "%s/%s", root_dir, name);
+	if (mkdir(path, 0700) != 0) {
+		perror(path);
+		exit(2);
+	}
+	return path;
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[4400];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+static char *render(const struct kt_model *m, enum kt_format format)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&s, &len);
+	CHECK(kt_render(out, m, format) == 0);
+	fclose(out);
+	return s;
+}
+
+static const struct kt_finding *finding(const struct kt_model *m, const char *kind, int pid)
+{
+	for (size_t i = 0; i < m->nfindings; i++)
+		if (strcmp(m->findings[i].kind, kind) == 0 && m->procs[m->findings[i].proc].proc->pid == pid)
+			return &m->findings[i];
+	return NULL;
+}
+
+static size_t count(const struct kt_model *m, const char *kind)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nfindings; i++)
+		n += strcmp(m->findings[i].kind, kind) == 0;
+	return n;
+}
+
+#define HDR "kcmptrace-record\t1\n"
+/* fd FD GEN TYPE TARGET ACCESS CLOEXEC HOW CALL SRC_PID SRC_START SRC_FD SRC_GEN SITE */
+
+static struct kt_model *load(const char *dir, bool leaks, struct kt_trace **trace)
+{
+	struct kt_error err = {{0}};
+	*trace = kt_trace_load(dir, &err);
+	if (*trace == NULL) {
+		fprintf(stderr, "load %s: %s\n", dir, err.msg);
+		failures++;
+		return NULL;
+	}
+	struct kt_model *m = kt_model_build(*trace, NULL, 0);
+	struct kt_findings_options opt = {.leaks = leaks};
+	kt_findings_find(m, &opt);
+	return m;
+}
+
+/* P (10) opens /tmp/f (fd 3, with a stack line), a pipe (4 r, 5 w) and
+ * forks C (11) and W (12). C sets O_NONBLOCK on its inherited fd 3, flocks
+ * it, closes fd 7 twice and fd -1. W writes the pipe through fd 1 (dup2'd)
+ * and exec'd keeping fd 6, a socket P made without SOCK_CLOEXEC. P keeps
+ * both ends of the pipe: it reads fd 4, W writes. */
+static void write_buggy(const char *dir)
+{
+	write_file(dir, "10-100.rec",
+		   HDR "image\t10\t1\t0\t100\t/nonexistent/p\t1\tp\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t3\t1\tfile\t/tmp/f\trw\t0\topen\topenat\t0\t0\t-1\t0\t/nonexistent/p+0x10\n"
+		       "stack\t3\t1\t/nonexistent/p+0x20\t/nonexistent/p+0x30\n"
+		       "fd\t4\t1\tpipe\tpipe:[9]\tr\t0\topen\tpipe\t0\t0\t-1\t0\t/nonexistent/p+0x40\n"
+		       "fd\t5\t1\tpipe\tpipe:[9]\tw\t0\topen\tpipe\t0\t0\t-1\t0\t/nonexistent/p+0x40\n"
+		       "fd\t6\t1\tsocket\tsocket:[8]\trw\t0\topen\tsocket\t0\t0\t-1\t0\t/nonexistent/p+0x50\n"
+		       "end\n");
+	write_file(dir, "11-101.rec",
+		   HDR "image\t11\t10\t100\t101\t/nonexistent/p\t1\tp\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t3\t1\tfile\t/tmp/f\trw\t0\tinherited\tfork\t10\t100\t3\t1\t-\n"
+		       "end\n"
+		       "event\tsetfl\t3\t1\t2\t2050\t/nonexistent/p+0x60\n"
+		       "event\tflock\t3\t1\t2\t0\t/nonexistent/p+0x70\n"
+		       "event\tclose-ebadf\t7\t0\t3\t0\t/nonexistent/p+0x80\n"
+		       "event\tclose-ebadf\t-1\t0\t0\t0\t/nonexistent/p+0x90\n"
+		       "event\tsomething-new\t3\t1\t0\t0\t-\n");
+	write_file(dir, "12-102.rec",
+		   HDR "image\t12\t10\t100\t102\t/nonexistent/p\t1\tp\n"
+		       "snap\texec\t-1\tok\n"
+		       "fd\t1\t3\tpipe\tpipe:[9]\tw\t0\tdup\tdup2\t12\t102\t5\t1\t/nonexistent/p+0xa0\n"
+		       "fd\t6\t1\tsocket\tsocket:[8]\trw\t0\tinherited\tfork\t10\t100\t6\t1\t-\n"
+		       "end\n"
+		       "image\t12\t10\t100\t102\t/nonexistent/w\t1\tw\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t1\t3\tpipe\tpipe:[9]\tw\t0\texec\tdup2\t12\t102\t5\t1\t/nonexistent/p+0xa0\n"
+		       "fd\t6\t1\tsocket\tsocket:[8]\trw\t0\texec\tfork\t10\t100\t6\t1\t-\n"
+		       "end\n");
+}
+
+static void test_buggy(void)
+{
+	const char *dir = new_dir("buggy");
+	write_buggy(dir);
+	struct kt_trace *t;
+	struct kt_model *m = load(dir, false, &t);
+	if (m == NULL)
+		return;
+	/* The stack line reached its fd. */
+	const struct kt_fd *fd3 = &t->procs[0].snaps[0].fds[0];
+	CHECK(fd3->fd == 3 && fd3->nstack == 2 && strcmp(fd3->stack[1], "/nonexistent/p+0x30") == 0);
+	CHECK(t->procs[1].nevents == 5);
+
+	const struct kt_finding *f;
+	CHECK((f = finding(m, "leaked-across-exec", 12)) != NULL);
+	if (f) {
+		CHECK(f->fd == 6 && f->severity == KT_SEVERITY_WARNING);
+		CHECK(strstr(f->explanation, "opened by 10 (p) as fd 6 with socket at p+0x50 "
+					     "without SOCK_CLOEXEC, inherited by 12 (w) across fork, "
+					     "kept across exec of /nonexistent/w") != NULL);
+	}
+	/* fd 1 was dup2'd there on purpose: not a leak. */
+	CHECK(count(m, "leaked-across-exec") == 1);
+	CHECK((f = finding(m, "pipe-end-held", 10)) != NULL);
+	if (f) {
+		CHECK(f->fd == 5 && f->severity == KT_SEVERITY_ERROR);
+		CHECK(strstr(f->message, "12 w") != NULL);
+	}
+	CHECK(count(m, "pipe-end-held") == 1);
+	CHECK((f = finding(m, "shared-status-flags", 11)) != NULL);
+	if (f)
+		CHECK(strstr(f->message, "set O_NONBLOCK") != NULL && strstr(f->message, "10 (p) fd 3"));
+	CHECK((f = finding(m, "shared-lock", 11)) != NULL);
+	if (f)
+		CHECK(strstr(f->message, "flock(LOCK_EX)") != NULL);
+	CHECK((f = finding(m, "bad-close", 11)) != NULL);
+	if (f)
+		CHECK(f->fd == 7 && strstr(f->message, "double close") != NULL);
+	CHECK(count(m, "bad-close") == 1); /* close(-1) is not one */
+	CHECK(count(m, "open-at-exit") == 0);
+	CHECK(kt_findings_gating(m, false) == m->nfindings);
+
+	char *json = render(m, KT_FORMAT_JSON);
+	CHECK(strstr(json, "\"stack\": [\"p+0x20\", \"p+0x30\"]") != NULL);
+	CHECK(strstr(json, "\"kind\": \"pipe-end-held\", \"severity\": \"error\", \"pid\": 10") != NULL);
+	CHECK(strstr(json, "\"suppressed\": 0}") != NULL);
+	free(json);
+	m->stack_frames = 3;
+	char *text = render(m, KT_FORMAT_TEXT);
+	CHECK(strstr(text, "openat at p+0x10 < p+0x20 < p+0x30") != NULL);
+	CHECK(strstr(text, "error pipe-end-held") != NULL);
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		CHECK(nl != NULL && nl - line <= KT_TEXT_COLUMNS);
+		line = nl ? nl + 1 : NULL;
+	}
+	free(text);
+	char *dot = render(m, KT_FORMAT_DOT);
+	CHECK(strncmp(dot, "digraph kcmptrace {", 19) == 0);
+	CHECK(strstr(dot, "p0 -> p1") != NULL);
+	CHECK(strstr(dot, "label=\"fd 5\", color=red") != NULL);
+	free(dot);
+	kt_model_free(m);
+	kt_trace_free(t);
+
+	/* --leaks: open-at-exit, info. */
+	m = load(dir, true, &t);
+	CHECK(m != NULL && count(m, "open-at-exit") > 0);
+	CHECK(m != NULL && kt_findings_gating(m, false) < kt_findings_gating(m, true));
+	kt_model_free(m);
+	kt_trace_free(t);
+}
+
+/* All three hold both ends of a pipe and a file, like exit_orders: clean. */
+static void test_clean(void)
+{
+	const char *dir = new_dir("clean");
+	write_file(dir, "20-200.rec",
+		   HDR "image\t20\t1\t0\t200\t/nonexistent/e\t1\te\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t0\t1\tchr\t/dev/pts/0\trw\t0\tunknown\t-\t0\t0\t-1\t0\t-\n"
+		       "fd\t3\t1\tpipe\tpipe:[7]\tr\t0\topen\tpipe\t0\t0\t-1\t0\t-\n"
+		       "fd\t4\t1\tpipe\tpipe:[7]\tw\t0\topen\tpipe\t0\t0\t-1\t0\t-\n"
+		       "fd\t9\t1\tpipe\tpipe:[1]\tw\t0\tunknown\t-\t0\t0\t-1\t0\t-\n"
+		       "end\n");
+	for (int c = 21; c <= 22; c++) {
+		char name[64], text[2048];
+		snprintf(name, sizeof name, "%d-%d.rec", c, c * 10);
+		snprintf(text, sizeof text,
+			 HDR "image\t%d\t20\t200\t%d\t/nonexistent/e\t1\te\n"
+			     "snap\texit\t0\tok\n"
+			     "fd\t0\t1\tchr\t/dev/pts/0\trw\t0\tinherited\tfork\t20\t200\t0\t1\t-\n"
+			     "fd\t3\t1\tpipe\tpipe:[7]\tr\t0\tinherited\tfork\t20\t200\t3\t1\t-\n"
+			     "fd\t4\t1\tpipe\tpipe:[7]\tw\t0\tinherited\tfork\t20\t200\t4\t1\t-\n"
+			     "fd\t9\t1\tpipe\tpipe:[1]\tw\t0\tinherited\tfork\t20\t200\t9\t1\t-\n"
+			     "end\n"
+			     "event\tsetfl\t0\t1\t2\t2050\t-\n",
+			 c, c * 10);
+		write_file(dir, name, text);
+	}
+	struct kt_trace *t;
+	struct kt_model *m = load(dir, false, &t);
+	if (m == NULL)
+		return;
+	/* The terminal from outside is shared, but only with traced
+	 * processes: a child setting O_NONBLOCK on it is a finding; nothing
+	 * else is. */
+	CHECK(count(m, "pipe-end-held") == 0);
+	CHECK(count(m, "leaked-across-exec") == 0);
+	CHECK(count(m, "shared-status-flags") == 2);
+	kt_model_free(m);
+	kt_trace_free(t);
+}
+
+static void test_suppressions(void)
+{
+	const char *dir = new_dir("suppress");
+	write_buggy(dir);
+	write_file(dir, "rules", "# intended\n"
+				 "kind=pipe-end-held program=p target=pipe:*  # the reader\n"
+				 "\n"
+				 "kind=shared-* program=[xp]\n");
+	char path[4400];
+	snprintf(path, sizeof path, "%s/rules", dir);
+	struct kt_suppressions s = {0};
+	struct kt_error err = {{0}};
+	CHECK(kt_suppressions_load(&s, path, &err));
+	CHECK(s.n == 2);
+	struct kt_trace *t;
+	struct kt_model *m = load(dir, false, &t);
+	if (m != NULL) {
+		size_t before = m->nfindings;
+		kt_suppressions_apply(&s, m);
+		CHECK(m->nsuppressed == 3 && m->nfindings == before - 3);
+		CHECK(count(m, "pipe-end-held") == 0 && count(m, "bad-close") == 1);
+		char *json = render(m, KT_FORMAT_JSON);
+		CHECK(strstr(json, "\"suppressed\": 3}") != NULL);
+		free(json);
+		kt_model_free(m);
+		kt_trace_free(t);
+	}
+	kt_suppressions_free(&s);
+
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{"kind=nope\n", ":1: unknown finding kind 'nope'"},
+		{"\nkind=bad-close colour=red\n", ":2: unknown key 'colour'"},
+		{"program\n", ":1: 'program' is not key=value"},
+		{"target=\n", ":1: empty value for target"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		write_file(dir, "bad", bad[i].text);
+		snprintf(path, sizeof path, "%s/bad", dir);
+		struct kt_suppressions b = {0};
+		CHECK(!kt_suppressions_load(&b, path, &err));
+		if (strstr(err.msg, bad[i].want) == NULL) {
+			fprintf(stderr, "  suppression '%s': message '%s'\n", bad[i].text, err.msg);
+			failures++;
+		}
+		kt_suppressions_free(&b);
+	}
+	struct kt_suppressions b = {0};
+	snprintf(path, sizeof path, "%s/missing", dir);
+	CHECK(!kt_suppressions_load(&b, path, &err) && strstr(err.msg, "cannot read") != NULL);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(root_dir, sizeof root_dir, "%s/kt-test-findings.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(root_dir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_buggy();
+	test_clean();
+	test_suppressions();
+	nftw(root_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (failures) {
+		fprintf(stderr, "test_findings: %d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("test_findings: all checks passed\n");
+	return 0;
+}
