@@ -148,14 +148,17 @@ PY
 	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$PF"
 	assert_equal "$(fd_get "$SC" "$PF" .origin.how)" inherited
 
-	# Full coverage but for one descriptor: glibc's popen spawns the shell
-	# with an internal posix_spawn whose file actions dup2 the pipe's write
-	# end onto the child's stdout and close the parent's copy at once; no
-	# hook sees that dup2, and the start-up search finds no descriptor of
-	# the parent with that number and description.
+	# Full coverage but for at most one descriptor: glibc's popen spawns the
+	# shell with an internal posix_spawn whose file actions dup2 the pipe's
+	# write end onto the child's stdout, and the parent closes its own copy
+	# at once. No hook sees that dup2; the child's start-up can find where
+	# its stdout came from only if the parent's copy is still open then
+	# (seldom).
 	coverage
-	[[ $COV_UNKNOWN == "pid $PC fd 1 $(fd_get "$PC" 1 .target)" ]] ||
-		fail "expected only the popen child's stdout unknown; coverage $COV_KNOWN/$COV_TOTAL, unknown:
+	if [[ -n $COV_UNKNOWN ]]; then
+		[[ $COV_UNKNOWN == "pid $PC fd 1 $(fd_get "$PC" 1 .target)" ]] ||
+			fail "expected at most the popen child's stdout unknown; coverage $COV_KNOWN/$COV_TOTAL, unknown:
 $COV_UNKNOWN"
-	[[ $COV_KNOWN == $((COV_TOTAL - 1)) ]] || fail "coverage $COV_KNOWN/$COV_TOTAL"
+		[[ $COV_KNOWN == $((COV_TOTAL - 1)) ]] || fail "coverage $COV_KNOWN/$COV_TOTAL"
+	fi
 }
