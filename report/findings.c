@@ -131,8 +131,15 @@ static void walk(const struct kt_model *m, int pid, unsigned long long start, in
 		st->rec = NULL;
 		st->snap = -1;
 		st->proc = kt_model_find_proc(m, pid, start);
-		if (!kt_model_node(m, pid, start, fd, gen, &ref))
+		if (!kt_model_node(m, pid, start, fd, gen, &ref)) {
+			/* A traced process passed it on and closed it before any
+			 * snapshot: it made it, unless it had it from outside the
+			 * trace. Only a process whose parent is not traced can
+			 * have; there, 0-2 are taken to be from outside. */
+			c->created = c->n > 1 && st->proc >= 0 &&
+				     (m->procs[st->proc].parent >= 0 || fd > 2);
 			return;
+		}
 		st->rec = ref.rec;
 		st->snap = ref.snap;
 		const struct kt_fd *r = ref.rec;
@@ -219,7 +226,8 @@ static void describe_chain(struct text *t, const struct kt_model *m, const struc
 		text_printf(t, "held by %d", last->pid);
 		if (last->proc >= 0)
 			text_printf(t, " (%s)", proc_name(m, last->proc));
-		text_printf(t, " as fd %d (not seen made)", last->fd);
+		text_printf(t, " as fd %d (closed there before its snapshot%s)", last->fd,
+			    c->created ? ", probably made there" : "");
 	} else if (c->created) {
 		const char *call = last->rec->call;
 		text_printf(t, "opened by %d (%s) as fd %d", last->pid, proc_name(m, last->proc),
@@ -281,6 +289,7 @@ static struct kt_finding *add(struct kt_model *m, const char *kind, enum kt_seve
 	f->fd = fd;
 	f->ofd = ofd;
 	f->target = target;
+	f->program = m->procs[proc].name;
 	return f;
 }
 
@@ -590,6 +599,22 @@ static bool event_seen(const struct kt_process *p, size_t upto, const struct kt_
 	return false;
 }
 
+/* Basename of the program the process ran when snapshot snap was taken
+ * (an event is noted by the image that made the call). */
+static const char *program_at(const struct kt_model *m, int proc, int snap)
+{
+	const struct kt_process *p = m->procs[proc].proc;
+	size_t execs = 0;
+	for (int s = 0; s < snap && (size_t)s < p->nsnaps; s++)
+		execs += !p->snaps[s].at_exit && !p->snaps[s].live;
+	if (snap < 0 || execs >= p->nimages)
+		return m->procs[proc].name;
+	const struct kt_image *im = &p->images[execs];
+	if (im->argc > 0 && im->argv[0][0] != '\0')
+		return kt_basename(im->argv[0]);
+	return im->exe != NULL ? kt_basename(im->exe) : m->procs[proc].name;
+}
+
 static void shared_event(struct kt_model *m, int proc, const struct kt_event *ev, bool lock)
 {
 	const struct kt_process *p = m->procs[proc].proc;
@@ -602,6 +627,7 @@ static void shared_event(struct kt_model *m, int proc, const struct kt_event *ev
 	struct text holders = {0};
 	struct kt_finding *f = add(m, lock ? "shared-lock" : "shared-status-flags",
 				   KT_SEVERITY_WARNING, proc, ev->fd, ofd, fd->target);
+	f->program = program_at(m, proc, ev->snap);
 	if (others_holding(m, proc, &c, ofd, &holders, f) == 0) {
 		free(f->related);
 		m->nfindings--;
@@ -666,20 +692,20 @@ static void bad_close(struct kt_model *m, int proc, const struct kt_event *ev)
 	char where[1100];
 	const char *at = where_of(ev->site, where, sizeof where);
 	struct kt_finding *f = add(m, "bad-close", KT_SEVERITY_ERROR, proc, ev->fd, 0, NULL);
+	const char *prog = f->program = program_at(m, proc, ev->snap);
 	struct text msg = {0}, why = {0};
 	const char *what = ev->arg1 == 0       ? "was never opened"
 			   : (ev->arg1 & 1) != 0 ? "had already been closed (a double close)"
 						 : "was not open (closed behind the tracer's back)";
-	text_printf(&msg, "%d %s: close(%d)%s%s failed with EBADF: fd %d %s", p->pid,
-		    m->procs[proc].name, ev->fd, at ? " at " : "", at ? at : "", ev->fd, what);
+	text_printf(&msg, "%d %s: close(%d)%s%s failed with EBADF: fd %d %s", p->pid, prog,
+		    ev->fd, at ? " at " : "", at ? at : "", ev->fd, what);
 	text_printf(&why,
 		    "%d (%s) called close(%d)%s%s, but fd %d %s. Here the call only failed; had "
 		    "another thread, a library or a later open taken the number %d in between, "
 		    "this close would have closed that descriptor instead, and its owner would "
 		    "then read, write or close the wrong file. Fix: close each descriptor once "
 		    "and set the variable to -1 after closing it.",
-		    p->pid, m->procs[proc].name, ev->fd, at ? " at " : "", at ? at : "", ev->fd, what,
-		    ev->fd);
+		    p->pid, prog, ev->fd, at ? " at " : "", at ? at : "", ev->fd, what, ev->fd);
 	f->message = text_take(&msg);
 	f->explanation = text_take(&why);
 }

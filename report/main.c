@@ -43,6 +43,7 @@ static const char usage_text[] =
 	"  --error-exitcode=N  exit with N when there is a finding (error or warning;\n"
 	"                      info findings too with --leaks)\n"
 	"  --suppressions=FILE rules for intended sharing (several allowed)\n"
+	"  --no-default-suppressions  do not apply the built-in rules\n"
 	"  --leaks             also report descriptors still open at exit (open-at-exit)\n"
 	"  --stack=N           show up to N frames of each call site (default 1)\n"
 	"  --help, --version\n"
@@ -59,6 +60,7 @@ struct options {
 	bool report; /* the report subcommand */
 	int first_operand;
 	bool leaks, leaks_set;     /* --leaks */
+	bool no_default_suppressions;
 	int stack, stack_set;      /* --stack=N */
 	int error_exitcode;        /* --error-exitcode=N, or -1 */
 	struct kt_suppressions suppressions;
@@ -177,6 +179,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			return usage_error("option '%s' needs a value", arg);
 		} else if (strcmp(arg, "--remove-if-done") == 0) {
 			opt->remove_if_done = true;
+		} else if (strcmp(arg, "--no-default-suppressions") == 0) {
+			opt->no_default_suppressions = true;
 		} else if (strcmp(arg, "--leaks") == 0) {
 			opt->leaks = true;
 			opt->leaks_set = true;
@@ -287,6 +291,9 @@ static int report_trace(struct options *opt, const char *dir, const struct kt_re
 	settings_from_environment(opt, trace);
 	struct kt_findings_options fopt = {.leaks = opt->leaks};
 	kt_findings_find(model, &fopt);
+	if (!opt->no_default_suppressions)
+		kt_suppressions_load_defaults(&opt->suppressions);
+	opt->no_default_suppressions = true; /* loaded once */
 	kt_suppressions_apply(&opt->suppressions, model);
 	model->stack_frames = opt->stack;
 	*gating = kt_findings_gating(model, opt->leaks);

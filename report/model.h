@@ -71,6 +71,7 @@ struct kt_finding {
 	int fd;             /* -1 when none */
 	int ofd;            /* 0 when the descriptor has no ofd in the report */
 	const char *target; /* what the descriptor refers to, or NULL */
+	const char *program; /* the program that did it (the image running then) */
 	char *message;      /* one line */
 	char *explanation;  /* a paragraph: what goes wrong, how it got there */
 	int *related;       /* other processes involved (indices), for pictures */

@@ -197,7 +197,7 @@ void kt_render_json(FILE *out, const struct kt_model *m)
 		else
 			fputs("null", out);
 		fputs(", \"program\": ", out);
-		kt_json_string(out, m->procs[f->proc].name);
+		kt_json_string(out, f->program);
 		fputs(", \"target\": ", out);
 		kt_json_string(out, f->target);
 		fputs(", \"message\": ", out);

@@ -104,6 +104,35 @@ bool kt_suppressions_load(struct kt_suppressions *s, const char *path, struct kt
 	return ok;
 }
 
+/* Built in, like valgrind's default suppressions: well-known programs'
+ * harmless habits, so that tracing them stays quiet. */
+static const char default_rules[] =
+	"# bash closes the ends of a pipeline's pipes again after closing them\n"
+	"kind=bad-close program=bash\n";
+
+bool kt_suppressions_load_defaults(struct kt_suppressions *s)
+{
+	char *text = kt_xstrdup(default_rules);
+	struct kt_error err;
+	int lineno = 0;
+	bool ok = true;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); ok && line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct kt_suppression rule = {0};
+		ok = parse_line(&rule, line, "(built in)", ++lineno, &err);
+		if (ok && (rule.kind || rule.program || rule.target)) {
+			rule.file = kt_xstrdup("(built in)");
+			rule.line = lineno;
+			*KT_PUSH(s->rules, s->n, s->cap) = rule;
+		} else {
+			free_rule(&rule);
+		}
+	}
+	free(text);
+	return ok;
+}
+
 static bool glob_match(const char *pattern, const char *s)
 {
 	return pattern == NULL || fnmatch(pattern, s != NULL ? s : "", 0) == 0;
@@ -117,7 +146,7 @@ static bool matches(const struct kt_suppression *r, const struct kt_model *m,
 	if (r->program == NULL)
 		return true;
 	const struct kt_mproc *mp = &m->procs[f->proc];
-	if (glob_match(r->program, mp->name))
+	if (glob_match(r->program, mp->name) || (f->program && glob_match(r->program, f->program)))
 		return true;
 	return mp->image != NULL && mp->image->exe != NULL &&
 	       glob_match(r->program, kt_basename(mp->image->exe));

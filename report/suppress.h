@@ -30,6 +30,10 @@ struct kt_suppressions {
 /* Adds the rules of path; false with err ("FILE:LINE: what") on a bad file. */
 bool kt_suppressions_load(struct kt_suppressions *s, const char *path, struct kt_error *err);
 
+/* Adds the built-in rules for well-known programs' harmless habits (bash's
+ * second close of pipeline pipe ends). */
+bool kt_suppressions_load_defaults(struct kt_suppressions *s);
+
 /* Drops the findings a rule matches. */
 void kt_suppressions_apply(const struct kt_suppressions *s, struct kt_model *model);
 

@@ -1,0 +1,227 @@
+#!/usr/bin/env bats
+# Findings on real programs that contain each bug, and none on clean ones;
+# the --error-exitcode gate, suppressions and the dot picture. Written with
+# the bats library kcmptrace ships (report/bats/kcmptrace.bash).
+
+setup() {
+	load helpers
+	load "$REPO/report/bats/kcmptrace"
+	KCMPTRACE="$KT"
+	DATA=$(make_data_file)
+}
+
+# check_finding_json: the finding fields of the contract, on every finding.
+check_findings_contract() {
+	assert_invariants "$KCMPTRACE_JSON"
+	local bad
+	bad=$(kcmptrace_query '.findings[] | select(
+		(.kind | IN("leaked-across-exec","pipe-end-held","shared-status-flags","shared-lock","bad-close","open-at-exit") | not)
+		or (.severity | IN("error","warning","info") | not)
+		or (.pid | type) != "number" or ((.fd | type) != "number" and .fd != null)
+		or ((.ofd | type) != "number" and .ofd != null) or (.message | type) != "string"
+		or (.explanation | type) != "string") | tojson')
+	[[ -z $bad ]] || fail "findings break the contract: $bad"
+	kcmptrace_query '.suppressed | type == "number"' | grep -qx true || fail "no suppressed count"
+}
+
+@test "leaky_server: the listening socket leaked across exec, named with its call site; the reader keeps the pipe's write end" {
+	kcmptrace_run "$SCEN/leaky_server"
+	assert_success
+	check_findings_contract
+	L=$(kv listen_fd)
+	PW=$(kv pipe_write_fd)
+	S=$(kcmptrace_pid 'leaky_server#1')
+	H=$(kcmptrace_pid 'leaky_server#2')
+	assert_shared "$S" "$L" "$H" "$L"
+	assert_finding leaked-across-exec "$H" "$L"
+	assert_finding pipe-end-held "$S" "$PW"
+	msg=$(kcmptrace_query '.findings[] | select(.kind == "leaked-across-exec") | .explanation')
+	[[ $msg == *"opened by $S (leaky_server) as fd $L with socket at main+0x"*"(leaky_server.c:"*") without SOCK_CLOEXEC, inherited by $H (leaky_server) across fork, kept across exec of "*leaky_server* ]] ||
+		fail "explanation: $msg"
+	kcmptrace_query '.findings[] | select(.kind == "leaked-across-exec") | .severity' | grep -qx warning
+	kcmptrace_query '.findings[] | select(.kind == "pipe-end-held") | .severity' | grep -qx error
+	# the site has file and line from the debug information
+	q_true_on() { jq -e "$1" "$KCMPTRACE_JSON" >/dev/null || fail "not true: $1"; }
+	q_true_on "[.processes[] | select(.pid == $S) | .fds[] | select(.fd == $L) | .origin | (.file | endswith(\"leaky_server.c\")) and .line > 0] == [true]"
+	# fd 1, dup2'd there on purpose, is not a finding; only fd $L crossed
+	run assert_no_fd_crossed_exec "$H"
+	assert_failure
+	assert_output --partial "fd $L (socket"
+	refute_output --partial "fd 1 "
+}
+
+@test "reader_keeps_write_end: pipe-end-held on the reader, not on the writer; clean when fixed" {
+	kcmptrace_run "$SCEN/reader_keeps_write_end"
+	assert_success
+	assert_output --partial "reader_said=hello"
+	check_findings_contract
+	W=$(kv write_fd)
+	R=$(kcmptrace_pid 'reader_keeps_write_end#3')
+	assert_finding pipe-end-held "$R" "$W"
+	[[ $(kcmptrace_query '[.findings[]] | length') == 1 ]] || fail "$(kcmptrace_findings)"
+
+	kcmptrace_run "$SCEN/reader_keeps_write_end" --fixed
+	assert_success
+	assert_no_findings
+}
+
+@test "child_nonblock: O_NONBLOCK set by a child on an inherited pipe end is a shared-status-flags finding" {
+	kcmptrace_run "$SCEN/child_nonblock"
+	assert_success
+	assert_output --partial "parent_sees_nonblock=1"
+	check_findings_contract
+	FD=$(kv pipe_read_fd)
+	P=$(kcmptrace_pid 'child_nonblock#1')
+	C=$(kcmptrace_pid 'child_nonblock#2')
+	assert_shared "$P" "$FD" "$C" "$FD"
+	assert_finding shared-status-flags "$C" "$FD"
+	msg=$(kcmptrace_query '.findings[0].message')
+	[[ $msg == *"set O_NONBLOCK"*"also held by $P (child_nonblock) fd $FD"* ]] || fail "message: $msg"
+	[[ $(kcmptrace_query '.findings | length') == 1 ]] || fail "$(kcmptrace_findings)"
+}
+
+@test "child_flock: a lock on an inherited description is a shared-lock finding" {
+	kcmptrace_run "$SCEN/child_flock" "$DATA"
+	assert_success
+	assert_output --partial "lock_still_held=1"
+	check_findings_contract
+	FD=$(kv file_fd)
+	C=$(kcmptrace_pid 'child_flock#2')
+	assert_finding shared-lock "$C" "$FD"
+	[[ $(kcmptrace_query '.findings[0].message') == *"flock(LOCK_EX)"* ]]
+	[[ $(kcmptrace_query '.findings | length') == 1 ]] || fail "$(kcmptrace_findings)"
+}
+
+@test "double_close: the second close is a bad-close error with its call site" {
+	kcmptrace_run "$SCEN/double_close" "$DATA"
+	assert_success
+	assert_output --partial "second_close=EBADF"
+	check_findings_contract
+	FD=$(kv fd)
+	assert_finding bad-close double_close "$FD"
+	msg=$(kcmptrace_query '.findings[0].message')
+	[[ $msg == *"close($FD) at main+0x"*"(double_close.c:"*"double close"* ]] || fail "message: $msg"
+	[[ $(kcmptrace_query '.findings[0].ofd') == null ]]
+}
+
+@test "clean programs have no findings: kcmp_manpage, bash pipelines, exit_orders" {
+	kcmptrace_run "$SCEN/kcmp_manpage" "$DATA"
+	assert_success
+	check_findings_contract
+	assert_no_findings
+	assert_no_fd_crossed_exec
+
+	kcmptrace_run bash -c 'echo hi | cat'
+	assert_success
+	assert_output hi
+	check_findings_contract
+	assert_no_findings
+
+	kcmptrace_run bash -c 'echo hi | while read -r l; do echo "got $l"; done'
+	assert_success
+	assert_no_findings
+
+	for order in a-b b-a; do
+		kcmptrace_run "$SCEN/exit_orders" "$order" "$DATA"
+		assert_success
+		assert_no_findings
+		P=$(kcmptrace_pid 'exit_orders#1')
+		assert_shared "$P" "$(kv pipe_read_fd)" 'exit_orders#2' "$(kv pipe_read_fd)"
+		assert_not_shared "$P" "$(kv pipe_read_fd)" "$P" "$(kv pipe_write_fd)"
+	done
+}
+
+@test "--leaks: open-at-exit findings (info) only when asked for; KCMPTRACE_LEAKS=1 does the same" {
+	kcmptrace_run "$SCEN/exit_orders" a-b "$DATA"
+	assert_no_findings
+	kcmptrace_run --leaks -- "$SCEN/exit_orders" a-b "$DATA"
+	assert_success
+	check_findings_contract
+	P=$(kcmptrace_pid 'exit_orders#1')
+	assert_finding open-at-exit "$P" "$(kv file_fd)"
+	[[ $(kcmptrace_query '[.findings[].severity] | unique | join(",")') == info ]]
+	# stdio and descriptors from outside the trace are never findings
+	[[ $(kcmptrace_query '[.findings[] | select(.fd <= 2)] | length') == 0 ]]
+
+	R="$BATS_TEST_TMPDIR/leaks.json"
+	run --separate-stderr no_fd3 env KCMPTRACE_LEAKS=1 "$KT" --format=json -o "$R" -- "$SCEN/exit_orders" a-b "$DATA"
+	assert_success
+	q_true '[.findings[] | select(.kind == "open-at-exit")] | length > 0'
+}
+
+@test "--error-exitcode: N for a buggy program, the command's status for a clean one" {
+	run no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- "$SCEN/double_close" "$DATA"
+	assert_equal "$status" 42
+	run no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- "$SCEN/leaky_server"
+	assert_equal "$status" 42
+	run no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- bash -c 'echo hi | cat; exit 3'
+	assert_equal "$status" 3
+	run no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- "$SCEN/kcmp_manpage" "$DATA"
+	assert_equal "$status" 0
+	# info findings gate only with --leaks, which is what makes them
+	run no_fd3 "$KT" --error-exitcode=42 --leaks -o /dev/null -- "$SCEN/exit_orders" a-b "$DATA"
+	assert_equal "$status" 42
+	# the report subcommand gates too
+	D="$BATS_TEST_TMPDIR/trace"
+	run no_fd3 "$KT" --trace-dir "$D" -o /dev/null -- "$SCEN/double_close" "$DATA"
+	assert_success
+	run no_fd3 "$KT" report --error-exitcode=7 -o /dev/null "$D"
+	assert_equal "$status" 7
+	run no_fd3 "$KT" report -o /dev/null "$D"
+	assert_success
+}
+
+@test "--suppressions: a matching rule silences a finding and counts it; bad files are one-line errors (exit 2)" {
+	S="$BATS_TEST_TMPDIR/supp"
+	printf '%s\n' '# the helper may have it' 'kind=leaked-across-exec program=leaky_* target=socket:*  # intended' >"$S"
+	kcmptrace_run --suppressions="$S" -- "$SCEN/leaky_server"
+	assert_success
+	assert_no_findings leaked-across-exec
+	assert_finding pipe-end-held
+	[[ $(kcmptrace_query .suppressed) == 1 ]]
+	printf 'kind=pipe-end-held\n' >"$S.2"
+	kcmptrace_run --error-exitcode=9 --suppressions="$S" --suppressions "$S.2" -- "$SCEN/leaky_server"
+	assert_success # everything suppressed: the gate stays open
+	assert_no_findings
+	[[ $(kcmptrace_query .suppressed) == 2 ]]
+	# the text report says how many were suppressed
+	run no_fd3 "$KT" --suppressions="$S" -- "$SCEN/leaky_server"
+	assert_output --partial "Findings (1 suppressed)"
+
+	printf 'kind=leaked-across-exec\nprogramme=x\n' >"$S.bad"
+	run --separate-stderr no_fd3 "$KT" --suppressions="$S.bad" -- true
+	assert_equal "$status" 2
+	assert_equal "$stderr" "kcmptrace: $S.bad:2: unknown key 'programme' (kind, program or target)"
+	run --separate-stderr no_fd3 "$KT" --suppressions="$S.missing" -- true
+	assert_equal "$status" 2
+	[[ $stderr == "kcmptrace: cannot read suppressions $S.missing: "* ]]
+	[[ $(wc -l <<<"$stderr") == 1 ]]
+}
+
+@test "--format=dot: a graph of the tree, shared descriptions and findings in red" {
+	run --separate-stderr no_fd3 "$KT" --format=dot -o "$BATS_TEST_TMPDIR/g.dot" -- "$SCEN/leaky_server"
+	assert_success
+	G="$BATS_TEST_TMPDIR/g.dot"
+	head -n1 "$G" | grep -qx 'digraph kcmptrace {'
+	tail -n1 "$G" | grep -qx '}'
+	grep -qE '^  p0 -> p1 \[' "$G"                   # parent -> child
+	grep -qE '^  o[0-9]+ \[shape=ellipse, color=red' "$G" # the leaked socket
+	grep -qE 'label="fd [0-9]+", color=red' "$G"
+	# braces and quotes balance
+	[[ $(tr -cd '{' <"$G" | wc -c) == $(tr -cd '}' <"$G" | wc -c) ]]
+	[[ $(( $(tr -cd '"' <"$G" | wc -c) % 2 )) == 0 ]]
+	if command -v dot >/dev/null; then
+		dot -Tsvg "$G" >"$BATS_TEST_TMPDIR/g.svg"
+		grep -q '<svg' "$BATS_TEST_TMPDIR/g.svg"
+	fi
+}
+
+@test "the text report explains each finding in a paragraph within 100 columns" {
+	run --separate-stderr no_fd3 "$KT" -- "$SCEN/leaky_server"
+	assert_success
+	[[ $stderr == *"Findings"*"error pipe-end-held"*"warning leaked-across-exec"* ]] || fail "$stderr"
+	[[ $stderr == *"without SOCK_CLOEXEC"* ]]
+	while IFS= read -r line; do
+		(( ${#line} <= 100 )) || fail "line longer than 100 columns: $line"
+	done <<<"$stderr"
+}
