@@ -357,6 +357,12 @@ static int run_command(struct options *opt, char **command)
 		free(shim);
 		return EXIT_BAD_TRACE;
 	}
+	/* --stack=N: the shim records that many callers of each creating call. */
+	if (opt->stack_set) {
+		char frames[16];
+		snprintf(frames, sizeof frames, "%d", opt->stack);
+		setenv("KCMPTRACE_STACK", frames, 1);
+	}
 	struct kt_launch launch = {.trace_dir_option = opt->trace_dir, .argv = command,
 				   .wait_tree = !opt->wait_command};
 	if (!kt_prepare_trace_dir(&launch)) {
