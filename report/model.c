@@ -264,6 +264,17 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 		for (size_t j = i + 1; j < m->nprocs; j++)
 			if (trace->procs[j].pid == p->pid)
 				newest_with_pid = false;
+		/* Untraced from its last exec on, unless a later snapshot of its
+		 * own shows that exec failed (live ones are taken from outside). */
+		if (p->untraced_path != NULL) {
+			bool later = false;
+			for (size_t k = p->untraced_snap; k < p->nsnaps; k++)
+				later = later || !p->snaps[k].live;
+			if (!later) {
+				mp->untraced_path = p->untraced_path;
+				mp->untraced_reason = p->untraced_reason;
+			}
+		}
 		decide_end(mp, reaped, nreaped, newest_with_pid,
 			   mp->parent >= 0 ? &trace->procs[mp->parent] : NULL);
 		for (size_t j = 0; j < p->nsnaps; j++) {

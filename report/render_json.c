@@ -104,6 +104,13 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 	kt_json_string(out, mp->name);
 	fprintf(out, ", \"images\": %zu, \"end\": ", p->nimages);
 	render_end(out, mp);
+	if (mp->untraced_path != NULL) {
+		fputs(", \"untraced\": {\"exe\": ", out);
+		kt_json_string(out, mp->untraced_path);
+		fputs(", \"reason\": ", out);
+		kt_json_string(out, mp->untraced_reason);
+		fputc('}', out);
+	}
 	fputs(", \"snapshot\": ", out);
 	if (mp->snap == NULL)
 		fputs("null", out);

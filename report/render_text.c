@@ -270,7 +270,11 @@ static void render_tree(FILE *out, const struct kt_model *m, struct line *l,
 	line_printf(l, "  %*s%d ", 2 * indent, "", mp->proc->pid);
 	line_add_fitted(l, mp->name, NAME_MAX_COLUMNS, false);
 	line_printf(l, "  %s", end);
-	if (mp->image != NULL && mp->image->argc > 1) {
+	if (mp->untraced_path != NULL) {
+		/* Its descriptors are the ones it held just before that exec. */
+		line_printf(l, "  untraced after exec of %s (%s)", mp->untraced_path,
+			    mp->untraced_reason);
+	} else if (mp->image != NULL && mp->image->argc > 1) {
 		struct line args = {0};
 		for (int a = 0; a < mp->image->argc; a++) {
 			if (a > 0)

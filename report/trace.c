@@ -384,6 +384,14 @@ bool kt_process_parse(struct kt_process *proc, const char *path, char *text, siz
 			good = parse_event(&ps, proc, fields, n);
 			if (good && in_snap)
 				proc->events[proc->nevents - 1].snap = (int)proc->nsnaps;
+		} else if (strcmp(kind, "untraced") == 0) {
+			if (n < 3) {
+				kt_error_set(err, "%s:%d: malformed untraced record", path, ps.line);
+				goto out;
+			}
+			proc->untraced_path = fields[1];
+			proc->untraced_reason = fields[2];
+			proc->untraced_snap = proc->nsnaps;
 		} else if (strcmp(kind, "reaped") == 0) {
 			long long pid, status;
 			if (n < 3 || !kt_parse_ll(fields[1], &pid) || !kt_parse_ll(fields[2], &status) ||

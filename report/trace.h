@@ -113,6 +113,10 @@ struct kt_process {
 	size_t nreaps, reaps_cap;
 	struct kt_event *events;
 	size_t nevents, events_cap;
+	/* An exec into an image the shim cannot follow ("untraced" record),
+	 * written with the exec snapshot numbered untraced_snap. */
+	const char *untraced_path, *untraced_reason;
+	size_t untraced_snap;
 };
 
 struct kt_trace {
