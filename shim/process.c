@@ -383,6 +383,18 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 		}
 		kt_table_adopt(fd, &v, gen);
 	}
+	/* Descriptors closed on exec: their numbers start the new image closed
+	 * at the generation they had, so a reuse gets a new one and never the
+	 * name of a description that is gone. */
+	for (size_t i = 0; continuation && i < kt_prior_count; i++) {
+		struct kt_fd_entry *e = kt_table_entry(kt_prior[i].fd);
+		if (e && atomic_load(&e->gen) == 0) {
+			struct kt_fd_entry v;
+			memset(&v, 0, sizeof v);
+			v.src_fd = -1;
+			kt_table_adopt(kt_prior[i].fd, &v, kt_prior[i].gen | 1u);
+		}
+	}
 	kt_table_unmap(pv.table);
 }
 

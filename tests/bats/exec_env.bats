@@ -66,3 +66,24 @@ assert_traced_through_exec() {
 	assert_success
 	assert_regex "$stderr" "untraced after exec of $SCEN/static_true \(static binary\)"
 }
+
+@test "a number closed on exec and reused by the new image names a new description" {
+	# fd 9 is close-on-exec before the exec; the shell then opens /dev/null
+	# onto 9 (same pid, same number) and dups it to 7
+	cat >"$BATS_TEST_TMPDIR/reuse.py" <<'PY'
+import os
+fd = os.open("/etc/hostname", os.O_RDONLY)
+os.set_inheritable(fd, True)
+os.dup2(fd, 9, inheritable=False)
+print(f"kept_fd={fd}", flush=True)
+os.execv("/bin/sh", ["sh", "-c", "exec 9</dev/null; exec 7<&9; exec 9<&-"])
+PY
+	traced /usr/bin/python3 "$BATS_TEST_TMPDIR/reuse.py"
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	K=$(kv kept_fd)
+	assert_equal "$(fd_get "$P" 7 .target)" /dev/null
+	assert_equal "$(fd_get "$P" "$K" .target)" /etc/hostname
+	assert_other_ofd "$P" 7 "$P" "$K"
+}
