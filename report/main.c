@@ -230,49 +230,23 @@ static bool close_output(FILE *out, const char *path)
 	return true;
 }
 
-/* Load, model and render a trace. Returns 0 or EXIT_BAD_TRACE (message
- * printed, with suffix appended to it). Sets *still_running. */
-/* A setting from the environment; under plain LD_PRELOAD the shim starts
- * `kcmptrace report` without the KCMPTRACE_* variables, so they are read
- * from the environment of the first traced process, our parent, which
- * waits for us. */
-static char *setting(const struct kt_trace *trace, const char *name)
-{
-	const char *v = getenv(name);
-	if (v != NULL)
-		return kt_xstrdup(v);
-	if (!trace->has_root || trace->root_is_launcher || trace->root_pid != (int)getppid())
-		return NULL;
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/environ", trace->root_pid);
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return NULL;
-	char *entry = NULL, *found = NULL;
-	size_t cap = 0, len = strlen(name);
-	while (found == NULL && getdelim(&entry, &cap, '\0', f) > 0)
-		if (strncmp(entry, name, len) == 0 && entry[len] == '=')
-			found = kt_xstrdup(entry + len + 1);
-	free(entry);
-	fclose(f);
-	return found;
-}
-
-static void settings_from_environment(struct options *opt, const struct kt_trace *trace)
+/* KCMPTRACE_LEAKS=1 and KCMPTRACE_STACK=N act as --leaks and --stack=N
+ * (under plain LD_PRELOAD the shim passes them to `kcmptrace report`). */
+static void settings_from_environment(struct options *opt)
 {
 	if (!opt->leaks_set) {
-		char *v = setting(trace, "KCMPTRACE_LEAKS");
+		const char *v = getenv("KCMPTRACE_LEAKS");
 		opt->leaks = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
-		free(v);
 	}
 	if (!opt->stack_set) {
-		char *v = setting(trace, "KCMPTRACE_STACK");
+		const char *v = getenv("KCMPTRACE_STACK");
 		long long n;
 		opt->stack = v != NULL && kt_parse_ll(v, &n) && n >= 0 && n <= 1000 ? (int)n : 1;
-		free(v);
 	}
 }
 
+/* Load, model and render a trace. Returns 0 or EXIT_BAD_TRACE (message
+ * printed, with suffix appended to it). Sets *still_running. */
 static int report_trace(struct options *opt, const char *dir, const struct kt_reaped *reaped,
 			size_t nreaped, FILE *out, const char *suffix, bool *still_running,
 			size_t *gating)
@@ -288,7 +262,7 @@ static int report_trace(struct options *opt, const char *dir, const struct kt_re
 	/* Processes still running: their descriptors as they are now. */
 	kt_trace_capture_live(trace);
 	struct kt_model *model = kt_model_build(trace, reaped, nreaped);
-	settings_from_environment(opt, trace);
+	settings_from_environment(opt);
 	struct kt_findings_options fopt = {.leaks = opt->leaks};
 	kt_findings_find(model, &fopt);
 	if (!opt->no_default_suppressions)

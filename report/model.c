@@ -332,8 +332,12 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 					ni->uf_index = self;
 					HASH_ADD(hh, m->nodes, key, sizeof ni->key, ni);
 				}
+				/* A received descriptor with a known sender (pidfd_getfd)
+				 * is a copy of the sender's, as a dup is. */
 				bool linked = strcmp(fd->how, "dup") == 0 ||
 					      strcmp(fd->how, "inherited") == 0 ||
+					      (strcmp(fd->how, "received") == 0 && fd->src_pid != 0 &&
+					       fd->src_gen != 0) ||
 					      (strcmp(fd->how, "exec") == 0 && fd->src_pid != 0);
 				bool opened_here = strcmp(fd->how, "open") == 0 ||
 						   strcmp(fd->how, "received") == 0 ||

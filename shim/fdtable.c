@@ -7,6 +7,7 @@
 #include "record.h"
 #include "sys.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -378,4 +379,25 @@ void kt_note_range(unsigned int first, unsigned int last, int cloexec_only)
 		else
 			atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release);
 	}
+}
+
+/* A received descriptor's sender, when the call names it (pidfd_getfd):
+ * the other process's descriptor, at the generation its table gives (0 when
+ * that process is not traced). Not a hot path: reads /proc. */
+void kt_note_source(int fd, pid_t pid, int src_fd)
+{
+	struct kt_fd_entry *e = kt_table_entry(fd);
+	unsigned long long start = 0;
+	if (!e || pid <= 0 || kt_proc_stat(pid, &start, NULL, NULL) != 0)
+		return;
+	char name[64];
+	snprintf(name, sizeof name, "%d-%llu.tbl", (int)pid, start);
+	size_t cap = 0;
+	const struct kt_fd_entry *other = kt_table_map_other(name, &cap);
+	uint32_t gen = other && src_fd >= 0 && (size_t)src_fd < cap ? atomic_load(&other[src_fd].gen) : 0;
+	kt_table_unmap(other);
+	e->src_pid = pid;
+	e->src_start = start;
+	e->src_fd = src_fd;
+	e->src_gen = gen & 1u ? 0 : gen;
 }

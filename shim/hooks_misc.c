@@ -5,7 +5,9 @@
 #include "shim.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
@@ -178,7 +180,27 @@ KT_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 {
 	int (*real)(int, int, unsigned int) = KT_REAL(pidfd_getfd);
 	int fd = real ? real(pidfd, targetfd, flags) : (int)syscall(SYS_pidfd_getfd, pidfd, targetfd, flags);
-	return made(fd, KT_HOW_RECEIVED, KT_CALL_PIDFD_GETFD, 1, __builtin_return_address(0));
+	made(fd, KT_HOW_RECEIVED, KT_CALL_PIDFD_GETFD, 1, __builtin_return_address(0));
+	if (fd >= 0 && kt_tracing()) {
+		/* The sender: the pid of the pidfd, from its fdinfo. */
+		int saved = errno;
+		char path[64], buf[512];
+		snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+		kt_in_shim++;
+		int info = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = info >= 0 ? read(info, buf, sizeof buf - 1) : -1;
+		if (info >= 0)
+			syscall(SYS_close, info);
+		if (n > 0) {
+			buf[n] = '\0';
+			const char *pid = strstr(buf, "Pid:");
+			if (pid)
+				kt_note_source(fd, (pid_t)atoi(pid + 4), targetfd);
+		}
+		kt_in_shim--;
+		errno = saved;
+	}
+	return fd;
 }
 
 KT_EXPORT int fanotify_init(unsigned int flags, unsigned int event_f_flags)

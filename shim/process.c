@@ -590,8 +590,12 @@ static void spawn_report(void)
 	if (env == MAP_FAILED)
 		return;
 	size_t k = 0;
+	/* Untraced, and without the trace's settings but the report's own. */
 	for (size_t i = 0; i < envc; i++)
-		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 && strncmp(environ[i], "KCMPTRACE_", 10) != 0)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
+		    (strncmp(environ[i], "KCMPTRACE_", 10) != 0 ||
+		     strncmp(environ[i], "KCMPTRACE_LEAKS=", 16) == 0 ||
+		     strncmp(environ[i], "KCMPTRACE_STACK=", 16) == 0))
 			env[k++] = environ[i];
 	env[k] = NULL;
 

@@ -212,6 +212,7 @@ void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
 /* close_range/closefrom: retire the entries of [first, last] the table ever
  * used (before the real call), or with cloexec_only set their FD_CLOEXEC bit. */
 void kt_note_range(unsigned int first, unsigned int last, int cloexec_only);
+void kt_note_source(int fd, pid_t pid, int src_fd);
 
 /* ---- mmap-backed scratch memory (arena.c) ---- */
 struct kt_arena {

@@ -58,7 +58,10 @@ void kt_table_record_fd(struct kt_record_fd *r, int fd, uint32_t gen, int type, 
 		.cloexec = cloexec > 0, .how = kt_how_name((enum kt_how)e->how),
 		.call = kt_call_name((enum kt_call)e->call), .src_fd = -1, .site = site,
 	};
-	if (e->how == KT_HOW_DUP || e->how == KT_HOW_INHERITED) {
+	/* The source: for a dup, in this process; inherited, the parent's; for
+	 * a received one, the sender's when it is known (pidfd_getfd). */
+	if (e->how == KT_HOW_DUP || e->how == KT_HOW_INHERITED ||
+	    (e->how == KT_HOW_RECEIVED && e->src_pid > 0)) {
 		r->src_pid = e->src_pid;
 		r->src_start = e->src_start;
 		r->src_fd = e->src_fd;
