@@ -27,7 +27,8 @@ static void render_origin(FILE *out, const struct kt_mproc *mp, const struct kt_
 	kt_json_string(out, fd->how);
 	fputs(", \"call\": ", out);
 	kt_json_string(out, fd->call);
-	if (strcmp(fd->how, "dup") == 0 || strcmp(fd->how, "inherited") == 0) {
+	if (strcmp(fd->how, "dup") == 0 || strcmp(fd->how, "inherited") == 0 ||
+	    (strcmp(fd->how, "received") == 0 && fd->src_pid != 0)) {
 		fprintf(out, ", \"pid\": %d, \"fd\": %d", fd->src_pid, fd->src_fd);
 		if (fd->src_pid != mp->proc->pid)
 			fprintf(out, ", \"start\": %llu", fd->src_start);

@@ -181,6 +181,8 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 			line_printf(&text, " (%s%s%s)", fd->call, site ? " at " : "", site ? site : "");
 	} else if (strcmp(how, "received") == 0) {
 		line_printf(&text, "received");
+		if (fd->src_pid != 0)
+			line_printf(&text, " from %d fd %d", fd->src_pid, fd->src_fd);
 		if (fd->call)
 			line_printf(&text, " by %s%s%s", fd->call, site ? " at " : "", site ? site : "");
 	} else {

@@ -68,6 +68,9 @@ KT_EXPORT long syscall(long nr, ...)
 	case SYS_dup:
 		kt_note_new((int)r, KT_HOW_DUP, KT_CALL_SYSCALL, 0, (int)a1, site);
 		break;
+	case SYS_pidfd_getfd:
+		kt_note_new((int)r, KT_HOW_RECEIVED, KT_CALL_SYSCALL, 1, -1, site);
+		break;
 #ifdef SYS_dup2
 	case SYS_dup2:
 #endif

@@ -126,3 +126,20 @@ assert_origin() {
 	assert_equal "$(fd_get "$P" "$K" .target)" "$F"
 	assert_equal "$(fd_get "$P" "$X" .target)" /dev/null
 }
+
+@test "pidfd_getfd from another process: received from that process's descriptor, one description" {
+	F=$(make_data_file)
+	traced "$SCEN/pidfd_copy" "$F"
+	assert_success
+	[[ $output != pidfd=unsupported ]] || skip "pidfd_getfd is not allowed here"
+	assert_invariants
+	P=$(root_pid)
+	C=$(kv child)
+	PF=$(kv parent_fd)
+	CF=$(kv copy_fd)
+	assert_equal "$(fd_get "$C" "$CF" .origin.how)" received
+	assert_equal "$(fd_get "$C" "$CF" .origin.call)" pidfd_getfd
+	assert_equal "$(fd_get "$C" "$CF" .origin.pid)" "$P"
+	assert_equal "$(fd_get "$C" "$CF" .origin.fd)" "$PF"
+	assert_same_ofd "$P" "$PF" "$C" "$CF"
+}
