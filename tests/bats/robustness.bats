@@ -24,3 +24,36 @@ setup() {
 			--argjson p "$P"
 	done
 }
+
+@test "a descriptor near the top of a raised limit: tracked, shared, memory stays small" {
+	run -0 no_fd3 "$SCEN/big_fd"
+	untraced_rss=$(kv rss_kb)
+	traced "$SCEN/big_fd"
+	assert_success
+	assert_invariants
+	B=$(kv big_fd)
+	P=$(root_pid)
+	C=$(only_child "$P")
+	assert_equal "$(fd_get "$P" "$B" .origin.call)" dup2
+	assert_same_ofd "$P" "$B" "$C" "$B"
+	# the shim's table is sparse: a few pages, whatever the limit
+	traced_rss=$(kv rss_kb)
+	(( traced_rss - untraced_rss < 4096 )) || fail "traced RSS ${traced_rss} kB vs untraced ${untraced_rss} kB"
+}
+
+@test "a program that closes every number up to its limit, then opens and forks, still works and is traced" {
+	cat >"$BATS_TEST_TMPDIR/closeall.sh" <<'SH'
+for ((fd = 3; fd < 1024; fd++)); do eval "exec $fd>&-" 2>/dev/null; done
+exec 5</etc/hostname
+(exec cat <&5 >/dev/null)
+echo done
+SH
+	run -0 no_fd3 bash "$BATS_TEST_TMPDIR/closeall.sh"
+	untraced=$output
+	traced bash "$BATS_TEST_TMPDIR/closeall.sh"
+	assert_success
+	assert_equal "$output" "$untraced"
+	assert_invariants
+	P=$(root_pid)
+	q_true '[.processes[] | select(.exe | test("/cat$"))] | length == 1'
+}
