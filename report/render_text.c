@@ -168,7 +168,10 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 		if (site)
 			line_printf(&text, " at %s", site);
 	} else if (strcmp(how, "inherited") == 0) {
-		line_printf(&text, "inherited from %d fd %d", fd->src_pid, fd->src_fd);
+		if (fd->src_fd >= 0)
+			line_printf(&text, "inherited from %d fd %d", fd->src_pid, fd->src_fd);
+		else /* the far end of a pipe its parent's popen made */
+			line_printf(&text, "inherited from %d (%s)", fd->src_pid, fd->call ? fd->call : "?");
 	} else if (strcmp(how, "exec") == 0) {
 		line_printf(&text, "kept across exec");
 		const struct kt_process *p = m->procs[proc].proc;

@@ -145,8 +145,11 @@ static bool parse_fd(struct parser *ps, struct kt_snapshot *snap, char **f, int 
 	fd.how = f[7];
 	fd.call = optional(f[8]);
 	fd.site = optional(f[13]);
-	if ((strcmp(fd.how, "dup") == 0 || strcmp(fd.how, "inherited") == 0) &&
-	    (fd.src_pid == 0 || fd.src_fd < 0))
+	/* A dup names its source descriptor; an inheritance its parent, and
+	 * the parent's descriptor unless none was the same description (the far
+	 * end of a pipe made by the parent's popen). */
+	if ((strcmp(fd.how, "dup") == 0 && (fd.src_pid == 0 || fd.src_fd < 0)) ||
+	    (strcmp(fd.how, "inherited") == 0 && fd.src_pid == 0))
 		PARSE_FAIL(ps, "%s descriptor %d has no source", fd.how, fd.fd);
 	for (size_t i = 0; i < snap->nfds; i++)
 		if (snap->fds[i].fd == fd.fd)

@@ -3,6 +3,7 @@
  * can read generations at their exit. Hooks update it with plain stores and
  * atomics: no lock, no malloc, safe from signal handlers. */
 #include "shim.h"
+#include "kcmp_group.h"
 #include "procfs.h"
 #include "record.h"
 #include "sys.h"
@@ -400,4 +401,117 @@ void kt_note_source(int fd, pid_t pid, int src_fd)
 	e->src_start = start;
 	e->src_fd = src_fd;
 	e->src_gen = gen & 1u ? 0 : gen;
+}
+
+/* ---- descriptors of another traced process (other.c style helpers) ---- */
+
+int kt_other_open(struct kt_other_view *v, pid_t pid, unsigned long long start)
+{
+	char name[64];
+	memset(v, 0, sizeof *v);
+	v->pid = pid;
+	v->start = start;
+	snprintf(name, sizeof name, "%d-%llu.tbl", (int)pid, start);
+	v->table = kt_table_map_other(name, &v->cap);
+	return v->table ? 0 : -1;
+}
+
+void kt_other_close(struct kt_other_view *v)
+{
+	kt_table_unmap(v->table);
+	v->table = NULL;
+}
+
+/* Its descriptor's generation when open, else 0. */
+static uint32_t other_gen(const struct kt_other_view *v, int ofd)
+{
+	if (!v->table || ofd < 0 || (size_t)ofd >= v->cap)
+		return 0;
+	uint32_t g = atomic_load(&v->table[ofd].gen);
+	return g && !(g & 1u) ? g : 0;
+}
+
+static int other_list(struct kt_other_view *v, struct kt_arena *arena)
+{
+	if (v->listed)
+		return v->nfds >= 0;
+	v->listed = 1;
+	size_t cap = 256;
+	for (;;) {
+		v->fds = kt_arena_alloc(arena, cap * sizeof *v->fds);
+		v->nfds = v->fds ? kt_proc_list_fds(v->pid, v->fds, cap) : -1;
+		if (v->nfds < 0 || (size_t)v->nfds <= cap)
+			break;
+		cap = (size_t)v->nfds * 2;
+	}
+	return v->nfds >= 0;
+}
+
+static int other_inode(const struct kt_other_view *v, int ofd, uint32_t gen, uint64_t *dev, uint64_t *ino)
+{
+	const struct kt_fd_entry *e = &v->table[ofd];
+	if (atomic_load(&e->ino_gen) == gen) {
+		*dev = e->dev;
+		*ino = e->ino;
+		return 0;
+	}
+	return kt_fd_inode(v->pid, ofd, dev, ino);
+}
+
+int kt_other_find(struct kt_other_view *v, struct kt_arena *arena, int fd, uint32_t *gen)
+{
+	/* The same number first: plain inheritance keeps it (one kcmp). */
+	*gen = other_gen(v, fd);
+	if (*gen && kt_kcmp_file(kt_proc.pid, fd, v->pid, fd) == 0 && atomic_load(&v->table[fd].gen) == *gen)
+		return fd;
+	struct stat st;
+	if (kt_sys_fstat(fd, &st) != 0 || !other_list(v, arena))
+		return -1;
+	for (long i = 0; i < v->nfds; i++) {
+		int ofd = v->fds[i];
+		uint64_t dev, ino;
+		*gen = other_gen(v, ofd);
+		if (!*gen || ofd == fd || other_inode(v, ofd, *gen, &dev, &ino) != 0)
+			continue;
+		if (dev == st.st_dev && ino == st.st_ino && kt_kcmp_file(kt_proc.pid, fd, v->pid, ofd) == 0 &&
+		    atomic_load(&v->table[ofd].gen) == *gen)
+			return ofd;
+	}
+	return -1;
+}
+
+int kt_other_popen_end(struct kt_other_view *v, struct kt_arena *arena, int fd)
+{
+	struct stat st;
+	if (kt_sys_fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) || !other_list(v, arena))
+		return 0;
+	for (long i = 0; i < v->nfds; i++) {
+		int ofd = v->fds[i];
+		uint32_t gen = other_gen(v, ofd);
+		uint64_t dev, ino;
+		if (gen && v->table[ofd].call == KT_CALL_POPEN &&
+		    other_inode(v, ofd, gen, &dev, &ino) == 0 && dev == st.st_dev && ino == st.st_ino)
+			return 1;
+	}
+	return 0;
+}
+
+void kt_note_sender(int fd, pid_t pid)
+{
+	unsigned long long start;
+	struct kt_fd_entry *e = kt_table_entry(fd);
+	if (!e || pid <= 0 || pid == kt_proc.pid || kt_proc_stat(pid, &start, NULL, NULL) != 0)
+		return;
+	struct kt_other_view v;
+	struct kt_arena arena = {0};
+	uint32_t gen;
+	int src;
+	if (kt_other_open(&v, pid, start) == 0 && (src = kt_other_find(&v, &arena, fd, &gen)) >= 0) {
+		e->src_pid = pid;
+		e->src_start = start;
+		e->src_fd = src;
+		e->src_gen = gen;
+	}
+	kt_other_close(&v);
+	kt_arena_release(&arena);
 }

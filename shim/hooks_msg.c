@@ -8,10 +8,22 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static void received(const struct msghdr *msg, enum kt_call call, int flags, void *site)
+/* The peer of a connected UNIX socket (socketpair: the process that made
+ * the pair): the sender, when it is not this process itself. */
+static pid_t peer_of(int sock)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid == kt_proc.pid)
+		return 0;
+	return cred.pid;
+}
+
+static void received(int sock, const struct msghdr *msg, enum kt_call call, int flags, void *site)
 {
 	if (!msg || !msg->msg_control || !kt_tracing())
 		return;
+	pid_t sender = -1; /* asked once, when a descriptor arrived */
 	int cloexec = (flags & MSG_CMSG_CLOEXEC) != 0;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
@@ -21,8 +33,16 @@ static void received(const struct msghdr *msg, enum kt_call call, int flags, voi
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 			memcpy(&fd, data + i * sizeof fd, sizeof fd); /* no alignment promised */
-			if (fd >= 0)
-				kt_note_new(fd, KT_HOW_RECEIVED, call, cloexec, -1, site);
+			if (fd < 0)
+				continue;
+			kt_note_new(fd, KT_HOW_RECEIVED, call, cloexec, -1, site);
+			if (sender < 0)
+				sender = peer_of(sock);
+			if (sender > 0) {
+				kt_in_shim++;
+				kt_note_sender(fd, sender);
+				kt_in_shim--;
+			}
 		}
 	}
 }
@@ -33,7 +53,7 @@ KT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	ssize_t r = real ? real(fd, msg, flags) : syscall(SYS_recvmsg, fd, msg, flags);
 	if (r >= 0) {
 		int saved = errno;
-		received(msg, KT_CALL_RECVMSG, flags, __builtin_return_address(0));
+		received(fd, msg, KT_CALL_RECVMSG, flags, __builtin_return_address(0));
 		errno = saved;
 	}
 	return r;
@@ -47,7 +67,7 @@ KT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 	if (r > 0 && vec) {
 		int saved = errno;
 		for (int i = 0; i < r; i++)
-			received(&vec[i].msg_hdr, KT_CALL_RECVMMSG, flags, __builtin_return_address(0));
+			received(fd, &vec[i].msg_hdr, KT_CALL_RECVMMSG, flags, __builtin_return_address(0));
 		errno = saved;
 	}
 	return r;

@@ -233,73 +233,6 @@ static const struct kt_prior_fd *prior_for(int fd)
 }
 
 /* The descriptors this image starts with. */
-/* The traced parent of a process that the shim did not see fork
- * (posix_spawn, system, popen: glibc forks and execs internally): its table
- * and descriptors, to find by kcmp where ours came from, while it lives. */
-struct parent_view {
-	const struct kt_fd_entry *table;
-	size_t cap;
-	int *fds;     /* its open descriptors, listed on first need */
-	long nfds;
-	int listed;
-};
-
-static uint32_t parent_gen(const struct parent_view *pv, int pfd)
-{
-	if (!pv->table || pfd < 0 || (size_t)pfd >= pv->cap)
-		return 0;
-	uint32_t g = atomic_load(&pv->table[pfd].gen);
-	return g && !(g & 1u) ? g : 0;
-}
-
-/* kcmp says our fd is the parent's pfd (of generation gen, unchanged). */
-static int same_as_parent(const struct parent_view *pv, int fd, int pfd, uint32_t gen)
-{
-	return gen && kt_kcmp_file(kt_proc.pid, fd, kt_proc.ppid, pfd) == 0 &&
-	       atomic_load(&pv->table[pfd].gen) == gen;
-}
-
-/* The parent's descriptor that ours is a copy of, or -1. The same number
- * first (plain inheritance), then any of the same inode (a dup2 done in the
- * child before the exec, as spawn file actions and popen do). */
-static int find_in_parent(struct parent_view *pv, struct kt_arena *arena, int fd, uint32_t *gen)
-{
-	*gen = parent_gen(pv, fd);
-	if (same_as_parent(pv, fd, fd, *gen))
-		return fd;
-	struct stat st;
-	if (kt_sys_fstat(fd, &st) != 0)
-		return -1;
-	if (!pv->listed) {
-		pv->listed = 1;
-		size_t cap = 256;
-		for (;;) {
-			pv->fds = kt_arena_alloc(arena, cap * sizeof *pv->fds);
-			pv->nfds = pv->fds ? kt_proc_list_fds(kt_proc.ppid, pv->fds, cap) : -1;
-			if (pv->nfds < 0 || (size_t)pv->nfds <= cap)
-				break;
-			cap = (size_t)pv->nfds * 2;
-		}
-	}
-	for (long i = 0; i < pv->nfds; i++) {
-		int pfd = pv->fds[i];
-		uint64_t dev, ino;
-		*gen = parent_gen(pv, pfd);
-		if (!*gen || pfd == fd)
-			continue;
-		const struct kt_fd_entry *pe = &pv->table[pfd];
-		if (atomic_load(&pe->ino_gen) == *gen) {
-			dev = pe->dev;
-			ino = pe->ino;
-		} else if (kt_fd_inode(kt_proc.ppid, pfd, &dev, &ino) != 0) {
-			continue;
-		}
-		if (dev == st.st_dev && ino == st.st_ino && same_as_parent(pv, fd, pfd, *gen))
-			return pfd;
-	}
-	return -1;
-}
-
 /* posix_spawn tells its child which descriptors its file actions placed:
  * KCMPTRACE_SPAWN=PPID:FD=d,FD=o (d: dup2, o: open); see hooks_spawn.c. */
 static char spawn_actions[512];
@@ -343,13 +276,9 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 	if (n <= 0)
 		return;
 
-	struct parent_view pv = {0};
-	if (!continuation && kt_proc.parent_start && kt_kcmp_probe(fds[0]) == 0) {
-		char parent_name[64];
-		snprintf(parent_name, sizeof parent_name, "%d-%llu.tbl", (int)kt_proc.ppid,
-			 kt_proc.parent_start);
-		pv.table = kt_table_map_other(parent_name, &pv.cap);
-	}
+	struct kt_other_view pv = {0};
+	if (!continuation && kt_proc.parent_start && kt_kcmp_probe(fds[0]) == 0)
+		kt_other_open(&pv, kt_proc.ppid, kt_proc.parent_start);
 	if (!continuation)
 		take_spawn_actions();
 
@@ -370,7 +299,7 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 		} else if (action == 'o') {
 			v.how = KT_HOW_OPEN; /* opened in the child by a spawn file action */
 			v.call = KT_CALL_POSIX_SPAWN;
-		} else if (pv.table && (pfd = find_in_parent(&pv, arena, fd, &pgen)) >= 0) {
+		} else if (pv.table && (pfd = kt_other_find(&pv, arena, fd, &pgen)) >= 0) {
 			v.how = KT_HOW_INHERITED;
 			v.call = action == 'd' ? KT_CALL_POSIX_SPAWN : KT_CALL_NONE;
 			v.src_pid = kt_proc.ppid;
@@ -378,6 +307,14 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 			v.src_fd = pfd;
 			v.src_gen = pgen;
 			gen = pgen;
+		} else if (pv.table && kt_other_popen_end(&pv, arena, fd)) {
+			/* The far end of a pipe its parent's popen made: glibc put it
+			 * here and closed the parent's copy at once (not the same
+			 * description as anything the parent holds: no source fd). */
+			v.how = KT_HOW_INHERITED;
+			v.call = KT_CALL_POPEN;
+			v.src_pid = kt_proc.ppid;
+			v.src_start = kt_proc.parent_start;
 		} else {
 			v.how = KT_HOW_UNKNOWN;
 		}
@@ -395,7 +332,7 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 			kt_table_adopt(kt_prior[i].fd, &v, kt_prior[i].gen | 1u);
 		}
 	}
-	kt_table_unmap(pv.table);
+	kt_other_close(&pv);
 }
 
 static int make_root_dir(void)

@@ -214,6 +214,29 @@ void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
 void kt_note_range(unsigned int first, unsigned int last, int cloexec_only);
 void kt_note_source(int fd, pid_t pid, int src_fd);
 
+/* Another traced process's descriptors (its table and /proc), to find by
+ * kcmp which of them one of ours is a copy of. */
+struct kt_arena;
+struct kt_other_view {
+	pid_t pid;
+	unsigned long long start;
+	const struct kt_fd_entry *table;
+	size_t cap;
+	int *fds; /* its open descriptors, listed on first need */
+	long nfds;
+	int listed;
+};
+int kt_other_open(struct kt_other_view *v, pid_t pid, unsigned long long start);
+void kt_other_close(struct kt_other_view *v);
+/* Its descriptor that our fd is the same description as: the same number
+ * first, then any of the same inode. -1 if none; *gen its generation. */
+int kt_other_find(struct kt_other_view *v, struct kt_arena *arena, int fd, uint32_t *gen);
+/* A received descriptor's sender pid is known (the peer of the socket):
+ * find which of its descriptors it sent. Reads /proc: not a hot path. */
+void kt_note_sender(int fd, pid_t pid);
+/* Whether our fd is a pipe whose other end it got from popen. */
+int kt_other_popen_end(struct kt_other_view *v, struct kt_arena *arena, int fd);
+
 /* ---- mmap-backed scratch memory (arena.c) ---- */
 struct kt_arena {
 	char *base;

@@ -40,8 +40,10 @@
  *        at start-up, or made by a call the shim does not interpose).
  *        CALL: the libc call that made it (openat, dup2, pipe2, fork...) or -.
  *        SRC_*: for dup, the source descriptor in this process (SRC_PID and
- *        SRC_START are this process); for inherited, the parent's descriptor;
- *        otherwise 0 0 -1 0.
+ *        SRC_START are this process); for inherited, the parent's descriptor
+ *        (SRC_FD -1 when none of the parent's is the same description: the
+ *        far end of a pipe its popen made, CALL popen); for received, the
+ *        sender's descriptor when known; otherwise 0 0 -1 0.
  *        SITE: "MODULE+0xOFFSET" of the calling instruction, or -. MODULE is
  *        the absolute path of the object (program or library). OFFSET is the
  *        return address minus one (an address inside the call instruction)

@@ -99,12 +99,18 @@ assert_origin() {
 	assert_same_ofd "$C" "$(kv recvmmsg_fd)" "$P" "$(kv pipe_write_fd)"
 	q_true 'ofdent(ofd($p; $f)) | .evidence == "kcmp"' --argjson p "$P" --argjson f "$(kv file_fd)"
 	assert_equal "$(fd_get "$C" "$(kv recv_file_fd)" .target)" "$F"
+	# the sender (the socket's peer) and which of its descriptors it sent
+	assert_equal "$(fd_get "$C" "$(kv recv_file_fd)" .origin.pid)" "$P"
+	assert_equal "$(fd_get "$C" "$(kv recv_file_fd)" .origin.fd)" "$(kv file_fd)"
+	assert_equal "$(fd_get "$C" "$(kv recvmmsg_fd)" .origin.fd)" "$(kv pipe_write_fd)"
 
-	# the text report words it with the call and the site
+	# the text report words it with the sender, the call and the site
 	run --separate-stderr no_fd3 "$KT" -- "$SCEN/scm_rights" "$F"
 	assert_success
-	[[ $stderr =~ "received by recvmsg at "[^\ ] ]] || fail "no 'received by recvmsg at SITE' in: $stderr"
-	[[ $stderr =~ "received by recvmmsg at "[^\ ] ]] || fail "no 'received by recvmmsg at SITE' in: $stderr"
+	[[ $stderr =~ "received from "[0-9]+" fd "[0-9]+" by recvmsg at "[^\ ] ]] ||
+		fail "no 'received from PID fd N by recvmsg at SITE' in: $stderr"
+	[[ $stderr =~ "received from "[0-9]+" fd "[0-9]+" by recvmmsg at "[^\ ] ]] ||
+		fail "no 'received from PID fd N by recvmmsg at SITE' in: $stderr"
 }
 
 @test "closefrom and close_range: same numbers as untraced, only what is open is listed, CLOSE_RANGE_CLOEXEC shows" {

@@ -122,7 +122,7 @@ PY
 	assert_full_coverage
 }
 
-@test "popen and system(): the popen'd shell's stdout is the other end of the parent's pipe, the system() shell is in the tree and inherited the popen end (kcmp); origin coverage" {
+@test "popen and system(): the popen'd shell's stdout is the other end of the parent's pipe, the system() shell is in the tree and inherited the popen end (kcmp); full origin coverage" {
 	need_kcmp
 	traced "$SCEN/popen_system"
 	assert_success
@@ -148,17 +148,12 @@ PY
 	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$PF"
 	assert_equal "$(fd_get "$SC" "$PF" .origin.how)" inherited
 
-	# Full coverage but for at most one descriptor: glibc's popen spawns the
-	# shell with an internal posix_spawn whose file actions dup2 the pipe's
-	# write end onto the child's stdout, and the parent closes its own copy
-	# at once. No hook sees that dup2; the child's start-up can find where
-	# its stdout came from only if the parent's copy is still open then
-	# (seldom).
-	coverage
-	if [[ -n $COV_UNKNOWN ]]; then
-		[[ $COV_UNKNOWN == "pid $PC fd 1 $(fd_get "$PC" 1 .target)" ]] ||
-			fail "expected at most the popen child's stdout unknown; coverage $COV_KNOWN/$COV_TOTAL, unknown:
-$COV_UNKNOWN"
-		[[ $COV_KNOWN == $((COV_TOTAL - 1)) ]] || fail "coverage $COV_KNOWN/$COV_TOTAL"
-	fi
+	# glibc's popen spawns the shell with an internal posix_spawn whose file
+	# action dup2s the pipe's write end onto the child's stdout, then closes
+	# the parent's copy: the child's start-up knows it as the far end of the
+	# parent's popen pipe
+	assert_equal "$(fd_get "$PC" 1 .origin.how)" inherited
+	assert_equal "$(fd_get "$PC" 1 .origin.call)" popen
+	assert_equal "$(fd_get "$PC" 1 .origin.pid)" "$P"
+	assert_full_coverage
 }
