@@ -40,7 +40,7 @@ static void mark_used(struct kt_fd_entry *t, int fd)
 		;
 }
 
-void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site)
+KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site)
 {
 	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
 	if (!t || fd < 0 || (unsigned)fd >= KT_TABLE_CAPACITY)
@@ -79,7 +79,7 @@ void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int sr
 	mark_used(t, fd);
 }
 
-void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
+KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 {
 	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
 	if (!t || fd < 0 || (unsigned)fd >= KT_TABLE_CAPACITY)
@@ -110,7 +110,7 @@ void kt_note_close(int fd)
 }
 
 /* Events start afresh with each generation of a descriptor. */
-static struct kt_fd_entry *event_entry(int fd)
+KT_RACY static struct kt_fd_entry *event_entry(int fd)
 {
 	struct kt_fd_entry *e = kt_table_entry(fd);
 	if (!e)
@@ -127,7 +127,7 @@ static struct kt_fd_entry *event_entry(int fd)
 	return e;
 }
 
-void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site)
+KT_RACY void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site)
 {
 	struct kt_fd_entry *e = event_entry(fd);
 	if (!e)
@@ -138,7 +138,7 @@ void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site)
 	e->setfl_site = (uint64_t)(uintptr_t)site;
 }
 
-void kt_note_lock(int fd, int op, void *site)
+KT_RACY void kt_note_lock(int fd, int op, void *site)
 {
 	struct kt_fd_entry *e = event_entry(fd);
 	if (!e)
@@ -150,7 +150,7 @@ void kt_note_lock(int fd, int op, void *site)
 struct kt_bad_close kt_bad_closes[KT_BAD_CLOSE_RING];
 atomic_uint kt_bad_close_count;
 
-void kt_note_bad_close(int fd, void *site)
+KT_RACY void kt_note_bad_close(int fd, void *site)
 {
 	struct kt_fd_entry *e = kt_table_entry(fd);
 	unsigned slot = atomic_fetch_add(&kt_bad_close_count, 1);
@@ -161,7 +161,7 @@ void kt_note_bad_close(int fd, void *site)
 	kt_bad_closes[slot].site = (uint64_t)(uintptr_t)site;
 }
 
-void kt_note_cloexec(int fd, int cloexec)
+KT_RACY void kt_note_cloexec(int fd, int cloexec)
 {
 	struct kt_fd_entry *e = kt_table_entry(fd);
 	if (e && !(atomic_load_explicit(&e->gen, memory_order_relaxed) & 1u))
@@ -217,7 +217,7 @@ int kt_table_create(void)
 
 /* Before fork, the parent writes the child's table: a copy made after fork
  * would race with the parent's other changes (a close right after fork). */
-int kt_table_prepare_fork(struct kt_fork_prep *prep)
+KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 {
 	static atomic_uint counter;
 	struct kt_fd_entry *old = atomic_load(&kt_table);
@@ -350,7 +350,7 @@ const struct kt_fd_entry *kt_table_map_other(const char *name, size_t *capacity)
 /* close_range, closefrom: every entry of [first, last] that the table ever
  * used (pages_used, up to max_fd_plus_one), retired before the real call, or
  * made close-on-exec after it (cloexec_only). Plain stores and atomics. */
-void kt_note_range(unsigned int first, unsigned int last, int cloexec_only)
+KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_only)
 {
 	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
 	if (!t || first > last)
@@ -385,7 +385,7 @@ void kt_note_range(unsigned int first, unsigned int last, int cloexec_only)
 /* A received descriptor's sender, when the call names it (pidfd_getfd):
  * the other process's descriptor, at the generation its table gives (0 when
  * that process is not traced). Not a hot path: reads /proc. */
-void kt_note_source(int fd, pid_t pid, int src_fd)
+KT_RACY void kt_note_source(int fd, pid_t pid, int src_fd)
 {
 	struct kt_fd_entry *e = kt_table_entry(fd);
 	unsigned long long start = 0;
@@ -496,7 +496,7 @@ int kt_other_popen_end(struct kt_other_view *v, struct kt_arena *arena, int fd)
 	return 0;
 }
 
-void kt_note_sender(int fd, pid_t pid)
+KT_RACY void kt_note_sender(int fd, pid_t pid)
 {
 	unsigned long long start;
 	struct kt_fd_entry *e = kt_table_entry(fd);

@@ -20,6 +20,11 @@
 #include "table.h"
 
 #define KT_EXPORT __attribute__((visibility("default")))
+/* Table entries are written by the hook that owns a descriptor number and
+ * read by snapshots and fork copies of other threads without a lock, by
+ * design: the entry's generation (an atomic) tells a reader whether what it
+ * read is whole. The functions that touch entry fields say so to TSan. */
+#define KT_RACY __attribute__((no_sanitize("thread")))
 #define KT_TLS __thread __attribute__((tls_model("initial-exec")))
 
 /* ---- state of this process (process.c) ---- */

@@ -85,7 +85,7 @@ void kt_stack_init(void)
 	backtrace(warm, 4);
 }
 
-void kt_stack_capture(uint64_t *out, uint64_t site)
+KT_RACY void kt_stack_capture(uint64_t *out, uint64_t site)
 {
 	void *frames[KT_STACK_MAX + 16];
 	int n = backtrace(frames, (int)(sizeof frames / sizeof frames[0]));

@@ -63,7 +63,7 @@ static int *list_own_fds(struct kt_arena *a, size_t *count)
 	}
 }
 
-static int collect(struct snapshot *s)
+KT_RACY static int collect(struct snapshot *s)
 {
 	size_t n;
 	int *fds = list_own_fds(&s->arena, &n);
