@@ -315,8 +315,18 @@ static void relate(struct kt_finding *f, int proc)
 
 /* ---- leaked-across-exec, and pipe write ends kept across exec ---- */
 
+/* Made inheritable on purpose: fcntl(F_SETFD) cleared FD_CLOEXEC on this
+ * descriptor (this generation) in the process that execs. */
+static bool made_inheritable(const struct kt_process *p, int fd, unsigned long long gen)
+{
+	for (size_t e = 0; e < p->nevents; e++)
+		if (is(p->events[e].kind, "setfd") && p->events[e].fd == fd && p->events[e].gen == gen)
+			return true;
+	return false;
+}
+
 /* Placed on purpose: dup2'd onto this very number, or by a spawn file
- * action. (F_SETFD clearing FD_CLOEXEC is not in the record.) */
+ * action (made inheritable with F_SETFD: see made_inheritable). */
 static bool placed(const struct chain *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
@@ -373,7 +383,8 @@ static void find_exec_leaks(struct kt_model *m)
 				int ofd = kt_model_node(m, p->pid, p->start, fd->fd, fd->gen, &ref)
 						  ? ref.ofd
 						  : 0;
-				if (!made_in_trace(m, &c, ofd) || placed(&c))
+				if (!made_in_trace(m, &c, ofd) || placed(&c) ||
+				    made_inheritable(p, fd->fd, fd->gen))
 					continue;
 				const char *exe = exec_target(m, (int)i, (int)s);
 				bool pipe_w = is(fd->type, "pipe") && is(fd->access, "w") &&

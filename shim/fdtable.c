@@ -120,6 +120,7 @@ KT_RACY static struct kt_fd_entry *event_entry(int fd)
 		return NULL;
 	if (e->event_gen != gen) {
 		e->setfl_site = 0;
+		e->setfd_site = 0;
 		e->lock_op = 0;
 		e->lock_site = 0;
 		e->event_gen = gen;
@@ -136,6 +137,13 @@ KT_RACY void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site)
 		e->setfl_before = before;
 	e->setfl_after = after;
 	e->setfl_site = (uint64_t)(uintptr_t)site;
+}
+
+KT_RACY void kt_note_inheritable(int fd, void *site)
+{
+	struct kt_fd_entry *e = event_entry(fd);
+	if (e)
+		e->setfd_site = (uint64_t)(uintptr_t)site;
 }
 
 KT_RACY void kt_note_lock(int fd, int op, void *site)

@@ -80,7 +80,10 @@ static inline int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
 		kt_note_new(r, KT_HOW_DUP, KT_CALL_FCNTL, cmd == F_DUPFD_CLOEXEC, fd, site);
 	} else if (cmd == F_SETFD) {
-		kt_note_cloexec(fd, ((int)(intptr_t)arg & FD_CLOEXEC) != 0);
+		int cloexec = ((int)(intptr_t)arg & FD_CLOEXEC) != 0;
+		kt_note_cloexec(fd, cloexec);
+		if (!cloexec)
+			kt_note_inheritable(fd, site);
 	} else if (cmd == F_SETFL && before >= 0) {
 		long after = syscall(SYS_fcntl, fd, F_GETFL);
 		if (after >= 0 && after != before)

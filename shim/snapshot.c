@@ -374,6 +374,8 @@ static void emit_events(struct snapshot *s)
 		if (e->setfl_site)
 			event_line(&s->out, "setfl", f->fd, f->gen, e->setfl_before, e->setfl_after,
 				   e->setfl_site);
+		if (e->setfd_site)
+			event_line(&s->out, "setfd", f->fd, f->gen, 0, 0, e->setfd_site);
 		if (e->lock_op >= 100)
 			event_line(&s->out, "ofd-lock", f->fd, f->gen, e->lock_op - 100, 0, e->lock_site);
 		else if (e->lock_op)

@@ -59,6 +59,7 @@ struct kt_fd_entry {
 	uint32_t setfl_before, setfl_after;
 	int32_t lock_op;          /* flock op, or 100 + l_type for an OFD lock */
 	uint64_t setfl_site, lock_site;
+	uint64_t setfd_site;      /* F_SETFD cleared FD_CLOEXEC: made inheritable on purpose */
 	/* With KCMPTRACE_STACK=N > 1: the return addresses of the creating
 	 * call's callers, innermost first, 0-terminated when shorter. */
 	uint64_t stack[KT_STACK_MAX];

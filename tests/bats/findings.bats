@@ -104,6 +104,17 @@ check_findings_contract() {
 	[[ $(kcmptrace_query '.findings[0].ofd') == null ]]
 }
 
+@test "setfd_exec: a descriptor made inheritable with F_SETFD is handed over on purpose, one opened without O_CLOEXEC leaks" {
+	kcmptrace_run "$SCEN/setfd_exec" "$DATA"
+	assert_success
+	check_findings_contract
+	C=$(kv child)
+	assert_finding leaked-across-exec "$C" "$(kv leaked_fd)"
+	n=$(kcmptrace_query "[.findings[] | select(.fd == $(kv passed_fd))] | length")
+	assert_equal "$n" 0
+	assert_equal "$(kcmptrace_query '.findings | length')" 1
+}
+
 @test "clean programs have no findings: kcmp_manpage, bash pipelines, exit_orders" {
 	kcmptrace_run "$SCEN/kcmp_manpage" "$DATA"
 	assert_success
