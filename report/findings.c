@@ -526,6 +526,85 @@ static void find_readers_holding_writers(struct kt_model *m)
 /* Other traced processes that hold the node's description: holders of its
  * ofd elsewhere, and the processes it came from. Returns how many were
  * written into text as "1234 (name) fd 3, ...". */
+/* ---- pipe-end-held, sockets: a process keeps the end it handed over ---- */
+
+static int ofd_of_fd(const struct kt_mproc *mp, int fd, const struct kt_fd **rec)
+{
+	for (size_t k = 0; k < mp->nfds; k++)
+		if (mp->fds[k].fd->fd == fd) {
+			*rec = mp->fds[k].fd;
+			return mp->fds[k].ofd;
+		}
+	return 0;
+}
+
+static bool holds_ofd(const struct kt_mproc *mp, int ofd)
+{
+	for (size_t k = 0; k < mp->nfds; k++)
+		if (mp->fds[k].ofd == ofd)
+			return true;
+	return false;
+}
+
+/* A process holds both ends of a socketpair while another process holds one
+ * of them (and not the other): when that process closes its end, this one,
+ * talking through its own end, never sees end of file, because it still
+ * holds the far end itself. */
+static void find_socket_peers_held(struct kt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct kt_mproc *mp = &m->procs[i];
+		if (mp->snap == NULL)
+			continue;
+		for (size_t pp = 0; pp < mp->snap->npeers; pp++) {
+			const struct kt_peer *peer = &mp->snap->peers[pp];
+			const int ends[2] = {peer->fd, peer->fd2};
+			for (int h = 0; h < 2; h++) {
+				const struct kt_fd *held = NULL, *own = NULL;
+				int ofd_held = ofd_of_fd(mp, ends[h], &held);
+				int ofd_own = ofd_of_fd(mp, ends[1 - h], &own);
+				if (!ofd_held || !ofd_own || exists(m, "pipe-end-held", (int)i, held->fd))
+					continue;
+				int user = -1;
+				for (size_t j = 0; j < m->nprocs && user < 0; j++)
+					if (j != i && holds_ofd(&m->procs[j], ofd_held) &&
+					    !holds_ofd(&m->procs[j], ofd_own))
+						user = (int)j;
+				if (user < 0)
+					continue;
+				struct chain c;
+				walk(m, mp->proc->pid, mp->proc->start, held->fd, held->gen, &c);
+				if (!made_in_trace(m, &c, ofd_held))
+					continue;
+				struct kt_finding *f = add(m, "pipe-end-held", KT_SEVERITY_ERROR, (int)i,
+							   held->fd, ofd_held, held->target);
+				relate(f, user);
+				struct text msg = {0}, why = {0};
+				const struct kt_mproc *u = &m->procs[user];
+				text_printf(&msg,
+					    "%d %s: holds fd %d, the socketpair end that %d %s uses, "
+					    "while talking through the other end (fd %d)",
+					    mp->proc->pid, mp->name, held->fd, u->proc->pid, u->name,
+					    own->fd);
+				text_printf(&why,
+					    "%d (%s) talks to %d (%s) over a socketpair through fd %d, "
+					    "but also holds the other end, fd %d (%s), the one %d uses: "
+					    "when %d closes its end or exits, a read on fd %d never sees "
+					    "end of file, because this process itself still holds that end. "
+					    "It was ",
+					    mp->proc->pid, mp->name, u->proc->pid, u->name, own->fd, held->fd,
+					    target_of(held), u->proc->pid, u->proc->pid, own->fd);
+				describe_chain(&why, m, &c, false);
+				text_printf(&why, ". Fix: close fd %d in %d (%s) right after the fork that "
+						  "gave %d its copy.",
+					    held->fd, mp->proc->pid, mp->name, u->proc->pid);
+				f->message = text_take(&msg);
+				f->explanation = text_take(&why);
+			}
+		}
+	}
+}
+
 static size_t others_holding(const struct kt_model *m, int proc, const struct chain *c, int ofd,
 			     struct text *t, struct kt_finding *f)
 {
@@ -787,6 +866,7 @@ void kt_findings_find(struct kt_model *m, const struct kt_findings_options *opt)
 {
 	find_exec_leaks(m);
 	find_readers_holding_writers(m);
+	find_socket_peers_held(m);
 	find_events(m);
 	if (opt != NULL && opt->leaks)
 		find_open_at_exit(m);

@@ -158,6 +158,20 @@ static bool parse_fd(struct parser *ps, struct kt_snapshot *snap, char **f, int 
 	return true;
 }
 
+static bool parse_peer(struct parser *ps, struct kt_snapshot *snap, char **f, int n)
+{
+	struct kt_peer peer;
+	if (n < 5)
+		PARSE_FAIL(ps, "peer record has %d fields, expected 5", n);
+	if (!field_int(ps, f[1], "peer FD", 0, INT_MAX, &peer.fd) ||
+	    !field_ull(ps, f[2], "peer GEN", &peer.gen) ||
+	    !field_int(ps, f[3], "peer FD2", 0, INT_MAX, &peer.fd2) ||
+	    !field_ull(ps, f[4], "peer GEN2", &peer.gen2))
+		return false;
+	*KT_PUSH(snap->peers, snap->npeers, snap->peers_cap) = peer;
+	return true;
+}
+
 static bool parse_same(struct parser *ps, struct kt_snapshot *snap, char **f, int n)
 {
 	struct kt_same same = {.line = ps->line};
@@ -354,7 +368,7 @@ bool kt_process_parse(struct kt_process *proc, const char *path, char *text, siz
 			in_snap = good;
 		} else if (strcmp(kind, "fd") == 0 || strcmp(kind, "same") == 0 ||
 			   strcmp(kind, "stat") == 0 || strcmp(kind, "stack") == 0 ||
-			   strcmp(kind, "end") == 0) {
+			   strcmp(kind, "peer") == 0 || strcmp(kind, "end") == 0) {
 			if (!in_snap) {
 				kt_error_set(err, "%s:%d: %s record outside a snapshot", path, ps.line,
 					     kind);
@@ -366,6 +380,8 @@ bool kt_process_parse(struct kt_process *proc, const char *path, char *text, siz
 				good = parse_same(&ps, &cur, fields, n);
 			else if (strcmp(kind, "stack") == 0)
 				good = parse_stack(&ps, &cur, fields, n);
+			else if (strcmp(kind, "peer") == 0)
+				good = parse_peer(&ps, &cur, fields, n);
 			else if (kind[0] == 's')
 				good = parse_stat(&ps, &cur, fields, n);
 			else {
@@ -429,6 +445,7 @@ out:
 	if (in_snap) {
 		free(cur.fds);
 		free(cur.sames);
+		free(cur.peers);
 		free(cur.stats);
 		free_stacks(&cur);
 	}
@@ -582,6 +599,7 @@ void kt_process_free(struct kt_process *p)
 	for (size_t j = 0; j < p->nsnaps; j++) {
 		free(p->snaps[j].fds);
 		free(p->snaps[j].sames);
+		free(p->snaps[j].peers);
 		free(p->snaps[j].stats);
 		free_stacks(&p->snaps[j]);
 	}

@@ -38,6 +38,13 @@ struct kt_stack {
 	size_t nsites;
 };
 
+struct kt_peer {
+	int fd;
+	unsigned long long gen;
+	int fd2;
+	unsigned long long gen2;
+};
+
 struct kt_same {
 	int fd;
 	unsigned long long gen;
@@ -63,6 +70,8 @@ struct kt_snapshot {
 	size_t nfds, fds_cap;
 	struct kt_same *sames;
 	size_t nsames, sames_cap;
+	struct kt_peer *peers; /* both ends of one socketpair, in this process */
+	size_t npeers, peers_cap;
 	struct kt_stat *stats;
 	size_t nstats, stats_cap;
 	struct kt_stack *stacks;

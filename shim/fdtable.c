@@ -70,6 +70,7 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	}
 	atomic_store_explicit(&e->ino_gen, ino_gen, memory_order_relaxed);
 	e->site = (uint64_t)(uintptr_t)site;
+	e->peer_plus1 = 0;
 	if (kt_stack_depth > 1)
 		kt_stack_capture(e->stack, e->site);
 	else
@@ -137,6 +138,15 @@ KT_RACY void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site)
 		e->setfl_before = before;
 	e->setfl_after = after;
 	e->setfl_site = (uint64_t)(uintptr_t)site;
+}
+
+KT_RACY void kt_note_pair(int a, int b)
+{
+	struct kt_fd_entry *ea = kt_table_entry(a), *eb = kt_table_entry(b);
+	if (ea && eb) {
+		ea->peer_plus1 = b + 1;
+		eb->peer_plus1 = a + 1;
+	}
 }
 
 KT_RACY void kt_note_inheritable(int fd, void *site)
@@ -279,6 +289,7 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 			e->src_fd = (int32_t)fd;
 			e->src_gen = gen;
 			e->site = 0;
+			e->peer_plus1 = old[fd].peer_plus1;
 			atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
 			size_t p = fd * sizeof(struct kt_fd_entry) / 4096;
 			nh->pages_used[p / 8] |= (uint8_t)(1u << (p & 7));

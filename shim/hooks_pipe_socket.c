@@ -49,6 +49,8 @@ KT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 	if (r == 0) {
 		made(fds[0], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
 		made(fds[1], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
+		if (kt_tracing())
+			kt_note_pair(fds[0], fds[1]);
 	}
 	return r;
 }

@@ -204,6 +204,7 @@ void kt_note_cloexec(int fd, int cloexec);
 void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site);
 void kt_note_lock(int fd, int op, void *site);
 void kt_note_inheritable(int fd, void *site); /* F_SETFD cleared FD_CLOEXEC */
+void kt_note_pair(int a, int b);              /* the two ends of one socketpair/pipe */
 void kt_note_bad_close(int fd, void *site);
 #define KT_BAD_CLOSE_RING 64
 struct kt_bad_close {

@@ -363,6 +363,39 @@ static void event_line(struct kt_buf *b, const char *kind, int fd, uint32_t gen,
 	kt_buf_endline(b);
 }
 
+static const struct snap_fd *own_fd(const struct snapshot *s, int fd)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->fds[mid].fd == fd)
+			return &s->fds[mid];
+		if (s->fds[mid].fd < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Both ends of one socketpair still here: the report can tell a process
+ * that keeps the end it handed to another (pipe-end-held). */
+static void emit_peers(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct snap_fd *a = &s->fds[i];
+		const struct snap_fd *b = a->entry.peer_plus1 > 0 ? own_fd(s, a->entry.peer_plus1 - 1) : NULL;
+		if (!b || b->fd <= a->fd || b->entry.peer_plus1 != a->fd + 1)
+			continue;
+		kt_buf_str(&s->out, "peer");
+		kt_buf_num(&s->out, a->fd);
+		kt_buf_unum(&s->out, a->gen);
+		kt_buf_num(&s->out, b->fd);
+		kt_buf_unum(&s->out, b->gen);
+		kt_buf_endline(&s->out);
+	}
+}
+
 /* What the hooks noted for findings since the last snapshot. */
 static void emit_events(struct snapshot *s)
 {
@@ -446,6 +479,7 @@ void kt_snapshot(const char *why, int status, const char *extra)
 	for (size_t i = 0; i < s.n; i++)
 		emit_fd(&s, &s.fds[i]);
 
+	emit_peers(&s);
 	group_own(&s);
 	if (!s.kcmp_error)
 		group_across(&s);

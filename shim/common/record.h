@@ -54,6 +54,9 @@
  *        With KCMPTRACE_STACK=N > 1: the call sites of the callers of the
  *        call that made FD (the one in its fd line's SITE), innermost first,
  *        at most N - 1 of them, each "MODULE+0xOFFSET" as SITE is.
+ * peer   FD GEN FD2 GEN2
+ *        FD and FD2 are the two ends one socketpair (or pipe) call made,
+ *        both open in this process (inherited ones too).
  * same   FD GEN PID START FD2 GEN2
  *        kcmp(KCMP_FILE) found this process's FD (generation GEN) to be the
  *        same open file description as FD2 (generation GEN2) of process

@@ -60,6 +60,10 @@ struct kt_fd_entry {
 	int32_t lock_op;          /* flock op, or 100 + l_type for an OFD lock */
 	uint64_t setfl_site, lock_site;
 	uint64_t setfd_site;      /* F_SETFD cleared FD_CLOEXEC: made inheritable on purpose */
+	/* The other end made by the same socketpair (or pipe) call, plus one;
+	 * 0 when none. Kept across fork: the ends stay each other's. */
+	int32_t peer_plus1;
+	uint32_t peer_reserved;
 	/* With KCMPTRACE_STACK=N > 1: the return addresses of the creating
 	 * call's callers, innermost first, 0-terminated when shorter. */
 	uint64_t stack[KT_STACK_MAX];

@@ -115,6 +115,20 @@ check_findings_contract() {
 	assert_equal "$(kcmptrace_query '.findings | length')" 1
 }
 
+@test "socketpair_keep: a parent that keeps the child's end of a socketpair is a pipe-end-held error; clean when fixed" {
+	kcmptrace_run "$SCEN/socketpair_keep"
+	assert_success
+	check_findings_contract
+	assert_equal "$(kv eof)" 0
+	P=$(kcmptrace_query '.processes[0].pid')
+	assert_finding pipe-end-held "$P" "$(kv child_end)"
+	assert_equal "$(kcmptrace_query '.findings | length')" 1
+	kcmptrace_run "$SCEN/socketpair_keep" --fixed
+	assert_success
+	assert_equal "$(kv eof)" 1
+	assert_no_findings
+}
+
 @test "clean programs have no findings: kcmp_manpage, bash pipelines, exit_orders" {
 	kcmptrace_run "$SCEN/kcmp_manpage" "$DATA"
 	assert_success
