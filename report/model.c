@@ -226,6 +226,25 @@ static void decide_end(struct kt_mproc *mp, const struct kt_reaped *reaped, size
 	mp->end = KT_END_UNKNOWN;
 }
 
+const char *kt_model_end_text(const struct kt_mproc *mp, char *buf, size_t len)
+{
+	switch (mp->end) {
+	case KT_END_EXIT:
+		snprintf(buf, len, "exit %d", mp->end_value);
+		break;
+	case KT_END_SIGNAL:
+		snprintf(buf, len, "killed by signal %d", mp->end_value);
+		break;
+	case KT_END_RUNNING:
+		snprintf(buf, len, "running");
+		break;
+	default:
+		snprintf(buf, len, "end unknown");
+		break;
+	}
+	return buf;
+}
+
 struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_reaped *reaped,
 				size_t nreaped)
 {

@@ -110,6 +110,10 @@ struct kt_model {
 	struct kt_node_info *nodes; /* uthash of every node seen */
 };
 
+/* How a process ended, in words: "exit 3", "killed by signal 9",
+ * "running", "end unknown". Returns buf. */
+const char *kt_model_end_text(const struct kt_mproc *mp, char *buf, size_t len);
+
 struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_reaped *reaped,
 				size_t nreaped);
 void kt_model_free(struct kt_model *model);

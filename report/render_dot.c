@@ -24,24 +24,6 @@ static void dot_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static const char *end_label(const struct kt_mproc *mp, char *buf, size_t len)
-{
-	switch (mp->end) {
-	case KT_END_EXIT:
-		snprintf(buf, len, "exit %d", mp->end_value);
-		break;
-	case KT_END_SIGNAL:
-		snprintf(buf, len, "signal %d", mp->end_value);
-		break;
-	case KT_END_RUNNING:
-		snprintf(buf, len, "running");
-		break;
-	default:
-		snprintf(buf, len, "end unknown");
-		break;
-	}
-	return buf;
-}
 
 static bool holder_flagged(const struct kt_model *m, int proc, int fd)
 {
@@ -74,7 +56,7 @@ void kt_render_dot(FILE *out, const struct kt_model *m)
 		const struct kt_mproc *mp = &m->procs[i];
 		char end[64], label[512];
 		snprintf(label, sizeof label, "%d %s\n%s", mp->proc->pid, mp->name,
-			 end_label(mp, end, sizeof end));
+			 kt_model_end_text(mp, end, sizeof end));
 		fprintf(out, "  p%zu [shape=box, style=rounded%s, label=", i,
 			proc_red[i] ? ", color=red, fontcolor=red, penwidth=2" : "");
 		/* \n in a label: a line break for dot. */

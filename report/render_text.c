@@ -247,30 +247,12 @@ static void add_paragraph(FILE *out, struct line *l, const char *text, size_t in
 	}
 }
 
-static void end_text(const struct kt_mproc *mp, char *buf, size_t len)
-{
-	switch (mp->end) {
-	case KT_END_EXIT:
-		snprintf(buf, len, "exit %d", mp->end_value);
-		break;
-	case KT_END_SIGNAL:
-		snprintf(buf, len, "killed by signal %d", mp->end_value);
-		break;
-	case KT_END_RUNNING:
-		snprintf(buf, len, "running");
-		break;
-	default:
-		snprintf(buf, len, "end unknown");
-		break;
-	}
-}
-
 static void render_tree(FILE *out, const struct kt_model *m, struct line *l,
 			const struct layout *lay, int proc, int depth)
 {
 	const struct kt_mproc *mp = &m->procs[proc];
 	char end[64];
-	end_text(mp, end, sizeof end);
+	kt_model_end_text(mp, end, sizeof end);
 	int indent = depth < 20 ? depth : 20; /* deep chains stay readable */
 	line_printf(l, "  %*s%d ", 2 * indent, "", mp->proc->pid);
 	line_add_fitted(l, mp->name, NAME_MAX_COLUMNS, false);

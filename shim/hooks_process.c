@@ -44,9 +44,8 @@ static void after_fork(struct fork_state *st, pid_t pid)
 	errno = saved;
 }
 
-KT_EXPORT pid_t fork(void)
+static pid_t traced_fork(pid_t (*real)(void))
 {
-	pid_t (*real)(void) = KT_REAL(fork);
 	if (!kt_tracing())
 		return real();
 	struct fork_state st;
@@ -56,17 +55,15 @@ KT_EXPORT pid_t fork(void)
 	return pid;
 }
 
+KT_EXPORT pid_t fork(void)
+{
+	return traced_fork(KT_REAL(fork));
+}
+
 /* _Fork: a fork without atfork handlers (glibc 2.34). */
 KT_EXPORT pid_t _Fork(void)
 {
-	pid_t (*real)(void) = KT_REAL(_Fork);
-	if (!kt_tracing())
-		return real();
-	struct fork_state st;
-	before_fork(&st);
-	pid_t pid = real();
-	after_fork(&st, pid);
-	return pid;
+	return traced_fork(KT_REAL(_Fork));
 }
 
 /* A vfork child shares the parent's memory: running it as a fork child
