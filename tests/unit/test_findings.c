@@ -14,39 +14,7 @@
 #include "suppress.h"
 #include "trace.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (!(cond)) {                                                      \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                 \
-		}                                                                   \
-	} while (0)
-
-static char root_dir[4096];
-
-static const char *new_dir(const char *name)
-{
-	static char path[4200];
-	snprintf(path, sizeof path, "%s/%s", root_dir, name);
-	if (mkdir(path, 0700) != 0) {
-		perror(path);
-		exit(2);
-	}
-	return path;
-}
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[4400];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
-		perror(path);
-		exit(2);
-	}
-}
+#include "unit.h"
 
 static char *render(const struct kt_model *m, enum kt_format format)
 {
@@ -298,30 +266,11 @@ static void test_suppressions(void)
 	CHECK(!kt_suppressions_load(&b, path, &err) && strstr(err.msg, "cannot read") != NULL);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(root_dir, sizeof root_dir, "%s/kt-test-findings.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(root_dir) == NULL) {
-		perror("mkdtemp");
-		return 2;
-	}
+	unit_begin("test_findings");
 	test_buggy();
 	test_clean();
 	test_suppressions();
-	nftw(root_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (failures) {
-		fprintf(stderr, "test_findings: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_findings: all checks passed\n");
-	return 0;
+	return unit_end("test_findings");
 }

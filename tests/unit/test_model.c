@@ -16,40 +16,7 @@
 #include "render.h"
 #include "trace.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (!(cond)) {                                                      \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                 \
-		}                                                                   \
-	} while (0)
-
-static char root_dir[4096];
-
-/* A fresh empty trace directory under the test's own temporary root. */
-static const char *new_dir(const char *name)
-{
-	static char path[4200];
-	snprintf(path, sizeof path, "%s/%s", root_dir, name);
-	if (mkdir(path, 0700) != 0) {
-		perror(path);
-		exit(2);
-	}
-	return path;
-}
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[4400];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
-		perror(path);
-		exit(2);
-	}
-}
+#include "unit.h"
 
 static unsigned long long own_start_time(void)
 {
@@ -420,33 +387,14 @@ static void test_remove_dir(void)
 	CHECK(access(dir, F_OK) != 0);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	snprintf(root_dir, sizeof root_dir, "%s/kt-test-model.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(root_dir) == NULL) {
-		perror("mkdtemp");
-		return 2;
-	}
+	unit_begin("test_model");
 	test_union_and_ids();
 	test_ends();
 	test_kcmp_unavailable();
 	test_rejections();
 	test_escaping();
 	test_remove_dir();
-	nftw(root_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (failures) {
-		fprintf(stderr, "test_model: %d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("test_model: all checks passed\n");
-	return 0;
+	return unit_end("test_model");
 }
