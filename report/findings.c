@@ -605,6 +605,16 @@ static void find_socket_peers_held(struct kt_model *m)
 	}
 }
 
+/* The holders named in a message; the rest are counted ("and N more"),
+ * and all of them are in the finding's related pids. */
+#define HOLDERS_NAMED 6
+
+static void name_holder(struct text *t, size_t n, int pid, const char *name, int fd)
+{
+	if (n < HOLDERS_NAMED)
+		text_printf(t, "%s%d (%s) fd %d", n ? ", " : "", pid, name, fd);
+}
+
 static size_t others_holding(const struct kt_model *m, int proc, const struct chain *c, int ofd,
 			     struct text *t, struct kt_finding *f)
 {
@@ -617,8 +627,7 @@ static size_t others_holding(const struct kt_model *m, int proc, const struct ch
 			if (q == proc || listed[q])
 				continue;
 			listed[q] = 1;
-			text_printf(t, "%s%d (%s) fd %d", n ? ", " : "", m->procs[q].proc->pid,
-				    m->procs[q].name, o->holders[h].fd);
+			name_holder(t, n, m->procs[q].proc->pid, m->procs[q].name, o->holders[h].fd);
 			if (f != NULL)
 				relate(f, q);
 			n++;
@@ -629,12 +638,13 @@ static size_t others_holding(const struct kt_model *m, int proc, const struct ch
 		if (q < 0 || q == proc || listed[q])
 			continue;
 		listed[q] = 1;
-		text_printf(t, "%s%d (%s) fd %d", n ? ", " : "", c->steps[i].pid, m->procs[q].name,
-			    c->steps[i].fd);
+		name_holder(t, n, c->steps[i].pid, m->procs[q].name, c->steps[i].fd);
 		if (f != NULL)
 			relate(f, q);
 		n++;
 	}
+	if (n > HOLDERS_NAMED)
+		text_printf(t, " and %zu more processes", n - HOLDERS_NAMED);
 	free(listed);
 	return n;
 }
