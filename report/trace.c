@@ -158,6 +158,32 @@ static bool parse_fd(struct parser *ps, struct kt_snapshot *snap, char **f, int 
 	return true;
 }
 
+/* observed PID START FD GEN TYPE TARGET ACCESS CLOEXEC TIME */
+static bool parse_observed(struct parser *ps, struct kt_process *proc, char **f, int n)
+{
+	struct kt_observed o = {.fd = {.line = ps->line, .src_fd = -1, .how = "unknown"}};
+	int cloexec;
+	if (n < 10)
+		PARSE_FAIL(ps, "observed record has %d fields, expected 10", n);
+	if (!field_int(ps, f[1], "observed PID", 1, INT_MAX, &o.pid) ||
+	    !field_ull(ps, f[2], "observed START", &o.start) ||
+	    !field_int(ps, f[3], "observed FD", 0, INT_MAX, &o.fd.fd) ||
+	    !field_ull(ps, f[4], "observed GEN", &o.fd.gen) ||
+	    !field_int(ps, f[8], "observed CLOEXEC", 0, 1, &cloexec) ||
+	    !field_ull(ps, f[9], "observed TIME", &o.time))
+		return false;
+	if (!is_one_of(f[5], fd_types))
+		PARSE_FAIL(ps, "bad descriptor type '%s'", f[5]);
+	if (!is_one_of(f[7], fd_accesses))
+		PARSE_FAIL(ps, "bad access mode '%s'", f[7]);
+	o.fd.type = f[5];
+	o.fd.target = optional(f[6]);
+	o.fd.access = f[7];
+	o.fd.cloexec = cloexec != 0;
+	*KT_PUSH(proc->observed, proc->nobserved, proc->observed_cap) = o;
+	return true;
+}
+
 static bool parse_peer(struct parser *ps, struct kt_snapshot *snap, char **f, int n)
 {
 	struct kt_peer peer;
@@ -403,6 +429,8 @@ bool kt_process_parse(struct kt_process *proc, const char *path, char *text, siz
 			good = parse_event(&ps, proc, fields, n);
 			if (good && in_snap)
 				proc->events[proc->nevents - 1].snap = (int)proc->nsnaps;
+		} else if (strcmp(kind, "observed") == 0) {
+			good = parse_observed(&ps, proc, fields, n);
 		} else if (strcmp(kind, "untraced") == 0) {
 			if (n < 3) {
 				kt_error_set(err, "%s:%d: malformed untraced record", path, ps.line);
@@ -536,6 +564,75 @@ int kt_trace_dir_has_records(const char *dir)
 	return found;
 }
 
+/* The descriptor of P's exec snapshot that an observed one was kept from
+ * (same number and generation), to tell its origin. */
+static const struct kt_fd *kept_from(const struct kt_process *p, const struct kt_fd *seen)
+{
+	if (p->untraced_snap == 0 || (seen->gen & 0x80000000ULL))
+		return NULL;
+	const struct kt_snapshot *exec = &p->snaps[p->untraced_snap - 1];
+	for (size_t i = 0; i < exec->nfds; i++)
+		if (exec->fds[i].fd == seen->fd && exec->fds[i].gen == seen->gen)
+			return &exec->fds[i];
+	return NULL;
+}
+
+/* A process whose last exec went untraced writes no snapshot of its own:
+ * its descriptors are the latest observation other traced processes made
+ * of it, as a snapshot of its own (observed). */
+static void attach_observations(struct kt_trace *trace)
+{
+	for (size_t i = 0; i < trace->nprocs; i++) {
+		struct kt_process *p = &trace->procs[i];
+		if (p->untraced_path == NULL || p->nsnaps != p->untraced_snap)
+			continue; /* traced, or the exec failed and it snapshot itself later */
+		const struct kt_process *by = NULL;
+		unsigned long long latest = 0;
+		for (size_t j = 0; j < trace->nprocs; j++)
+			for (size_t k = 0; k < trace->procs[j].nobserved; k++) {
+				const struct kt_observed *o = &trace->procs[j].observed[k];
+				if (o->pid == p->pid && o->start == p->start && o->time >= latest) {
+					latest = o->time;
+					by = &trace->procs[j];
+				}
+			}
+		if (by == NULL)
+			continue;
+		struct kt_snapshot snap = {.observed = true, .live = true, .status = -1, .kcmp_ok = true,
+					   .kcmp = "ok", .line = 0};
+		/* The latest observer's view: its lines about p (one snapshot's worth). */
+		unsigned long long from = latest > 1000000000ULL ? latest - 1000000000ULL : 0;
+		for (size_t k = by->nobserved; k-- > 0;) { /* newest first */
+			const struct kt_observed *o = &by->observed[k];
+			if (o->pid != p->pid || o->start != p->start || o->time < from)
+				continue;
+			bool dup = false;
+			for (size_t d = 0; d < snap.nfds && !dup; d++)
+				dup = snap.fds[d].fd == o->fd.fd;
+			if (dup)
+				continue;
+			struct kt_fd fd = o->fd;
+			const struct kt_fd *before = kept_from(p, &o->fd);
+			if (before != NULL && strcmp(before->how, "unknown") != 0) {
+				/* kept across the exec into the untraced image */
+				fd.how = "exec";
+				fd.call = before->call;
+				fd.site = before->site;
+				if (strcmp(before->how, "dup") == 0 || strcmp(before->how, "inherited") == 0) {
+					fd.src_pid = before->src_pid;
+					fd.src_start = before->src_start;
+					fd.src_fd = before->src_fd;
+					fd.src_gen = before->src_gen;
+				}
+			}
+			*KT_PUSH(snap.fds, snap.nfds, snap.fds_cap) = fd;
+		}
+		if (snap.nfds > 1)
+			qsort(snap.fds, snap.nfds, sizeof *snap.fds, compare_fd);
+		*KT_PUSH(p->snaps, p->nsnaps, p->snaps_cap) = snap;
+	}
+}
+
 struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err)
 {
 	DIR *d = opendir(dir);
@@ -589,6 +686,7 @@ struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err)
 	}
 	qsort(trace->procs, trace->nprocs, sizeof *trace->procs, compare_process);
 	read_root_file(trace);
+	attach_observations(trace);
 	return trace;
 }
 
@@ -607,6 +705,7 @@ void kt_process_free(struct kt_process *p)
 	free(p->snaps);
 	free(p->notes);
 	free(p->reaps);
+	free(p->observed);
 	free(p->events);
 	free(p->text);
 	free(p->live_text);

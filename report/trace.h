@@ -38,6 +38,14 @@ struct kt_stack {
 	size_t nsites;
 };
 
+/* A descriptor of a process running an untraced image, seen from outside
+ * by this process at its snapshot ("observed" record). */
+struct kt_observed {
+	int pid;
+	unsigned long long start, time;
+	struct kt_fd fd; /* origin fields empty: how "unknown" */
+};
+
 struct kt_peer {
 	int fd;
 	unsigned long long gen;
@@ -63,6 +71,7 @@ struct kt_stat {
 struct kt_snapshot {
 	bool at_exit;     /* WHY: exit (else exec or live) */
 	bool live;        /* WHY: live, taken by the report of a running process */
+	bool observed;    /* made by the report from other processes' "observed" records */
 	int status;       /* exit status, -1 for exec */
 	bool kcmp_ok;
 	const char *kcmp; /* "ok" or "unavailable:ERRNO" */
@@ -122,6 +131,8 @@ struct kt_process {
 	size_t nreaps, reaps_cap;
 	struct kt_event *events;
 	size_t nevents, events_cap;
+	struct kt_observed *observed;
+	size_t nobserved, observed_cap;
 	/* An exec into an image the shim cannot follow ("untraced" record),
 	 * written with the exec snapshot numbered untraced_snap. */
 	const char *untraced_path, *untraced_reason;

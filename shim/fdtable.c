@@ -329,9 +329,49 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
 	munmap(header_of(prep->table), KT_TABLE_FILE_SIZE);
 }
 
+/* The parent wrote our table just before the fork; another of its threads
+ * may have changed a descriptor between that copy and the fork itself (or
+ * the parent right after it). An entry whose generation moved in the
+ * parent is checked: kcmp against the parent's descriptor of that number
+ * (the same description now: link to its new generation), else the
+ * inode the copy cached (the same file: the change came after the fork,
+ * keep the copy's link), else the link is dropped: never a false one. */
+KT_RACY static void check_inherited(struct kt_fd_entry *mine, const struct kt_fd_entry *parent,
+				    pid_t ppid)
+{
+	uint32_t max_fd = atomic_load(&header_of(mine)->max_fd_plus_one);
+	for (uint32_t fd = 0; fd < max_fd; fd++) {
+		struct kt_fd_entry *e = &mine[fd];
+		uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
+		if (!gen || (gen & 1u) || e->how != KT_HOW_INHERITED)
+			continue;
+		uint32_t now = atomic_load_explicit(&parent[fd].gen, memory_order_acquire);
+		if (now == e->src_gen)
+			continue; /* unchanged since the copy: what we hold */
+		if (now && !(now & 1u) && kt_kcmp_file(kt_proc.pid, (int)fd, ppid, (int)fd) == 0 &&
+		    atomic_load(&parent[fd].gen) == now) {
+			e->src_gen = now;
+			e->ino_gen = 0;
+			continue;
+		}
+		struct stat st;
+		if (atomic_load(&e->ino_gen) == gen && kt_sys_fstat((int)fd, &st) == 0 &&
+		    st.st_dev == e->dev && st.st_ino == e->ino)
+			continue;
+		e->how = KT_HOW_UNKNOWN;
+		e->call = KT_CALL_NONE;
+		e->src_pid = 0;
+		e->src_start = 0;
+		e->src_fd = -1;
+		e->src_gen = 0;
+	}
+}
+
 int kt_table_fork_child(struct kt_fork_prep *prep)
 {
 	struct kt_fd_entry *old = atomic_load(&kt_table);
+	if (old && prep->table)
+		check_inherited(prep->table, old, kt_proc.ppid);
 	if (old)
 		munmap(header_of(old), KT_TABLE_FILE_SIZE);
 	if (!prep->table) {
@@ -533,4 +573,34 @@ KT_RACY void kt_note_sender(int fd, pid_t pid)
 	}
 	kt_other_close(&v);
 	kt_arena_release(&arena);
+}
+
+/* The untraced image will not close its close-on-exec descriptors through
+ * us: the exec does. Retire them first, so that an observer never names a
+ * number the new image reuses after the generation of the one it lost; put
+ * back the ones still open when the exec failed. */
+KT_RACY void kt_table_mark_untraced(int on)
+{
+	struct kt_fd_entry *t = atomic_load(&kt_table);
+	if (!t)
+		return;
+	uint32_t max_fd = atomic_load(&header_of(t)->max_fd_plus_one);
+	for (uint32_t fd = 0; fd < max_fd; fd++) {
+		struct kt_fd_entry *e = &t[fd];
+		uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
+		if (!gen || !e->cloexec)
+			continue;
+		if (on && !(gen & 1u))
+			atomic_store(&e->gen, gen | 1u);
+		else if (!on && (gen & 1u) && kt_sys_fcntl((int)fd, F_GETFD, 0) >= 0)
+			atomic_store(&e->gen, gen & ~1u);
+	}
+	atomic_store(&header_of(t)->untraced, (uint32_t)(on != 0));
+}
+
+int kt_table_is_untraced(const struct kt_fd_entry *other)
+{
+	const struct kt_table_header *h =
+		(const struct kt_table_header *)((const char *)other - KT_TABLE_HEADER_SIZE);
+	return atomic_load(&h->untraced) != 0;
 }

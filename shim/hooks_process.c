@@ -159,42 +159,54 @@ KT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	kt_before_exec(AT_FDCWD, path, 0);
 	EXEC_ENV(envp, env);
-	return KT_REAL(execve)(path, argv, env);
+	int r = KT_REAL(execve)(path, argv, env);
+	kt_after_failed_exec();
+	return r;
 }
 
 KT_EXPORT int execv(const char *path, char *const argv[])
 {
 	kt_before_exec(AT_FDCWD, path, 0);
 	EXEC_ENV(environ, env);
-	return KT_REAL(execve)(path, argv, env);
+	int r = KT_REAL(execve)(path, argv, env);
+	kt_after_failed_exec();
+	return r;
 }
 
 KT_EXPORT int execvp(const char *file, char *const argv[])
 {
 	kt_before_exec(AT_FDCWD, file, 0);
 	EXEC_ENV(environ, env);
-	return KT_REAL(execvpe)(file, argv, env);
+	int r = KT_REAL(execvpe)(file, argv, env);
+	kt_after_failed_exec();
+	return r;
 }
 
 KT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	kt_before_exec(AT_FDCWD, file, 0);
 	EXEC_ENV(envp, env);
-	return KT_REAL(execvpe)(file, argv, env);
+	int r = KT_REAL(execvpe)(file, argv, env);
+	kt_after_failed_exec();
+	return r;
 }
 
 KT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	kt_before_exec(fd, "", AT_EMPTY_PATH);
 	EXEC_ENV(envp, env);
-	return KT_REAL(fexecve)(fd, argv, env);
+	int r = KT_REAL(fexecve)(fd, argv, env);
+	kt_after_failed_exec();
+	return r;
 }
 
 KT_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
 	kt_before_exec(dirfd, path, flags);
 	EXEC_ENV(envp, env);
-	return KT_REAL(execveat)(dirfd, path, argv, env, flags);
+	int r = KT_REAL(execveat)(dirfd, path, argv, env, flags);
+	kt_after_failed_exec();
+	return r;
 }
 
 /* execl and friends: gather the variadic list into an argv on the stack. */

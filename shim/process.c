@@ -598,6 +598,12 @@ static void remove_trace_if_last(void)
 	syscall(SYS_unlinkat, AT_FDCWD, kt_proc.dir, AT_REMOVEDIR);
 }
 
+void kt_after_failed_exec(void)
+{
+	if (atomic_load(&kt_active))
+		kt_table_mark_untraced(0);
+}
+
 void kt_process_end(int status)
 {
 	if (!atomic_load(&kt_active) || kt_in_shim)
@@ -641,6 +647,10 @@ void kt_before_exec(int dirfd, const char *path, int flags)
 	}
 	line[b.overflow ? 0 : b.len] = '\0';
 	kt_snapshot("exec", -1, line);
+	/* Others observe it from outside from now on; a failed exec (the
+	 * process goes on here) turns that off again (kt_after_failed_exec). */
+	if (why)
+		kt_table_mark_untraced(1);
 	kt_in_shim--;
 	errno = saved;
 }

@@ -59,6 +59,7 @@ void kt_process_end(int status);
 /* Before exec of path (as execveat takes it): snapshot, and note when the
  * new image leaves the traced world. */
 void kt_before_exec(int dirfd, const char *path, int flags);
+void kt_after_failed_exec(void);
 /* Put LD_PRELOAD and the KCMPTRACE_* settings into an exec's environment
  * (env.c). Storage comes from the caller's stack:
  *     char *slots[kt_exec_env_slots(envp)]; char text[kt_exec_env_text(envp)];
@@ -220,6 +221,10 @@ void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
  * used (before the real call), or with cloexec_only set their FD_CLOEXEC bit. */
 void kt_note_range(unsigned int first, unsigned int last, int cloexec_only);
 void kt_note_source(int fd, pid_t pid, int src_fd);
+/* This process execs into an image the shim cannot follow (or that exec
+ * failed: off again); whether another process's table says so. */
+void kt_table_mark_untraced(int on);
+int kt_table_is_untraced(const struct kt_fd_entry *other);
 
 /* Another traced process's descriptors (its table and /proc), to find by
  * kcmp which of them one of ours is a copy of. */

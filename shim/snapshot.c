@@ -231,6 +231,30 @@ static int parse_name(const char *name, pid_t *pid, unsigned long long *start)
 	return 0;
 }
 
+/* One descriptor of a process that runs an untraced image (record.h
+ * "observed"). */
+static void observe(struct snapshot *s, pid_t pid, unsigned long long start, int fd, uint32_t gen)
+{
+	struct kt_fd_info *info = kt_arena_alloc(&s->arena, sizeof *info);
+	struct timespec now;
+	if (!info || kt_fd_describe(pid, fd, info) != 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	static const char *const access_names[] = {"r", "w", "rw"};
+	struct kt_buf *b = &s->out;
+	kt_buf_str(b, "observed");
+	kt_buf_num(b, pid);
+	kt_buf_unum(b, start);
+	kt_buf_num(b, fd);
+	kt_buf_unum(b, gen);
+	kt_buf_field(b, kt_fd_type_name(info->type));
+	kt_buf_field(b, info->target);
+	kt_buf_field(b, info->access >= 0 && info->access <= 2 ? access_names[info->access] : NULL);
+	kt_buf_num(b, info->cloexec > 0);
+	kt_buf_unum(b, (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec);
+	kt_buf_endline(b);
+}
+
 /* Compare with one other live traced process. */
 static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsigned long long start,
 			 int **fds_buf, size_t *fds_cap)
@@ -260,15 +284,23 @@ static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsign
 		return;
 	}
 	s->live++;
+	int untraced = kt_table_is_untraced(table);
 	for (long i = 0; i < n; i++) {
 		int fd = (*fds_buf)[i];
 		if ((size_t)fd >= cap)
 			continue;
 		uint32_t g1 = atomic_load_explicit(&table[fd].gen, memory_order_acquire);
-		if (g1 == 0 || (g1 & 1u))
+		if (untraced) {
+			/* Its image writes no snapshot: say what we see of it. */
+			if (g1 == 0 || (g1 & 1u))
+				g1 = 0x80000000u | (uint32_t)kt_proc.pid;
+			observe(s, pid, start, fd, g1);
+		} else if (g1 == 0 || (g1 & 1u)) {
 			continue; /* closed, changing, or made where the shim could not see */
+		}
 		struct kt_desc key = {.pid = pid, .fd = fd};
-		if (atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1) {
+		if (!(g1 & 0x80000000u) &&
+		    atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1) {
 			key.dev = table[fd].dev;
 			key.ino = table[fd].ino;
 		} else if (kt_fd_inode(pid, fd, &key.dev, &key.ino) < 0) {
@@ -280,8 +312,10 @@ static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsign
 		if (at < 0 || s->sorted[at].dev != key.dev || s->sorted[at].ino != key.ino ||
 		    kt_desc_compare(&key, &s->sorted[at], &s->stats) != 0)
 			at = find_same(s, &key);
-		/* Same generation after the comparison: it was that descriptor we compared. */
-		if (at >= 0 && atomic_load_explicit(&table[fd].gen, memory_order_acquire) == g1)
+		/* Same generation after the comparison: it was that descriptor we
+		 * compared (an observed one is named for this moment only). */
+		if (at >= 0 && ((g1 & 0x80000000u) ||
+				atomic_load_explicit(&table[fd].gen, memory_order_acquire) == g1))
 			emit_same(s, &s->sorted[at], pid, start, fd, g1);
 	}
 	kt_table_unmap(table);

@@ -61,6 +61,14 @@
  *        kcmp(KCMP_FILE) found this process's FD (generation GEN) to be the
  *        same open file description as FD2 (generation GEN2) of process
  *        PID/START, which may be this same process.
+ * observed PID START FD GEN TYPE TARGET ACCESS CLOEXEC TIME
+ *        PID/START runs an untraced image (its last exec wrote "untraced"):
+ *        this process, at its snapshot, saw PID's descriptor FD from outside.
+ *        GEN is PID's table generation when the table knows the descriptor,
+ *        else 2147483648 + the observer's pid (a name of its own for what
+ *        the untraced image made). TIME: CLOCK_REALTIME in ns, so that the
+ *        report can take the latest observation. "same" lines of the same
+ *        snapshot may name these nodes.
  * note   TEXT
  *        Something the reader should know (e.g. kcmp denied for a pid).
  * stat   NAME VALUE

@@ -78,7 +78,10 @@ struct kt_table_header {
 	uint32_t capacity;
 	uint64_t start;
 	_Atomic uint32_t max_fd_plus_one;
-	uint32_t reserved;
+	/* Set by an exec into an image the shim cannot follow: the table stays
+	 * as the process left it, and other traced processes observe its
+	 * descriptors from outside at their exits ("observed" records). */
+	_Atomic uint32_t untraced;
 	/* One bit per page of entries ever written: what a fork copies. */
 	_Atomic uint8_t pages_used[(KT_TABLE_CAPACITY * sizeof(struct kt_fd_entry) + 4095) / 4096 / 8 + 1];
 };

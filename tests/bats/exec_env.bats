@@ -95,3 +95,24 @@ PY
 	assert_equal "$(fd_get "$P" "$K" .target)" /etc/hostname
 	assert_other_ofd "$P" 7 "$P" "$K"
 }
+
+@test "an untraced image's descriptors are observed from outside while it runs, compared by kcmp" {
+	F=$(make_data_file)
+	traced "$SCEN/untraced_observed" "$F"
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	C=$(kv child)
+	S=$(kv shared_fd)
+	O=$(kv own_fd)
+	q_true 'proc($c).untraced.reason == "static binary"' --argjson c "$C"
+	assert_equal "$(q 'proc($c).snapshot.why' --argjson c "$C")" observed
+	# kept across the exec from its traced life: the parent's description
+	assert_same_ofd "$P" "$S" "$C" "$S"
+	assert_equal "$(fd_get "$C" "$S" .origin.how)" exec
+	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$S"
+	# made by the untraced image itself: listed, its origin unknown
+	assert_equal "$(fd_get "$C" "$O" .target)" "$SCEN/static_hold"
+	assert_equal "$(fd_get "$C" "$O" .origin.how)" unknown
+	assert_other_ofd "$C" "$O" "$P" "$S"
+}

@@ -1,0 +1,49 @@
+/* A traced parent whose child execs a static binary (untraced): the
+ * parent's snapshot observes the child's descriptors from outside, so the
+ * report lists them, shared with the parent's where kcmp says so.
+ *
+ *   untraced_observed FILE
+ *
+ * The parent opens FILE (shared_fd, inherited by the child), starts the
+ * child on build/scenarios/static_hold with a pipe as stdin (the parent
+ * keeps the write end, so the child lives until the parent has exited) and
+ * a pipe as stdout (to read its "ready" line).
+ *
+ * stdout: shared_fd=N child=PID own_fd=N
+ */
+#include "scenario.h"
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		die("usage: untraced_observed FILE");
+	int shared = xopen(argv[1], O_RDONLY);
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+		die("pipe2");
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 200);
+	if (len < 0)
+		die("readlink");
+	self[len] = '\0';
+	strcpy(strrchr(self, '/') + 1, "static_hold");
+	pid_t child = xfork();
+	if (child == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl(self, "static_hold", (char *)NULL);
+		die("exec %s", self);
+	}
+	close(out[1]);
+	char line[128] = "";
+	ssize_t n = read(out[0], line, sizeof line - 1);
+	if (n <= 0)
+		die("no ready line from the child");
+	line[n] = '\0';
+	char *own = strstr(line, "own_fd=");
+	printf("shared_fd=%d child=%d %s", shared, (int)child, own ? own : "own_fd=-1\n");
+	fflush(stdout);
+	/* Exit without waiting: our exit closes in[1], and the child, seeing
+	 * end of file, exits after our snapshot. The launcher reaps it. */
+	return 0;
+}
