@@ -90,11 +90,16 @@ KT_RACY void kt_stack_capture(uint64_t *out, uint64_t site)
 	void *frames[KT_STACK_MAX + 16];
 	int n = backtrace(frames, (int)(sizeof frames / sizeof frames[0]));
 	int i = 0, k = 0;
-	/* Skip the shim's own frames, then the call site itself. */
-	while (i < n && (uintptr_t)frames[i] >= self_lo && (uintptr_t)frames[i] < self_hi)
+	/* Start after the call site itself: above it are the shim's frames
+	 * (and, under a sanitizer, its backtrace interceptor's). */
+	while (i < n && (uint64_t)(uintptr_t)frames[i] != site)
 		i++;
-	if (i < n && (uint64_t)(uintptr_t)frames[i] == site)
+	if (i < n) {
 		i++;
+	} else {
+		for (i = 0; i < n && (uintptr_t)frames[i] >= self_lo && (uintptr_t)frames[i] < self_hi;)
+			i++;
+	}
 	/* Up to the shim's main wrapper, whose caller is libc's start code. */
 	for (; i < n && k < kt_stack_depth - 1 && k < KT_STACK_MAX; i++) {
 		if ((uintptr_t)frames[i] >= self_lo && (uintptr_t)frames[i] < self_hi)
