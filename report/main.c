@@ -365,9 +365,18 @@ static int run_command(struct options *opt, char **command)
 	}
 	if (!close_output(out, opt->output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
-	/* Processes still running write their records later: keep them. */
-	if (started && launch.temporary && running)
-		kt_warn("traced processes are still running; their records go to %s", launch.trace_dir);
+	/* Processes still running (--wait=command) need the trace until they
+	 * end; the last of them removes it, as after a plain LD_PRELOAD run
+	 * (the shim's "reported" marker). */
+	if (started && launch.temporary && running) {
+		char *marker = kt_xasprintf("%s/reported", launch.trace_dir);
+		FILE *f = fopen(marker, "we");
+		if (f != NULL)
+			fclose(f);
+		free(marker);
+		kt_warn("traced processes are still running; %s is removed when the last of them ends",
+			launch.trace_dir);
+	}
 	else if (started && !launch.temporary && !running)
 		kt_trace_remove_live(launch.trace_dir);
 	else if (launch.temporary && (rc == 0 || !keep_on_error) &&

@@ -215,3 +215,40 @@ kept_trace() {
 	run ! --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D"
 	assert_one_line_error
 }
+
+@test "--wait=command: reported when the command ends, a descendant still running is live; its end removes the temporary trace" {
+	need_kcmp
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir "$TMPDIR"
+	fifo="$BATS_TEST_TMPDIR/go"
+	mkfifo "$fifo"
+	R="$BATS_TEST_TMPDIR/r.json"
+	# cat blocks opening the FIFO until this test opens it for writing
+	run --separate-stderr no_fd3 "$KT" --wait=command --format=json -o "$R" -- \
+		bash -c "exec 7</etc/hostname; cat $fifo >/dev/null & echo bg=\$!"
+	assert_success
+	BG=$(kv bg)
+	assert_regex "$stderr" "still running; .* is removed when the last of them ends"
+	assert_invariants
+	q_true 'proc($p).end.how == "running" and proc($p).snapshot.why == "live"' --argjson p "$BG"
+	# the shell's fd 7, inherited by cat, read from outside while cat runs
+	P=$(root_pid)
+	assert_same_ofd "$P" 7 "$BG" 7
+	[[ -n $(ls "$TMPDIR") ]] || fail "the trace went away while cat still runs"
+	echo go >"$fifo"
+	for _ in $(seq 100); do
+		[[ -z $(ls "$TMPDIR") ]] && break
+		sleep 0.1
+	done
+	[[ -z $(ls "$TMPDIR") ]] || fail "trace left behind: $(ls -R "$TMPDIR")"
+}
+
+@test "plain LD_PRELOAD leaves no trace directory behind" {
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir "$TMPDIR"
+	run --separate-stderr no_fd3 env -u KCMPTRACE_DIR KCMPTRACE_OUTPUT=/dev/null LD_PRELOAD="$SHIM" \
+		bash -c 'echo hi | cat'
+	assert_success
+	assert_output hi
+	[[ -z $(ls "$TMPDIR") ]] || fail "trace left behind: $(ls -R "$TMPDIR")"
+}
