@@ -3,6 +3,8 @@
  * ran; nothing in the record lets us check). One Dwfl per module, cached. */
 #include "symbolize.h"
 
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include <inttypes.h>
@@ -112,6 +114,25 @@ static struct site_cache *sites;
 
 static bool resolve(const char *site, struct kt_symbol *sym);
 
+/* The innermost function inlined at addr, by its name in the debug
+ * information, or NULL: then the ELF symbol is the function. */
+static const char *inlined_at(Dwfl_Module *module, GElf_Addr addr)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die *cu = dwfl_module_addrdie(module, addr, &bias);
+	Dwarf_Die *scopes = NULL;
+	int n = cu != NULL ? dwarf_getscopes(cu, addr - bias, &scopes) : 0;
+	const char *name = NULL;
+	for (int i = 0; i < n && name == NULL; i++) {
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		Dwarf_Attribute attr;
+		name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &attr));
+	}
+	free(scopes);
+	return name;
+}
+
 bool kt_symbolize_full(const char *site, struct kt_symbol *sym)
 {
 	struct site_cache *sc;
@@ -160,7 +181,14 @@ static bool resolve(const char *site, struct kt_symbol *sym)
 			if (file != NULL && lineno > 0) {
 				snprintf(sym->file, sizeof sym->file, "%s", file);
 				sym->line = lineno;
-				if (name != NULL && *name != '\0')
+				/* file:line belong to the inlined function, when there is
+				 * one: name it, and the function it was inlined in. */
+				const char *inl = inlined_at(mc->module, addr);
+				if (inl != NULL && name != NULL && *name != '\0')
+					snprintf(sym->where, sizeof sym->where,
+						 "%s (%s:%d) in %s+0x%" PRIx64, inl, kt_basename(file),
+						 lineno, name, (uint64_t)symoff);
+				else if (name != NULL && *name != '\0')
 					snprintf(sym->where, sizeof sym->where, "%s+0x%" PRIx64 " (%s:%d)",
 						 name, (uint64_t)symoff, kt_basename(file), lineno);
 				else

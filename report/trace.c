@@ -753,6 +753,26 @@ bool kt_process_alive(int pid, unsigned long long start)
 	return strtoull(p, NULL, 10) == start;
 }
 
+bool kt_trace_live_tables_alive(const char *dir)
+{
+	char *live = kt_xasprintf("%s/live", dir);
+	DIR *d = opendir(live);
+	free(live);
+	if (d == NULL)
+		return false;
+	bool alive = false;
+	struct dirent *e;
+	while (!alive && (e = readdir(d)) != NULL) {
+		int pid;
+		unsigned long long start;
+		char rest[8];
+		if (sscanf(e->d_name, "%d-%llu.tb%1s", &pid, &start, rest) == 3 && strcmp(rest, "l") == 0)
+			alive = kt_process_alive(pid, start);
+	}
+	closedir(d);
+	return alive;
+}
+
 int kt_trace_remove_live(const char *dir)
 {
 	int result = 0;

@@ -170,6 +170,10 @@ bool kt_process_alive(int pid, unsigned long long start);
  * Returns 0 or -1 with errno set. */
 int kt_trace_remove_dir(const char *dir);
 
+/* Whether a traced process with a table in DIR/live is alive: one just
+ * forked may have no record yet. */
+bool kt_trace_live_tables_alive(const char *dir);
+
 /* Remove DIR/live (the tables of running processes; where it is a link to
  * a directory on /dev/shm, that directory too). Only when none runs. */
 int kt_trace_remove_live(const char *dir);

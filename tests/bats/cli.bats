@@ -223,9 +223,12 @@ kept_trace() {
 	fifo="$BATS_TEST_TMPDIR/go"
 	mkfifo "$fifo"
 	R="$BATS_TEST_TMPDIR/r.json"
-	# cat blocks opening the FIFO until this test opens it for writing
+	# cat blocks opening the FIFO until this test opens it for writing; the
+	# shell ends once cat runs (exec done, blocked), so that it is traced
 	run --separate-stderr no_fd3 "$KT" --wait=command --format=json -o "$R" -- \
-		bash -c "exec 7</etc/hostname; cat $fifo >/dev/null & echo bg=\$!"
+		bash -c "exec 7</etc/hostname; cat $fifo >/dev/null &
+			until [[ \$(readlink /proc/\$!/exe) == */cat ]] && grep -q '^State:.*S' /proc/\$!/status; do :; done
+			echo bg=\$!"
 	assert_success
 	BG=$(kv bg)
 	assert_regex "$stderr" "still running; .* is removed when the last of them ends"
