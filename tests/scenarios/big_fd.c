@@ -43,18 +43,11 @@ int main(int argc, char **argv)
 	if (dup2(fd, big) != big)
 		die("dup2 %d", big);
 	close(fd);
-	int go[2];
-	xpipe(go);
-	pid_t child = xfork();
-	if (child == 0) {
-		close(go[1]);
-		wait_go(go[0]);
-		exit(0);
-	}
-	close(go[0]);
+	int go;
+	pid_t child = fork_holder(&go);
 	printf("big_fd=%d rss_kb=%ld\n", big, rss_kb());
 	fflush(stdout);
-	signal_go(go[1]);
+	signal_go(go);
 	reap(child, "child");
 	return 0;
 }

@@ -25,19 +25,11 @@ int main(int argc, char **argv)
 	int c = open(path, O_RDONLY);
 	if (a < 0 || b < 0 || c < 0)
 		die("open %s", path);
-	int go[2];
-	xpipe(go);
-
-	pid_t child = xfork();
-	if (child == 0) {
-		close(go[1]);
-		wait_go(go[0]);
-		exit(0);
-	}
-	close(go[0]);
+	int go;
+	pid_t child = fork_holder(&go);
 	printf("open_2_fd=%d openat_2_fd=%d open64_fd=%d\n", a, b, c);
 	fflush(stdout);
-	signal_go(go[1]);
+	signal_go(go);
 	reap(child, "child");
 	return 0;
 }

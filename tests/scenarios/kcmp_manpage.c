@@ -16,16 +16,8 @@ int main(int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : "/proc/self/exe";
 	int shared = xopen(path, O_RDONLY);
-	int go[2];
-	xpipe(go);
-
-	pid_t child = xfork();
-	if (child == 0) {
-		close(go[1]);
-		wait_go(go[0]);
-		exit(0);
-	}
-	close(go[0]);
+	int go;
+	pid_t child = fork_holder(&go);
 
 	int second = xopen(path, O_RDONLY);
 	int dup_fd = dup(shared);
@@ -35,7 +27,7 @@ int main(int argc, char **argv)
 	printf("shared_fd=%d second_fd=%d dup_fd=%d\n", shared, second, dup_fd);
 	fflush(stdout);
 
-	signal_go(go[1]);
+	signal_go(go);
 	reap(child, "child");
 	return 0;
 }

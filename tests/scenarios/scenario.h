@@ -103,6 +103,24 @@ static inline void wait_go(int fd)
 		die("go pipe (fd %d) closed before the signal", fd);
 }
 
+/* Fork a child that holds a copy of every descriptor of this process
+ * until signal_go(*go) is called, then exits 0: the parent's descriptors
+ * then have a live twin for kcmp to compare. Returns the child's pid. */
+static inline pid_t fork_holder(int *go)
+{
+	int p[2];
+	xpipe(p);
+	pid_t child = xfork();
+	if (child == 0) {
+		close(p[1]);
+		wait_go(p[0]);
+		exit(0);
+	}
+	close(p[0]);
+	*go = p[1];
+	return child;
+}
+
 /* Block until every write end of the pipe is closed. */
 static inline void wait_eof(int fd)
 {
