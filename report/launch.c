@@ -39,10 +39,17 @@ char *kt_find_shim(void)
 		char *slash = strrchr(self, '/');
 		if (slash != NULL) {
 			*slash = '\0';
-			char *candidate = kt_xasprintf("%s/" SHIM_NAME, self);
-			if (access(candidate, R_OK) == 0)
-				return candidate;
-			free(candidate);
+			/* A build tree (side by side), then an installed tree moved
+			 * elsewhere than its configured prefix (PREFIX/bin and
+			 * PREFIX/lib/kcmptrace, as CMakeLists.txt installs them). */
+			static const char *const relative[] = {"", "/../lib/kcmptrace",
+							       "/../lib64/kcmptrace"};
+			for (size_t i = 0; i < sizeof relative / sizeof relative[0]; i++) {
+				char *candidate = kt_xasprintf("%s%s/" SHIM_NAME, self, relative[i]);
+				if (access(candidate, R_OK) == 0)
+					return candidate;
+				free(candidate);
+			}
 		}
 	}
 	const char *installed = KT_INSTALL_LIBDIR "/" SHIM_NAME;

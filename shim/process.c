@@ -499,6 +499,12 @@ static void spawn_report(void)
 		snprintf(cli, sizeof cli, "%s", info.dli_fname);
 		strcpy(strrchr(cli, '/') + 1, "kcmptrace");
 	}
+	/* Installed: PREFIX/LIBDIR/kcmptrace/libkcmptrace.so and PREFIX/bin,
+	 * LIBDIR being lib or a multiarch lib/TRIPLET. */
+	static const char *const up[] = {"../../bin/kcmptrace", "../../../bin/kcmptrace"};
+	char *name = cli[0] ? strrchr(cli, '/') + 1 : NULL;
+	for (size_t i = 0; name && access(cli, X_OK) != 0 && i < sizeof up / sizeof up[0]; i++)
+		strcpy(name, up[i]);
 	if (!cli[0] || access(cli, X_OK) != 0)
 		snprintf(cli, sizeof cli, "%s/kcmptrace", KT_INSTALL_BINDIR);
 

@@ -255,3 +255,16 @@ kept_trace() {
 	assert_output hi
 	[[ -z $(ls "$TMPDIR") ]] || fail "trace left behind: $(ls -R "$TMPDIR")"
 }
+
+@test "an installed tree (cmake --install to another prefix) finds its own parts: launcher and plain LD_PRELOAD" {
+	prefix="$BATS_TEST_TMPDIR/inst"
+	run -0 cmake --install "$BUILD" --prefix "$prefix"
+	R="$BATS_TEST_TMPDIR/r.json"
+	run -0 --separate-stderr no_fd3 "$prefix/bin/kcmptrace" --format=json -o "$R" -- /bin/true
+	q_true '(.processes | length) == 1'
+	rm "$R"
+	run -0 --separate-stderr no_fd3 env KCMPTRACE_OUTPUT="$R" KCMPTRACE_FORMAT=json \
+		LD_PRELOAD="$prefix/lib/kcmptrace/libkcmptrace.so" /bin/true
+	q_true '(.processes | length) == 1'
+	[[ -f $prefix/share/kcmptrace/bats/kcmptrace.bash ]]
+}
