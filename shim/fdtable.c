@@ -307,18 +307,14 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
 	if (!prep->table)
 		return;
 	if (child > 0 && kt_proc_stat(child, &start, NULL, NULL) == 0) {
-		char path[4200];
+		char path[4200], name[64];
+		kt_proc_name(name, child, start, ".tbl");
 		struct kt_buf b = {path, 0, sizeof path - 1, 0};
 		kt_buf_str(&b, kt_proc.dir);
 		kt_buf_str(&b, "/live/");
-		kt_buf_unum(&b, (unsigned long long)child);
-		kt_buf_unum(&b, start);
-		kt_buf_str(&b, ".tbl");
+		kt_buf_str(&b, name);
 		path[b.overflow ? 0 : b.len] = '\0';
-		char *tab1 = strchr(path + strlen(kt_proc.dir), '\t');
-		if (tab1) {
-			memmove(tab1, tab1 + 1, strlen(tab1));
-			*strchr(tab1, '\t') = '-';
+		if (!b.overflow) {
 			header_of(prep->table)->pid = child;
 			header_of(prep->table)->start = start;
 			syscall(SYS_renameat, AT_FDCWD, prep->tmp, AT_FDCWD, path);
@@ -441,27 +437,6 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 	}
 }
 
-/* A received descriptor's sender, when the call names it (pidfd_getfd):
- * the other process's descriptor, at the generation its table gives (0 when
- * that process is not traced). Not a hot path: reads /proc. */
-KT_RACY void kt_note_source(int fd, pid_t pid, int src_fd)
-{
-	struct kt_fd_entry *e = kt_table_entry(fd);
-	unsigned long long start = 0;
-	if (!e || pid <= 0 || kt_proc_stat(pid, &start, NULL, NULL) != 0)
-		return;
-	char name[64];
-	snprintf(name, sizeof name, "%d-%llu.tbl", (int)pid, start);
-	size_t cap = 0;
-	const struct kt_fd_entry *other = kt_table_map_other(name, &cap);
-	uint32_t gen = other && src_fd >= 0 && (size_t)src_fd < cap ? atomic_load(&other[src_fd].gen) : 0;
-	kt_table_unmap(other);
-	e->src_pid = pid;
-	e->src_start = start;
-	e->src_fd = src_fd;
-	e->src_gen = gen & 1u ? 0 : gen;
-}
-
 /* ---- descriptors of another traced process (other.c style helpers) ---- */
 
 int kt_other_open(struct kt_other_view *v, pid_t pid, unsigned long long start)
@@ -470,7 +445,7 @@ int kt_other_open(struct kt_other_view *v, pid_t pid, unsigned long long start)
 	memset(v, 0, sizeof *v);
 	v->pid = pid;
 	v->start = start;
-	snprintf(name, sizeof name, "%d-%llu.tbl", (int)pid, start);
+	kt_proc_name(name, pid, start, ".tbl");
 	v->table = kt_table_map_other(name, &v->cap);
 	return v->table ? 0 : -1;
 }
@@ -488,6 +463,24 @@ static uint32_t other_gen(const struct kt_other_view *v, int ofd)
 		return 0;
 	uint32_t g = atomic_load(&v->table[ofd].gen);
 	return g && !(g & 1u) ? g : 0;
+}
+
+/* A received descriptor's sender, when the call names it (pidfd_getfd):
+ * the other process's descriptor, at the generation its table gives (0 when
+ * that process is not traced). Not a hot path: reads /proc. */
+KT_RACY void kt_note_source(int fd, pid_t pid, int src_fd)
+{
+	struct kt_fd_entry *e = kt_table_entry(fd);
+	unsigned long long start = 0;
+	if (!e || pid <= 0 || kt_proc_stat(pid, &start, NULL, NULL) != 0)
+		return;
+	struct kt_other_view v;
+	kt_other_open(&v, pid, start);
+	e->src_pid = pid;
+	e->src_start = start;
+	e->src_fd = src_fd;
+	e->src_gen = other_gen(&v, src_fd);
+	kt_other_close(&v);
 }
 
 static int other_list(struct kt_other_view *v, struct kt_arena *arena)

@@ -88,16 +88,7 @@ int kt_write_record(const char *data, size_t len)
 
 static void set_name(void)
 {
-	struct kt_buf b = {kt_proc.name, 0, sizeof kt_proc.name - 1, 0};
-	kt_buf_unum(&b, (unsigned long long)kt_proc.pid);
-	kt_buf_unum(&b, kt_proc.start);
-	/* kt_buf_unum writes TAB-separated numbers: make "PID-START". */
-	memmove(kt_proc.name, kt_proc.name + 1, b.len - 1);
-	b.len--;
-	for (size_t i = 0; i < b.len; i++)
-		if (kt_proc.name[i] == '\t')
-			kt_proc.name[i] = '-';
-	kt_proc.name[b.len] = '\0';
+	kt_proc_name(kt_proc.name, kt_proc.pid, kt_proc.start, "");
 }
 
 static int identify(void)

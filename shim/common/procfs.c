@@ -87,6 +87,21 @@ static char *fmt_int(char *out, long v)
 	return out;
 }
 
+void kt_proc_name(char *out, pid_t pid, unsigned long long start, const char *suffix)
+{
+	char digits[24];
+	int n = 0;
+	out = fmt_int(out, pid);
+	*out++ = '-';
+	do {
+		digits[n++] = (char)('0' + start % 10);
+		start /= 10;
+	} while (start);
+	while (n)
+		*out++ = digits[--n];
+	strcpy(out, suffix);
+}
+
 int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state)
 {
 	char path[64], buf[1024];

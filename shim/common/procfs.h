@@ -12,6 +12,11 @@
  * process does not exist). */
 int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state);
 
+/* "PID-START" followed by suffix, the name of a process's files in a trace
+ * (record.h); out holds at least 48 bytes more than suffix. No malloc, no
+ * stdio: safe in a fork child of a threaded program. */
+void kt_proc_name(char *out, pid_t pid, unsigned long long start, const char *suffix);
+
 /* 1 if PID exists, is not a zombie and started at START. */
 int kt_proc_alive(pid_t pid, unsigned long long start);
 
