@@ -73,12 +73,16 @@ KT_RACY static int collect(struct snapshot *s)
 	s->sorted = kt_arena_alloc(&s->arena, (n + 1) * sizeof *s->sorted);
 	if (!s->fds || !s->sorted)
 		return -1;
-	static struct kt_fd_info info; /* 4 KiB: not on the stack of an exit path */
+	/* 4 KiB: in the arena, not on the stack of an exit path, and not a
+	 * static that two threads' exec snapshots would share. */
+	struct kt_fd_info *info = kt_arena_alloc(&s->arena, sizeof *info);
 	char site[4200];
+	if (!info)
+		return -1;
 	s->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		int fd = fds[i];
-		if (kt_fd_describe(0, fd, &info) < 0)
+		if (kt_fd_describe(0, fd, info) < 0)
 			continue; /* closed meanwhile by another thread */
 		struct kt_fd_entry *e = kt_table_entry(fd);
 		uint32_t gen = e ? atomic_load(&e->gen) : 0;
@@ -88,17 +92,17 @@ KT_RACY static int collect(struct snapshot *s)
 			memset(&v, 0, sizeof v);
 			v.how = KT_HOW_UNKNOWN;
 			v.src_fd = -1;
-			v.cloexec = info.cloexec > 0;
+			v.cloexec = info->cloexec > 0;
 			gen = (gen + 2) & ~1u;
 			kt_table_adopt(fd, &v, gen);
 		}
 		struct snap_fd *f = &s->fds[s->n];
 		f->fd = fd;
 		f->gen = gen;
-		f->type = info.type;
-		f->access = info.access;
-		f->cloexec = info.cloexec;
-		f->target = arena_strdup(&s->arena, info.target);
+		f->type = info->type;
+		f->access = info->access;
+		f->cloexec = info->cloexec;
+		f->target = arena_strdup(&s->arena, info->target);
 		if (e)
 			memcpy(&f->entry, e, sizeof f->entry);
 		else {
@@ -110,8 +114,8 @@ KT_RACY static int collect(struct snapshot *s)
 		f->site = arena_strdup(&s->arena, site);
 		if (!f->target || !f->site)
 			return -1;
-		s->sorted[s->n] = (struct kt_desc){.pid = kt_proc.pid, .fd = fd, .dev = info.dev,
-						   .ino = info.ino, .gen = gen, .index = (uint32_t)s->n};
+		s->sorted[s->n] = (struct kt_desc){.pid = kt_proc.pid, .fd = fd, .dev = info->dev,
+						   .ino = info->ino, .gen = gen, .index = (uint32_t)s->n};
 		s->n++;
 	}
 	return 0;
