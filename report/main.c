@@ -257,6 +257,7 @@ static int report_trace(struct options *opt, const char *dir, const struct kt_re
 	struct kt_trace *trace = kt_trace_load(dir, &err);
 	if (trace == NULL) {
 		kt_warn("%s%s", err.msg, suffix);
+		*still_running = kt_trace_live_tables_alive(dir);
 		return EXIT_BAD_TRACE;
 	}
 	/* Processes still running: their descriptors as they are now. */
@@ -277,7 +278,8 @@ static int report_trace(struct options *opt, const char *dir, const struct kt_re
 			strerror(errno));
 		rc = EXIT_BAD_TRACE;
 	}
-	*still_running = false;
+	/* One just forked may have a table but no record yet: running too. */
+	*still_running = kt_trace_live_tables_alive(dir);
 	for (size_t i = 0; i < model->nprocs; i++) {
 		const struct kt_mproc *mp = &model->procs[i];
 		/* A process that wrote its exit snapshot writes nothing more,
@@ -302,9 +304,6 @@ static int run_report(struct options *opt, const char *dir)
 	int rc = report_trace(opt, dir, NULL, 0, out, "", &running, &gating);
 	if (!close_output(out, opt->output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
-	/* One just forked may have a table but no record yet. */
-	if (rc == 0 && !running)
-		running = kt_trace_live_tables_alive(dir);
 	if (rc == 0 && opt->remove_if_done && !running && kt_trace_remove_dir(dir) != 0) {
 		kt_warn("cannot remove trace directory %s: %s", dir, strerror(errno));
 		rc = EXIT_BAD_TRACE;
@@ -368,8 +367,6 @@ static int run_command(struct options *opt, char **command)
 	}
 	if (!close_output(out, opt->output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
-	if (started && !running)
-		running = kt_trace_live_tables_alive(launch.trace_dir);
 	/* Processes still running (--wait=command) need the trace until they
 	 * end; the last of them removes it, as after a plain LD_PRELOAD run
 	 * (the shim's "reported" marker). */
