@@ -38,7 +38,7 @@ preloaded() {
 	R="$BATS_TEST_TMPDIR/r.json"
 	rm -f "$R"
 	run --separate-stderr no_fd3 env KCMPTRACE_OUTPUT="$R" KCMPTRACE_FORMAT=json \
-		LD_PRELOAD="$SHIM" "$@"
+		LD_PRELOAD="$SHIM${LD_PRELOAD:+ $LD_PRELOAD}" "$@"
 }
 
 # kv KEY [LINE]: the value of KEY=VALUE in LINE (default: $output).
