@@ -1,6 +1,8 @@
-/* Live snapshots of still-running traced processes (see live.h). The text
- * is made with the same record writers as the shim's snapshots and read by
- * the same parser, so a live snapshot means exactly what an exit one does. */
+/* Snapshots the report takes itself (see live.h): of still-running traced
+ * processes, and of the tables left by processes that ended without one.
+ * The text is made with the same record writers as the shim's snapshots and
+ * read by the same parser, so a live snapshot means exactly what an exit
+ * one does. */
 #include "live.h"
 
 #include <errno.h>
@@ -141,7 +143,45 @@ static void group(struct live_proc *lps, size_t nlps)
 	free(scratch);
 }
 
-static bool attach_snapshot(struct live_proc *lp, int kcmp_error)
+/* A process that ended without a snapshot of its own (exit_group outside
+ * libc, SIGKILL, a crash): the descriptors its table last held, with their
+ * origins. Nothing else of it is left to read: no type, target, call site
+ * address mapping, or kcmp. */
+static void read_left_table(struct kt_trace *trace, struct live_proc *lp)
+{
+	struct kt_process *p = lp->proc;
+	char *tpath = kt_xasprintf("%s/live/%d-%llu.tbl", trace->dir, p->pid, p->start);
+	size_t cap = 0;
+	const struct kt_fd_entry *table = kt_table_map_path(tpath, &cap);
+	free(tpath);
+	if (!table)
+		return;
+	size_t end = atomic_load(&kt_table_header_of(table)->max_fd_plus_one);
+	if (end > cap)
+		end = cap;
+	size_t n = 0;
+	for (size_t fd = 0; fd < end; fd++) {
+		uint32_t gen = atomic_load(&table[fd].gen);
+		n += gen != 0 && !(gen & 1u);
+	}
+	lp->fds = kt_xcalloc(n ? n : 1, sizeof *lp->fds);
+	for (size_t fd = 0; fd < end && lp->nfds < n; fd++) {
+		uint32_t gen = atomic_load(&table[fd].gen);
+		if (gen == 0 || (gen & 1u))
+			continue;
+		struct live_fd *lf = &lp->fds[lp->nfds++];
+		lf->fd = (int)fd;
+		lf->gen = gen;
+		memcpy(&lf->entry, &table[fd], sizeof lf->entry);
+		lf->info = (struct kt_fd_info){.type = KT_FD_UNKNOWN, .access = -1,
+					       .cloexec = lf->entry.cloexec != 0};
+		snprintf(lf->info.target, sizeof lf->info.target, "-");
+		snprintf(lf->site, sizeof lf->site, "-");
+	}
+	kt_table_unmap(table);
+}
+
+static bool attach_snapshot(struct live_proc *lp, int kcmp_error, bool from_table)
 {
 	struct kt_process *p = lp->proc;
 	size_t cap = 256 + lp->sames.len;
@@ -161,9 +201,11 @@ static bool attach_snapshot(struct live_proc *lp, int kcmp_error)
 	kt_buf_num(&b, 0);
 	kt_buf_endline(&b);
 	kt_buf_str(&b, "snap");
-	kt_buf_field(&b, "live");
+	kt_buf_field(&b, from_table ? "table" : "live");
 	kt_buf_num(&b, -1);
-	if (kcmp_error) {
+	if (from_table) {
+		kt_buf_field(&b, "none");
+	} else if (kcmp_error) {
 		char detail[64];
 		snprintf(detail, sizeof detail, "unavailable:%s",
 			 kcmp_error == -ENOSYS ? "ENOSYS" : kcmp_error == -EPERM ? "EPERM" : "EACCES");
@@ -179,8 +221,14 @@ static bool attach_snapshot(struct live_proc *lp, int kcmp_error)
 				   lf->info.cloexec, &lf->entry, lf->site);
 		kt_record_put_fd(&b, &r);
 	}
-	if (!kcmp_error)
+	if (!kcmp_error && !from_table)
 		kt_buf_put(&b, lp->sames.data, lp->sames.len);
+	if (from_table) {
+		kt_buf_str(&b, "note");
+		/* Short enough for one report line (100 columns). */
+		kt_buf_field(&b, "ended without a snapshot: descriptors from its table, no kcmp");
+		kt_buf_endline(&b);
+	}
 	kt_buf_str(&b, "end\n");
 	if (b.overflow) {
 		free(b.data);
@@ -188,11 +236,13 @@ static bool attach_snapshot(struct live_proc *lp, int kcmp_error)
 	}
 	struct kt_error err;
 	struct kt_process tmp = {.pid = p->pid, .start = p->start};
-	char *path = kt_xasprintf("%s (live)", p->path);
+	char *path = kt_xasprintf("%s (%s)", p->path, from_table ? "table" : "live");
 	bool ok = kt_process_parse(&tmp, path, b.data, b.len, &err) && tmp.nsnaps == 1;
 	if (ok) {
 		*KT_PUSH(p->snaps, p->nsnaps, p->snaps_cap) = tmp.snaps[0];
 		tmp.nsnaps = 0;
+		for (size_t k = 0; k < tmp.nnotes; k++)
+			*KT_PUSH(p->notes, p->nnotes, p->notes_cap) = tmp.notes[k];
 		p->live_text = tmp.text; /* the snapshot's strings point into it */
 		tmp.text = NULL;
 	} else {
@@ -224,11 +274,29 @@ size_t kt_trace_capture_live(struct kt_trace *trace)
 		group(lps, nlps);
 	size_t captured = 0;
 	for (size_t i = 0; i < nlps; i++) {
-		if (attach_snapshot(&lps[i], kcmp_error))
+		if (attach_snapshot(&lps[i], kcmp_error, false))
 			captured++;
 		free(lps[i].fds);
 		free(lps[i].sames.data);
 	}
 	free(lps);
+	return captured;
+}
+
+size_t kt_trace_capture_left(struct kt_trace *trace)
+{
+	size_t captured = 0;
+	for (size_t i = 0; i < trace->nprocs; i++) {
+		struct kt_process *p = &trace->procs[i];
+		/* Untraced images are observed from outside instead. */
+		if ((p->nsnaps && p->snaps[p->nsnaps - 1].at_exit) || p->untraced_path != NULL ||
+		    kt_process_alive(p->pid, p->start))
+			continue;
+		struct live_proc lp = {.proc = p};
+		read_left_table(trace, &lp);
+		if (lp.fds != NULL && attach_snapshot(&lp, 0, true))
+			captured++;
+		free(lp.fds);
+	}
 	return captured;
 }

@@ -1,4 +1,5 @@
-/* Processes of a trace that are still running when the report is made:
+/* Snapshots the report takes itself. Processes of a trace that are still
+ * running when the report is made:
  * their descriptors as they are now, read from outside (the shim's shared
  * table for generations and origins, /proc for the rest), and kcmp between
  * them, added to each as a snapshot of kind "live". */
@@ -9,5 +10,11 @@
 
 /* Returns the number of processes captured. */
 size_t kt_trace_capture_live(struct kt_trace *trace);
+
+/* Processes that ended without a snapshot of their own (exit_group outside
+ * libc, killed by a signal) but left their shared table: its descriptors
+ * and their origins, as a snapshot of kind "table" with a note; no kcmp.
+ * Returns the number of processes captured. Run after capture_live. */
+size_t kt_trace_capture_left(struct kt_trace *trace);
 
 #endif

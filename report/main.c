@@ -262,6 +262,8 @@ static int report_trace(struct options *opt, const char *dir, const struct kt_re
 	}
 	/* Processes still running: their descriptors as they are now. */
 	kt_trace_capture_live(trace);
+	/* Ended without a snapshot: what their tables last held. */
+	kt_trace_capture_left(trace);
 	struct kt_model *model = kt_model_build(trace, reaped, nreaped);
 	settings_from_environment(opt);
 	struct kt_findings_options fopt = {.leaks = opt->leaks};

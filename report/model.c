@@ -297,7 +297,7 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 		decide_end(mp, reaped, nreaped, newest_with_pid,
 			   mp->parent >= 0 ? &trace->procs[mp->parent] : NULL);
 		for (size_t j = 0; j < p->nsnaps; j++) {
-			if (!p->snaps[j].kcmp_ok && m->kcmp_available) {
+			if (!p->snaps[j].kcmp_ok && !p->snaps[j].from_table && m->kcmp_available) {
 				m->kcmp_available = false;
 				m->kcmp_detail = p->snaps[j].kcmp;
 			}
@@ -417,6 +417,10 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 				uf.ofd[root] = o->id;
 			}
 			struct kt_ofd *o = &m->ofds[uf.ofd[root] - 1];
+			/* The description's type and target from a holder that
+			 * could read them (not a table snapshot's). */
+			if (o->first->access == NULL && fd->access != NULL)
+				o->first = fd;
 			struct kt_holder *h = KT_PUSH(o->holders, o->nholders, o->holders_cap);
 			h->proc = (int)i;
 			h->fd = fd->fd;

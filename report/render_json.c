@@ -116,7 +116,7 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 	if (mp->snap == NULL)
 		fputs("null", out);
 	else {
-		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ", mp->snap->at_exit ? "exit" : mp->snap->observed ? "observed" : mp->snap->live ? "live" : "exec");
+		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ", mp->snap->at_exit ? "exit" : mp->snap->observed ? "observed" : mp->snap->from_table ? "table" : mp->snap->live ? "live" : "exec");
 		kt_json_string(out, mp->snap->kcmp);
 		fputc('}', out);
 	}

@@ -320,7 +320,8 @@ void kt_render_text(FILE *out, const struct kt_model *m)
 		const struct kt_ofd *o = &m->ofds[i];
 		if (o->nholders < 2)
 			continue;
-		line_printf(&l, "  ofd %d  %s  %s  ", o->id, o->first->type, o->first->access);
+		line_printf(&l, "  ofd %d  %s  %s  ", o->id, o->first->type,
+			    o->first->access ? o->first->access : "?");
 		const char *evidence = o->evidence == KT_EVIDENCE_KCMP ? "  (kcmp)" : "  (tracked)";
 		size_t room = room_left(&l);
 		room = room > strlen(evidence) ? room - strlen(evidence) : 0;
@@ -348,7 +349,8 @@ void kt_render_text(FILE *out, const struct kt_model *m)
 					continue;
 				line_add(&l, "  ", 2);
 				add_proc_label(&l, &lay, mp);
-				line_printf(&l, "  fd %-2d  %-4s %-2s ", fd->fd, fd->type, fd->access);
+				line_printf(&l, "  fd %-2d  %-4s %-2s ", fd->fd, fd->type,
+					    fd->access ? fd->access : "?");
 				/* Share the room between target and origin; the
 				 * target keeps at least half when both are long. */
 				const char *target = fd->target ? fd->target : "?";

@@ -102,8 +102,10 @@ static bool parse_snap(struct parser *ps, struct kt_snapshot *snap, char **f, in
 		snap->at_exit = true;
 		if (!field_int(ps, f[2], "snap STATUS", 0, 255, &snap->status))
 			return false;
-	} else if (strcmp(f[1], "exec") == 0 || strcmp(f[1], "live") == 0) {
-		snap->live = f[1][0] == 'l';
+	} else if (strcmp(f[1], "exec") == 0 || strcmp(f[1], "live") == 0 ||
+		   strcmp(f[1], "table") == 0) {
+		snap->live = f[1][0] != 'e';
+		snap->from_table = f[1][0] == 't';
 		if (!field_int(ps, f[2], "snap STATUS", -1, -1, &snap->status))
 			return false;
 	} else {
@@ -111,7 +113,8 @@ static bool parse_snap(struct parser *ps, struct kt_snapshot *snap, char **f, in
 	}
 	if (strcmp(f[3], "ok") == 0)
 		snap->kcmp_ok = true;
-	else if (strncmp(f[3], "unavailable:", 12) != 0)
+	else if (!(snap->from_table && strcmp(f[3], "none") == 0) &&
+		 strncmp(f[3], "unavailable:", 12) != 0)
 		PARSE_FAIL(ps, "bad KCMP field '%s' (expected ok or unavailable:ERRNO)", f[3]);
 	snap->kcmp = f[3];
 	return true;
@@ -134,13 +137,14 @@ static bool parse_fd(struct parser *ps, struct kt_snapshot *snap, char **f, int 
 		return false;
 	if (!is_one_of(f[3], fd_types))
 		PARSE_FAIL(ps, "bad descriptor type '%s'", f[3]);
-	if (!is_one_of(f[5], fd_accesses))
+	/* A table snapshot cannot know the access mode: "-". */
+	if (!is_one_of(f[5], fd_accesses) && !(snap->from_table && strcmp(f[5], "-") == 0))
 		PARSE_FAIL(ps, "bad access mode '%s'", f[5]);
 	if (!is_one_of(f[7], fd_hows))
 		PARSE_FAIL(ps, "bad origin '%s'", f[7]);
 	fd.type = f[3];
 	fd.target = optional(f[4]);
-	fd.access = f[5];
+	fd.access = optional(f[5]);
 	fd.cloexec = cloexec != 0;
 	fd.how = f[7];
 	fd.call = optional(f[8]);

@@ -14,7 +14,7 @@ struct kt_fd {
 	unsigned long long gen;
 	const char *type;   /* file|dir|pipe|fifo|socket|chr|blk|anon|unknown */
 	const char *target; /* NULL when absent */
-	const char *access; /* r|w|rw */
+	const char *access; /* r|w|rw; NULL when unknown (a table snapshot) */
 	bool cloexec;
 	const char *how;    /* open|dup|inherited|exec|received|unknown */
 	const char *call;   /* NULL when absent */
@@ -72,9 +72,11 @@ struct kt_snapshot {
 	bool at_exit;     /* WHY: exit (else exec or live) */
 	bool live;        /* WHY: live, taken by the report of a running process */
 	bool observed;    /* made by the report from other processes' "observed" records */
+	bool from_table;  /* WHY: table, made by the report from the table a process
+			   * left when it ended without a snapshot (live is set too) */
 	int status;       /* exit status, -1 for exec */
 	bool kcmp_ok;
-	const char *kcmp; /* "ok" or "unavailable:ERRNO" */
+	const char *kcmp; /* "ok", "unavailable:ERRNO", or "none" (WHY table) */
 	struct kt_fd *fds; /* ascending by fd */
 	size_t nfds, fds_cap;
 	struct kt_same *sames;

@@ -101,4 +101,10 @@ void kt_table_record_fd(struct kt_record_fd *r, int fd, uint32_t gen, int type, 
 const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity);
 void kt_table_unmap(const struct kt_fd_entry *t);
 
+/* The header before the entries of a mapped table. */
+static inline const struct kt_table_header *kt_table_header_of(const struct kt_fd_entry *t)
+{
+	return (const struct kt_table_header *)(const void *)((const char *)t - KT_TABLE_HEADER_SIZE);
+}
+
 #endif

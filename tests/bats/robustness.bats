@@ -57,3 +57,31 @@ SH
 	P=$(root_pid)
 	q_true '[.processes[] | select(.exe | test("/cat$"))] | length == 1'
 }
+
+@test "children that end without a snapshot (a raw exit_group, SIGKILL): their table's descriptors, with origins" {
+	echo data >"$BATS_TEST_TMPDIR/f"
+	traced "$SCEN/no_snapshot_exit" "$BATS_TEST_TMPDIR/f"
+	assert_success
+	P=$(root_pid)
+	fd=$(kv fd)
+	q_true 'proc($c).end == {"how": "exit", "status": 3}' --argjson c "$(kv raw)"
+	q_true 'proc($c).end.how == "signal" and proc($c).end.signal == 9' --argjson c "$(kv killed)"
+	for c in $(kv raw) $(kv killed); do
+		q_true 'proc($c) | .snapshot == {"why": "table", "kcmp": "none"} and
+			any(.notes[]; test("without a snapshot"))' --argjson c "$c"
+		# its own open of the file, and a dup of that
+		own=$(q '[proc($c).fds[] | select(.origin.how == "open" and .origin.call == "open")] |
+			if length == 1 then .[0].fd else error("own open: \(.)") end' --argjson c "$c")
+		q_true '[proc($c).fds[] | select(.origin.how == "dup" and .origin.fd == $o)] | length == 1' \
+			--argjson c "$c" --argjson o "$own"
+		# inherited: the parent's description (tracked, no kcmp for the dead)
+		q_true 'fdent($c; $f).origin | .how == "inherited" and .pid == $p and .fd == $f' \
+			--argjson c "$c" --argjson p "$P" --argjson f "$fd"
+		assert_same_ofd "$P" "$fd" "$c" "$fd"
+		assert_other_ofd "$P" "$fd" "$c" "$own"
+	done
+	# the text report says so, one line each
+	run --separate-stderr no_fd3 "$KT" -- "$SCEN/no_snapshot_exit" "$BATS_TEST_TMPDIR/f"
+	assert_success
+	[[ $(grep -c 'ended without a snapshot: descriptors from its table, no kcmp$' <<<"$stderr") == 2 ]]
+}
