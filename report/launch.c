@@ -17,6 +17,7 @@
 
 #include "trace.h"
 #include "util.h"
+#include "watch.h"
 
 #ifndef KT_INSTALL_LIBDIR
 #define KT_INSTALL_LIBDIR "/usr/local/lib/kcmptrace"
@@ -193,6 +194,9 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		kt_warn("pipe: %s", strerror(errno));
 		return false;
 	}
+	/* Static images the command execs are watched to their exit. */
+	struct kt_watch watch;
+	kt_watch_start(&watch, launch->trace_dir);
 	struct sigaction ignore = {.sa_handler = SIG_IGN}, old_int, old_quit;
 	sigemptyset(&ignore.sa_mask);
 	sigaction(SIGINT, &ignore, &old_int);
@@ -206,11 +210,13 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		sigaction(SIGQUIT, &old_quit, NULL);
 		close(errpipe[0]);
 		close(errpipe[1]);
+		kt_watch_stop(&watch);
 		return false;
 	}
 	if (child == 0) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
+		kt_watch_child_reset(&watch);
 		close(errpipe[0]);
 		const char *old_preload = getenv("LD_PRELOAD");
 		char *preload = old_preload != NULL && *old_preload != '\0'
@@ -235,38 +241,37 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 	while (got < 0 && errno == EINTR);
 	close(errpipe[0]);
 
-	int status;
-	pid_t r;
-	do
-		r = waitpid(child, &status, 0);
-	while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		kt_warn("waitpid: %s", strerror(errno));
-		status = 0;
+	/* As subreaper we inherit every orphaned descendant: waiting until none
+	 * is left waits for the whole tree (like strace -f). With --wait=command
+	 * only those already ended when the command ends are reaped; the rest
+	 * are reported running. */
+	int status = 0;
+	bool command_ended = false;
+	for (;;) {
+		int st;
+		pid_t r = kt_watch_wait(&watch, &st, !command_ended || launch->wait_tree);
+		if (r > 0) {
+			record_reaped(launch, r, st);
+			if (r == child) {
+				status = st;
+				command_ended = true;
+			}
+		} else {
+			if (!command_ended) {
+				kt_warn("waitpid: %s", strerror(errno));
+				command_ended = true;
+			}
+			break;
+		}
 	}
+	kt_watch_stop(&watch);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
 	if (got == (ssize_t)sizeof exec_errno) {
 		kt_warn("cannot run '%s': %s", launch->argv[0], strerror(exec_errno));
 		launch->exit_code = exec_errno == ENOENT ? 127 : 126;
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
 		return false;
 	}
-	record_reaped(launch, child, status);
-	/* As subreaper we inherit every orphaned descendant: waiting until none
-	 * is left waits for the whole tree (like strace -f). With --wait=command
-	 * only those already ended are reaped; the rest are reported running. */
-	for (;;) {
-		int st;
-		pid_t orphan = waitpid(-1, &st, launch->wait_tree ? 0 : WNOHANG);
-		if (orphan > 0)
-			record_reaped(launch, orphan, st);
-		else if (orphan < 0 && errno == EINTR)
-			continue;
-		else
-			break;
-	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
 	if (WIFEXITED(status))
 		launch->exit_code = WEXITSTATUS(status);
 	else if (WIFSIGNALED(status))

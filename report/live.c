@@ -6,10 +6,12 @@
 #include "live.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kcmp_group.h"
 #include "procfs.h"
@@ -70,10 +72,10 @@ static void remote_site(int pid, uint64_t ret, char *out, size_t n)
 		snprintf(out, n, "%s+0x%llx", module, (unsigned long long)(addr - base));
 }
 
-static void read_process(struct kt_trace *trace, struct live_proc *lp)
+static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 {
 	struct kt_process *p = lp->proc;
-	char *tpath = kt_xasprintf("%s/live/%d-%llu.tbl", trace->dir, p->pid, p->start);
+	char *tpath = kt_xasprintf("%s/live/%d-%llu.tbl", dir, p->pid, p->start);
 	size_t cap = 0;
 	const struct kt_fd_entry *table = kt_table_map_path(tpath, &cap);
 	free(tpath);
@@ -105,15 +107,22 @@ static void read_process(struct kt_trace *trace, struct live_proc *lp)
 			gen = 0;
 		}
 		lf->gen = gen;
-		remote_site(p->pid, lf->entry.site, lf->site, sizeof lf->site);
+		if (with_sites)
+			remote_site(p->pid, lf->entry.site, lf->site, sizeof lf->site);
+		else
+			snprintf(lf->site, sizeof lf->site, "-");
 		lp->nfds++;
 	}
 	free(fds);
 	kt_table_unmap(table);
 }
 
-/* kcmp across every live descriptor: one sort, then equal neighbours. */
-static void group(struct live_proc *lps, size_t nlps)
+/* kcmp across the descriptors of lps: one sort, then runs of equal
+ * neighbours, each one open file description. With target < 0 every
+ * process gets a "same" line per neighbour; else only lps[target] gets
+ * lines, naming every other member of a run it is in. Descriptors whose
+ * generation is unknown (0) are never named. */
+static void group(struct live_proc *lps, size_t nlps, long target)
 {
 	size_t total = 0;
 	for (size_t i = 0; i < nlps; i++)
@@ -130,14 +139,28 @@ static void group(struct live_proc *lps, size_t nlps)
 		}
 	struct kt_group_stats st = {0};
 	kt_desc_sort(d, total, scratch, &st);
-	for (size_t x = 1; x < total; x++) {
-		if (d[x - 1].dev != d[x].dev || d[x - 1].ino != d[x].ino ||
-		    kt_desc_compare(&d[x - 1], &d[x], &st) != 0)
+	for (size_t run = 0, x = 1; x <= total; x++) {
+		if (x < total && d[x - 1].dev == d[x].dev && d[x - 1].ino == d[x].ino &&
+		    kt_desc_compare(&d[x - 1], &d[x], &st) == 0)
 			continue;
-		struct live_proc *lp = &lps[d[x].index];
-		const struct kt_process *other = lps[d[x - 1].index].proc;
-		kt_record_put_same(&lp->sames, d[x].fd, d[x].gen, other->pid, other->start,
-				   d[x - 1].fd, d[x - 1].gen);
+		/* d[run .. x) is one description */
+		size_t first_target = x;
+		for (size_t y = run; y < x && target >= 0 && first_target == x; y++)
+			if (d[y].index == (uint32_t)target)
+				first_target = y;
+		for (size_t y = run + 1; target < 0 && y < x; y++) {
+			const struct kt_process *other = lps[d[y - 1].index].proc;
+			kt_record_put_same(&lps[d[y].index].sames, d[y].fd, d[y].gen, other->pid,
+					   other->start, d[y - 1].fd, d[y - 1].gen);
+		}
+		for (size_t y = run; first_target < x && y < x; y++) {
+			const struct kt_process *other = lps[d[y].index].proc;
+			if (y != first_target && d[y].gen != 0)
+				kt_record_put_same(&lps[target].sames, d[first_target].fd,
+						   d[first_target].gen, other->pid, other->start,
+						   d[y].fd, d[y].gen);
+		}
+		run = x;
 	}
 	free(d);
 	free(scratch);
@@ -181,13 +204,60 @@ static void read_left_table(struct kt_trace *trace, struct live_proc *lp)
 	kt_table_unmap(table);
 }
 
-static bool attach_snapshot(struct live_proc *lp, int kcmp_error, bool from_table)
+/* How a report-made snapshot is taken (the snap line's WHY). */
+enum snap_kind { SNAP_LIVE, SNAP_TABLE, SNAP_EXIT_OBSERVED };
+
+/* A buffer with room for lp's snapshot and `extra` bytes more. */
+static struct kt_buf snapshot_buffer(const struct live_proc *lp, size_t extra)
 {
-	struct kt_process *p = lp->proc;
-	size_t cap = 256 + lp->sames.len;
+	size_t cap = extra + 256 + lp->sames.len;
 	for (size_t i = 0; i < lp->nfds; i++)
 		cap += 256 + 4 * (strlen(lp->fds[i].info.target) + strlen(lp->fds[i].site));
 	struct kt_buf b = {kt_xmalloc(cap), 0, cap, 0};
+	return b;
+}
+
+/* Write lp's snapshot: "snap", its fd and same lines, "end". */
+static void put_snapshot(struct kt_buf *b, const struct live_proc *lp, enum snap_kind kind,
+			 int kcmp_error)
+{
+	static const char *const why[] = {"live", "table", "exit-observed"};
+	kt_buf_str(b, "snap");
+	kt_buf_field(b, why[kind]);
+	kt_buf_num(b, -1);
+	if (kind == SNAP_TABLE) {
+		kt_buf_field(b, "none");
+	} else if (kcmp_error) {
+		char detail[64];
+		snprintf(detail, sizeof detail, "unavailable:%s",
+			 kcmp_error == -ENOSYS ? "ENOSYS" : kcmp_error == -EPERM ? "EPERM" : "EACCES");
+		kt_buf_field(b, detail);
+	} else {
+		kt_buf_field(b, "ok");
+	}
+	kt_buf_endline(b);
+	for (size_t i = 0; i < lp->nfds; i++) {
+		const struct live_fd *lf = &lp->fds[i];
+		struct kt_record_fd r;
+		kt_table_record_fd(&r, lf->fd, lf->gen, lf->info.type, lf->info.target, lf->info.access,
+				   lf->info.cloexec, &lf->entry, lf->site);
+		kt_record_put_fd(b, &r);
+	}
+	if (!kcmp_error && kind != SNAP_TABLE)
+		kt_buf_put(b, lp->sames.data, lp->sames.len);
+	if (kind == SNAP_TABLE) {
+		kt_buf_str(b, "note");
+		/* Short enough for one report line (100 columns). */
+		kt_buf_field(b, "ended without a snapshot: descriptors from its table, no kcmp");
+		kt_buf_endline(b);
+	}
+	kt_buf_str(b, "end\n");
+}
+
+static bool attach_snapshot(struct live_proc *lp, int kcmp_error, enum snap_kind kind)
+{
+	struct kt_process *p = lp->proc;
+	struct kt_buf b = snapshot_buffer(lp, 256);
 	kt_buf_str(&b, KT_RECORD_MAGIC);
 	kt_buf_unum(&b, KT_RECORD_VERSION);
 	kt_buf_endline(&b);
@@ -200,43 +270,14 @@ static bool attach_snapshot(struct live_proc *lp, int kcmp_error, bool from_tabl
 	kt_buf_field(&b, NULL);
 	kt_buf_num(&b, 0);
 	kt_buf_endline(&b);
-	kt_buf_str(&b, "snap");
-	kt_buf_field(&b, from_table ? "table" : "live");
-	kt_buf_num(&b, -1);
-	if (from_table) {
-		kt_buf_field(&b, "none");
-	} else if (kcmp_error) {
-		char detail[64];
-		snprintf(detail, sizeof detail, "unavailable:%s",
-			 kcmp_error == -ENOSYS ? "ENOSYS" : kcmp_error == -EPERM ? "EPERM" : "EACCES");
-		kt_buf_field(&b, detail);
-	} else {
-		kt_buf_field(&b, "ok");
-	}
-	kt_buf_endline(&b);
-	for (size_t i = 0; i < lp->nfds; i++) {
-		const struct live_fd *lf = &lp->fds[i];
-		struct kt_record_fd r;
-		kt_table_record_fd(&r, lf->fd, lf->gen, lf->info.type, lf->info.target, lf->info.access,
-				   lf->info.cloexec, &lf->entry, lf->site);
-		kt_record_put_fd(&b, &r);
-	}
-	if (!kcmp_error && !from_table)
-		kt_buf_put(&b, lp->sames.data, lp->sames.len);
-	if (from_table) {
-		kt_buf_str(&b, "note");
-		/* Short enough for one report line (100 columns). */
-		kt_buf_field(&b, "ended without a snapshot: descriptors from its table, no kcmp");
-		kt_buf_endline(&b);
-	}
-	kt_buf_str(&b, "end\n");
+	put_snapshot(&b, lp, kind, kcmp_error);
 	if (b.overflow) {
 		free(b.data);
 		return false;
 	}
 	struct kt_error err;
 	struct kt_process tmp = {.pid = p->pid, .start = p->start};
-	char *path = kt_xasprintf("%s (%s)", p->path, from_table ? "table" : "live");
+	char *path = kt_xasprintf("%s (%s)", p->path, kind == SNAP_TABLE ? "table" : "live");
 	bool ok = kt_process_parse(&tmp, path, b.data, b.len, &err) && tmp.nsnaps == 1;
 	if (ok) {
 		*KT_PUSH(p->snaps, p->nsnaps, p->snaps_cap) = tmp.snaps[0];
@@ -266,15 +307,15 @@ size_t kt_trace_capture_live(struct kt_trace *trace)
 		struct live_proc *lp = KT_PUSH(lps, nlps, cap);
 		memset(lp, 0, sizeof *lp);
 		lp->proc = p;
-		read_process(trace, lp);
+		read_process(trace->dir, lp, true);
 		lp->sames = (struct kt_buf){kt_xmalloc(64 + lp->nfds * 64 * 4), 0, 64 + lp->nfds * 64 * 4, 0};
 	}
 	int kcmp_error = kt_kcmp_probe(-1);
 	if (!kcmp_error)
-		group(lps, nlps);
+		group(lps, nlps, -1);
 	size_t captured = 0;
 	for (size_t i = 0; i < nlps; i++) {
-		if (attach_snapshot(&lps[i], kcmp_error, false))
+		if (attach_snapshot(&lps[i], kcmp_error, SNAP_LIVE))
 			captured++;
 		free(lps[i].fds);
 		free(lps[i].sames.data);
@@ -294,9 +335,71 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 			continue;
 		struct live_proc lp = {.proc = p};
 		read_left_table(trace, &lp);
-		if (lp.fds != NULL && attach_snapshot(&lp, 0, true))
+		if (lp.fds != NULL && attach_snapshot(&lp, 0, SNAP_TABLE))
 			captured++;
 		free(lp.fds);
 	}
 	return captured;
+}
+
+bool kt_live_observe_exit(const char *dir, int pid, unsigned long long start)
+{
+	struct kt_pid_start *alive;
+	size_t nalive = kt_trace_live_list(dir, &alive);
+	struct kt_process *procs = kt_xcalloc(nalive + 1, sizeof *procs);
+	struct live_proc *lps = kt_xcalloc(nalive + 1, sizeof *lps);
+	size_t n = 0, total = 0;
+	procs[n++] = (struct kt_process){.pid = pid, .start = start};
+	for (size_t i = 0; i < nalive; i++)
+		if (alive[i].pid != pid || alive[i].start != start)
+			procs[n++] = (struct kt_process){.pid = alive[i].pid, .start = alive[i].start};
+	for (size_t i = 0; i < n; i++) {
+		lps[i].proc = &procs[i];
+		read_process(dir, &lps[i], false);
+		total += lps[i].nfds;
+	}
+	/* The image's own descriptors: kept across the exec into it when the
+	 * table's entry still names the same file (the report then takes the
+	 * origin from the exec snapshot); the rest it made out of our sight,
+	 * named for this observation only. */
+	struct live_proc *t = &lps[0];
+	for (size_t j = 0; j < t->nfds; j++) {
+		struct live_fd *lf = &t->fds[j];
+		bool stale = lf->gen != 0 && atomic_load(&lf->entry.ino_gen) == lf->gen &&
+			     (lf->entry.dev != lf->info.dev || lf->entry.ino != lf->info.ino);
+		if (lf->gen == 0 || stale) {
+			lf->gen = 0x80000000u | (uint32_t)getpid();
+			lf->entry.how = KT_HOW_UNKNOWN;
+		} else {
+			lf->entry.how = KT_HOW_EXEC;
+		}
+		lf->entry.call = KT_CALL_NONE;
+		lf->entry.site = 0;
+	}
+	size_t room = 256 + total * 128;
+	t->sames = (struct kt_buf){kt_xmalloc(room), 0, room, 0};
+	int kcmp_error = kt_kcmp_probe(-1);
+	if (!kcmp_error)
+		group(lps, n, 0);
+	struct kt_buf b = snapshot_buffer(t, 0);
+	put_snapshot(&b, t, SNAP_EXIT_OBSERVED, kcmp_error);
+	bool ok = !b.overflow && !t->sames.overflow;
+	if (ok) {
+		char *path = kt_xasprintf("%s/%d-%llu.rec", dir, pid, start);
+		int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		ok = fd >= 0 && write(fd, b.data, b.len) == (ssize_t)b.len;
+		if (fd >= 0 && close(fd) != 0)
+			ok = false;
+		if (!ok)
+			kt_warn("cannot add to %s: %s", path, strerror(errno));
+		free(path);
+	}
+	free(b.data);
+	free(t->sames.data);
+	for (size_t i = 0; i < n; i++)
+		free(lps[i].fds);
+	free(lps);
+	free(procs);
+	free(alive);
+	return ok;
 }

@@ -17,4 +17,11 @@ size_t kt_trace_capture_live(struct kt_trace *trace);
  * Returns the number of processes captured. Run after capture_live. */
 size_t kt_trace_capture_left(struct kt_trace *trace);
 
+/* The launcher's look at an untraced image stopped at its exit (watch.c):
+ * its descriptors from /proc, compared with kcmp among themselves and with
+ * every live traced process, appended to DIR/PID-START.rec as a snapshot of
+ * kind "exit-observed". Returns false (with a message) if it could not be
+ * written. */
+bool kt_live_observe_exit(const char *dir, int pid, unsigned long long start);
+
 #endif

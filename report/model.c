@@ -473,3 +473,9 @@ void kt_model_free(struct kt_model *m)
 	free(m->procs);
 	free(m);
 }
+
+bool kt_model_made_untraced(const struct kt_model *m, size_t proc, const struct kt_fd *fd)
+{
+	const struct kt_snapshot *snap = m->procs[proc].snap;
+	return snap != NULL && snap->observed && (fd->gen & 0x80000000ULL) != 0;
+}

@@ -125,4 +125,8 @@ bool kt_model_node(const struct kt_model *model, int pid, unsigned long long sta
 /* Index of the process (pid, start) in model->procs, or -1. */
 int kt_model_find_proc(const struct kt_model *model, int pid, unsigned long long start);
 
+/* Whether fd, in the last snapshot of process proc, was made by the
+ * untraced image it runs: an observer named it, the table did not. */
+bool kt_model_made_untraced(const struct kt_model *model, size_t proc, const struct kt_fd *fd);
+
 #endif

@@ -116,21 +116,24 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 	if (mp->snap == NULL)
 		fputs("null", out);
 	else {
-		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ", mp->snap->at_exit ? "exit" : mp->snap->observed ? "observed" : mp->snap->from_table ? "table" : mp->snap->live ? "live" : "exec");
+		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ", mp->snap->at_exit ? "exit" : mp->snap->seen_at_exit ? "exit-observed" : mp->snap->observed ? "observed" : mp->snap->from_table ? "table" : mp->snap->live ? "live" : "exec");
 		kt_json_string(out, mp->snap->kcmp);
 		fputc('}', out);
 	}
 	fputs(",\n   \"fds\": [", out);
 	for (size_t k = 0; k < mp->nfds; k++) {
 		const struct kt_fd *fd = mp->fds[k].fd;
+		/* A table snapshot cannot read type, target and access: those of
+		 * the description, from a holder that could. */
+		const struct kt_fd *seen = fd->access != NULL ? fd : m->ofds[mp->fds[k].ofd - 1].first;
 		fputs(k > 0 ? ",\n     " : "\n     ", out);
 		fprintf(out, "{\"fd\": %d, \"ofd\": %d, \"gen\": %llu, \"type\": ", fd->fd,
 			mp->fds[k].ofd, fd->gen);
-		kt_json_string(out, fd->type);
+		kt_json_string(out, seen->type);
 		fputs(", \"target\": ", out);
-		kt_json_string(out, fd->target);
+		kt_json_string(out, seen->target);
 		fputs(", \"access\": ", out);
-		kt_json_string(out, fd->access);
+		kt_json_string(out, seen->access);
 		fprintf(out, ", \"cloexec\": %s, \"origin\": ", fd->cloexec ? "true" : "false");
 		render_origin(out, mp, fd);
 		fputc('}', out);

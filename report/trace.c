@@ -103,9 +103,10 @@ static bool parse_snap(struct parser *ps, struct kt_snapshot *snap, char **f, in
 		if (!field_int(ps, f[2], "snap STATUS", 0, 255, &snap->status))
 			return false;
 	} else if (strcmp(f[1], "exec") == 0 || strcmp(f[1], "live") == 0 ||
-		   strcmp(f[1], "table") == 0) {
-		snap->live = f[1][0] != 'e';
+		   strcmp(f[1], "table") == 0 || strcmp(f[1], "exit-observed") == 0) {
+		snap->live = strcmp(f[1], "exec") != 0;
 		snap->from_table = f[1][0] == 't';
+		snap->seen_at_exit = snap->observed = strcmp(f[1], "exit-observed") == 0;
 		if (!field_int(ps, f[2], "snap STATUS", -1, -1, &snap->status))
 			return false;
 	} else {
@@ -581,6 +582,41 @@ static const struct kt_fd *kept_from(const struct kt_process *p, const struct kt
 	return NULL;
 }
 
+/* An observed descriptor of an untraced image: kept across the exec into it
+ * when its exec snapshot has it (same number, generation and target), with
+ * the origin it had there; else made by the image, out of our sight. */
+static void origin_across_exec(const struct kt_process *p, struct kt_fd *fd)
+{
+	const struct kt_fd *before = kept_from(p, fd);
+	if (before == NULL || strcmp(before->how, "unknown") == 0 || before->target == NULL ||
+	    fd->target == NULL || strcmp(before->target, fd->target) != 0) {
+		fd->how = "unknown";
+		fd->call = fd->site = NULL;
+		return;
+	}
+	fd->how = "exec";
+	fd->call = before->call;
+	fd->site = before->site;
+	if (strcmp(before->how, "dup") == 0 || strcmp(before->how, "inherited") == 0) {
+		fd->src_pid = before->src_pid;
+		fd->src_start = before->src_start;
+		fd->src_fd = before->src_fd;
+		fd->src_gen = before->src_gen;
+	}
+}
+
+/* The launcher's look at an untraced image stopped at its exit (watch.c):
+ * its descriptors' origins, as for observations. */
+static void complete_exit_observations(struct kt_trace *trace)
+{
+	for (size_t i = 0; i < trace->nprocs; i++) {
+		struct kt_process *p = &trace->procs[i];
+		for (size_t s = p->untraced_path ? p->untraced_snap : p->nsnaps; s < p->nsnaps; s++)
+			for (size_t k = 0; p->snaps[s].seen_at_exit && k < p->snaps[s].nfds; k++)
+				origin_across_exec(p, &p->snaps[s].fds[k]);
+	}
+}
+
 /* A process whose last exec went untraced writes no snapshot of its own:
  * its descriptors are the latest observation other traced processes made
  * of it, as a snapshot of its own (observed). */
@@ -616,19 +652,7 @@ static void attach_observations(struct kt_trace *trace)
 			if (dup)
 				continue;
 			struct kt_fd fd = o->fd;
-			const struct kt_fd *before = kept_from(p, &o->fd);
-			if (before != NULL && strcmp(before->how, "unknown") != 0) {
-				/* kept across the exec into the untraced image */
-				fd.how = "exec";
-				fd.call = before->call;
-				fd.site = before->site;
-				if (strcmp(before->how, "dup") == 0 || strcmp(before->how, "inherited") == 0) {
-					fd.src_pid = before->src_pid;
-					fd.src_start = before->src_start;
-					fd.src_fd = before->src_fd;
-					fd.src_gen = before->src_gen;
-				}
-			}
+			origin_across_exec(p, &fd);
 			*KT_PUSH(snap.fds, snap.nfds, snap.fds_cap) = fd;
 		}
 		if (snap.nfds > 1)
@@ -691,6 +715,7 @@ struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err)
 	qsort(trace->procs, trace->nprocs, sizeof *trace->procs, compare_process);
 	read_root_file(trace);
 	attach_observations(trace);
+	complete_exit_observations(trace);
 	return trace;
 }
 
@@ -757,24 +782,34 @@ bool kt_process_alive(int pid, unsigned long long start)
 	return strtoull(p, NULL, 10) == start;
 }
 
-bool kt_trace_live_tables_alive(const char *dir)
+size_t kt_trace_live_list(const char *dir, struct kt_pid_start **out)
 {
+	*out = NULL;
 	char *live = kt_xasprintf("%s/live", dir);
 	DIR *d = opendir(live);
 	free(live);
 	if (d == NULL)
-		return false;
-	bool alive = false;
+		return 0;
+	size_t n = 0, cap = 0;
 	struct dirent *e;
-	while (!alive && (e = readdir(d)) != NULL) {
+	while ((e = readdir(d)) != NULL) {
 		int pid;
 		unsigned long long start;
 		char rest[8];
-		if (sscanf(e->d_name, "%d-%llu.tb%1s", &pid, &start, rest) == 3 && strcmp(rest, "l") == 0)
-			alive = kt_process_alive(pid, start);
+		if (sscanf(e->d_name, "%d-%llu.tb%1s", &pid, &start, rest) == 3 && strcmp(rest, "l") == 0 &&
+		    kt_process_alive(pid, start))
+			*KT_PUSH(*out, n, cap) = (struct kt_pid_start){pid, start};
 	}
 	closedir(d);
-	return alive;
+	return n;
+}
+
+bool kt_trace_live_tables_alive(const char *dir)
+{
+	struct kt_pid_start *alive;
+	size_t n = kt_trace_live_list(dir, &alive);
+	free(alive);
+	return n > 0;
 }
 
 int kt_trace_remove_live(const char *dir)

@@ -72,6 +72,8 @@ struct kt_snapshot {
 	bool at_exit;     /* WHY: exit (else exec or live) */
 	bool live;        /* WHY: live, taken by the report of a running process */
 	bool observed;    /* made by the report from other processes' "observed" records */
+	bool seen_at_exit; /* WHY: exit-observed, the launcher's look at an untraced
+			    * image stopped at its exit (observed and live are set too) */
 	bool from_table;  /* WHY: table, made by the report from the table a process
 			   * left when it ended without a snapshot (live is set too) */
 	int status;       /* exit status, -1 for exec */
@@ -174,6 +176,14 @@ int kt_trace_remove_dir(const char *dir);
 
 /* Whether a traced process with a table in DIR/live is alive: one just
  * forked may have no record yet. */
+struct kt_pid_start {
+	int pid;
+	unsigned long long start;
+};
+/* The processes with a table in DIR/live that are alive now. Returns their
+ * number; *out (malloc'd, caller frees) gets them. */
+size_t kt_trace_live_list(const char *dir, struct kt_pid_start **out);
+
 bool kt_trace_live_tables_alive(const char *dir);
 
 /* Remove DIR/live (the tables of running processes; where it is a link to

@@ -140,7 +140,7 @@ static const char *elf_untraced(int fd)
 		if ((is64 ? ph.p64.p_type : ph.p32.p_type) == PT_INTERP)
 			return NULL; /* dynamically linked: ld.so reads LD_PRELOAD */
 	}
-	return "static binary";
+	return KT_UNTRACED_STATIC;
 }
 
 static const char *file_untraced(int dirfd, const char *path, int at_flags)

@@ -571,7 +571,9 @@ KT_RACY void kt_note_sender(int fd, pid_t pid)
 /* The untraced image will not close its close-on-exec descriptors through
  * us: the exec does. Retire them first, so that an observer never names a
  * number the new image reuses after the generation of the one it lost; put
- * back the ones still open when the exec failed. */
+ * back the ones still open when the exec failed. The ones it keeps get their
+ * inode cached: an observer that finds another file under that number knows
+ * the image closed it and opened something else. */
 KT_RACY void kt_table_mark_untraced(int on)
 {
 	struct kt_fd_entry *t = atomic_load(&kt_table);
@@ -581,6 +583,14 @@ KT_RACY void kt_table_mark_untraced(int on)
 	for (uint32_t fd = 0; fd < max_fd; fd++) {
 		struct kt_fd_entry *e = &t[fd];
 		uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
+		struct stat st;
+		if (on && gen && !(gen & 1u) && !e->cloexec &&
+		    atomic_load_explicit(&e->ino_gen, memory_order_relaxed) != gen &&
+		    kt_sys_fstat((int)fd, &st) == 0) {
+			e->dev = st.st_dev;
+			e->ino = st.st_ino;
+			atomic_store_explicit(&e->ino_gen, gen, memory_order_release);
+		}
 		if (!gen || !e->cloexec)
 			continue;
 		if (on && !(gen & 1u))

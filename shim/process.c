@@ -648,6 +648,8 @@ void kt_before_exec(int dirfd, const char *path, int flags)
 	 * process goes on here) turns that off again (kt_after_failed_exec). */
 	if (why)
 		kt_table_mark_untraced(1);
+	if (why && strcmp(why, KT_UNTRACED_STATIC) == 0)
+		kt_watch_ask();
 	kt_in_shim--;
 	errno = saved;
 }

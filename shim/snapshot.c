@@ -294,17 +294,27 @@ static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsign
 		if ((size_t)fd >= cap)
 			continue;
 		uint32_t g1 = atomic_load_explicit(&table[fd].gen, memory_order_acquire);
+		struct kt_desc key = {.pid = pid, .fd = fd};
+		int have_inode = 0;
 		if (untraced) {
-			/* Its image writes no snapshot: say what we see of it. */
+			/* Its image writes no snapshot: say what we see of it. A kept
+			 * entry whose cached inode is not the file there now was
+			 * closed by the image and its number reused. */
+			have_inode = kt_fd_inode(pid, fd, &key.dev, &key.ino) == 0;
+			if (have_inode && g1 && !(g1 & 1u) &&
+			    atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1 &&
+			    (table[fd].dev != key.dev || table[fd].ino != key.ino))
+				g1 = 0;
 			if (g1 == 0 || (g1 & 1u))
 				g1 = 0x80000000u | (uint32_t)kt_proc.pid;
 			observe(s, pid, start, fd, g1);
 		} else if (g1 == 0 || (g1 & 1u)) {
 			continue; /* closed, changing, or made where the shim could not see */
 		}
-		struct kt_desc key = {.pid = pid, .fd = fd};
-		if (!(g1 & 0x80000000u) &&
-		    atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1) {
+		if (have_inode) {
+			/* read above */
+		} else if (!(g1 & 0x80000000u) &&
+			   atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1) {
 			key.dev = table[fd].dev;
 			key.ino = table[fd].ino;
 		} else if (kt_fd_inode(pid, fd, &key.dev, &key.ino) < 0) {

@@ -8,4 +8,10 @@
  * than one in memory); else /tmp. */
 const char *kt_trace_tmp_parent(void);
 
+/* In a trace directory made by the launcher: the socket on which a traced
+ * process about to exec a static binary asks the launcher to watch it until
+ * its exit (report/watch.c, shim/watch.c). The asker sends its thread id
+ * (4 bytes); the launcher answers 'y' once attached, else 'n'. */
+#define KT_WATCH_SOCKET "watch.sock"
+
 #endif

@@ -106,7 +106,8 @@ PY
 	S=$(kv shared_fd)
 	O=$(kv own_fd)
 	q_true 'proc($c).untraced.reason == "static binary"' --argjson c "$C"
-	assert_equal "$(q 'proc($c).snapshot.why' --argjson c "$C")" observed
+	# the launcher's look at its exit; the parent observed it before that
+	assert_equal "$(q 'proc($c).snapshot.why' --argjson c "$C")" exit-observed
 	# kept across the exec from its traced life: the parent's description
 	assert_same_ofd "$P" "$S" "$C" "$S"
 	assert_equal "$(fd_get "$C" "$S" .origin.how)" exec
@@ -115,4 +116,72 @@ PY
 	assert_equal "$(fd_get "$C" "$O" .target)" "$SCEN/static_hold"
 	assert_equal "$(fd_get "$C" "$O" .origin.how)" unknown
 	assert_other_ofd "$C" "$O" "$P" "$S"
+}
+
+@test "a static image that outlives every traced process: the launcher sees its descriptors at its exit" {
+	F=$(make_data_file)
+	traced bash -c "exec 7<'$F'; exec '$SCEN/static_own' '$F' 5"
+	assert_failure 5
+	P=$(root_pid)
+	own=$(kv own)
+	copy=$(kv dup)
+	other=$(kv other)
+	q_true 'proc($p) | .untraced.reason == "static binary" and .end == {"how": "exit", "status": 5}
+		and .snapshot == {"why": "exit-observed", "kcmp": "ok"}' --argjson p "$P"
+	# made by the image: listed with their target; the dup is the same
+	# description by kcmp, the second open another one
+	for fd in "$own" "$copy" "$other"; do
+		assert_equal "$(fd_get "$P" "$fd" .target)" "$F"
+		assert_equal "$(fd_get "$P" "$fd" .origin.how)" unknown
+	done
+	assert_same_ofd "$P" "$own" "$P" "$copy"
+	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$own"
+	assert_other_ofd "$P" "$own" "$P" "$other"
+	# kept across the exec from the shell: its origin there
+	q_true 'fdent($p; 7) | .target == $f and .origin.how == "exec" and .origin.call == "dup2"' \
+		--argjson p "$P" --arg f "$F"
+	assert_other_ofd "$P" 7 "$P" "$own"
+	# the text report names who made them
+	run --separate-stderr no_fd3 "$KT" -- bash -c "exec '$SCEN/static_own' '$F' 0"
+	assert_success
+	assert_regex "$stderr" "fd $own +made by the untraced image"
+}
+
+@test "a watched static image behaves as without the launcher: output, status, signals" {
+	F=$(make_data_file)
+	for how in 0 3 -15; do
+		run -- no_fd3 bash -c "exec '$SCEN/static_own' '$F' $how"
+		untraced_status=$status untraced_output=$output
+		traced bash -c "exec '$SCEN/static_own' '$F' $how"
+		assert_equal "$status" "$untraced_status"
+		assert_equal "$output" "$untraced_output"
+	done
+	static_output=$output
+	# the last run: killed by SIGTERM, and seen at its exit all the same
+	q_true 'proc($p) | .end == {"how": "signal", "signal": 15, "status": 15}
+		and .snapshot.why == "exit-observed"' --argjson p "$(root_pid)"
+	# a job-control stop stays a stop its parent sees, and SIGCONT resumes it
+	cat >"$BATS_TEST_TMPDIR/stop.py" <<'PY'
+import os, signal, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], "-19"])
+_, st = os.waitpid(pid, os.WUNTRACED)
+print("stopped", os.WSTOPSIG(st) if os.WIFSTOPPED(st) else st)
+os.kill(pid, signal.SIGCONT)
+_, st = os.waitpid(pid, os.WCONTINUED)
+print("continued", os.WIFCONTINUED(st))
+_, st = os.waitpid(pid, 0)
+print("exit", os.WEXITSTATUS(st))
+PY
+	run -0 no_fd3 timeout 20 python3 "$BATS_TEST_TMPDIR/stop.py" "$SCEN/static_own" "$F"
+	untraced_output=$output
+	traced timeout 20 python3 "$BATS_TEST_TMPDIR/stop.py" "$SCEN/static_own" "$F"
+	assert_success
+	assert_equal "$output" "$untraced_output"
+	assert_line "stopped 19"
+	# no launcher (plain LD_PRELOAD): nobody to ask, the program runs on
+	preloaded bash -c "exec '$SCEN/static_own' '$F' 4"
+	assert_failure 4
+	assert_output "$static_output"
 }

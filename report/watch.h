@@ -1,0 +1,37 @@
+/* The launcher watches the images the shim cannot follow (static binaries)
+ * until their exit, so that their last descriptors are seen and compared
+ * with kcmp even when no traced process outlives them. */
+#ifndef KT_WATCH_H
+#define KT_WATCH_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct kt_watch {
+	const char *dir;
+	char *sock_path;
+	int listen_fd, signal_fd; /* -1 when not watching */
+	sigset_t old_mask;
+	pid_t *pids; /* attached, not yet at their exit */
+	size_t npids, pids_cap;
+	size_t seen_at_exit; /* exits observed */
+};
+
+/* Listen on DIR/watch.sock and take SIGCHLD through a signalfd. Returns
+ * false (nothing to undo; waiting still works) when that cannot be done. */
+bool kt_watch_start(struct kt_watch *w, const char *dir);
+
+/* In the forked command, before exec: the signal mask it would have had. */
+void kt_watch_child_reset(const struct kt_watch *w);
+
+/* Like waitpid(-1, status, block ? 0 : WNOHANG) for children and watched
+ * processes, serving watch requests and the watched processes' stops
+ * meanwhile. Returns the pid that ended, 0 (not blocking, none ended), or
+ * -1 with errno (ECHILD: nothing left to wait for). */
+pid_t kt_watch_wait(struct kt_watch *w, int *status, bool block);
+
+/* Stop listening, restore the signal mask, let go of any watched process. */
+void kt_watch_stop(struct kt_watch *w);
+
+#endif

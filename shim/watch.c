@@ -1,0 +1,37 @@
+/* Before an exec into a static binary, ask the launcher (when there is one)
+ * to watch the process until its exit (report/watch.c): the new image runs
+ * without the shim, and the launcher then reads its last descriptors. */
+#include "shim.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include "sys.h"
+#include "tracedir.h"
+
+void kt_watch_ask(void)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	size_t dl = strlen(kt_proc.dir);
+	if (dl + 1 + sizeof KT_WATCH_SOCKET > sizeof addr.sun_path)
+		return;
+	memcpy(addr.sun_path, kt_proc.dir, dl);
+	memcpy(addr.sun_path + dl, "/" KT_WATCH_SOCKET, sizeof KT_WATCH_SOCKET + 1);
+	int s = (int)kt_sys_ret(syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+	if (s < 0)
+		return;
+	s = kt_sys_move_high(s);
+	/* A launcher that does not answer must not hold up the program long. */
+	struct timeval limit = {.tv_sec = 5};
+	syscall(SYS_setsockopt, s, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+	syscall(SYS_setsockopt, s, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+	int32_t tid = (int32_t)syscall(SYS_gettid);
+	char answer;
+	/* No socket (a plain LD_PRELOAD run, --trace-dir too long): nothing to do. */
+	if (syscall(SYS_connect, s, &addr, sizeof addr) == 0 &&
+	    kt_sys_write(s, &tid, sizeof tid) == (ssize_t)sizeof tid)
+		(void)kt_sys_read(s, &answer, 1);
+	kt_sys_close(s);
+}
