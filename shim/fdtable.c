@@ -19,10 +19,20 @@ static struct kt_table_header *header_of(struct kt_fd_entry *t)
 	return (struct kt_table_header *)((char *)t - KT_TABLE_HEADER_SIZE);
 }
 
+static uint32_t capacity_of(struct kt_fd_entry *t)
+{
+	return header_of(t)->capacity;
+}
+
+static size_t mapping_size(struct kt_fd_entry *t)
+{
+	return kt_table_file_size(capacity_of(t));
+}
+
 struct kt_fd_entry *kt_table_entry(int fd)
 {
 	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
-	if (!t || fd < 0 || (unsigned)fd >= KT_TABLE_CAPACITY)
+	if (!t || fd < 0 || (unsigned)fd >= capacity_of(t))
 		return NULL;
 	return &t[fd];
 }
@@ -32,8 +42,9 @@ static void mark_used(struct kt_fd_entry *t, int fd)
 	struct kt_table_header *h = header_of(t);
 	size_t page = (size_t)fd * sizeof(struct kt_fd_entry) / 4096;
 	uint8_t bit = (uint8_t)(1u << (page & 7));
-	if (!(atomic_load_explicit(&h->pages_used[page / 8], memory_order_relaxed) & bit))
-		atomic_fetch_or(&h->pages_used[page / 8], bit);
+	_Atomic uint8_t *used = kt_table_pages_used(h);
+	if (!(atomic_load_explicit(&used[page / 8], memory_order_relaxed) & bit))
+		atomic_fetch_or(&used[page / 8], bit);
 	uint32_t want = (uint32_t)fd + 1, have = atomic_load_explicit(&h->max_fd_plus_one, memory_order_relaxed);
 	while (have < want &&
 	       !atomic_compare_exchange_weak(&h->max_fd_plus_one, &have, want))
@@ -43,7 +54,7 @@ static void mark_used(struct kt_fd_entry *t, int fd)
 KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site)
 {
 	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
-	if (!t || fd < 0 || (unsigned)fd >= KT_TABLE_CAPACITY)
+	if (!t || fd < 0 || (unsigned)fd >= capacity_of(t))
 		return;
 	struct kt_fd_entry *e = &t[fd];
 	uint32_t old = atomic_load_explicit(&e->gen, memory_order_relaxed);
@@ -57,7 +68,7 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	e->src_start = 0;
 	uint32_t new_gen = (old + 2) & ~1u;
 	uint32_t ino_gen = 0;
-	if (src_fd >= 0 && (unsigned)src_fd < KT_TABLE_CAPACITY) {
+	if (src_fd >= 0 && (unsigned)src_fd < capacity_of(t)) {
 		const struct kt_fd_entry *src = &t[src_fd];
 		e->src_gen = atomic_load_explicit(&src->gen, memory_order_relaxed);
 		e->src_pid = kt_proc.pid;
@@ -83,7 +94,7 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 {
 	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
-	if (!t || fd < 0 || (unsigned)fd >= KT_TABLE_CAPACITY)
+	if (!t || fd < 0 || (unsigned)fd >= capacity_of(t))
 		return;
 	struct kt_fd_entry *e = &t[fd];
 	e->how = v->how;
@@ -187,14 +198,15 @@ KT_RACY void kt_note_cloexec(int fd, int cloexec)
 }
 
 /* Create and map a table file under a temporary name; the caller renames it. */
-static struct kt_fd_entry *map_table_file(const char *tmp)
+static struct kt_fd_entry *map_table_file(const char *tmp, uint32_t capacity)
 {
 	int fd = kt_sys_open_high(AT_FDCWD, tmp, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return NULL;
 	void *p = MAP_FAILED;
-	if (syscall(SYS_ftruncate, fd, (off_t)KT_TABLE_FILE_SIZE) == 0)
-		p = mmap(NULL, KT_TABLE_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	size_t size = kt_table_file_size(capacity);
+	if (syscall(SYS_ftruncate, fd, (off_t)size) == 0)
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	kt_sys_close(fd);
 	if (p == MAP_FAILED) {
 		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
@@ -202,7 +214,7 @@ static struct kt_fd_entry *map_table_file(const char *tmp)
 	}
 	struct kt_table_header *h = p;
 	memcpy(h->magic, KT_TABLE_MAGIC, sizeof h->magic);
-	h->capacity = KT_TABLE_CAPACITY;
+	h->capacity = capacity;
 	return (struct kt_fd_entry *)((char *)p + KT_TABLE_HEADER_SIZE);
 }
 
@@ -218,14 +230,14 @@ int kt_table_create(void)
 	char path[4200], tmp[4300];
 	kt_trace_path(path, sizeof path, "live/", ".tbl");
 	kt_trace_path(tmp, sizeof tmp, "live/.", ".tbl.tmp");
-	struct kt_fd_entry *t = map_table_file(tmp);
+	struct kt_fd_entry *t = map_table_file(tmp, kt_table_capacity_wanted());
 	if (!t)
 		return -errno;
 	set_owner(t);
 	/* Readers that still map an older file (an exec's) keep their mapping. */
 	if (syscall(SYS_renameat, AT_FDCWD, tmp, AT_FDCWD, path) != 0) {
 		int err = errno;
-		munmap(header_of(t), KT_TABLE_FILE_SIZE);
+		munmap(header_of(t), mapping_size(t));
 		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
 		return -err;
 	}
@@ -245,7 +257,7 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 	suffix[5] = '-';
 	memcpy(suffix + 5 + b.len, ".tbl", 5);
 	kt_trace_path(prep->tmp, sizeof prep->tmp, "live/.", suffix);
-	prep->table = old ? map_table_file(prep->tmp) : NULL;
+	prep->table = old ? map_table_file(prep->tmp, capacity_of(old)) : NULL;
 	if (!prep->table)
 		return -EIO;
 	struct kt_fd_entry *t = prep->table;
@@ -254,7 +266,7 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 	size_t per_page = 4096 / sizeof(struct kt_fd_entry);
 	size_t pages = ((size_t)max_fd * sizeof(struct kt_fd_entry) + 4095) / 4096;
 	for (size_t page = 0; page < pages; page++) {
-		if (!(atomic_load(&oh->pages_used[page / 8]) & (1u << (page & 7))))
+		if (!(atomic_load(&kt_table_pages_used(oh)[page / 8]) & (1u << (page & 7))))
 			continue;
 		/* Entries straddle pages: take every entry that starts in this page. */
 		size_t first = (page * 4096 + sizeof(struct kt_fd_entry) - 1) / sizeof(struct kt_fd_entry);
@@ -292,7 +304,7 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 			e->peer_plus1 = old[fd].peer_plus1;
 			atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
 			size_t p = fd * sizeof(struct kt_fd_entry) / 4096;
-			nh->pages_used[p / 8] |= (uint8_t)(1u << (p & 7));
+			kt_table_pages_used(nh)[p / 8] |= (uint8_t)(1u << (p & 7));
 		}
 	}
 	atomic_store(&nh->max_fd_plus_one, max_fd);
@@ -322,7 +334,7 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
 	} else if (child < 0) {
 		syscall(SYS_unlinkat, AT_FDCWD, prep->tmp, 0);
 	}
-	munmap(header_of(prep->table), KT_TABLE_FILE_SIZE);
+	munmap(header_of(prep->table), mapping_size(prep->table));
 }
 
 /* The parent wrote our table just before the fork; another of its threads
@@ -369,7 +381,7 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 	if (old && prep->table)
 		check_inherited(prep->table, old, kt_proc.ppid);
 	if (old)
-		munmap(header_of(old), KT_TABLE_FILE_SIZE);
+		munmap(header_of(old), mapping_size(old));
 	if (!prep->table) {
 		atomic_store(&kt_table, NULL);
 		return -EIO;
@@ -412,15 +424,16 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 		return;
 	struct kt_table_header *h = header_of(t);
 	uint32_t end = atomic_load_explicit(&h->max_fd_plus_one, memory_order_acquire);
-	if (end > KT_TABLE_CAPACITY)
-		end = KT_TABLE_CAPACITY;
+	if (end > h->capacity)
+		end = h->capacity;
 	if (end == 0 || first >= end)
 		return;
 	if (last >= end)
 		last = end - 1;
 	for (size_t fd = first; fd <= last; fd++) {
 		size_t page = fd * sizeof(struct kt_fd_entry) / 4096;
-		if (!(atomic_load_explicit(&h->pages_used[page / 8], memory_order_relaxed) & (1u << (page & 7)))) {
+		if (!(atomic_load_explicit(&kt_table_pages_used(h)[page / 8], memory_order_relaxed) &
+		      (1u << (page & 7)))) {
 			/* Skip to the first entry starting in the next page. */
 			size_t next = ((page + 1) * 4096 + sizeof(struct kt_fd_entry) - 1) / sizeof(struct kt_fd_entry);
 			fd = next - 1;

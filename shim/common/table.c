@@ -4,6 +4,7 @@
 #include "record.h"
 #include "sys.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -69,6 +70,30 @@ void kt_table_record_fd(struct kt_record_fd *r, int fd, uint32_t gen, int type, 
 	}
 }
 
+uint32_t kt_table_capacity_wanted(void)
+{
+	static _Atomic uint32_t cached;
+	uint32_t cap = atomic_load_explicit(&cached, memory_order_relaxed);
+	if (cap)
+		return cap;
+	cap = 1u << 20; /* the kernel's default */
+	char text[32];
+	int fd = kt_sys_open_high(AT_FDCWD, "/proc/sys/fs/nr_open", O_RDONLY, 0);
+	ssize_t n = fd >= 0 ? kt_sys_read(fd, text, sizeof text - 1) : -1;
+	if (fd >= 0)
+		kt_sys_close(fd);
+	if (n > 0) {
+		uint64_t v = 0;
+		for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
+			v = v * 10 + (uint64_t)(text[i] - '0');
+		/* fs.nr_open is at most INT_MAX rounded down to a long's bits */
+		if (v >= 1024 && v <= 0x7fffffffu)
+			cap = (uint32_t)v;
+	}
+	atomic_store_explicit(&cached, cap, memory_order_relaxed);
+	return cap;
+}
+
 const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity)
 {
 	int fd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
@@ -76,22 +101,23 @@ const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity)
 		return NULL;
 	struct stat st;
 	void *p = MAP_FAILED;
-	if (kt_sys_fstat(fd, &st) == 0 && (size_t)st.st_size >= KT_TABLE_FILE_SIZE)
-		p = mmap(NULL, KT_TABLE_FILE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	if (kt_sys_fstat(fd, &st) == 0 && (size_t)st.st_size >= KT_TABLE_HEADER_SIZE)
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	kt_sys_close(fd);
 	if (p == MAP_FAILED)
 		return NULL;
 	const struct kt_table_header *h = p;
-	if (memcmp(h->magic, KT_TABLE_MAGIC, sizeof h->magic) != 0) {
-		munmap(p, KT_TABLE_FILE_SIZE);
+	if (memcmp(h->magic, KT_TABLE_MAGIC, sizeof h->magic) != 0 ||
+	    kt_table_file_size(h->capacity) != (size_t)st.st_size) {
+		munmap(p, (size_t)st.st_size);
 		return NULL;
 	}
-	*capacity = h->capacity < KT_TABLE_CAPACITY ? h->capacity : KT_TABLE_CAPACITY;
+	*capacity = h->capacity;
 	return (const struct kt_fd_entry *)((const char *)p + KT_TABLE_HEADER_SIZE);
 }
 
 void kt_table_unmap(const struct kt_fd_entry *t)
 {
 	if (t)
-		munmap((char *)t - KT_TABLE_HEADER_SIZE, KT_TABLE_FILE_SIZE);
+		munmap((char *)t - KT_TABLE_HEADER_SIZE, kt_table_file_size(kt_table_header_of(t)->capacity));
 }

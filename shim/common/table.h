@@ -1,7 +1,9 @@
 /* The shared descriptor table of a traced process: live/PID-START.tbl in
  * the trace directory, an array indexed by descriptor number after a
- * header page, in a sparse file that the process maps MAP_SHARED and
- * updates from its hooks. Other processes (traced ones at their exit, the
+ * header page, then a bitmap of the entry pages ever written, in a sparse
+ * file that the process maps MAP_SHARED and updates from its hooks. The
+ * array covers every number the kernel can hand out (fs.nr_open): only the
+ * pages written take memory. Other processes (traced ones at their exit, the
  * report for processes still running) map it read-only. Binary, for this
  * machine only: it never outlives the processes of one trace. */
 #ifndef KT_TABLE_H
@@ -69,8 +71,7 @@ struct kt_fd_entry {
 	uint64_t stack[KT_STACK_MAX];
 };
 
-#define KT_TABLE_CAPACITY (1u << 20)
-#define KT_TABLE_MAGIC "kttbl01"
+#define KT_TABLE_MAGIC "kttbl02"
 
 struct kt_table_header {
 	char magic[8];
@@ -82,12 +83,32 @@ struct kt_table_header {
 	 * as the process left it, and other traced processes observe its
 	 * descriptors from outside at their exits ("observed" records). */
 	_Atomic uint32_t untraced;
-	/* One bit per page of entries ever written: what a fork copies. */
-	_Atomic uint8_t pages_used[(KT_TABLE_CAPACITY * sizeof(struct kt_fd_entry) + 4095) / 4096 / 8 + 1];
 };
 
 #define KT_TABLE_HEADER_SIZE 4096
-#define KT_TABLE_FILE_SIZE (KT_TABLE_HEADER_SIZE + (size_t)KT_TABLE_CAPACITY * sizeof(struct kt_fd_entry))
+
+/* Descriptor numbers a table covers: fs.nr_open (the kernel's bound on
+ * RLIMIT_NOFILE, 1048576 unless raised), read once per process. */
+uint32_t kt_table_capacity_wanted(void);
+
+/* After the entries: one bit per page of entries ever written (what a fork
+ * copies, what close_range walks). */
+static inline size_t kt_table_bitmap_bytes(size_t capacity)
+{
+	return (capacity * sizeof(struct kt_fd_entry) + 4095) / 4096 / 8 + 1;
+}
+
+static inline size_t kt_table_file_size(size_t capacity)
+{
+	return KT_TABLE_HEADER_SIZE + capacity * sizeof(struct kt_fd_entry) +
+	       kt_table_bitmap_bytes(capacity);
+}
+
+static inline _Atomic uint8_t *kt_table_pages_used(const struct kt_table_header *h)
+{
+	return (_Atomic uint8_t *)((char *)(uintptr_t)h + KT_TABLE_HEADER_SIZE +
+				   (size_t)h->capacity * sizeof(struct kt_fd_entry));
+}
 
 struct kt_record_fd;
 /* Fill an "fd" record (record.h) for descriptor fd at generation gen, as the
@@ -106,5 +127,8 @@ static inline const struct kt_table_header *kt_table_header_of(const struct kt_f
 {
 	return (const struct kt_table_header *)(const void *)((const char *)t - KT_TABLE_HEADER_SIZE);
 }
+
+/* The header must fit its page: the entries start right after it. */
+_Static_assert(sizeof(struct kt_table_header) <= KT_TABLE_HEADER_SIZE, "table header overflows its page");
 
 #endif
