@@ -110,7 +110,8 @@ static bool parse_snap(struct parser *ps, struct kt_snapshot *snap, char **f, in
 		if (!field_int(ps, f[2], "snap STATUS", -1, -1, &snap->status))
 			return false;
 	} else {
-		PARSE_FAIL(ps, "bad snapshot reason '%s' (expected exit or exec)", f[1]);
+		PARSE_FAIL(ps, "bad snapshot reason '%s' (expected exit, exec, live, table or exit-observed)",
+			   f[1]);
 	}
 	if (strcmp(f[3], "ok") == 0)
 		snap->kcmp_ok = true;

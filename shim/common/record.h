@@ -24,6 +24,12 @@
  *        "exit" or "exec"; STATUS is the exit status (0..255) for exit, -1 for
  *        exec. KCMP is "ok" or "unavailable:ERRNONAME" (kcmp(2) refused or
  *        missing: no "same" line in this snapshot comes from kcmp then).
+ *        Written by the report, not by the process: "live" (a process still
+ *        running, read from outside), "table" (one that ended without a
+ *        snapshot: its table's entries, ACCESS "-", TYPE unknown, KCMP
+ *        "none"), and, appended to the record file of an untraced image by
+ *        the launcher that watched it, "exit-observed" (read from outside
+ *        at its exit stop; STATUS -1 for all three).
  *        A snapshot is written with a single write(2), so it is whole or
  *        absent; it ends with an "end" line.
  * fd     FD GEN TYPE TARGET ACCESS CLOEXEC HOW CALL SRC_PID SRC_START SRC_FD
