@@ -13,6 +13,7 @@ struct kt_launch {
 	const char *trace_dir_option; /* --trace-dir, or NULL for a temporary one */
 	char **argv;                  /* the command */
 	bool wait_tree;               /* wait for every descendant, not only the command */
+	bool watch;                   /* watch static images to their exit (watch.h) */
 	/* out */
 	char *trace_dir;   /* absolute */
 	bool temporary;    /* created by us: remove after the report */

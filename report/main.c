@@ -39,6 +39,8 @@ static const char usage_text[] =
 	"  --trace-dir DIR     keep the trace in DIR (created mode 0700 if missing)\n"
 	"  --wait=tree|command report when every descendant has ended (tree, the default)\n"
 	"                      or as soon as COMMAND has (the others are shown running)\n"
+	"  --no-watch          do not attach to static images to see their last descriptors\n"
+	"                      (leaves them to a debugger; see the README)\n"
 	"  --remove-if-done    (report) remove DIR afterwards unless a traced process lives\n"
 	"  --error-exitcode=N  exit with N when there is a finding (error or warning;\n"
 	"                      info findings too with --leaks)\n"
@@ -57,6 +59,7 @@ struct options {
 	const char *trace_dir;
 	bool remove_if_done;
 	bool wait_command; /* --wait=command */
+	bool no_watch;     /* --no-watch */
 	bool report; /* the report subcommand */
 	int first_operand;
 	bool leaks, leaks_set;     /* --leaks */
@@ -179,6 +182,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			return usage_error("option '%s' needs a value", arg);
 		} else if (strcmp(arg, "--remove-if-done") == 0) {
 			opt->remove_if_done = true;
+		} else if (strcmp(arg, "--no-watch") == 0) {
+			opt->no_watch = true;
 		} else if (strcmp(arg, "--no-default-suppressions") == 0) {
 			opt->no_default_suppressions = true;
 		} else if (strcmp(arg, "--leaks") == 0) {
@@ -199,6 +204,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			return usage_error("%s", "report needs a trace directory");
 		if (opt->trace_dir != NULL)
 			return usage_error("%s", "--trace-dir is for running a command, not for report");
+		if (opt->no_watch)
+			return usage_error("%s", "--no-watch is for running a command, not for report");
 		return -1;
 	}
 	if (opt->remove_if_done)
@@ -342,7 +349,7 @@ static int run_command(struct options *opt, char **command)
 		setenv("KCMPTRACE_STACK", frames, 1);
 	}
 	struct kt_launch launch = {.trace_dir_option = opt->trace_dir, .argv = command,
-				   .wait_tree = !opt->wait_command};
+				   .wait_tree = !opt->wait_command, .watch = !opt->no_watch};
 	if (!kt_prepare_trace_dir(&launch)) {
 		close_output(out, opt->output);
 		free(resolved);

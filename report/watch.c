@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -30,11 +31,30 @@
 #include "tracedir.h"
 #include "util.h"
 
-bool kt_watch_start(struct kt_watch *w, const char *dir)
+/* Whether we hold CAP_SYS_PTRACE. Without it, an exec of a set-id program
+ * by a process we are attached to would run without its privileges (the
+ * kernel does not raise them under a tracer that could not ptrace the
+ * result): watching would change what the program does. */
+static bool may_watch_without_side_effects(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long caps = 0;
+	bool found = false;
+	while (f && !found && fgets(line, sizeof line, f))
+		found = sscanf(line, "CapEff: %llx", &caps) == 1;
+	if (f)
+		fclose(f);
+	return found && (caps >> CAP_SYS_PTRACE & 1);
+}
+
+bool kt_watch_start(struct kt_watch *w, const char *dir, bool wanted)
 {
 	memset(w, 0, sizeof *w);
 	w->dir = dir;
 	w->listen_fd = w->signal_fd = -1;
+	if (!wanted || !may_watch_without_side_effects())
+		return false;
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/" KT_WATCH_SOCKET, dir);
 	if (n < 0 || (size_t)n >= sizeof addr.sun_path)

@@ -19,8 +19,9 @@ struct kt_watch {
 };
 
 /* Listen on DIR/watch.sock and take SIGCHLD through a signalfd. Returns
- * false (nothing to undo; waiting still works) when that cannot be done. */
-bool kt_watch_start(struct kt_watch *w, const char *dir);
+ * false (nothing to undo; waiting still works) when asked not to (wanted
+ * false), when we lack CAP_SYS_PTRACE, or when it cannot be done. */
+bool kt_watch_start(struct kt_watch *w, const char *dir, bool wanted);
 
 /* In the forked command, before exec: the signal mask it would have had. */
 void kt_watch_child_reset(const struct kt_watch *w);

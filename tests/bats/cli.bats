@@ -139,6 +139,16 @@ $stderr"
 	assert_output ""
 }
 
+@test "bad input: options of a run given to report" {
+	mkdir "$BATS_TEST_TMPDIR/t"
+	for opt in --no-watch "--trace-dir=$BATS_TEST_TMPDIR/x"; do
+		run ! --separate-stderr no_fd3 "$KT" report "$opt" "$BATS_TEST_TMPDIR/t"
+		assert_equal "$status" 2
+		assert_one_line_error
+		assert_regex "$stderr" "is for running a command, not for report"
+	done
+}
+
 @test "bad input: missing command" {
 	run ! --separate-stderr no_fd3 "$KT"
 	assert_one_line_error
