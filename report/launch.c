@@ -196,7 +196,7 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 	}
 	/* Static images the command execs are watched to their exit. */
 	struct kt_watch watch;
-	kt_watch_start(&watch, launch->trace_dir, launch->watch);
+	kt_watch_start(&watch, launch->trace_dir, shim, launch->watch);
 	struct sigaction ignore = {.sa_handler = SIG_IGN}, old_int, old_quit;
 	sigemptyset(&ignore.sa_mask);
 	sigaction(SIGINT, &ignore, &old_int);

@@ -191,9 +191,14 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 	} else {
 		/* The shim did not see it made: in a process with no traced parent
 		 * it came from outside at start; elsewhere we cannot tell. */
-		line_printf(&text, kt_model_made_untraced(m, proc, fd) ? "made by the untraced image"
-				   : process_is_root(m, proc)        ? "present at start"
-								     : "origin unknown");
+		if (kt_model_made_untraced(m, proc, fd))
+			/* after the exec into it (else: a child of an untraced image,
+			 * inherited or made, we cannot tell) */
+			line_printf(&text, m->procs[proc].proc->untraced_snap > 0
+						   ? "made by the untraced image"
+						   : "origin unknown (untraced image)");
+		else
+			line_printf(&text, process_is_root(m, proc) ? "present at start" : "origin unknown");
 	}
 	return text.s != NULL ? text.s : kt_xstrdup("");
 }

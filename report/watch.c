@@ -1,17 +1,20 @@
 /* Watching static images until their exit (watch.h).
  *
  * Before an exec into a static binary the shim asks over DIR/watch.sock.
- * The launcher attaches to the asking thread with PTRACE_SEIZE and only
- * PTRACE_O_TRACEEXIT: no stop at attach, none at exec, no following of its
- * children. The process runs as before; its signals stop it for a moment
- * and are passed on unchanged, job-control stops stay stops (PTRACE_LISTEN)
- * until SIGCONT.
+ * The launcher attaches to the asking thread with PTRACE_SEIZE (no stop at
+ * attach) and follows its exits, execs and forks (not its threads). The
+ * process runs as before; its signals stop it for a moment and are passed
+ * on unchanged, job-control stops stay stops (PTRACE_LISTEN) until SIGCONT.
  * At its exit it stops once with its descriptors still open: live.c reads
- * them and compares them with kcmp, the launcher detaches, and the process
- * ends exactly as it would have. */
+ * them and compares them with kcmp, and the process ends exactly as it
+ * would have; its end status reaches the launcher before its parent. Children of a watched image run no shim
+ * either: the launcher writes their records (image, untraced) and watches
+ * them too, until one execs an image the shim will trace. */
 #include "watch.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,12 +24,15 @@
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "image.h"
 #include "live.h"
 #include "procfs.h"
+#include "record.h"
 #include "table.h"
 #include "tracedir.h"
 #include "util.h"
@@ -48,10 +54,11 @@ static bool may_watch_without_side_effects(void)
 	return found && (caps >> CAP_SYS_PTRACE & 1);
 }
 
-bool kt_watch_start(struct kt_watch *w, const char *dir, bool wanted)
+bool kt_watch_start(struct kt_watch *w, const char *dir, const char *shim, bool wanted)
 {
 	memset(w, 0, sizeof *w);
 	w->dir = dir;
+	w->shim = shim;
 	w->listen_fd = w->signal_fd = -1;
 	if (!wanted || !may_watch_without_side_effects())
 		return false;
@@ -87,6 +94,9 @@ void kt_watch_child_reset(const struct kt_watch *w)
 	if (w->signal_fd >= 0)
 		sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
 }
+
+#define WATCH_OPTIONS \
+	(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
 
 static bool watched(const struct kt_watch *w, pid_t pid, size_t *at)
 {
@@ -140,7 +150,7 @@ static void serve_requests(struct kt_watch *w)
 		    read(c, &tid, sizeof tid) == (ssize_t)sizeof tid && tid > 0 &&
 		    snprintf(task, sizeof task, "/proc/%d/task/%d", (int)cred.pid, (int)tid) > 0 &&
 		    access(task, F_OK) == 0 && about_to_go_untraced(w, cred.pid, &start) &&
-		    ptrace(PTRACE_SEIZE, (pid_t)tid, NULL, (void *)(uintptr_t)PTRACE_O_TRACEEXIT) == 0) {
+		    ptrace(PTRACE_SEIZE, (pid_t)tid, NULL, (void *)(uintptr_t)WATCH_OPTIONS) == 0) {
 			/* After the exec the thread carries the process's pid. */
 			*KT_PUSH(w->pids, w->npids, w->pids_cap) = cred.pid;
 			if (tid != cred.pid)
@@ -152,28 +162,172 @@ static void serve_requests(struct kt_watch *w)
 	}
 }
 
-/* A watched process stopped: at its exit (observe, let go), in a group
- * stop (stay stopped), or for a signal (deliver it). */
+/* A whole /proc/PID/NAME file (NUL-terminated; *len without it), or NULL. */
+static char *read_proc_file(pid_t pid, const char *name, size_t *len)
+{
+	char *path = kt_xasprintf("/proc/%d/%s", (int)pid, name);
+	FILE *f = fopen(path, "re");
+	free(path);
+	if (f == NULL)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *text = kt_xmalloc(cap + 1);
+	size_t got;
+	while ((got = fread(text + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap)
+			text = kt_xrealloc(text, (cap *= 2) + 1);
+	}
+	fclose(f);
+	text[n] = '\0';
+	*len = n;
+	return text;
+}
+
+/* Why the image PID has just exec'd runs without the shim, or NULL when
+ * the shim will trace it (a dynamic program, not in secure mode, with our
+ * library in LD_PRELOAD). */
+static const char *untraced_after_exec(const struct kt_watch *w, pid_t pid)
+{
+	size_t len;
+	char *auxv = read_proc_file(pid, "auxv", &len);
+	bool secure = false;
+	for (size_t i = 0; auxv != NULL && i + 2 * sizeof(unsigned long) <= len;
+	     i += 2 * sizeof(unsigned long)) {
+		unsigned long pair[2];
+		memcpy(pair, auxv + i, sizeof pair);
+		if (pair[0] == AT_SECURE)
+			secure = pair[1] != 0;
+	}
+	free(auxv);
+	if (secure)
+		return KT_UNTRACED_SETID;
+	char exe[64];
+	snprintf(exe, sizeof exe, "/proc/%d/exe", (int)pid);
+	int fd = open(exe, O_RDONLY | O_CLOEXEC);
+	const char *why = fd >= 0 ? kt_image_elf_untraced(fd) : NULL;
+	if (fd >= 0)
+		close(fd);
+	if (why != NULL)
+		return why;
+	char *env = read_proc_file(pid, "environ", &len);
+	struct stat ours, st;
+	bool preloaded = false;
+	for (size_t i = 0; env != NULL && i < len; i += strlen(env + i) + 1) {
+		if (strncmp(env + i, "LD_PRELOAD=", 11) != 0 || stat(w->shim, &ours) != 0)
+			continue;
+		/* ld.so splits the list at spaces and colons; the shim may have
+		 * spelled our path its own way when it repaired an environment */
+		for (char *save = NULL, *item = strtok_r(env + i + 11, " :", &save); item && !preloaded;
+		     item = strtok_r(NULL, " :", &save))
+			preloaded = stat(item, &st) == 0 && st.st_dev == ours.st_dev && st.st_ino == ours.st_ino;
+		break; /* the loader reads the first one */
+	}
+	free(env);
+	return preloaded ? NULL : KT_UNTRACED_NO_PRELOAD;
+}
+
+/* Append an image line for what PID runs now and an untraced line to its
+ * record file, made first (with the format's first line) for a child of a
+ * watched image. */
+static void write_untraced_image(const struct kt_watch *w, pid_t pid, unsigned long long start,
+				 const char *why, bool create)
+{
+	pid_t ppid = 0;
+	unsigned long long pstart = 0, ignored;
+	if (kt_proc_stat(pid, &ignored, &ppid, NULL) != 0 ||
+	    kt_proc_stat(ppid, &pstart, NULL, NULL) != 0)
+		pstart = 0;
+	char exe[4096] = "", link[64];
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(link, exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	size_t len = 0;
+	char *cmdline = read_proc_file(pid, "cmdline", &len);
+	int argc = 0;
+	for (size_t i = 0; cmdline != NULL && i < len; i += strlen(cmdline + i) + 1)
+		argc++;
+	size_t cap = 512 + 2 * strlen(exe) + 4 * len + 4 * (size_t)argc;
+	struct kt_buf b = {kt_xmalloc(cap), 0, cap, 0};
+	if (create) {
+		kt_buf_str(&b, KT_RECORD_MAGIC);
+		kt_buf_unum(&b, KT_RECORD_VERSION);
+		kt_buf_endline(&b);
+	}
+	kt_buf_str(&b, "image");
+	kt_buf_num(&b, pid);
+	kt_buf_num(&b, ppid);
+	kt_buf_unum(&b, pstart);
+	kt_buf_unum(&b, start);
+	kt_buf_field(&b, exe);
+	kt_buf_num(&b, argc);
+	for (size_t i = 0; cmdline != NULL && i < len; i += strlen(cmdline + i) + 1)
+		kt_buf_field(&b, cmdline + i);
+	kt_buf_endline(&b);
+	kt_buf_str(&b, "untraced");
+	kt_buf_field(&b, exe);
+	kt_buf_field(&b, why);
+	kt_buf_endline(&b);
+	char *path = kt_xasprintf("%s/%d-%llu.rec", w->dir, (int)pid, start);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
+	if (b.overflow || fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len)
+		kt_warn("cannot write %s: %s", path, b.overflow ? "record too long" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	free(b.data);
+	free(cmdline);
+}
+
+/* Still to be observed at its exit: a child of a watched image (no table),
+ * or a process whose table says untraced (not one whose exec failed and
+ * which then took its own snapshot). */
+static bool runs_untraced(const struct kt_watch *w, pid_t pid, unsigned long long start)
+{
+	char *path = kt_xasprintf("%s/live/%d-%llu.tbl", w->dir, (int)pid, start);
+	size_t cap;
+	const struct kt_fd_entry *t = kt_table_map_path(path, &cap);
+	free(path);
+	bool yes = t == NULL || atomic_load(&kt_table_header_of(t)->untraced) != 0;
+	kt_table_unmap(t);
+	return yes;
+}
+
+/* A watched process stopped: at its exit (observe, let go), after an exec
+ * (keep watching an untraced image, let go of a traced one), at a fork
+ * (its child stops on its own), in a group stop (stay stopped), or for a
+ * signal (deliver it). The first stop of a pid we do not know yet is a
+ * child of a watched image, attached by the kernel. */
 static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 {
 	int event = (unsigned)status >> 16;
+	unsigned long long start;
+	size_t at;
+	if (!watched(w, pid, &at)) {
+		*KT_PUSH(w->pids, w->npids, w->pids_cap) = pid;
+		if (kt_proc_stat(pid, &start, NULL, NULL) == 0)
+			write_untraced_image(w, pid, start, KT_UNTRACED_STATIC, true);
+	}
 	if (event == PTRACE_EVENT_EXIT) {
-		unsigned long long start;
-		char *path = NULL;
-		if (kt_proc_stat(pid, &start, NULL, NULL) == 0) {
-			path = kt_xasprintf("%s/live/%d-%llu.tbl", w->dir, (int)pid, start);
-			size_t cap;
-			const struct kt_fd_entry *t = kt_table_map_path(path, &cap);
-			/* Still untraced: a failed exec left it traced, and it took its
-			 * own snapshot. */
-			if (t != NULL && atomic_load(&kt_table_header_of(t)->untraced) &&
-			    kt_live_observe_exit(w->dir, pid, start))
-				w->seen_at_exit++;
-			kt_table_unmap(t);
-			free(path);
+		if (kt_proc_stat(pid, &start, NULL, NULL) == 0 && runs_untraced(w, pid, start) &&
+		    kt_live_observe_exit(w->dir, pid, start))
+			w->seen_at_exit++;
+		/* Let it end still attached: its end status then comes to us as
+		 * well as to its parent (an untraced parent tells nobody). */
+		ptrace(PTRACE_CONT, pid, NULL, NULL);
+	} else if (event == PTRACE_EVENT_EXEC) {
+		const char *why = untraced_after_exec(w, pid);
+		if (why == NULL) {
+			/* the shim takes over in the new image */
+			ptrace(PTRACE_DETACH, pid, NULL, NULL);
+			forget(w, pid);
+			return;
 		}
-		ptrace(PTRACE_DETACH, pid, NULL, NULL);
-		forget(w, pid);
+		if (kt_proc_stat(pid, &start, NULL, NULL) == 0)
+			write_untraced_image(w, pid, start, why, false);
+		ptrace(PTRACE_CONT, pid, NULL, NULL);
+	} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
+		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else if (event == PTRACE_EVENT_STOP) {
 		int sig = WSTOPSIG(status);
 		/* A group stop stays a stop (SIGCONT wakes it, and it reports

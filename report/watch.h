@@ -10,6 +10,7 @@
 
 struct kt_watch {
 	const char *dir;
+	const char *shim; /* the library's path, as LD_PRELOAD names it */
 	char *sock_path;
 	int listen_fd, signal_fd; /* -1 when not watching */
 	sigset_t old_mask;
@@ -21,7 +22,7 @@ struct kt_watch {
 /* Listen on DIR/watch.sock and take SIGCHLD through a signalfd. Returns
  * false (nothing to undo; waiting still works) when asked not to (wanted
  * false), when we lack CAP_SYS_PTRACE, or when it cannot be done. */
-bool kt_watch_start(struct kt_watch *w, const char *dir, bool wanted);
+bool kt_watch_start(struct kt_watch *w, const char *dir, const char *shim, bool wanted);
 
 /* In the forked command, before exec: the signal mask it would have had. */
 void kt_watch_child_reset(const struct kt_watch *w);

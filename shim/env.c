@@ -115,33 +115,8 @@ char *const *kt_exec_env(char *const envp[], char **slots, char *text)
 
 /* ---- images the loader will not preload into ---- */
 
-#include <elf.h>
+#include "image.h"
 #include "sys.h"
-
-static const char *elf_untraced(int fd)
-{
-	union {
-		Elf64_Ehdr e64;
-		Elf32_Ehdr e32;
-	} h;
-	if (pread(fd, &h, sizeof h, 0) < (ssize_t)sizeof h.e32 || memcmp(h.e64.e_ident, ELFMAG, SELFMAG) != 0)
-		return NULL; /* a script: its interpreter decides */
-	int is64 = h.e64.e_ident[EI_CLASS] == ELFCLASS64;
-	uint64_t phoff = is64 ? h.e64.e_phoff : h.e32.e_phoff;
-	unsigned phnum = is64 ? h.e64.e_phnum : h.e32.e_phnum;
-	size_t phsize = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
-	for (unsigned i = 0; i < phnum && i < 256; i++) {
-		union {
-			Elf64_Phdr p64;
-			Elf32_Phdr p32;
-		} ph;
-		if (pread(fd, &ph, phsize, (off_t)(phoff + i * phsize)) != (ssize_t)phsize)
-			return NULL;
-		if ((is64 ? ph.p64.p_type : ph.p32.p_type) == PT_INTERP)
-			return NULL; /* dynamically linked: ld.so reads LD_PRELOAD */
-	}
-	return KT_UNTRACED_STATIC;
-}
 
 static const char *file_untraced(int dirfd, const char *path, int at_flags)
 {
@@ -157,9 +132,9 @@ static const char *file_untraced(int dirfd, const char *path, int at_flags)
 		/* ld.so runs set-id programs in secure mode, ignoring LD_PRELOAD. */
 		if (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
 		    ((st.st_mode & S_ISGID) && st.st_gid != getgid()))
-			why = "set-id program";
+			why = KT_UNTRACED_SETID;
 		else
-			why = elf_untraced(fd);
+			why = kt_image_elf_untraced(fd);
 	}
 	kt_sys_close(fd);
 	return why;

@@ -2,6 +2,7 @@
  * directory and record file, fork children, exit and exec, and the report
  * that the first process of a plain LD_PRELOAD run writes at its exit. */
 #include "shim.h"
+#include "image.h"
 #include "procfs.h"
 #include "record.h"
 #include "kcmp_group.h"

@@ -72,7 +72,6 @@ char *const *kt_exec_env(char *const envp[], char **slots, char *text);
 /* Whether an exec of path leaves the traced world (static binary, or a
  * set-id program the loader will not preload into): a short reason, or NULL. */
 const char *kt_exec_untraced(int dirfd, const char *path, int flags);
-#define KT_UNTRACED_STATIC "static binary"
 /* Before an exec into a static binary: ask the launcher, if any, to watch
  * this process until its exit (watch.c). */
 void kt_watch_ask(void);
