@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "image.h"
+#include "procfs.h"
 #include "trace.h"
 #include "util.h"
 #include "watch.h"
@@ -197,6 +199,19 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 	/* Static images the command execs are watched to their exit. */
 	struct kt_watch watch;
 	kt_watch_start(&watch, launch->trace_dir, shim, launch->watch);
+	/* A command the library cannot be preloaded into is listed untraced;
+	 * a static one is watched from its exec on: it waits on `go` until
+	 * the launcher is attached. */
+	const char *root_untraced = NULL;
+	int image = open(resolved_path, O_RDONLY | O_CLOEXEC);
+	if (image >= 0) {
+		root_untraced = kt_image_untraced(image);
+		close(image);
+	}
+	int go[2] = {-1, -1};
+	if (root_untraced != NULL && strcmp(root_untraced, KT_UNTRACED_STATIC) == 0 &&
+	    watch.signal_fd >= 0 && pipe2(go, O_CLOEXEC) != 0)
+		go[0] = go[1] = -1;
 	struct sigaction ignore = {.sa_handler = SIG_IGN}, old_int, old_quit;
 	sigemptyset(&ignore.sa_mask);
 	sigaction(SIGINT, &ignore, &old_int);
@@ -210,6 +225,10 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		sigaction(SIGQUIT, &old_quit, NULL);
 		close(errpipe[0]);
 		close(errpipe[1]);
+		if (go[0] >= 0) {
+			close(go[0]);
+			close(go[1]);
+		}
 		kt_watch_stop(&watch);
 		return false;
 	}
@@ -218,6 +237,12 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		sigaction(SIGQUIT, &old_quit, NULL);
 		kt_watch_child_reset(&watch);
 		close(errpipe[0]);
+		if (go[0] >= 0) {
+			char c;
+			close(go[1]);
+			while (read(go[0], &c, 1) < 0 && errno == EINTR)
+				;
+		}
 		const char *old_preload = getenv("LD_PRELOAD");
 		char *preload = old_preload != NULL && *old_preload != '\0'
 					? kt_xasprintf("%s:%s", shim, old_preload)
@@ -234,6 +259,20 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		_exit(e == ENOENT ? 127 : 126);
 	}
 	close(errpipe[1]);
+	if (root_untraced != NULL) {
+		bool watched = go[0] >= 0 && kt_watch_command(&watch, child);
+		unsigned long long start;
+		int argc = 0;
+		while (launch->argv[argc] != NULL)
+			argc++;
+		if (!watched && kt_proc_stat(child, &start, NULL, NULL) == 0)
+			kt_record_untraced_image(launch->trace_dir, child, start, getpid(), resolved_path,
+						 argc, launch->argv, root_untraced);
+	}
+	if (go[0] >= 0) {
+		close(go[0]);
+		close(go[1]); /* the command goes on */
+	}
 	int exec_errno = 0;
 	ssize_t got;
 	do

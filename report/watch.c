@@ -89,14 +89,24 @@ bool kt_watch_start(struct kt_watch *w, const char *dir, const char *shim, bool 
 	return true;
 }
 
+/* Exits, execs and forks; not threads (CLONE events), nor system calls. */
+#define WATCH_OPTIONS \
+	(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
+
+bool kt_watch_command(struct kt_watch *w, pid_t child)
+{
+	if (w->signal_fd < 0 ||
+	    ptrace(PTRACE_SEIZE, child, NULL, (void *)(uintptr_t)WATCH_OPTIONS) != 0)
+		return false;
+	*KT_PUSH(w->pids, w->npids, w->pids_cap) = child;
+	return true;
+}
+
 void kt_watch_child_reset(const struct kt_watch *w)
 {
 	if (w->signal_fd >= 0)
 		sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
 }
-
-#define WATCH_OPTIONS \
-	(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
 
 static bool watched(const struct kt_watch *w, pid_t pid, size_t *at)
 {
@@ -227,29 +237,20 @@ static const char *untraced_after_exec(const struct kt_watch *w, pid_t pid)
 	return preloaded ? NULL : KT_UNTRACED_NO_PRELOAD;
 }
 
-/* Append an image line for what PID runs now and an untraced line to its
- * record file, made first (with the format's first line) for a child of a
- * watched image. */
-static void write_untraced_image(const struct kt_watch *w, pid_t pid, unsigned long long start,
-				 const char *why, bool create)
+bool kt_record_untraced_image(const char *dir, pid_t pid, unsigned long long start,
+			      pid_t ppid, const char *exe, int argc, char *const *argv, const char *why)
 {
-	pid_t ppid = 0;
-	unsigned long long pstart = 0, ignored;
-	if (kt_proc_stat(pid, &ignored, &ppid, NULL) != 0 ||
-	    kt_proc_stat(ppid, &pstart, NULL, NULL) != 0)
+	unsigned long long pstart;
+	if (ppid <= 0 || kt_proc_stat(ppid, &pstart, NULL, NULL) != 0)
 		pstart = 0;
-	char exe[4096] = "", link[64];
-	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
-	ssize_t n = readlink(link, exe, sizeof exe - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	size_t len = 0;
-	char *cmdline = read_proc_file(pid, "cmdline", &len);
-	int argc = 0;
-	for (size_t i = 0; cmdline != NULL && i < len; i += strlen(cmdline + i) + 1)
-		argc++;
-	size_t cap = 512 + 2 * strlen(exe) + 4 * len + 4 * (size_t)argc;
+	size_t cap = 512 + 4 * strlen(exe);
+	for (int i = 0; i < argc; i++)
+		cap += 4 * strlen(argv[i]) + 4; /* worst case: every byte escaped */
 	struct kt_buf b = {kt_xmalloc(cap), 0, cap, 0};
-	if (create) {
+	char *path = kt_xasprintf("%s/%d-%llu.rec", dir, (int)pid, start);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size == 0) {
 		kt_buf_str(&b, KT_RECORD_MAGIC);
 		kt_buf_unum(&b, KT_RECORD_VERSION);
 		kt_buf_endline(&b);
@@ -261,21 +262,43 @@ static void write_untraced_image(const struct kt_watch *w, pid_t pid, unsigned l
 	kt_buf_unum(&b, start);
 	kt_buf_field(&b, exe);
 	kt_buf_num(&b, argc);
-	for (size_t i = 0; cmdline != NULL && i < len; i += strlen(cmdline + i) + 1)
-		kt_buf_field(&b, cmdline + i);
+	for (int i = 0; i < argc; i++)
+		kt_buf_field(&b, argv[i]);
 	kt_buf_endline(&b);
 	kt_buf_str(&b, "untraced");
 	kt_buf_field(&b, exe);
 	kt_buf_field(&b, why);
 	kt_buf_endline(&b);
-	char *path = kt_xasprintf("%s/%d-%llu.rec", w->dir, (int)pid, start);
-	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
-	if (b.overflow || fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len)
+	bool ok = !b.overflow && fd >= 0 && write(fd, b.data, b.len) == (ssize_t)b.len;
+	if (!ok)
 		kt_warn("cannot write %s: %s", path, b.overflow ? "record too long" : strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	free(path);
 	free(b.data);
+	return ok;
+}
+
+/* The same for what PID runs now, read from /proc. */
+static void record_untraced_now(const struct kt_watch *w, pid_t pid, unsigned long long start,
+				const char *why)
+{
+	pid_t ppid = 0;
+	unsigned long long ignored;
+	if (kt_proc_stat(pid, &ignored, &ppid, NULL) != 0)
+		return;
+	char exe[4096] = "", link[64];
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(link, exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	size_t len = 0;
+	char *cmdline = read_proc_file(pid, "cmdline", &len);
+	char **argv = NULL;
+	size_t argc = 0, argv_cap = 0;
+	for (size_t i = 0; cmdline != NULL && i < len; i += strlen(cmdline + i) + 1)
+		*KT_PUSH(argv, argc, argv_cap) = cmdline + i;
+	kt_record_untraced_image(w->dir, pid, start, ppid, exe, (int)argc, argv, why);
+	free(argv);
 	free(cmdline);
 }
 
@@ -306,7 +329,7 @@ static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 	if (!watched(w, pid, &at)) {
 		*KT_PUSH(w->pids, w->npids, w->pids_cap) = pid;
 		if (kt_proc_stat(pid, &start, NULL, NULL) == 0)
-			write_untraced_image(w, pid, start, KT_UNTRACED_STATIC, true);
+			record_untraced_now(w, pid, start, KT_UNTRACED_STATIC);
 	}
 	if (event == PTRACE_EVENT_EXIT) {
 		if (kt_proc_stat(pid, &start, NULL, NULL) == 0 && runs_untraced(w, pid, start) &&
@@ -324,7 +347,7 @@ static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 			return;
 		}
 		if (kt_proc_stat(pid, &start, NULL, NULL) == 0)
-			write_untraced_image(w, pid, start, why, false);
+			record_untraced_now(w, pid, start, why);
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
 		ptrace(PTRACE_CONT, pid, NULL, NULL);

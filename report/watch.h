@@ -24,6 +24,16 @@ struct kt_watch {
  * false), when we lack CAP_SYS_PTRACE, or when it cannot be done. */
 bool kt_watch_start(struct kt_watch *w, const char *dir, const char *shim, bool wanted);
 
+/* Watch the command itself (a static binary), forked and not yet exec'd:
+ * it waits until this returns. Returns false if it cannot be watched. */
+bool kt_watch_command(struct kt_watch *w, pid_t child);
+
+/* Append to DIR/PID-START.rec (made with its first line when new) an image
+ * line for EXE ARGV and an untraced line with reason WHY: how the launcher
+ * lists a process the shim is not in. Returns false with a message. */
+bool kt_record_untraced_image(const char *dir, pid_t pid, unsigned long long start,
+			      pid_t ppid, const char *exe, int argc, char *const *argv, const char *why);
+
 /* In the forked command, before exec: the signal mask it would have had. */
 void kt_watch_child_reset(const struct kt_watch *w);
 

@@ -126,16 +126,7 @@ static const char *file_untraced(int dirfd, const char *path, int at_flags)
 	if (fd < 0)
 		return NULL; /* the exec will fail (or not be readable): nothing to say */
 	fd = kt_sys_move_high(fd);
-	struct stat st;
-	const char *why = NULL;
-	if (kt_sys_fstat(fd, &st) == 0) {
-		/* ld.so runs set-id programs in secure mode, ignoring LD_PRELOAD. */
-		if (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
-		    ((st.st_mode & S_ISGID) && st.st_gid != getgid()))
-			why = KT_UNTRACED_SETID;
-		else
-			why = kt_image_elf_untraced(fd);
-	}
+	const char *why = kt_image_untraced(fd);
 	kt_sys_close(fd);
 	return why;
 }

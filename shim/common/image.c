@@ -4,7 +4,10 @@
 #include <elf.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "sys.h"
 
 const char *kt_image_elf_untraced(int fd)
 {
@@ -29,4 +32,16 @@ const char *kt_image_elf_untraced(int fd)
 			return NULL; /* dynamically linked: ld.so reads LD_PRELOAD */
 	}
 	return KT_UNTRACED_STATIC;
+}
+
+const char *kt_image_untraced(int fd)
+{
+	struct stat st;
+	if (kt_sys_fstat(fd, &st) != 0)
+		return NULL;
+	/* ld.so runs set-id programs in secure mode, ignoring LD_PRELOAD. */
+	if (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
+	    ((st.st_mode & S_ISGID) && st.st_gid != getgid()))
+		return KT_UNTRACED_SETID;
+	return kt_image_elf_untraced(fd);
 }

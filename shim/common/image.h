@@ -12,4 +12,8 @@
  * anything else (a script: its interpreter decides). No malloc. */
 const char *kt_image_elf_untraced(int fd);
 
+/* Why an exec of the file open as fd by this process would run without the
+ * library (set-id, as ld.so then ignores LD_PRELOAD, or static), or NULL. */
+const char *kt_image_untraced(int fd);
+
 #endif

@@ -210,3 +210,57 @@ PY
 	assert_failure 4
 	assert_output "$static_output"
 }
+
+@test "children of a watched static image: listed untraced and seen at their exit; one that execs a traced program is let go" {
+	needs_watch
+	F=$(make_data_file)
+	traced bash -c "exec 7<'$F'; exec '$SCEN/static_fork' '$F' /bin/cat '$F'"
+	assert_success
+	assert_invariants
+	assert_line "some data"
+	P=$(root_pid)
+	A=$(kv static_child)
+	B=$(kv exec_child)
+	# the root is named for the image it runs now
+	q_true 'proc($p) | .name == "static_fork" and .snapshot.why == "exit-observed"' --argjson p "$P"
+	q_true 'proc($a) | .ppid == $p and .untraced.reason == "static binary"
+		and .end == {"how": "exit", "status": 6} and .snapshot.why == "exit-observed"' \
+		--argjson a "$A" --argjson p "$P"
+	# its own open of the file, and fd 7: its parent's description, by kcmp
+	q_true '[proc($a).fds[] | select(.target == $f and .fd != 7)] | length == 1' \
+		--argjson a "$A" --arg f "$F"
+	assert_same_ofd "$P" 7 "$A" 7
+	q_true 'ofdent(ofd($p; 7)).evidence == "kcmp"' --argjson p "$P"
+	# the child that execs cat (dynamic, LD_PRELOAD kept) is traced again
+	q_true 'proc($b) | .ppid == $p and .untraced == null and .name == "cat" and .snapshot.why == "exit"' \
+		--argjson b "$B" --argjson p "$P"
+	assert_same_ofd "$P" 7 "$B" 7
+}
+
+@test "a static command is watched from its exec; a child exec'd without the library's environment stays watched" {
+	needs_watch
+	F=$(make_data_file)
+	traced "$SCEN/static_fork" "$F" -e /bin/cat "$F"
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	B=$(kv exec_child)
+	q_true 'proc($p) | .untraced == {"exe": $exe, "reason": "static binary"}
+		and .end == {"how": "exit", "status": 0} and .snapshot.why == "exit-observed"' \
+		--argjson p "$P" --arg exe "$SCEN/static_fork"
+	q_true 'proc($b) | .ppid == $p and .name == "cat"
+		and .untraced == {"exe": $cat, "reason": "environment without the library"}
+		and .end == {"how": "exit", "status": 0} and .snapshot.why == "exit-observed"' \
+		--argjson b "$B" --argjson p "$P" --arg cat "$(readlink -f /bin/cat)"
+	q_true '[.processes[]] | length == 3'
+}
+
+@test "a static command that cannot be watched (--no-watch) is still listed, untraced, with its status" {
+	F=$(make_data_file)
+	R="$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr no_fd3 "$KT" --no-watch --format=json -o "$R" -- "$SCEN/static_own" "$F" 3
+	assert_failure 3
+	assert_invariants
+	q_true '.processes | length == 1 and (.[0] | .untraced.reason == "static binary"
+		and .end == {"how": "exit", "status": 3} and .argv[0] == $cmd)' --arg cmd "$SCEN/static_own"
+}
