@@ -417,7 +417,8 @@ void kt_watch_stop(struct kt_watch *w)
 			continue;
 		int st;
 		while (waitpid(pid, &st, __WALL) == pid && WIFSTOPPED(st)) {
-			if (((unsigned)st >> 16) == PTRACE_EVENT_STOP || ((unsigned)st >> 16) == PTRACE_EVENT_EXIT) {
+			if (((unsigned)st >> 16) != 0) {
+				/* any event stop (ours, or one on the way): let go here */
 				ptrace(PTRACE_DETACH, pid, NULL, NULL);
 				break;
 			}
