@@ -178,6 +178,7 @@ static char *read_proc_file(pid_t pid, const char *name, size_t *len)
 	char *path = kt_xasprintf("/proc/%d/%s", (int)pid, name);
 	FILE *f = fopen(path, "re");
 	free(path);
+	*len = 0;
 	if (f == NULL)
 		return NULL;
 	size_t cap = 4096, n = 0;
@@ -202,7 +203,7 @@ static const char *untraced_after_exec(const struct kt_watch *w, pid_t pid)
 	size_t len;
 	char *auxv = read_proc_file(pid, "auxv", &len);
 	bool secure = false;
-	for (size_t i = 0; auxv != NULL && i + 2 * sizeof(unsigned long) <= len;
+	for (size_t i = 0; i + 2 * sizeof(unsigned long) <= len;
 	     i += 2 * sizeof(unsigned long)) {
 		unsigned long pair[2];
 		memcpy(pair, auxv + i, sizeof pair);
@@ -223,7 +224,7 @@ static const char *untraced_after_exec(const struct kt_watch *w, pid_t pid)
 	char *env = read_proc_file(pid, "environ", &len);
 	struct stat ours, st;
 	bool preloaded = false;
-	for (size_t i = 0; env != NULL && i < len; i += strlen(env + i) + 1) {
+	for (size_t i = 0; i < len; i += strlen(env + i) + 1) {
 		if (strncmp(env + i, "LD_PRELOAD=", 11) != 0 || stat(w->shim, &ours) != 0)
 			continue;
 		/* ld.so splits the list at spaces and colons; the shim may have
@@ -295,7 +296,7 @@ static void record_untraced_now(const struct kt_watch *w, pid_t pid, unsigned lo
 	char *cmdline = read_proc_file(pid, "cmdline", &len);
 	char **argv = NULL;
 	size_t argc = 0, argv_cap = 0;
-	for (size_t i = 0; cmdline != NULL && i < len; i += strlen(cmdline + i) + 1)
+	for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1)
 		*KT_PUSH(argv, argc, argv_cap) = cmdline + i;
 	kt_record_untraced_image(w->dir, pid, start, ppid, exe, (int)argc, argv, why);
 	free(argv);
