@@ -240,7 +240,8 @@ static void describe_chain(struct text *t, const struct kt_model *m, const struc
 	} else if (last->proc >= 0 && kt_model_made_untraced(m, (size_t)last->proc, last->rec)) {
 		text_printf(t, "held by %d (%s) as fd %d, an untraced image (origin unknown)",
 			    last->pid, proc_name(m, last->proc), last->fd);
-	} else if (last->proc >= 0 && m->procs[last->proc].parent < 0) {
+	} else if (last->proc >= 0 && m->procs[last->proc].parent < 0 && last->rec != NULL &&
+		   last->rec->gen <= 2) {
 		text_printf(t, "present at start in %d (%s) as fd %d, from outside the trace",
 			    last->pid, proc_name(m, last->proc), last->fd);
 	} else {

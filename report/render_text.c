@@ -198,7 +198,9 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 						   ? "made by the untraced image"
 						   : "origin unknown (untraced image)");
 		else
-			line_printf(&text, process_is_root(m, proc) ? "present at start" : "origin unknown");
+			/* a later generation: the number was in use before */
+			line_printf(&text, process_is_root(m, proc) && fd->gen <= 2 ? "present at start"
+										  : "origin unknown");
 	}
 	return text.s != NULL ? text.s : kt_xstrdup("");
 }

@@ -86,7 +86,12 @@ KT_RACY static int collect(struct snapshot *s)
 			continue; /* closed meanwhile by another thread */
 		struct kt_fd_entry *e = kt_table_entry(fd);
 		uint32_t gen = e ? atomic_load(&e->gen) : 0;
-		if (e && (gen == 0 || (gen & 1u))) {
+		/* Another file than the one cached for this generation: closed
+		 * and made again behind the shim's back (raw system calls). */
+		int replaced = e && gen && !(gen & 1u) &&
+			       atomic_load_explicit(&e->ino_gen, memory_order_acquire) == gen &&
+			       (e->dev != info->dev || e->ino != info->ino);
+		if (e && (gen == 0 || (gen & 1u) || replaced)) {
 			/* Open, but the shim never saw it made. */
 			struct kt_fd_entry v;
 			memset(&v, 0, sizeof v);

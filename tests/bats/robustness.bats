@@ -85,3 +85,18 @@ SH
 	assert_success
 	[[ $(grep -c 'ended without a snapshot: descriptors from its table, no kcmp$' <<<"$stderr") == 2 ]]
 }
+
+@test "a number closed and made again with raw system calls: another description, origin unknown, not the child's" {
+	F=$(make_data_file)
+	traced "$SCEN/raw_reuse" "$F" /etc/hostname
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	C=$(kv child)
+	fd=$(kv fd)
+	q_true 'fdent($p; $f) | .target == "/etc/hostname" and .origin.how == "unknown"' \
+		--argjson p "$P" --argjson f "$fd"
+	q_true 'fdent($c; $f) | .target == $file and .origin.how == "inherited"' \
+		--argjson c "$C" --argjson f "$fd" --arg file "$F"
+	assert_other_ofd "$P" "$fd" "$C" "$fd"
+}

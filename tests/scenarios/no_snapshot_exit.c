@@ -14,19 +14,9 @@
 #include <signal.h>
 #include <sys/syscall.h>
 
-#if !defined(__x86_64__) && !defined(__aarch64__)
-#error "raw exit_group is written for x86_64 and aarch64"
-#endif
-
 static _Noreturn void raw_exit_group(int code)
 {
-#if defined(__x86_64__)
-	__asm__ volatile("syscall" ::"a"((long)SYS_exit_group), "D"((long)code) : "rcx", "r11", "memory");
-#else
-	register long x8 __asm__("x8") = SYS_exit_group;
-	register long x0 __asm__("x0") = code;
-	__asm__ volatile("svc #0" ::"r"(x8), "r"(x0) : "memory");
-#endif
+	raw_syscall3(SYS_exit_group, code, 0, 0);
 	__builtin_unreachable();
 }
 
