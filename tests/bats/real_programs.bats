@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Proof on real programs: Debian's GNU make, python3 and a C program using
+# Proof on real programs: Debian's GNU make, python3, bash and a C program using
 # popen and system(), traced; the JSON is checked with jq. Each test also
 # measures the origin coverage: the share of reported descriptors whose
 # origin.how is not "unknown", leaving out the root process's descriptors
@@ -42,6 +42,8 @@ coverage() {
 
 assert_full_coverage() {
 	coverage
+	# the figure, in the test log (a TAP comment on bats's own output)
+	echo "# origin coverage: $COV_KNOWN/$COV_TOTAL ($COV_PCT%)" >&3
 	((COV_TOTAL > 0)) || fail "no descriptors counted"
 	[[ $COV_KNOWN == "$COV_TOTAL" ]] ||
 		fail "origin coverage $COV_KNOWN/$COV_TOTAL ($COV_PCT%); unknown:
@@ -155,5 +157,25 @@ PY
 	assert_equal "$(fd_get "$PC" 1 .origin.how)" inherited
 	assert_equal "$(fd_get "$PC" 1 .origin.call)" popen
 	assert_equal "$(fd_get "$PC" 1 .origin.pid)" "$P"
+	assert_full_coverage
+}
+
+@test "a bash pipeline echo | grep: the read and write ends are distinct descriptions, each held by its side; full origin coverage" {
+	# grep keeps its stdin to the end (cat closes it before exiting)
+	traced bash -c 'echo hi | grep h; true'
+	assert_success
+	assert_output hi
+	assert_invariants
+	B=$(root_pid)
+	C=$(q '[.processes[] | select(.ppid == $b and .name == "grep") | .pid] |
+		if length == 1 then .[0] else error("grep: \(.)") end' --argjson b "$B")
+	W=$(q '[.processes[] | select(.ppid == $b and .pid != $c) | .pid] |
+		if length == 1 then .[0] else error("writer: \(.)") end' --argjson b "$B" --argjson c "$C")
+	q_true 'fdent($w; 1) | .type == "pipe" and .access == "w"' --argjson w "$W"
+	q_true 'fdent($c; 0) | .type == "pipe" and .access == "r"' --argjson c "$C"
+	assert_equal "$(fd_get "$C" 0 .target)" "$(fd_get "$W" 1 .target)"
+	assert_other_ofd "$C" 0 "$W" 1
+	assert_holders "$(ofd_of "$C" 0)" "$C:0"
+	assert_holders "$(ofd_of "$W" 1)" "$W:1"
 	assert_full_coverage
 }
