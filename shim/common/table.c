@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 const char *kt_how_name(enum kt_how how)
 {
@@ -72,26 +73,27 @@ void kt_table_record_fd(struct kt_record_fd *r, int fd, uint32_t gen, int type, 
 
 uint32_t kt_table_capacity_wanted(void)
 {
-	static _Atomic uint32_t cached;
-	uint32_t cap = atomic_load_explicit(&cached, memory_order_relaxed);
-	if (cap)
-		return cap;
-	cap = 1u << 20; /* the kernel's default */
+	/* 2^20 (the kernel's default fs.nr_open, a 168 MB sparse file), or
+	 * the hard RLIMIT_NOFILE when higher, within fs.nr_open: systemd sets
+	 * fs.nr_open to 2^30, and a table that size (180 GB of address space
+	 * per process) would fail under `ulimit -v` or a sanitizer's layout.
+	 * Raising the hard limit later takes CAP_SYS_RESOURCE. */
+	uint64_t cap = 1u << 20, nr_open = 0;
+	struct rlimit rl;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max > cap)
+		cap = rl.rlim_max;
 	char text[32];
 	int fd = kt_sys_open_high(AT_FDCWD, "/proc/sys/fs/nr_open", O_RDONLY, 0);
 	ssize_t n = fd >= 0 ? kt_sys_read(fd, text, sizeof text - 1) : -1;
 	if (fd >= 0)
 		kt_sys_close(fd);
-	if (n > 0) {
-		uint64_t v = 0;
-		for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
-			v = v * 10 + (uint64_t)(text[i] - '0');
-		/* fs.nr_open is at most INT_MAX rounded down to a long's bits */
-		if (v >= 1024 && v <= 0x7fffffffu)
-			cap = (uint32_t)v;
-	}
-	atomic_store_explicit(&cached, cap, memory_order_relaxed);
-	return cap;
+	for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
+		nr_open = nr_open * 10 + (uint64_t)(text[i] - '0');
+	/* fs.nr_open is at most INT_MAX rounded down to a long's bits */
+	if (nr_open >= 1024 && nr_open <= 0x7fffffffu && cap > nr_open)
+		cap = nr_open;
+	return cap > 0x7fffffffu ? 0x7fffffffu : (uint32_t)cap;
 }
 
 const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity)

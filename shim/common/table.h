@@ -2,8 +2,8 @@
  * the trace directory, an array indexed by descriptor number after a
  * header page, then a bitmap of the entry pages ever written, in a sparse
  * file that the process maps MAP_SHARED and updates from its hooks. The
- * array covers every number the kernel can hand out (fs.nr_open): only the
- * pages written take memory. Other processes (traced ones at their exit, the
+ * array covers every number the process may open (see
+ * kt_table_capacity_wanted): only the pages written take memory. Other processes (traced ones at their exit, the
  * report for processes still running) map it read-only. Binary, for this
  * machine only: it never outlives the processes of one trace. */
 #ifndef KT_TABLE_H
@@ -87,8 +87,8 @@ struct kt_table_header {
 
 #define KT_TABLE_HEADER_SIZE 4096
 
-/* Descriptor numbers a table covers: fs.nr_open (the kernel's bound on
- * RLIMIT_NOFILE, 1048576 unless raised), read once per process. */
+/* Descriptor numbers a table covers, asked when a process (or image) makes
+ * its table: 2^20, or the hard RLIMIT_NOFILE when higher, within fs.nr_open. */
 uint32_t kt_table_capacity_wanted(void);
 
 /* After the entries: one bit per page of entries ever written (what a fork
