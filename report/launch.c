@@ -196,6 +196,12 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		kt_warn("pipe: %s", strerror(errno));
 		return false;
 	}
+	/* SIGCHLD ignored (inherited from our caller) would reap children out
+	 * of our sight and send no notice of a watched process's stops: take
+	 * the default for us, give the command what we were given. */
+	struct sigaction default_chld = {.sa_handler = SIG_DFL}, old_chld;
+	sigemptyset(&default_chld.sa_mask);
+	sigaction(SIGCHLD, &default_chld, &old_chld);
 	/* Static images the command execs are watched to their exit. */
 	struct kt_watch watch;
 	kt_watch_start(&watch, launch->trace_dir, shim, launch->watch);
@@ -230,11 +236,13 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 			close(go[1]);
 		}
 		kt_watch_stop(&watch);
+		sigaction(SIGCHLD, &old_chld, NULL);
 		return false;
 	}
 	if (child == 0) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
+		sigaction(SIGCHLD, &old_chld, NULL);
 		kt_watch_child_reset(&watch);
 		close(errpipe[0]);
 		if (go[0] >= 0) {
@@ -273,12 +281,6 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		close(go[0]);
 		close(go[1]); /* the command goes on */
 	}
-	int exec_errno = 0;
-	ssize_t got;
-	do
-		got = read(errpipe[0], &exec_errno, sizeof exec_errno);
-	while (got < 0 && errno == EINTR);
-	close(errpipe[0]);
 
 	/* As subreaper we inherit every orphaned descendant: waiting until none
 	 * is left waits for the whole tree (like strace -f). With --wait=command
@@ -306,6 +308,16 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 	kt_watch_stop(&watch);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGCHLD, &old_chld, NULL);
+	/* Read only now: a watched command stopped by a signal before its exec
+	 * ended would otherwise wait for us while we wait here. Its writer is
+	 * gone (exec'd or exited), so this does not block. */
+	int exec_errno = 0;
+	ssize_t got;
+	do
+		got = read(errpipe[0], &exec_errno, sizeof exec_errno);
+	while (got < 0 && errno == EINTR);
+	close(errpipe[0]);
 	if (got == (ssize_t)sizeof exec_errno) {
 		kt_warn("cannot run '%s': %s", launch->argv[0], strerror(exec_errno));
 		launch->exit_code = exec_errno == ENOENT ? 127 : 126;
