@@ -236,6 +236,7 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 			close(go[1]);
 		}
 		kt_watch_stop(&watch);
+		free(watch.ended);
 		sigaction(SIGCHLD, &old_chld, NULL);
 		return false;
 	}
@@ -306,6 +307,9 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		}
 	}
 	kt_watch_stop(&watch);
+	for (size_t i = 0; i < watch.nended; i++)
+		record_reaped(launch, watch.ended[i].pid, watch.ended[i].status);
+	free(watch.ended);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGCHLD, &old_chld, NULL);

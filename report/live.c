@@ -100,7 +100,12 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 			gen = atomic_load(&table[lf->fd].gen);
 			memcpy(&lf->entry, &table[lf->fd], sizeof lf->entry);
 		}
-		if (gen == 0 || (gen & 1u)) {
+		/* Another file than the one cached for this generation: closed and
+		 * made again behind the shim's back (raw system calls, or an
+		 * untraced image reusing a number it kept across its exec). */
+		bool replaced = gen != 0 && !(gen & 1u) && atomic_load(&lf->entry.ino_gen) == gen &&
+				(lf->entry.dev != lf->info.dev || lf->entry.ino != lf->info.ino);
+		if (gen == 0 || (gen & 1u) || replaced) {
 			/* The shim did not see this one made: no origin to tell. */
 			memset(&lf->entry, 0, sizeof lf->entry);
 			lf->entry.how = KT_HOW_UNKNOWN;
@@ -119,9 +124,9 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 
 /* kcmp across the descriptors of lps: one sort, then runs of equal
  * neighbours, each one open file description. With target < 0 every
- * process gets a "same" line per neighbour; else only lps[target] gets
- * lines, naming every other member of a run it is in. Descriptors whose
- * generation is unknown (0) are never named. */
+ * process gets a "same" line per neighbour (as live snapshots always
+ * had); else only lps[target] gets lines, naming every other member of a
+ * run it is in whose generation is known (not 0). */
 static void group(struct live_proc *lps, size_t nlps, long target)
 {
 	size_t total = 0;
@@ -359,15 +364,13 @@ bool kt_live_observe_exit(const char *dir, int pid, unsigned long long start)
 		total += lps[i].nfds;
 	}
 	/* The image's own descriptors: kept across the exec into it when the
-	 * table's entry still names the same file (the report then takes the
-	 * origin from the exec snapshot); the rest it made out of our sight,
-	 * named for this observation only. */
+	 * table's entry still names the same file (read_process checked; the
+	 * report then takes the origin from the exec snapshot); the rest it
+	 * made out of our sight, named for this observation only. */
 	struct live_proc *t = &lps[0];
 	for (size_t j = 0; j < t->nfds; j++) {
 		struct live_fd *lf = &t->fds[j];
-		bool stale = lf->gen != 0 && atomic_load(&lf->entry.ino_gen) == lf->gen &&
-			     (lf->entry.dev != lf->info.dev || lf->entry.ino != lf->info.ino);
-		if (lf->gen == 0 || stale) {
+		if (lf->gen == 0) {
 			lf->gen = 0x80000000u | (uint32_t)getpid();
 			lf->entry.how = KT_HOW_UNKNOWN;
 		} else {

@@ -98,7 +98,7 @@ bool kt_watch_command(struct kt_watch *w, pid_t child)
 	if (w->signal_fd < 0 ||
 	    ptrace(PTRACE_SEIZE, child, NULL, (void *)(uintptr_t)WATCH_OPTIONS) != 0)
 		return false;
-	*KT_PUSH(w->pids, w->npids, w->pids_cap) = child;
+	*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){child, true};
 	return true;
 }
 
@@ -108,21 +108,37 @@ void kt_watch_child_reset(const struct kt_watch *w)
 		sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
 }
 
-static bool watched(const struct kt_watch *w, pid_t pid, size_t *at)
+static struct kt_watched *watched(struct kt_watch *w, pid_t pid)
 {
 	for (size_t i = 0; i < w->npids; i++)
-		if (w->pids[i] == pid) {
-			*at = i;
-			return true;
-		}
-	return false;
+		if (w->pids[i].pid == pid)
+			return &w->pids[i];
+	return NULL;
 }
 
 static void forget(struct kt_watch *w, pid_t pid)
 {
-	size_t i;
-	if (watched(w, pid, &i))
-		w->pids[i] = w->pids[--w->npids];
+	struct kt_watched *p = watched(w, pid);
+	if (p != NULL)
+		*p = w->pids[--w->npids];
+}
+
+/* Let go of tid now: stop it (PTRACE_INTERRUPT) and detach at that stop,
+ * delivering a signal met on the way. */
+static void let_go(struct kt_watch *w, pid_t tid)
+{
+	int st;
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) == 0)
+		while (waitpid(tid, &st, __WALL) == tid) {
+			if (!WIFSTOPPED(st)) {
+				*KT_PUSH(w->ended, w->nended, w->ended_cap) = (struct kt_watch_end){tid, st};
+				break;
+			}
+			int sig = ((unsigned)st >> 16) == 0 ? WSTOPSIG(st) : 0;
+			if (ptrace(PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig) == 0)
+				break;
+		}
+	forget(w, tid);
 }
 
 /* Only a process of this trace that is about to exec an untraced image:
@@ -151,20 +167,29 @@ static void serve_requests(struct kt_watch *w)
 		}
 		struct ucred cred;
 		socklen_t len = sizeof cred;
-		int32_t tid = 0;
+		int32_t msg[2] = {0, 0}; /* tid, KT_WATCH_ASK or KT_WATCH_RELEASE */
 		unsigned long long start;
 		char answer = 'n';
 		struct pollfd in = {.fd = c, .events = POLLIN};
 		char task[64];
-		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && poll(&in, 1, 2000) == 1 &&
-		    read(c, &tid, sizeof tid) == (ssize_t)sizeof tid && tid > 0 &&
-		    snprintf(task, sizeof task, "/proc/%d/task/%d", (int)cred.pid, (int)tid) > 0 &&
-		    access(task, F_OK) == 0 && about_to_go_untraced(w, cred.pid, &start) &&
-		    ptrace(PTRACE_SEIZE, (pid_t)tid, NULL, (void *)(uintptr_t)WATCH_OPTIONS) == 0) {
+		bool from_thread = getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+				   poll(&in, 1, 2000) == 1 &&
+				   read(c, msg, sizeof msg) == (ssize_t)sizeof msg && msg[0] > 0 &&
+				   snprintf(task, sizeof task, "/proc/%d/task/%d", (int)cred.pid,
+					    (int)msg[0]) > 0 &&
+				   access(task, F_OK) == 0;
+		pid_t tid = (pid_t)msg[0];
+		if (from_thread && msg[1] == KT_WATCH_ASK && about_to_go_untraced(w, cred.pid, &start) &&
+		    ptrace(PTRACE_SEIZE, tid, NULL, (void *)(uintptr_t)WATCH_OPTIONS) == 0) {
 			/* After the exec the thread carries the process's pid. */
-			*KT_PUSH(w->pids, w->npids, w->pids_cap) = cred.pid;
+			*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){cred.pid, false};
 			if (tid != cred.pid)
-				*KT_PUSH(w->pids, w->npids, w->pids_cap) = (pid_t)tid;
+				*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){tid, false};
+			answer = 'y';
+		} else if (from_thread && msg[1] == KT_WATCH_RELEASE && watched(w, tid) != NULL) {
+			/* its exec failed: the shim goes on tracing it */
+			let_go(w, tid);
+			forget(w, cred.pid);
 			answer = 'y';
 		}
 		(void)!write(c, &answer, 1);
@@ -224,16 +249,16 @@ static const char *untraced_after_exec(const struct kt_watch *w, pid_t pid)
 	char *env = read_proc_file(pid, "environ", &len);
 	struct stat ours, st;
 	bool preloaded = false;
-	for (size_t i = 0; i < len; i += strlen(env + i) + 1) {
-		if (strncmp(env + i, "LD_PRELOAD=", 11) != 0 || stat(w->shim, &ours) != 0)
-			continue;
-		/* ld.so splits the list at spaces and colons; the shim may have
-		 * spelled our path its own way when it repaired an environment */
-		for (char *save = NULL, *item = strtok_r(env + i + 11, " :", &save); item && !preloaded;
+	char *list = NULL; /* ld.so takes the last LD_PRELOAD= of the environment */
+	for (size_t i = 0; i < len; i += strlen(env + i) + 1)
+		if (strncmp(env + i, "LD_PRELOAD=", 11) == 0)
+			list = env + i + 11;
+	/* ld.so splits the list at spaces and colons; the shim may have spelled
+	 * our path its own way when it repaired an environment */
+	if (list != NULL && stat(w->shim, &ours) == 0)
+		for (char *save = NULL, *item = strtok_r(list, " :", &save); item && !preloaded;
 		     item = strtok_r(NULL, " :", &save))
 			preloaded = stat(item, &st) == 0 && st.st_dev == ours.st_dev && st.st_ino == ours.st_ino;
-		break; /* the loader reads the first one */
-	}
 	free(env);
 	return preloaded ? NULL : KT_UNTRACED_NO_PRELOAD;
 }
@@ -244,7 +269,8 @@ bool kt_record_untraced_image(const char *dir, pid_t pid, unsigned long long sta
 	unsigned long long pstart;
 	if (ppid <= 0 || kt_proc_stat(ppid, &pstart, NULL, NULL) != 0)
 		pstart = 0;
-	size_t cap = 512 + 4 * strlen(exe);
+	/* exe twice (image and untraced lines), every byte possibly escaped */
+	size_t cap = 512 + 8 * strlen(exe) + 4 * strlen(why);
 	for (int i = 0; i < argc; i++)
 		cap += 4 * strlen(argv[i]) + 4; /* worst case: every byte escaped */
 	struct kt_buf b = {kt_xmalloc(cap), 0, cap, 0};
@@ -303,18 +329,20 @@ static void record_untraced_now(const struct kt_watch *w, pid_t pid, unsigned lo
 	free(cmdline);
 }
 
-/* Still to be observed at its exit: a child of a watched image (no table),
- * or a process whose table says untraced (not one whose exec failed and
- * which then took its own snapshot). */
-static bool runs_untraced(const struct kt_watch *w, pid_t pid, unsigned long long start)
+/* What PID's table says: 1 untraced, 0 traced, -1 no table (a process the
+ * launcher recorded itself, or one whose shim removed it at its exit). */
+static int table_says_untraced(const struct kt_watch *w, pid_t pid)
 {
+	unsigned long long start;
+	if (kt_proc_stat(pid, &start, NULL, NULL) != 0)
+		return -1;
 	char *path = kt_xasprintf("%s/live/%d-%llu.tbl", w->dir, (int)pid, start);
 	size_t cap;
 	const struct kt_fd_entry *t = kt_table_map_path(path, &cap);
 	free(path);
-	bool yes = t == NULL || atomic_load(&kt_table_header_of(t)->untraced) != 0;
+	int says = t == NULL ? -1 : atomic_load(&kt_table_header_of(t)->untraced) != 0;
 	kt_table_unmap(t);
-	return yes;
+	return says;
 }
 
 /* A watched process stopped: at its exit (observe, let go), after an exec
@@ -326,15 +354,25 @@ static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 {
 	int event = (unsigned)status >> 16;
 	unsigned long long start;
-	size_t at;
-	if (!watched(w, pid, &at)) {
-		*KT_PUSH(w->pids, w->npids, w->pids_cap) = pid;
-		if (kt_proc_stat(pid, &start, NULL, NULL) == 0)
-			record_untraced_now(w, pid, start, KT_UNTRACED_STATIC);
+	struct kt_watched *known = watched(w, pid);
+	if (known == NULL) {
+		pid_t ppid = 0;
+		if (kt_proc_stat(pid, &start, &ppid, NULL) != 0)
+			return;
+		if (table_says_untraced(w, ppid) == 0) {
+			/* a child of a traced process (one whose exec failed before
+			 * it told us): the shim traces it */
+			ptrace(PTRACE_DETACH, pid, NULL, NULL);
+			return;
+		}
+		*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){pid, true};
+		known = &w->pids[w->npids - 1];
+		record_untraced_now(w, pid, start, KT_UNTRACED_STATIC);
 	}
 	if (event == PTRACE_EVENT_EXIT) {
-		if (kt_proc_stat(pid, &start, NULL, NULL) == 0 && runs_untraced(w, pid, start) &&
-		    kt_live_observe_exit(w->dir, pid, start))
+		int says = table_says_untraced(w, pid);
+		if ((says == 1 || (says == -1 && known->ours)) &&
+		    kt_proc_stat(pid, &start, NULL, NULL) == 0 && kt_live_observe_exit(w->dir, pid, start))
 			w->seen_at_exit++;
 		/* Let it end still attached: its end status then comes to us as
 		 * well as to its parent (an untraced parent tells nobody). */
@@ -410,29 +448,37 @@ void kt_watch_stop(struct kt_watch *w)
 		close(w->listen_fd);
 		unlink(w->sock_path);
 	}
-	/* Not waited to their exit (--wait=command): stop them for a moment
-	 * and let go. */
-	for (size_t i = 0; i < w->npids; i++) {
-		pid_t pid = w->pids[i];
-		if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) != 0)
-			continue;
+	/* Not waited to their exit (--wait=command): stop them all and let
+	 * each go at its next stop, whatever it is (a signal's is delivered).
+	 * Any tracee, not only those in the list: a vfork child attached on the
+	 * way holds its parent until it is let go. */
+	for (size_t i = 0; i < w->npids;)
+		if (ptrace(PTRACE_INTERRUPT, w->pids[i].pid, NULL, NULL) != 0)
+			w->pids[i] = w->pids[--w->npids]; /* gone */
+		else
+			i++;
+	for (;;) {
 		int st;
-		while (waitpid(pid, &st, __WALL) == pid && WIFSTOPPED(st)) {
-			if (((unsigned)st >> 16) != 0) {
-				/* any event stop (ours, or one on the way): let go here */
-				ptrace(PTRACE_DETACH, pid, NULL, NULL);
-				break;
-			}
-			/* a signal caught on the way: deliver it and wait again */
-			ptrace(PTRACE_CONT, pid, NULL, (void *)(uintptr_t)WSTOPSIG(st));
+		pid_t r = waitpid(-1, &st, __WALL | (w->npids > 0 ? 0 : WNOHANG));
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			break;
 		}
+		if (WIFSTOPPED(st)) {
+			int sig = ((unsigned)st >> 16) == 0 ? WSTOPSIG(st) : 0;
+			ptrace(PTRACE_DETACH, r, NULL, (void *)(uintptr_t)sig);
+		} else {
+			*KT_PUSH(w->ended, w->nended, w->ended_cap) = (struct kt_watch_end){r, st};
+		}
+		forget(w, r);
 	}
 	if (w->signal_fd >= 0) {
 		close(w->signal_fd);
 		sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
 	}
 	free(w->sock_path);
-	free(w->pids);
+	free(w->pids); /* ended stays for the caller, who frees it */
 	w->listen_fd = w->signal_fd = -1;
 	w->sock_path = NULL;
 	w->pids = NULL;

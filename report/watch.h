@@ -14,9 +14,20 @@ struct kt_watch {
 	char *sock_path;
 	int listen_fd, signal_fd; /* -1 when not watching */
 	sigset_t old_mask;
-	pid_t *pids; /* attached, not yet at their exit */
+	struct kt_watched *pids; /* attached, not yet ended */
 	size_t npids, pids_cap;
 	size_t seen_at_exit; /* exits observed */
+	/* Ends that kt_watch_stop waited for: the caller records them. */
+	struct kt_watch_end {
+		pid_t pid;
+		int status;
+	} *ended;
+	size_t nended, ended_cap;
+};
+
+struct kt_watched {
+	pid_t pid;
+	bool ours; /* records written by the launcher (no table of its own) */
 };
 
 /* Listen on DIR/watch.sock and take SIGCHLD through a signalfd. Returns
@@ -43,7 +54,8 @@ void kt_watch_child_reset(const struct kt_watch *w);
  * -1 with errno (ECHILD: nothing left to wait for). */
 pid_t kt_watch_wait(struct kt_watch *w, int *status, bool block);
 
-/* Stop listening, restore the signal mask, let go of any watched process. */
+/* Stop listening, restore the signal mask, let go of any watched process
+ * (after --wait=command); ends seen meanwhile go to w->ended. */
 void kt_watch_stop(struct kt_watch *w);
 
 #endif

@@ -598,8 +598,14 @@ static void remove_trace_if_last(void)
 
 void kt_after_failed_exec(void)
 {
-	if (atomic_load(&kt_active))
-		kt_table_mark_untraced(0);
+	if (!atomic_load(&kt_active))
+		return;
+	int saved = errno; /* the exec's: the program reads it next */
+	kt_in_shim++;
+	kt_table_mark_untraced(0);
+	kt_watch_release();
+	kt_in_shim--;
+	errno = saved;
 }
 
 void kt_process_end(int status)

@@ -73,8 +73,10 @@ char *const *kt_exec_env(char *const envp[], char **slots, char *text);
  * set-id program the loader will not preload into): a short reason, or NULL. */
 const char *kt_exec_untraced(int dirfd, const char *path, int flags);
 /* Before an exec into a static binary: ask the launcher, if any, to watch
- * this process until its exit (watch.c). */
+ * this process until its exit (watch.c); after that exec failed, tell it to
+ * let go again. */
 void kt_watch_ask(void);
+void kt_watch_release(void);
 /* Path of a file of this process in the trace directory. */
 void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix);
 int kt_write_record(const char *data, size_t len);

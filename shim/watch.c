@@ -11,27 +11,44 @@
 #include "sys.h"
 #include "tracedir.h"
 
-void kt_watch_ask(void)
+/* Set in the thread whose exec the launcher watches: a failed exec must
+ * then tell it to let go. */
+static KT_TLS int watch_asked;
+
+static int tell_launcher(int32_t op)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	size_t dl = strlen(kt_proc.dir);
 	if (dl + 1 + sizeof KT_WATCH_SOCKET > sizeof addr.sun_path)
-		return;
+		return 0;
 	memcpy(addr.sun_path, kt_proc.dir, dl);
 	memcpy(addr.sun_path + dl, "/" KT_WATCH_SOCKET, sizeof KT_WATCH_SOCKET + 1);
 	int s = (int)kt_sys_ret(syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
 	if (s < 0)
-		return;
+		return 0;
 	s = kt_sys_move_high(s);
 	/* A launcher that does not answer must not hold up the program long. */
 	struct timeval limit = {.tv_sec = 5};
 	syscall(SYS_setsockopt, s, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
 	syscall(SYS_setsockopt, s, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-	int32_t tid = (int32_t)syscall(SYS_gettid);
-	char answer;
-	/* No socket (a plain LD_PRELOAD run, --trace-dir too long): nothing to do. */
+	int32_t msg[2] = {(int32_t)syscall(SYS_gettid), op};
+	char answer = 'n';
+	/* No socket (a plain LD_PRELOAD run, no watching): nothing to do. */
 	if (syscall(SYS_connect, s, &addr, sizeof addr) == 0 &&
-	    kt_sys_write(s, &tid, sizeof tid) == (ssize_t)sizeof tid)
+	    kt_sys_write(s, msg, sizeof msg) == (ssize_t)sizeof msg)
 		(void)kt_sys_read(s, &answer, 1);
 	kt_sys_close(s);
+	return answer == 'y';
+}
+
+void kt_watch_ask(void)
+{
+	watch_asked = tell_launcher(KT_WATCH_ASK);
+}
+
+void kt_watch_release(void)
+{
+	if (watch_asked)
+		tell_launcher(KT_WATCH_RELEASE);
+	watch_asked = 0;
 }

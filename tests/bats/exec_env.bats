@@ -264,3 +264,27 @@ PY
 	q_true '.processes | length == 1 and (.[0] | .untraced.reason == "static binary"
 		and .end == {"how": "exit", "status": 3} and .argv[0] == $cmd)' --arg cmd "$SCEN/static_own"
 }
+
+@test "an exec into a static binary that fails: the process goes on traced, errno intact, its child traced" {
+	F=$(make_data_file)
+	cp "$SCEN/static_true" "$BATS_TEST_TMPDIR/not_executable"
+	chmod a-x "$BATS_TEST_TMPDIR/not_executable"
+	run -0 no_fd3 "$SCEN/exec_fails" "$BATS_TEST_TMPDIR/not_executable" "$F"
+	untraced_first=${lines[0]}
+	traced "$SCEN/exec_fails" "$BATS_TEST_TMPDIR/not_executable" "$F"
+	assert_success
+	assert_invariants
+	assert_equal "${lines[0]}" "$untraced_first"
+	assert_equal "$(kv tracer)" 0
+	P=$(root_pid)
+	C=$(kv child)
+	fd=$(kv fd)
+	for p in "$P" "$C"; do
+		q_true 'proc($p) | .untraced == null and .snapshot.why == "exit"' --argjson p "$p"
+	done
+	q_true 'fdent($p; $f).origin.how == "open"' --argjson p "$P" --argjson f "$fd"
+	q_true 'fdent($c; $f).origin | .how == "inherited" and .pid == $p' \
+		--argjson c "$C" --argjson p "$P" --argjson f "$fd"
+	q_true '[proc($c).fds[] | select(.origin.how == "open" and .target == $file)] | length == 1' \
+		--argjson c "$C" --arg file "$F"
+}
