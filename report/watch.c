@@ -357,11 +357,9 @@ static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 	struct kt_watched *known = watched(w, pid);
 	if (known == NULL) {
 		pid_t ppid = 0;
-		if (kt_proc_stat(pid, &start, &ppid, NULL) != 0)
-			return;
-		if (table_says_untraced(w, ppid) == 0) {
-			/* a child of a traced process (one whose exec failed before
-			 * it told us): the shim traces it */
+		if (kt_proc_stat(pid, &start, &ppid, NULL) != 0 || table_says_untraced(w, ppid) == 0) {
+			/* gone already, or a child of a traced process (one whose
+			 * exec failed before it told us): the shim traces it */
 			ptrace(PTRACE_DETACH, pid, NULL, NULL);
 			return;
 		}
