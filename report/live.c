@@ -371,7 +371,7 @@ bool kt_live_observe_exit(const char *dir, int pid, unsigned long long start)
 	for (size_t j = 0; j < t->nfds; j++) {
 		struct live_fd *lf = &t->fds[j];
 		if (lf->gen == 0) {
-			lf->gen = 0x80000000u | (uint32_t)getpid();
+			lf->gen = KT_GEN_OBSERVED | (uint32_t)getpid();
 			lf->entry.how = KT_HOW_UNKNOWN;
 		} else {
 			lf->entry.how = KT_HOW_EXEC;

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <uthash.h>
 
+#include "table.h"
+
 /* ---- union-find over nodes (PID, START, FD, GEN) ---- */
 
 /* All 64-bit so the key has no padding bytes to compare. */
@@ -477,5 +479,5 @@ void kt_model_free(struct kt_model *m)
 bool kt_model_made_untraced(const struct kt_model *m, size_t proc, const struct kt_fd *fd)
 {
 	const struct kt_snapshot *snap = m->procs[proc].snap;
-	return snap != NULL && snap->observed && (fd->gen & 0x80000000ULL) != 0;
+	return snap != NULL && snap->observed && (fd->gen & KT_GEN_OBSERVED) != 0;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "record.h"
+#include "table.h"
 
 static bool is_one_of(const char *s, const char *const *set)
 {
@@ -574,7 +575,7 @@ int kt_trace_dir_has_records(const char *dir)
  * (same number and generation), to tell its origin. */
 static const struct kt_fd *kept_from(const struct kt_process *p, const struct kt_fd *seen)
 {
-	if (p->untraced_snap == 0 || (seen->gen & 0x80000000ULL))
+	if (p->untraced_snap == 0 || (seen->gen & KT_GEN_OBSERVED))
 		return NULL;
 	const struct kt_snapshot *exec = &p->snaps[p->untraced_snap - 1];
 	for (size_t i = 0; i < exec->nfds; i++)

@@ -311,14 +311,14 @@ static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsign
 			    (table[fd].dev != key.dev || table[fd].ino != key.ino))
 				g1 = 0;
 			if (g1 == 0 || (g1 & 1u))
-				g1 = 0x80000000u | (uint32_t)kt_proc.pid;
+				g1 = KT_GEN_OBSERVED | (uint32_t)kt_proc.pid;
 			observe(s, pid, start, fd, g1);
 		} else if (g1 == 0 || (g1 & 1u)) {
 			continue; /* closed, changing, or made where the shim could not see */
 		}
 		if (have_inode) {
 			/* read above */
-		} else if (!(g1 & 0x80000000u) &&
+		} else if (!(g1 & KT_GEN_OBSERVED) &&
 			   atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1) {
 			key.dev = table[fd].dev;
 			key.ino = table[fd].ino;
@@ -333,7 +333,7 @@ static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsign
 			at = find_same(s, &key);
 		/* Same generation after the comparison: it was that descriptor we
 		 * compared (an observed one is named for this moment only). */
-		if (at >= 0 && ((g1 & 0x80000000u) ||
+		if (at >= 0 && ((g1 & KT_GEN_OBSERVED) ||
 				atomic_load_explicit(&table[fd].gen, memory_order_acquire) == g1))
 			emit_same(s, &s->sorted[at], pid, start, fd, g1);
 	}

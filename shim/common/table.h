@@ -40,6 +40,11 @@ const char *kt_call_name(enum kt_call call);
 
 #define KT_STACK_MAX 8
 
+/* A generation with this bit set names a descriptor of an untraced image
+ * that its table does not know, for one observation: the bit plus the
+ * observer's pid (record.h "observed"). Table generations never reach it. */
+#define KT_GEN_OBSERVED 0x80000000u
+
 /* One descriptor number's entry. */
 struct kt_fd_entry {
 	_Atomic uint32_t gen;  /* even: open (0: never seen); odd: closed or changing */
