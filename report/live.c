@@ -100,12 +100,7 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 			gen = atomic_load(&table[lf->fd].gen);
 			memcpy(&lf->entry, &table[lf->fd], sizeof lf->entry);
 		}
-		/* Another file than the one cached for this generation: closed and
-		 * made again behind the shim's back (raw system calls, or an
-		 * untraced image reusing a number it kept across its exec). */
-		bool replaced = gen != 0 && !(gen & 1u) && atomic_load(&lf->entry.ino_gen) == gen &&
-				(lf->entry.dev != lf->info.dev || lf->entry.ino != lf->info.ino);
-		if (gen == 0 || (gen & 1u) || replaced) {
+		if (gen == 0 || (gen & 1u) || kt_entry_replaced(&lf->entry, gen, lf->info.dev, lf->info.ino)) {
 			/* The shim did not see this one made: no origin to tell. */
 			memset(&lf->entry, 0, sizeof lf->entry);
 			lf->entry.how = KT_HOW_UNKNOWN;

@@ -7,9 +7,10 @@
  * on unchanged, job-control stops stay stops (PTRACE_LISTEN) until SIGCONT.
  * At its exit it stops once with its descriptors still open: live.c reads
  * them and compares them with kcmp, and the process ends exactly as it
- * would have; its end status reaches the launcher before its parent. Children of a watched image run no shim
- * either: the launcher writes their records (image, untraced) and watches
- * them too, until one execs an image the shim will trace. */
+ * would have; its end status reaches the launcher before its parent.
+ * Children of a watched image run no shim either: the launcher writes their
+ * records (image, untraced) and watches them too, until one execs an image
+ * the shim will trace. */
 #include "watch.h"
 
 #include <elf.h>

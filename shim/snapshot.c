@@ -86,12 +86,7 @@ KT_RACY static int collect(struct snapshot *s)
 			continue; /* closed meanwhile by another thread */
 		struct kt_fd_entry *e = kt_table_entry(fd);
 		uint32_t gen = e ? atomic_load(&e->gen) : 0;
-		/* Another file than the one cached for this generation: closed
-		 * and made again behind the shim's back (raw system calls). */
-		int replaced = e && gen && !(gen & 1u) &&
-			       atomic_load_explicit(&e->ino_gen, memory_order_acquire) == gen &&
-			       (e->dev != info->dev || e->ino != info->ino);
-		if (e && (gen == 0 || (gen & 1u) || replaced)) {
+		if (e && (gen == 0 || (gen & 1u) || kt_entry_replaced(e, gen, info->dev, info->ino))) {
 			/* Open, but the shim never saw it made. */
 			struct kt_fd_entry v;
 			memset(&v, 0, sizeof v);
@@ -303,12 +298,10 @@ static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsign
 		int have_inode = 0;
 		if (untraced) {
 			/* Its image writes no snapshot: say what we see of it. A kept
-			 * entry whose cached inode is not the file there now was
-			 * closed by the image and its number reused. */
+			 * entry for another file than the one there now was closed by
+			 * the image and its number reused. */
 			have_inode = kt_fd_inode(pid, fd, &key.dev, &key.ino) == 0;
-			if (have_inode && g1 && !(g1 & 1u) &&
-			    atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1 &&
-			    (table[fd].dev != key.dev || table[fd].ino != key.ino))
+			if (have_inode && kt_entry_replaced(&table[fd], g1, key.dev, key.ino))
 				g1 = 0;
 			if (g1 == 0 || (g1 & 1u))
 				g1 = KT_GEN_OBSERVED | (uint32_t)kt_proc.pid;

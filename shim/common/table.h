@@ -3,13 +3,15 @@
  * header page, then a bitmap of the entry pages ever written, in a sparse
  * file that the process maps MAP_SHARED and updates from its hooks. The
  * array covers every number the process may open (see
- * kt_table_capacity_wanted): only the pages written take memory. Other processes (traced ones at their exit, the
- * report for processes still running) map it read-only. Binary, for this
- * machine only: it never outlives the processes of one trace. */
+ * kt_table_capacity_wanted): only the pages written take memory. Other
+ * processes (traced ones at their exit, the report for processes still
+ * running) map it read-only. Binary, for this machine only: it never
+ * outlives the processes of one trace. */
 #ifndef KT_TABLE_H
 #define KT_TABLE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -133,7 +135,22 @@ static inline const struct kt_table_header *kt_table_header_of(const struct kt_f
 	return (const struct kt_table_header *)(const void *)((const char *)t - KT_TABLE_HEADER_SIZE);
 }
 
+/* Whether the file open now under an entry's number, (dev, ino), is another
+ * than the one cached for its open generation gen: the number was closed
+ * and made again behind the shim's back (raw system calls, or an untraced
+ * image reusing a number it kept across its exec). False when nothing is
+ * cached. The entry may be changing under a reader: the generation check
+ * makes that safe, so TSan is told not to look. */
+__attribute__((no_sanitize("thread"))) static inline bool
+kt_entry_replaced(const struct kt_fd_entry *e, uint32_t gen, uint64_t dev, uint64_t ino)
+{
+	return gen != 0 && !(gen & 1u) &&
+	       atomic_load_explicit(&e->ino_gen, memory_order_acquire) == gen &&
+	       (e->dev != dev || e->ino != ino);
+}
+
 /* The header must fit its page: the entries start right after it. */
-_Static_assert(sizeof(struct kt_table_header) <= KT_TABLE_HEADER_SIZE, "table header overflows its page");
+_Static_assert(sizeof(struct kt_table_header) <= KT_TABLE_HEADER_SIZE,
+	       "table header overflows its page");
 
 #endif
