@@ -75,10 +75,8 @@ static void remote_site(int pid, uint64_t ret, char *out, size_t n)
 static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 {
 	struct kt_process *p = lp->proc;
-	char *tpath = kt_xasprintf("%s/live/%d-%llu.tbl", dir, p->pid, p->start);
 	size_t cap = 0;
-	const struct kt_fd_entry *table = kt_table_map_path(tpath, &cap);
-	free(tpath);
+	const struct kt_fd_entry *table = kt_trace_map_table(dir, p->pid, p->start, &cap);
 	size_t want = 256;
 	int *fds = NULL;
 	long n;
@@ -173,10 +171,8 @@ static void group(struct live_proc *lps, size_t nlps, long target)
 static void read_left_table(struct kt_trace *trace, struct live_proc *lp)
 {
 	struct kt_process *p = lp->proc;
-	char *tpath = kt_xasprintf("%s/live/%d-%llu.tbl", trace->dir, p->pid, p->start);
 	size_t cap = 0;
-	const struct kt_fd_entry *table = kt_table_map_path(tpath, &cap);
-	free(tpath);
+	const struct kt_fd_entry *table = kt_trace_map_table(trace->dir, p->pid, p->start, &cap);
 	if (!table)
 		return;
 	size_t end = atomic_load(&kt_table_header_of(table)->max_fd_plus_one);

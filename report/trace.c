@@ -784,6 +784,15 @@ bool kt_process_alive(int pid, unsigned long long start)
 	return strtoull(p, NULL, 10) == start;
 }
 
+const struct kt_fd_entry *kt_trace_map_table(const char *dir, int pid, unsigned long long start,
+					     size_t *capacity)
+{
+	char *path = kt_xasprintf("%s/live/%d-%llu.tbl", dir, pid, start);
+	const struct kt_fd_entry *t = kt_table_map_path(path, capacity);
+	free(path);
+	return t;
+}
+
 size_t kt_trace_live_list(const char *dir, struct kt_pid_start **out)
 {
 	*out = NULL;

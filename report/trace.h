@@ -186,6 +186,12 @@ size_t kt_trace_live_list(const char *dir, struct kt_pid_start **out);
 
 bool kt_trace_live_tables_alive(const char *dir);
 
+struct kt_fd_entry;
+/* Map the shared table of process PID-START in DIR/live read-only (table.h);
+ * NULL when it has none. Unmap with kt_table_unmap. */
+const struct kt_fd_entry *kt_trace_map_table(const char *dir, int pid, unsigned long long start,
+					     size_t *capacity);
+
 /* Remove DIR/live (the tables of running processes; where it is a link to
  * a directory on /dev/shm, that directory too). Only when none runs. */
 int kt_trace_remove_live(const char *dir);

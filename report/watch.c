@@ -142,19 +142,18 @@ static void let_go(struct kt_watch *w, pid_t tid)
 	forget(w, tid);
 }
 
-/* Only a process of this trace that is about to exec an untraced image:
- * its table says so (the shim marks it before asking). */
-static bool about_to_go_untraced(const struct kt_watch *w, pid_t pid, unsigned long long *start)
+/* What PID's table says: 1 untraced, 0 traced, -1 no table (a process the
+ * launcher recorded itself, or one whose shim removed it at its exit). */
+static int table_says_untraced(const struct kt_watch *w, pid_t pid)
 {
-	if (kt_proc_stat(pid, start, NULL, NULL) != 0)
-		return false;
-	char *path = kt_xasprintf("%s/live/%d-%llu.tbl", w->dir, (int)pid, *start);
+	unsigned long long start;
+	if (kt_proc_stat(pid, &start, NULL, NULL) != 0)
+		return -1;
 	size_t cap;
-	const struct kt_fd_entry *t = kt_table_map_path(path, &cap);
-	free(path);
-	bool yes = t != NULL && atomic_load(&kt_table_header_of(t)->untraced) != 0;
+	const struct kt_fd_entry *t = kt_trace_map_table(w->dir, pid, start, &cap);
+	int says = t == NULL ? -1 : atomic_load(&kt_table_header_of(t)->untraced) != 0;
 	kt_table_unmap(t);
-	return yes;
+	return says;
 }
 
 static void serve_requests(struct kt_watch *w)
@@ -169,7 +168,6 @@ static void serve_requests(struct kt_watch *w)
 		struct ucred cred;
 		socklen_t len = sizeof cred;
 		int32_t msg[2] = {0, 0}; /* tid, KT_WATCH_ASK or KT_WATCH_RELEASE */
-		unsigned long long start;
 		char answer = 'n';
 		struct pollfd in = {.fd = c, .events = POLLIN};
 		char task[64];
@@ -180,7 +178,9 @@ static void serve_requests(struct kt_watch *w)
 					    (int)msg[0]) > 0 &&
 				   access(task, F_OK) == 0;
 		pid_t tid = (pid_t)msg[0];
-		if (from_thread && msg[1] == KT_WATCH_ASK && about_to_go_untraced(w, cred.pid, &start) &&
+		/* only a process of this trace about to exec an untraced image:
+		 * its table says so (the shim marks it before asking) */
+		if (from_thread && msg[1] == KT_WATCH_ASK && table_says_untraced(w, cred.pid) == 1 &&
 		    ptrace(PTRACE_SEIZE, tid, NULL, (void *)(uintptr_t)WATCH_OPTIONS) == 0) {
 			/* After the exec the thread carries the process's pid. */
 			*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){cred.pid, false};
@@ -330,22 +330,6 @@ static void record_untraced_now(const struct kt_watch *w, pid_t pid, unsigned lo
 	free(cmdline);
 }
 
-/* What PID's table says: 1 untraced, 0 traced, -1 no table (a process the
- * launcher recorded itself, or one whose shim removed it at its exit). */
-static int table_says_untraced(const struct kt_watch *w, pid_t pid)
-{
-	unsigned long long start;
-	if (kt_proc_stat(pid, &start, NULL, NULL) != 0)
-		return -1;
-	char *path = kt_xasprintf("%s/live/%d-%llu.tbl", w->dir, (int)pid, start);
-	size_t cap;
-	const struct kt_fd_entry *t = kt_table_map_path(path, &cap);
-	free(path);
-	int says = t == NULL ? -1 : atomic_load(&kt_table_header_of(t)->untraced) != 0;
-	kt_table_unmap(t);
-	return says;
-}
-
 /* A watched process stopped: at its exit (observe, let go), after an exec
  * (keep watching an untraced image, let go of a traced one), at a fork
  * (its child stops on its own), in a group stop (stay stopped), or for a
@@ -371,8 +355,8 @@ static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 	if (event == PTRACE_EVENT_EXIT) {
 		int says = table_says_untraced(w, pid);
 		if ((says == 1 || (says == -1 && known->ours)) &&
-		    kt_proc_stat(pid, &start, NULL, NULL) == 0 && kt_live_observe_exit(w->dir, pid, start))
-			w->seen_at_exit++;
+		    kt_proc_stat(pid, &start, NULL, NULL) == 0)
+			kt_live_observe_exit(w->dir, pid, start);
 		/* Let it end still attached: its end status then comes to us as
 		 * well as to its parent (an untraced parent tells nobody). */
 		ptrace(PTRACE_CONT, pid, NULL, NULL);

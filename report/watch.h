@@ -16,7 +16,6 @@ struct kt_watch {
 	sigset_t old_mask;
 	struct kt_watched *pids; /* attached, not yet ended */
 	size_t npids, pids_cap;
-	size_t seen_at_exit; /* exits observed */
 	/* Ends that kt_watch_stop waited for: the caller records them. */
 	struct kt_watch_end {
 		pid_t pid;
