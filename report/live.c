@@ -6,7 +6,6 @@
 #include "live.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,16 +377,8 @@ bool kt_live_observe_exit(const char *dir, int pid, unsigned long long start)
 	struct kt_buf b = snapshot_buffer(t, 0);
 	put_snapshot(&b, t, SNAP_EXIT_OBSERVED, kcmp_error);
 	bool ok = !b.overflow && !t->sames.overflow;
-	if (ok) {
-		char *path = kt_xasprintf("%s/%d-%llu.rec", dir, pid, start);
-		int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-		ok = fd >= 0 && write(fd, b.data, b.len) == (ssize_t)b.len;
-		if (fd >= 0 && close(fd) != 0)
-			ok = false;
-		if (!ok)
-			kt_warn("cannot add to %s: %s", path, strerror(errno));
-		free(path);
-	}
+	if (ok)
+		ok = kt_trace_append_records(dir, pid, start, b.data, b.len);
 	free(b.data);
 	free(t->sames.data);
 	for (size_t i = 0; i < n; i++)

@@ -784,6 +784,27 @@ bool kt_process_alive(int pid, unsigned long long start)
 	return strtoull(p, NULL, 10) == start;
 }
 
+bool kt_trace_append_records(const char *dir, int pid, unsigned long long start, const char *data,
+			     size_t len)
+{
+	char *path = kt_xasprintf("%s/%d-%llu.rec", dir, pid, start);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	struct stat st;
+	bool ok = fd >= 0 && fstat(fd, &st) == 0;
+	if (ok && st.st_size == 0) {
+		char first[64];
+		int n = snprintf(first, sizeof first, "%s\t%d\n", KT_RECORD_MAGIC, KT_RECORD_VERSION);
+		ok = write(fd, first, (size_t)n) == n;
+	}
+	ok = ok && write(fd, data, len) == (ssize_t)len;
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	if (!ok)
+		kt_warn("cannot add to %s: %s", path, strerror(errno));
+	free(path);
+	return ok;
+}
+
 const struct kt_fd_entry *kt_trace_map_table(const char *dir, int pid, unsigned long long start,
 					     size_t *capacity)
 {

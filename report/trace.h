@@ -186,6 +186,12 @@ size_t kt_trace_live_list(const char *dir, struct kt_pid_start **out);
 
 bool kt_trace_live_tables_alive(const char *dir);
 
+/* Append records (whole lines) to DIR/PID-START.rec, made with the
+ * format's first line when new: how the report adds what it saw of a
+ * process from outside. Returns false with a message. */
+bool kt_trace_append_records(const char *dir, int pid, unsigned long long start, const char *data,
+			     size_t len);
+
 struct kt_fd_entry;
 /* Map the shared table of process PID-START in DIR/live read-only (table.h);
  * NULL when it has none. Unmap with kt_table_unmap. */

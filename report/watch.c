@@ -275,14 +275,6 @@ bool kt_record_untraced_image(const char *dir, pid_t pid, unsigned long long sta
 	for (int i = 0; i < argc; i++)
 		cap += 4 * strlen(argv[i]) + 4; /* worst case: every byte escaped */
 	struct kt_buf b = {kt_xmalloc(cap), 0, cap, 0};
-	char *path = kt_xasprintf("%s/%d-%llu.rec", dir, (int)pid, start);
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size == 0) {
-		kt_buf_str(&b, KT_RECORD_MAGIC);
-		kt_buf_unum(&b, KT_RECORD_VERSION);
-		kt_buf_endline(&b);
-	}
 	kt_buf_str(&b, "image");
 	kt_buf_num(&b, pid);
 	kt_buf_num(&b, ppid);
@@ -297,12 +289,9 @@ bool kt_record_untraced_image(const char *dir, pid_t pid, unsigned long long sta
 	kt_buf_field(&b, exe);
 	kt_buf_field(&b, why);
 	kt_buf_endline(&b);
-	bool ok = !b.overflow && fd >= 0 && write(fd, b.data, b.len) == (ssize_t)b.len;
-	if (!ok)
-		kt_warn("cannot write %s: %s", path, b.overflow ? "record too long" : strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(path);
+	bool ok = !b.overflow && kt_trace_append_records(dir, pid, start, b.data, b.len);
+	if (b.overflow)
+		kt_warn("cannot add the records of process %d: too long", (int)pid);
 	free(b.data);
 	return ok;
 }
