@@ -297,7 +297,7 @@ size_t kt_trace_capture_live(struct kt_trace *trace)
 		struct kt_process *p = &trace->procs[i];
 		if (p->nsnaps && p->snaps[p->nsnaps - 1].at_exit)
 			continue;
-		if (!kt_process_alive(p->pid, p->start))
+		if (!kt_proc_alive(p->pid, p->start))
 			continue;
 		struct live_proc *lp = KT_PUSH(lps, nlps, cap);
 		memset(lp, 0, sizeof *lp);
@@ -326,7 +326,7 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 		struct kt_process *p = &trace->procs[i];
 		/* Untraced images are observed from outside instead. */
 		if ((p->nsnaps && p->snaps[p->nsnaps - 1].at_exit) || p->untraced_path != NULL ||
-		    kt_process_alive(p->pid, p->start))
+		    kt_proc_alive(p->pid, p->start))
 			continue;
 		struct live_proc lp = {.proc = p};
 		read_left_table(trace, &lp);

@@ -12,6 +12,7 @@
 #include "launch.h"
 #include "live.h"
 #include "model.h"
+#include "procfs.h"
 #include "render.h"
 #include "suppress.h"
 #include "symbolize.h"
@@ -294,7 +295,7 @@ static int report_trace(struct options *opt, const char *dir, const struct kt_re
 		/* A process that wrote its exit snapshot writes nothing more,
 		 * even if it still waits for this very report. */
 		if (!(mp->snap != NULL && mp->snap->at_exit) &&
-		    kt_process_alive(mp->proc->pid, mp->proc->start))
+		    kt_proc_alive(mp->proc->pid, mp->proc->start))
 			*still_running = true;
 	}
 	kt_model_free(model);

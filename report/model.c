@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <uthash.h>
 
+#include "procfs.h"
 #include "table.h"
 
 /* ---- union-find over nodes (PID, START, FD, GEN) ---- */
@@ -188,7 +189,7 @@ static void decide_end(struct kt_mproc *mp, const struct kt_reaped *reaped, size
 		mp->end_value = mp->snap->status;
 		return;
 	}
-	if (kt_process_alive(mp->proc->pid, mp->proc->start)) {
+	if (kt_proc_alive(mp->proc->pid, mp->proc->start)) {
 		mp->end = KT_END_RUNNING;
 		return;
 	}

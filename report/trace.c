@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "record.h"
 #include "table.h"
 
@@ -754,36 +755,6 @@ void kt_trace_free(struct kt_trace *trace)
 	free(trace);
 }
 
-bool kt_process_alive(int pid, unsigned long long start)
-{
-	char path[64], buf[4096];
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* comm (field 2) may hold spaces and parentheses: fields resume after
-	 * the last ')'. Field 3 is the state, field 22 the start time. */
-	char *p = strrchr(buf, ')');
-	if (p == NULL || p[1] != ' ')
-		return false;
-	p += 2;
-	char state = *p;
-	if (state == 'Z' || state == 'X' || state == 'x')
-		return false;
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (p == NULL)
-			return false;
-		p++;
-	}
-	return strtoull(p, NULL, 10) == start;
-}
-
 bool kt_trace_append_records(const char *dir, int pid, unsigned long long start, const char *data,
 			     size_t len)
 {
@@ -829,7 +800,7 @@ size_t kt_trace_live_list(const char *dir, struct kt_pid_start **out)
 		unsigned long long start;
 		char rest[8];
 		if (sscanf(e->d_name, "%d-%llu.tb%1s", &pid, &start, rest) == 3 && strcmp(rest, "l") == 0 &&
-		    kt_process_alive(pid, start))
+		    kt_proc_alive(pid, start))
 			*KT_PUSH(*out, n, cap) = (struct kt_pid_start){pid, start};
 	}
 	closedir(d);

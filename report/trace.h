@@ -166,9 +166,6 @@ void kt_trace_free(struct kt_trace *trace);
 /* Release what one process holds (not the struct itself). */
 void kt_process_free(struct kt_process *p);
 
-/* Whether the process (pid, start) is alive now: /proc/PID/stat exists, it
- * is not a zombie, and its start time (field 22) equals start. */
-bool kt_process_alive(int pid, unsigned long long start);
 
 /* Remove a trace directory: its .rec files, live/, root, then the directory.
  * Returns 0 or -1 with errno set. */

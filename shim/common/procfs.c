@@ -150,7 +150,7 @@ int kt_proc_alive(pid_t pid, unsigned long long start)
 	char state;
 	if (pid <= 0 || kt_proc_stat(pid, &s, NULL, &state) != 0)
 		return 0;
-	return s == start && state != 'Z' && state != 'X';
+	return s == start && state != 'Z' && state != 'X' && state != 'x';
 }
 
 long kt_proc_list_fds(pid_t pid, int *fds, size_t max)

@@ -12,6 +12,7 @@
 
 #include "findings.h"
 #include "model.h"
+#include "procfs.h"
 #include "record.h"
 #include "render.h"
 #include "trace.h"
@@ -176,8 +177,8 @@ static void test_ends(void)
 	char name[64], text[512];
 	unsigned long long me = own_start_time();
 	CHECK(me != 0);
-	CHECK(kt_process_alive(getpid(), me));
-	CHECK(!kt_process_alive(getpid(), me + 1));
+	CHECK(kt_proc_alive(getpid(), me));
+	CHECK(!kt_proc_alive(getpid(), me + 1));
 	/* This test process itself, with no snapshot: running. */
 	snprintf(name, sizeof name, "%d-%llu.rec", (int)getpid(), me);
 	snprintf(text, sizeof text, HDR "image\t%d\t1\t0\t%llu\t-\t0\n", (int)getpid(), me);
