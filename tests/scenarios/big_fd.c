@@ -13,19 +13,6 @@
 
 #include <sys/resource.h>
 
-static long rss_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	long kb = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 int main(int argc, char **argv)
 {
 	rlim_t want = argc > 1 ? (rlim_t)atol(argv[1]) : 1048576;
@@ -45,7 +32,7 @@ int main(int argc, char **argv)
 	close(fd);
 	int go;
 	pid_t child = fork_holder(&go);
-	printf("big_fd=%d rss_kb=%ld\n", big, rss_kb());
+	printf("big_fd=%d rss_kb=%ld\n", big, proc_status_field("VmRSS"));
 	fflush(stdout);
 	signal_go(go);
 	reap(child, "child");

@@ -19,14 +19,7 @@ int main(int argc, char **argv)
 	char *args[] = {argv[1], NULL};
 	execv(argv[1], args);
 	printf("exec: %s\n", strerror(errno));
-	FILE *status = fopen("/proc/self/status", "re");
-	char line[256];
-	int tracer = -1;
-	while (status && fgets(line, sizeof line, status))
-		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
-			break;
-	if (status)
-		fclose(status);
+	long tracer = proc_status_field("TracerPid");
 	int fd = xopen(argv[2], O_RDONLY);
 	pid_t child = xfork();
 	if (child == 0) {
@@ -34,6 +27,6 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 	reap(child, "child");
-	printf("tracer=%d fd=%d child=%d\n", tracer, fd, (int)child);
+	printf("tracer=%ld fd=%d child=%d\n", tracer, fd, (int)child);
 	return 0;
 }

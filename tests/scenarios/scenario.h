@@ -145,6 +145,24 @@ static inline pid_t reap(pid_t pid, const char *what)
 	return got;
 }
 
+/* The number after "NAME:" in /proc/self/status (VmRSS in kB, TracerPid),
+ * or -1 when there is none. */
+static inline long proc_status_field(const char *name)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	size_t n = strlen(name);
+	long value = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, name, n) == 0 && line[n] == ':') {
+			value = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return value;
+}
+
 /* A system call made with the instruction itself, not through libc (and so
  * not through the shim's hooks): what Go programs and some runtimes do. */
 static inline long raw_syscall3(long nr, long a, long b, long c)
