@@ -160,9 +160,9 @@ bool kt_prepare_trace_dir(struct kt_launch *launch)
 
 static void record_reaped(struct kt_launch *launch, pid_t pid, int status)
 {
-	struct kt_reaped *r = KT_PUSH(launch->reaped, launch->nreaped, launch->reaped_cap);
-	r->pid = (int)pid;
-	r->wait_status = status;
+	struct kt_rec_reaped *r = KT_PUSH(launch->reaped, launch->nreaped, launch->reaped_cap);
+	r->pid = pid;
+	r->status = status;
 }
 
 /* Tell the shim there is a launcher: it then leaves the report to us. */

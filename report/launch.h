@@ -18,7 +18,7 @@ struct kt_launch {
 	char *trace_dir;   /* absolute */
 	bool temporary;    /* created by us: remove after the report */
 	int exit_code;     /* the command's: status, or 128+N for signal N */
-	struct kt_reaped *reaped; /* the direct child and orphans reaped */
+	struct kt_rec_reaped *reaped; /* the direct child and orphans reaped */
 	size_t nreaped, reaped_cap;
 };
 

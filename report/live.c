@@ -1,8 +1,9 @@
 /* Snapshots the report takes itself (see live.h): of still-running traced
  * processes, and of the tables left by processes that ended without one.
- * The text is made with the same record writers as the shim's snapshots and
- * read by the same parser, so a live snapshot means exactly what an exit
- * one does. */
+ * They are built as the records a snapshot of the process itself would be
+ * read into (kt_table_record_fd for its descriptors, kcmp "same" links),
+ * so a live snapshot means exactly what an exit one does; the launcher's
+ * look at an untraced image at its exit is written to its record file. */
 #include "live.h"
 
 #include <errno.h>
@@ -27,10 +28,12 @@ struct live_fd {
 };
 
 struct live_proc {
-	struct kt_process *proc;
+	int pid;
+	unsigned long long start;
 	struct live_fd *fds;
 	size_t nfds;
-	struct kt_buf sames;
+	struct kt_rec_same *sames; /* kcmp's links of its descriptors */
+	size_t nsames, sames_cap;
 };
 
 /* "MODULE+0xOFF" for a return address in another process: the object's
@@ -73,15 +76,14 @@ static void remote_site(int pid, uint64_t ret, char *out, size_t n)
 
 static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 {
-	struct kt_process *p = lp->proc;
 	size_t cap = 0;
-	const struct kt_fd_entry *table = kt_trace_map_table(dir, p->pid, p->start, &cap);
+	const struct kt_fd_entry *table = kt_trace_map_table(dir, lp->pid, lp->start, &cap);
 	size_t want = 256;
 	int *fds = NULL;
 	long n;
 	for (;;) {
 		fds = kt_xrealloc(fds, want * sizeof *fds);
-		n = kt_proc_list_fds(p->pid, fds, want);
+		n = kt_proc_list_fds(lp->pid, fds, want);
 		if (n < 0 || (size_t)n <= want)
 			break;
 		want = (size_t)n * 2;
@@ -90,7 +92,8 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 	for (long i = 0; i < n; i++) {
 		struct live_fd *lf = &lp->fds[lp->nfds];
 		lf->fd = fds[i];
-		if (kt_fd_describe(p->pid, lf->fd, &lf->info) != 0)
+		if (kt_fd_describe(lp->pid, lf->fd, &lf->info) != 0 ||
+		    lf->info.access == KT_ACCESS_UNKNOWN)
 			continue; /* closed meanwhile */
 		uint32_t gen = 0;
 		if (table && (size_t)lf->fd < cap) {
@@ -105,7 +108,7 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 		}
 		lf->gen = gen;
 		if (with_sites)
-			remote_site(p->pid, lf->entry.site, lf->site, sizeof lf->site);
+			remote_site(lp->pid, lf->entry.site, lf->site, sizeof lf->site);
 		else
 			snprintf(lf->site, sizeof lf->site, "-");
 		lp->nfds++;
@@ -114,11 +117,19 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 	kt_table_unmap(table);
 }
 
+static void add_same(struct live_proc *lp, const struct kt_desc *mine, const struct live_proc *other,
+		     const struct kt_desc *theirs)
+{
+	*KT_PUSH(lp->sames, lp->nsames, lp->sames_cap) =
+		(struct kt_rec_same){mine->fd, mine->gen, other->pid, other->start, theirs->fd,
+				     theirs->gen};
+}
+
 /* kcmp across the descriptors of lps: one sort, then runs of equal
  * neighbours, each one open file description. With target < 0 every
- * process gets a "same" line per neighbour (as live snapshots always
- * had); else only lps[target] gets lines, naming every other member of a
- * run it is in whose generation is known (not 0). */
+ * process gets a "same" link per neighbour; else only lps[target] gets
+ * links, naming every other member of a run it is in whose generation is
+ * known (not 0). */
 static void group(struct live_proc *lps, size_t nlps, long target)
 {
 	size_t total = 0;
@@ -130,7 +141,7 @@ static void group(struct live_proc *lps, size_t nlps, long target)
 	for (size_t i = 0; i < nlps; i++)
 		for (size_t j = 0; j < lps[i].nfds; j++) {
 			const struct live_fd *lf = &lps[i].fds[j];
-			d[k++] = (struct kt_desc){.pid = lps[i].proc->pid, .fd = lf->fd,
+			d[k++] = (struct kt_desc){.pid = lps[i].pid, .fd = lf->fd,
 						  .dev = lf->info.dev, .ino = lf->info.ino,
 						  .gen = lf->gen, .index = (uint32_t)i};
 		}
@@ -145,18 +156,11 @@ static void group(struct live_proc *lps, size_t nlps, long target)
 		for (size_t y = run; y < x && target >= 0 && first_target == x; y++)
 			if (d[y].index == (uint32_t)target)
 				first_target = y;
-		for (size_t y = run + 1; target < 0 && y < x; y++) {
-			const struct kt_process *other = lps[d[y - 1].index].proc;
-			kt_record_put_same(&lps[d[y].index].sames, d[y].fd, d[y].gen, other->pid,
-					   other->start, d[y - 1].fd, d[y - 1].gen);
-		}
-		for (size_t y = run; first_target < x && y < x; y++) {
-			const struct kt_process *other = lps[d[y].index].proc;
+		for (size_t y = run + 1; target < 0 && y < x; y++)
+			add_same(&lps[d[y].index], &d[y], &lps[d[y - 1].index], &d[y - 1]);
+		for (size_t y = run; first_target < x && y < x; y++)
 			if (y != first_target && d[y].gen != 0)
-				kt_record_put_same(&lps[target].sames, d[first_target].fd,
-						   d[first_target].gen, other->pid, other->start,
-						   d[y].fd, d[y].gen);
-		}
+				add_same(&lps[target], &d[first_target], &lps[d[y].index], &d[y]);
 		run = x;
 	}
 	free(d);
@@ -167,11 +171,10 @@ static void group(struct live_proc *lps, size_t nlps, long target)
  * libc, SIGKILL, a crash): the descriptors its table last held, with their
  * origins. Nothing else of it is left to read: no type, target, call site
  * address mapping, or kcmp. */
-static void read_left_table(struct kt_trace *trace, struct live_proc *lp)
+static void read_left_table(const char *dir, struct live_proc *lp)
 {
-	struct kt_process *p = lp->proc;
 	size_t cap = 0;
-	const struct kt_fd_entry *table = kt_trace_map_table(trace->dir, p->pid, p->start, &cap);
+	const struct kt_fd_entry *table = kt_trace_map_table(dir, lp->pid, lp->start, &cap);
 	if (!table)
 		return;
 	size_t end = atomic_load(&kt_table_header_of(table)->max_fd_plus_one);
@@ -191,132 +194,82 @@ static void read_left_table(struct kt_trace *trace, struct live_proc *lp)
 		lf->fd = (int)fd;
 		lf->gen = gen;
 		memcpy(&lf->entry, &table[fd], sizeof lf->entry);
-		lf->info = (struct kt_fd_info){.type = KT_FD_UNKNOWN, .access = -1,
+		lf->info = (struct kt_fd_info){.type = KT_FD_UNKNOWN, .access = KT_ACCESS_UNKNOWN,
 					       .cloexec = lf->entry.cloexec != 0};
-		snprintf(lf->info.target, sizeof lf->info.target, "-");
 		snprintf(lf->site, sizeof lf->site, "-");
 	}
 	kt_table_unmap(table);
 }
 
-/* How a report-made snapshot is taken (the snap line's WHY). */
-enum snap_kind { SNAP_LIVE, SNAP_TABLE, SNAP_EXIT_OBSERVED };
-
-/* A buffer with room for lp's snapshot and `extra` bytes more. */
-static struct kt_buf snapshot_buffer(const struct live_proc *lp, size_t extra)
+/* A string of a snapshot made here, kept with the process; NULL for what
+ * the record format would write as absent ("-" or empty). */
+static const char *keep(struct kt_process *p, const char *s)
 {
-	size_t cap = extra + 256 + lp->sames.len;
-	for (size_t i = 0; i < lp->nfds; i++)
-		cap += 256 + 4 * (strlen(lp->fds[i].info.target) + strlen(lp->fds[i].site));
-	struct kt_buf b = {kt_xmalloc(cap), 0, cap, 0};
-	return b;
+	if (s[0] == '\0' || strcmp(s, "-") == 0)
+		return NULL;
+	char *copy = kt_xstrdup(s);
+	*KT_PUSH(p->owned, p->nowned, p->owned_cap) = copy;
+	return copy;
 }
 
-/* Write lp's snapshot: "snap", its fd and same lines, "end". */
-static void put_snapshot(struct kt_buf *b, const struct live_proc *lp, enum snap_kind kind,
-			 int kcmp_error)
+/* lp's fd record of descriptor j, as a snapshot of its own would hold it. */
+static void fd_record(const struct live_proc *lp, size_t j, struct kt_rec_fd *r)
 {
-	static const char *const why[] = {"live", "table", "exit-observed"};
-	kt_buf_str(b, "snap");
-	kt_buf_field(b, why[kind]);
-	kt_buf_num(b, -1);
-	if (kind == SNAP_TABLE) {
-		kt_buf_field(b, "none");
-	} else if (kcmp_error) {
-		char detail[64];
-		snprintf(detail, sizeof detail, "unavailable:%s",
-			 kcmp_error == -ENOSYS ? "ENOSYS" : kcmp_error == -EPERM ? "EPERM" : "EACCES");
-		kt_buf_field(b, detail);
-	} else {
-		kt_buf_field(b, "ok");
-	}
-	kt_buf_endline(b);
-	for (size_t i = 0; i < lp->nfds; i++) {
-		const struct live_fd *lf = &lp->fds[i];
-		struct kt_record_fd r;
-		kt_table_record_fd(&r, lf->fd, lf->gen, lf->info.type, lf->info.target, lf->info.access,
-				   lf->info.cloexec, &lf->entry, lf->site);
-		kt_record_put_fd(b, &r);
-	}
-	if (!kcmp_error && kind != SNAP_TABLE)
-		kt_buf_put(b, lp->sames.data, lp->sames.len);
-	if (kind == SNAP_TABLE) {
-		kt_buf_str(b, "note");
-		/* Short enough for one report line (100 columns). */
-		kt_buf_field(b, "ended without a snapshot: descriptors from its table, no kcmp");
-		kt_buf_endline(b);
-	}
-	kt_buf_str(b, "end\n");
+	const struct live_fd *lf = &lp->fds[j];
+	kt_table_record_fd(r, lf->fd, lf->gen, lf->info.type, lf->info.target, lf->info.access,
+			   lf->info.cloexec, &lf->entry, lf->site);
 }
 
-static bool attach_snapshot(struct live_proc *lp, int kcmp_error, enum snap_kind kind)
+/* Give p the snapshot read into lp. */
+static void attach_snapshot(struct kt_process *p, const struct live_proc *lp, enum kt_snap_why why,
+			    int kcmp)
 {
-	struct kt_process *p = lp->proc;
-	struct kt_buf b = snapshot_buffer(lp, 256);
-	kt_buf_str(&b, KT_RECORD_MAGIC);
-	kt_buf_unum(&b, KT_RECORD_VERSION);
-	kt_buf_endline(&b);
-	/* An image line keeps the parser's rules; it is not used. */
-	kt_buf_str(&b, "image");
-	kt_buf_num(&b, p->pid);
-	kt_buf_num(&b, 0);
-	kt_buf_unum(&b, 0);
-	kt_buf_unum(&b, p->start);
-	kt_buf_field(&b, NULL);
-	kt_buf_num(&b, 0);
-	kt_buf_endline(&b);
-	put_snapshot(&b, lp, kind, kcmp_error);
-	if (b.overflow) {
-		free(b.data);
-		return false;
+	struct kt_snapshot snap = {.head = {.why = why, .status = -1, .kcmp = kcmp}};
+	for (size_t j = 0; j < lp->nfds; j++) {
+		struct kt_fd *fd = KT_PUSH(snap.fds, snap.nfds, snap.fds_cap);
+		*fd = (struct kt_fd){0};
+		fd_record(lp, j, &fd->rec);
+		fd->rec.target = keep(p, lp->fds[j].info.target);
+		fd->rec.site = keep(p, lp->fds[j].site);
 	}
-	struct kt_error err;
-	struct kt_process tmp = {.pid = p->pid, .start = p->start};
-	char *path = kt_xasprintf("%s (%s)", p->path, kind == SNAP_TABLE ? "table" : "live");
-	bool ok = kt_process_parse(&tmp, path, b.data, b.len, &err) && tmp.nsnaps == 1;
-	if (ok) {
-		*KT_PUSH(p->snaps, p->nsnaps, p->snaps_cap) = tmp.snaps[0];
-		tmp.nsnaps = 0;
-		for (size_t k = 0; k < tmp.nnotes; k++)
-			*KT_PUSH(p->notes, p->nnotes, p->notes_cap) = tmp.notes[k];
-		p->live_text = tmp.text; /* the snapshot's strings point into it */
-		tmp.text = NULL;
-	} else {
-		kt_warn("cannot read the live descriptors of process %d: %s", p->pid, err.msg);
-	}
-	tmp.path = path;
-	kt_process_free(&tmp);
-	return ok;
+	if (kcmp == 0)
+		for (size_t j = 0; j < lp->nsames; j++)
+			*KT_PUSH(snap.sames, snap.nsames, snap.sames_cap) = lp->sames[j];
+	*KT_PUSH(p->snaps, p->nsnaps, p->snaps_cap) = snap;
+}
+
+static void free_live(struct live_proc *lp)
+{
+	free(lp->fds);
+	free(lp->sames);
 }
 
 size_t kt_trace_capture_live(struct kt_trace *trace)
 {
 	struct live_proc *lps = NULL;
-	size_t nlps = 0, cap = 0;
+	struct kt_process **procs = NULL;
+	size_t nlps = 0, cap = 0, pcap = 0, n = 0;
 	for (size_t i = 0; i < trace->nprocs; i++) {
 		struct kt_process *p = &trace->procs[i];
-		if (p->nsnaps && p->snaps[p->nsnaps - 1].at_exit)
+		if (p->nsnaps && p->snaps[p->nsnaps - 1].head.why == KT_WHY_EXIT)
 			continue;
 		if (!kt_proc_alive(p->pid, p->start))
 			continue;
 		struct live_proc *lp = KT_PUSH(lps, nlps, cap);
-		memset(lp, 0, sizeof *lp);
-		lp->proc = p;
+		*lp = (struct live_proc){.pid = p->pid, .start = p->start};
+		*KT_PUSH(procs, n, pcap) = p;
 		read_process(trace->dir, lp, true);
-		lp->sames = (struct kt_buf){kt_xmalloc(64 + lp->nfds * 64 * 4), 0, 64 + lp->nfds * 64 * 4, 0};
 	}
 	int kcmp_error = kt_kcmp_probe(-1);
 	if (!kcmp_error)
 		group(lps, nlps, -1);
-	size_t captured = 0;
 	for (size_t i = 0; i < nlps; i++) {
-		if (attach_snapshot(&lps[i], kcmp_error, SNAP_LIVE))
-			captured++;
-		free(lps[i].fds);
-		free(lps[i].sames.data);
+		attach_snapshot(procs[i], &lps[i], KT_WHY_LIVE, -kcmp_error);
+		free_live(&lps[i]);
 	}
 	free(lps);
-	return captured;
+	free(procs);
+	return nlps;
 }
 
 size_t kt_trace_capture_left(struct kt_trace *trace)
@@ -325,34 +278,54 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 	for (size_t i = 0; i < trace->nprocs; i++) {
 		struct kt_process *p = &trace->procs[i];
 		/* Untraced images are observed from outside instead. */
-		if ((p->nsnaps && p->snaps[p->nsnaps - 1].at_exit) || p->untraced_path != NULL ||
-		    kt_proc_alive(p->pid, p->start))
+		if ((p->nsnaps && p->snaps[p->nsnaps - 1].head.why == KT_WHY_EXIT) ||
+		    p->untraced_path != NULL || kt_proc_alive(p->pid, p->start))
 			continue;
-		struct live_proc lp = {.proc = p};
-		read_left_table(trace, &lp);
-		if (lp.fds != NULL && attach_snapshot(&lp, 0, SNAP_TABLE))
+		struct live_proc lp = {.pid = p->pid, .start = p->start};
+		read_left_table(trace->dir, &lp);
+		if (lp.fds != NULL) {
+			attach_snapshot(p, &lp, KT_WHY_TABLE, KT_KCMP_NONE);
+			/* Short enough for one report line (100 columns). */
+			*KT_PUSH(p->notes, p->nnotes, p->notes_cap) =
+				"ended without a snapshot: descriptors from its table, no kcmp";
 			captured++;
-		free(lp.fds);
+		}
+		free_live(&lp);
 	}
 	return captured;
+}
+
+/* lp's snapshot as the record lines of an exit-observed snapshot. */
+static bool put_exit_observed(struct kt_buf *b, const struct live_proc *lp, int kcmp)
+{
+	size_t cap = 256 + lp->nsames * 128;
+	for (size_t i = 0; i < lp->nfds; i++)
+		cap += 256 + 4 * (strlen(lp->fds[i].info.target) + strlen(lp->fds[i].site));
+	*b = (struct kt_buf){kt_xmalloc(cap), 0, cap, 0};
+	kt_rec_put_snap(b, &(struct kt_rec_snap){KT_WHY_EXIT_OBSERVED, -1, kcmp});
+	for (size_t j = 0; j < lp->nfds; j++) {
+		struct kt_rec_fd r;
+		fd_record(lp, j, &r);
+		kt_rec_put_fd(b, &r);
+	}
+	for (size_t j = 0; kcmp == 0 && j < lp->nsames; j++)
+		kt_rec_put_same(b, &lp->sames[j]);
+	kt_rec_put_end(b);
+	return !b->overflow;
 }
 
 bool kt_live_observe_exit(const char *dir, int pid, unsigned long long start)
 {
 	struct kt_pid_start *alive;
 	size_t nalive = kt_trace_live_list(dir, &alive);
-	struct kt_process *procs = kt_xcalloc(nalive + 1, sizeof *procs);
 	struct live_proc *lps = kt_xcalloc(nalive + 1, sizeof *lps);
-	size_t n = 0, total = 0;
-	procs[n++] = (struct kt_process){.pid = pid, .start = start};
+	size_t n = 0;
+	lps[n++] = (struct live_proc){.pid = pid, .start = start};
 	for (size_t i = 0; i < nalive; i++)
 		if (alive[i].pid != pid || alive[i].start != start)
-			procs[n++] = (struct kt_process){.pid = alive[i].pid, .start = alive[i].start};
-	for (size_t i = 0; i < n; i++) {
-		lps[i].proc = &procs[i];
+			lps[n++] = (struct live_proc){.pid = alive[i].pid, .start = alive[i].start};
+	for (size_t i = 0; i < n; i++)
 		read_process(dir, &lps[i], false);
-		total += lps[i].nfds;
-	}
 	/* The image's own descriptors: kept across the exec into it when the
 	 * table's entry still names the same file (read_process checked; the
 	 * report then takes the origin from the exec snapshot); the rest it
@@ -369,22 +342,16 @@ bool kt_live_observe_exit(const char *dir, int pid, unsigned long long start)
 		lf->entry.call = KT_CALL_NONE;
 		lf->entry.site = 0;
 	}
-	size_t room = 256 + total * 128;
-	t->sames = (struct kt_buf){kt_xmalloc(room), 0, room, 0};
 	int kcmp_error = kt_kcmp_probe(-1);
 	if (!kcmp_error)
 		group(lps, n, 0);
-	struct kt_buf b = snapshot_buffer(t, 0);
-	put_snapshot(&b, t, SNAP_EXIT_OBSERVED, kcmp_error);
-	bool ok = !b.overflow && !t->sames.overflow;
-	if (ok)
-		ok = kt_trace_append_records(dir, pid, start, b.data, b.len);
+	struct kt_buf b;
+	bool ok = put_exit_observed(&b, t, -kcmp_error) &&
+		  kt_trace_append_records(dir, pid, start, b.data, b.len);
 	free(b.data);
-	free(t->sames.data);
 	for (size_t i = 0; i < n; i++)
-		free(lps[i].fds);
+		free_live(&lps[i]);
 	free(lps);
-	free(procs);
 	free(alive);
 	return ok;
 }

@@ -255,7 +255,7 @@ static void settings_from_environment(struct options *opt)
 
 /* Load, model and render a trace. Returns 0 or EXIT_BAD_TRACE (message
  * printed, with suffix appended to it). Sets *still_running. */
-static int report_trace(struct options *opt, const char *dir, const struct kt_reaped *reaped,
+static int report_trace(struct options *opt, const char *dir, const struct kt_rec_reaped *reaped,
 			size_t nreaped, FILE *out, const char *suffix, bool *still_running,
 			size_t *gating)
 {
@@ -294,7 +294,7 @@ static int report_trace(struct options *opt, const char *dir, const struct kt_re
 		const struct kt_mproc *mp = &model->procs[i];
 		/* A process that wrote its exit snapshot writes nothing more,
 		 * even if it still waits for this very report. */
-		if (!(mp->snap != NULL && mp->snap->at_exit) &&
+		if (!(mp->snap != NULL && mp->snap->head.why == KT_WHY_EXIT) &&
 		    kt_proc_alive(mp->proc->pid, mp->proc->start))
 			*still_running = true;
 	}

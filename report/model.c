@@ -167,7 +167,7 @@ static int find_proc(struct proc_entry *table, int pid, unsigned long long start
 	return e != NULL ? e->index : -1;
 }
 
-static const char *program_name(const struct kt_image *im)
+static const char *program_name(const struct kt_rec_image *im)
 {
 	if (im == NULL)
 		return "?";
@@ -181,12 +181,12 @@ static const char *program_name(const struct kt_image *im)
 /* End of a process: its last snapshot if that is an exit; else what wait()
  * told its traced parent or the launcher; else running if alive now; else
  * unknown. */
-static void decide_end(struct kt_mproc *mp, const struct kt_reaped *reaped, size_t nreaped,
+static void decide_end(struct kt_mproc *mp, const struct kt_rec_reaped *reaped, size_t nreaped,
 		       bool newest_with_pid, const struct kt_process *parent)
 {
-	if (mp->snap != NULL && mp->snap->at_exit) {
+	if (mp->snap != NULL && mp->snap->head.why == KT_WHY_EXIT) {
 		mp->end = KT_END_EXIT;
-		mp->end_value = mp->snap->status;
+		mp->end_value = mp->snap->head.status;
 		return;
 	}
 	if (kt_proc_alive(mp->proc->pid, mp->proc->start)) {
@@ -196,7 +196,7 @@ static void decide_end(struct kt_mproc *mp, const struct kt_reaped *reaped, size
 	/* The traced parent that reaped it after a signal. A parent reaps a
 	 * pid once per life of it, and the last time is this life's. */
 	for (size_t i = parent ? parent->nreaps : 0; i-- > 0;) {
-		int st = parent->reaps[i].wait_status;
+		int st = parent->reaps[i].status;
 		if (parent->reaps[i].pid != mp->proc->pid)
 			continue;
 		if (WIFSIGNALED(st)) {
@@ -215,14 +215,14 @@ static void decide_end(struct kt_mproc *mp, const struct kt_reaped *reaped, size
 	for (size_t i = 0; newest_with_pid && i < nreaped; i++) {
 		if (reaped[i].pid != mp->proc->pid)
 			continue;
-		if (WIFEXITED(reaped[i].wait_status)) {
+		if (WIFEXITED(reaped[i].status)) {
 			mp->end = KT_END_EXIT;
-			mp->end_value = WEXITSTATUS(reaped[i].wait_status);
+			mp->end_value = WEXITSTATUS(reaped[i].status);
 			return;
 		}
-		if (WIFSIGNALED(reaped[i].wait_status)) {
+		if (WIFSIGNALED(reaped[i].status)) {
 			mp->end = KT_END_SIGNAL;
-			mp->end_value = WTERMSIG(reaped[i].wait_status);
+			mp->end_value = WTERMSIG(reaped[i].status);
 			return;
 		}
 	}
@@ -248,7 +248,7 @@ const char *kt_model_end_text(const struct kt_mproc *mp, char *buf, size_t len)
 	return buf;
 }
 
-struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_reaped *reaped,
+struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_rec_reaped *reaped,
 				size_t nreaped)
 {
 	struct kt_model *m = kt_xcalloc(1, sizeof *m);
@@ -291,7 +291,7 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 		if (p->untraced_path != NULL) {
 			bool later = false;
 			for (size_t k = p->untraced_snap; k < p->nsnaps; k++)
-				later = later || !p->snaps[k].live;
+				later = later || kt_snap_own(&p->snaps[k]);
 			if (!later) {
 				mp->untraced_path = p->untraced_path;
 				mp->untraced_reason = p->untraced_reason;
@@ -300,9 +300,10 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 		decide_end(mp, reaped, nreaped, newest_with_pid,
 			   mp->parent >= 0 ? &trace->procs[mp->parent] : NULL);
 		for (size_t j = 0; j < p->nsnaps; j++) {
-			if (!p->snaps[j].kcmp_ok && !p->snaps[j].from_table && m->kcmp_available) {
+			const struct kt_rec_snap *h = &p->snaps[j].head;
+			if (h->kcmp != 0 && h->why != KT_WHY_TABLE && m->kcmp_available) {
 				m->kcmp_available = false;
-				m->kcmp_detail = p->snaps[j].kcmp;
+				m->kcmp_error = h->kcmp;
 			}
 		}
 	}
@@ -339,7 +340,8 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 		for (size_t s = 0; s < p->nsnaps; s++) {
 			const struct kt_snapshot *snap = &p->snaps[s];
 			for (size_t k = 0; k < snap->nfds; k++) {
-				const struct kt_fd *fd = &snap->fds[k];
+				const struct kt_fd *mfd = &snap->fds[k];
+				const struct kt_rec_fd *fd = &mfd->rec;
 				size_t self = uf_node(&uf, p->pid, p->start, fd->fd, fd->gen);
 				if (node_info_find(m->nodes, p->pid, p->start, fd->fd, fd->gen) ==
 				    NULL) {
@@ -348,37 +350,29 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 					ni->key.start = p->start;
 					ni->key.fd = fd->fd;
 					ni->key.gen = fd->gen;
-					ni->ref.rec = fd;
+					ni->ref.rec = mfd;
 					ni->ref.proc = (int)i;
 					ni->ref.snap = (int)s;
 					ni->uf_index = self;
 					HASH_ADD(hh, m->nodes, key, sizeof ni->key, ni);
 				}
-				/* A received descriptor with a known sender (pidfd_getfd)
-				 * is a copy of the sender's, as a dup is. */
-				bool linked = strcmp(fd->how, "dup") == 0 ||
-					      strcmp(fd->how, "inherited") == 0 ||
-					      (strcmp(fd->how, "received") == 0 && fd->src_pid != 0 &&
-					       fd->src_gen != 0) ||
-					      (strcmp(fd->how, "exec") == 0 && fd->src_pid != 0);
-				bool opened_here = strcmp(fd->how, "open") == 0 ||
-						   strcmp(fd->how, "received") == 0 ||
-						   (strcmp(fd->how, "exec") == 0 && fd->src_pid == 0 &&
-						    fd->call != NULL);
+				bool opened_here = fd->how == KT_HOW_OPEN || fd->how == KT_HOW_RECEIVED ||
+						   (fd->how == KT_HOW_EXEC && fd->src_pid == 0 &&
+						    fd->call != KT_CALL_NONE);
 				if (opened_here)
 					*KT_PUSH(created_nodes, ncreated, created_cap) = self;
-				if (linked && fd->src_fd >= 0)
+				if (kt_rec_fd_source(fd))
 					uf_union(&uf, self,
 						 uf_node(&uf, fd->src_pid, fd->src_start, fd->src_fd,
 							 fd->src_gen));
 			}
 			for (size_t k = 0; k < snap->nsames; k++) {
-				const struct kt_same *same = &snap->sames[k];
+				const struct kt_rec_same *same = &snap->sames[k];
 				size_t a = uf_node(&uf, p->pid, p->start, same->fd, same->gen);
 				size_t b = uf_node(&uf, same->pid, same->start, same->fd2, same->gen2);
 				uf_union(&uf, a, b);
 				/* Only a snapshot that had kcmp can give kcmp evidence. */
-				if (a != b && snap->kcmp_ok) {
+				if (a != b && snap->head.kcmp == 0) {
 					struct kcmp_edge *e = KT_PUSH(kcmp_edges, nkcmp, kcmp_cap);
 					e->a = a;
 					e->b = b;
@@ -407,7 +401,7 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 		for (size_t k = 0; k < mp->nfds; k++) {
 			const struct kt_fd *fd = &mp->snap->fds[k];
 			size_t root = uf_find(&uf, uf_node(&uf, mp->proc->pid, mp->proc->start,
-							   fd->fd, fd->gen));
+							   fd->rec.fd, fd->rec.gen));
 			if (uf.ofd[root] == 0) {
 				struct kt_ofd *o = KT_PUSH(m->ofds, m->nofds, ofds_cap);
 				memset(o, 0, sizeof *o);
@@ -422,11 +416,12 @@ struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_re
 			struct kt_ofd *o = &m->ofds[uf.ofd[root] - 1];
 			/* The description's type and target from a holder that
 			 * could read them (not a table snapshot's). */
-			if (o->first->access == NULL && fd->access != NULL)
+			if (o->first->rec.access == KT_ACCESS_UNKNOWN &&
+			    fd->rec.access != KT_ACCESS_UNKNOWN)
 				o->first = fd;
 			struct kt_holder *h = KT_PUSH(o->holders, o->nholders, o->holders_cap);
 			h->proc = (int)i;
-			h->fd = fd->fd;
+			h->fd = fd->rec.fd;
 			h->rec = fd;
 			if (o->nholders == 2)
 				m->nshared++;
@@ -477,7 +472,7 @@ void kt_model_free(struct kt_model *m)
 	free(m);
 }
 
-bool kt_model_made_untraced(const struct kt_model *m, size_t proc, const struct kt_fd *fd)
+bool kt_model_made_untraced(const struct kt_model *m, size_t proc, const struct kt_rec_fd *fd)
 {
 	const struct kt_snapshot *snap = m->procs[proc].snap;
 	return snap != NULL && snap->observed && (fd->gen & KT_GEN_OBSERVED) != 0;

@@ -17,14 +17,6 @@ enum kt_evidence {
 	KT_EVIDENCE_KCMP,    /* at least one kcmp "same" edge between different nodes */
 };
 
-/* What the launcher learnt from wait(): the exit of a process it reaped.
- * Used for processes that left no exit snapshot (killed, or exec'd into
- * something untraced). */
-struct kt_reaped {
-	int pid;
-	int wait_status;
-};
-
 struct kt_mfd {
 	const struct kt_fd *fd;
 	int ofd; /* 1-based id into kt_model.ofds */
@@ -32,8 +24,8 @@ struct kt_mfd {
 
 struct kt_mproc {
 	const struct kt_process *proc;
-	const struct kt_image *image; /* last image line, or NULL */
-	const struct kt_image *first_image; /* the fork/start image: gives the parent */
+	const struct kt_rec_image *image; /* last image line, or NULL */
+	const struct kt_rec_image *first_image; /* the fork/start image: gives the parent */
 	const struct kt_snapshot *snap; /* last complete snapshot, or NULL */
 	const char *name;  /* basename of argv[0] or exe, "?" */
 	int ppid;          /* 0 when unknown */
@@ -102,7 +94,7 @@ struct kt_model {
 	size_t nofds;
 	size_t nshared;         /* ofds with two or more holders */
 	bool kcmp_available;
-	const char *kcmp_detail; /* the first "unavailable:..." seen, or NULL */
+	int kcmp_error;         /* when not: the errno of the first snapshot that said so */
 	struct kt_finding *findings;
 	size_t nfindings, findings_cap;
 	size_t nsuppressed; /* findings dropped by suppression rules */
@@ -114,7 +106,9 @@ struct kt_model {
  * "running", "end unknown". Returns buf. */
 const char *kt_model_end_text(const struct kt_mproc *mp, char *buf, size_t len);
 
-struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_reaped *reaped,
+/* reaped: what the launcher learnt from wait() (how processes that left no
+ * exit snapshot ended). */
+struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_rec_reaped *reaped,
 				size_t nreaped);
 void kt_model_free(struct kt_model *model);
 
@@ -127,6 +121,6 @@ int kt_model_find_proc(const struct kt_model *model, int pid, unsigned long long
 
 /* Whether fd, in the last snapshot of process proc, was made by the
  * untraced image it runs: an observer named it, the table did not. */
-bool kt_model_made_untraced(const struct kt_model *model, size_t proc, const struct kt_fd *fd);
+bool kt_model_made_untraced(const struct kt_model *model, size_t proc, const struct kt_rec_fd *fd);
 
 #endif

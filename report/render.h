@@ -19,7 +19,4 @@ void kt_render_dot(FILE *out, const struct kt_model *model);
 /* Renders in the given format; returns 0, or -1 if writing failed. */
 int kt_render(FILE *out, const struct kt_model *model, enum kt_format format);
 
-/* The call site of a descriptor symbolized into buf, or NULL if unknown. */
-const char *kt_site_text(const struct kt_fd *fd, char *buf, size_t buflen);
-
 #endif

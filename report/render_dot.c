@@ -80,8 +80,8 @@ void kt_render_dot(FILE *out, const struct kt_model *m)
 		if (o->nholders < 2 && !ofd_red[i])
 			continue;
 		char label[1200];
-		snprintf(label, sizeof label, "%s %s", o->first->type,
-			 o->first->target ? o->first->target : "?");
+		snprintf(label, sizeof label, "%s %s", kt_fd_type_name(o->first->rec.type),
+			 o->first->rec.target ? o->first->rec.target : "?");
 		fprintf(out, "  o%d [shape=ellipse%s, label=", o->id,
 			ofd_red[i] ? ", color=red, fontcolor=red, penwidth=2" : "");
 		dot_string(out, label);

@@ -20,27 +20,28 @@ static const char *evidence_name(enum kt_evidence e)
 	}
 }
 
-static void render_origin(FILE *out, const struct kt_mproc *mp, const struct kt_fd *fd)
+static void render_origin(FILE *out, const struct kt_mproc *mp, const struct kt_fd *mfd)
 {
+	const struct kt_rec_fd *fd = &mfd->rec;
 	char site[1024];
 	fputs("{\"how\": ", out);
-	kt_json_string(out, fd->how);
+	kt_json_string(out, kt_how_name(fd->how));
 	fputs(", \"call\": ", out);
-	kt_json_string(out, fd->call);
-	if (strcmp(fd->how, "dup") == 0 || strcmp(fd->how, "inherited") == 0 ||
-	    (strcmp(fd->how, "received") == 0 && fd->src_pid != 0)) {
-		fprintf(out, ", \"pid\": %d, \"fd\": %d", fd->src_pid, fd->src_fd);
+	kt_json_string(out, kt_call_name((enum kt_call)fd->call));
+	if (fd->how == KT_HOW_DUP || fd->how == KT_HOW_INHERITED ||
+	    (fd->how == KT_HOW_RECEIVED && fd->src_pid != 0)) {
+		fprintf(out, ", \"pid\": %d, \"fd\": %d", (int)fd->src_pid, fd->src_fd);
 		if (fd->src_pid != mp->proc->pid)
 			fprintf(out, ", \"start\": %llu", fd->src_start);
-	} else if (strcmp(fd->how, "exec") == 0 && fd->src_pid != 0) {
+	} else if (fd->how == KT_HOW_EXEC && fd->src_pid != 0) {
 		/* Kept across exec, and before it a dup or an inheritance. */
 		fprintf(out, ", \"before_exec\": {\"how\": \"%s\", \"pid\": %d, \"fd\": %d}",
 			fd->src_pid == mp->proc->pid && fd->src_start == mp->proc->start ? "dup"
 											 : "inherited",
-			fd->src_pid, fd->src_fd);
+			(int)fd->src_pid, fd->src_fd);
 	}
 	fputs(", \"site\": ", out);
-	kt_json_string(out, kt_site_text(fd, site, sizeof site));
+	kt_json_string(out, fd->site != NULL ? kt_symbolize(fd->site, site, sizeof site) : NULL);
 	if (fd->site != NULL) {
 		struct kt_symbol sym;
 		kt_symbolize_full(fd->site, &sym);
@@ -52,12 +53,12 @@ static void render_origin(FILE *out, const struct kt_mproc *mp, const struct kt_
 		fputs(", \"site_raw\": ", out);
 		kt_json_string(out, fd->site);
 	}
-	if (fd->nstack > 0) {
+	if (mfd->nstack > 0) {
 		/* The callers of the call that made it, innermost first. */
 		fputs(", \"stack\": [", out);
-		for (size_t i = 0; i < fd->nstack; i++) {
+		for (size_t i = 0; i < mfd->nstack; i++) {
 			struct kt_symbol sym;
-			kt_symbolize_full(fd->stack[i], &sym);
+			kt_symbolize_full(mfd->stack[i], &sym);
 			if (i > 0)
 				fputs(", ", out);
 			kt_json_string(out, sym.where);
@@ -116,26 +117,32 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 	if (mp->snap == NULL)
 		fputs("null", out);
 	else {
-		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ", mp->snap->at_exit ? "exit" : mp->snap->seen_at_exit ? "exit-observed" : mp->snap->observed ? "observed" : mp->snap->from_table ? "table" : mp->snap->live ? "live" : "exec");
-		kt_json_string(out, mp->snap->kcmp);
+		const struct kt_rec_snap *h = &mp->snap->head;
+		char kcmp[32];
+		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ",
+			mp->snap->observed && h->why == KT_WHY_LIVE ? "observed" : kt_snap_why_name(h->why));
+		kt_json_string(out, kt_kcmp_text(h->kcmp, kcmp));
 		fputc('}', out);
 	}
 	fputs(",\n   \"fds\": [", out);
 	for (size_t k = 0; k < mp->nfds; k++) {
-		const struct kt_fd *fd = mp->fds[k].fd;
+		const struct kt_fd *mfd = mp->fds[k].fd;
+		const struct kt_rec_fd *fd = &mfd->rec;
 		/* A table snapshot cannot read type, target and access: those of
 		 * the description, from a holder that could. */
-		const struct kt_fd *seen = fd->access != NULL ? fd : m->ofds[mp->fds[k].ofd - 1].first;
+		const struct kt_rec_fd *seen = fd->access != KT_ACCESS_UNKNOWN
+						       ? fd
+						       : &m->ofds[mp->fds[k].ofd - 1].first->rec;
 		fputs(k > 0 ? ",\n     " : "\n     ", out);
 		fprintf(out, "{\"fd\": %d, \"ofd\": %d, \"gen\": %llu, \"type\": ", fd->fd,
 			mp->fds[k].ofd, fd->gen);
-		kt_json_string(out, seen->type);
+		kt_json_string(out, kt_fd_type_name(seen->type));
 		fputs(", \"target\": ", out);
 		kt_json_string(out, seen->target);
 		fputs(", \"access\": ", out);
-		kt_json_string(out, seen->access);
+		kt_json_string(out, kt_access_name(seen->access));
 		fprintf(out, ", \"cloexec\": %s, \"origin\": ", fd->cloexec ? "true" : "false");
-		render_origin(out, mp, fd);
+		render_origin(out, mp, mfd);
 		fputc('}', out);
 	}
 	fputs("],\n   \"stats\": {", out);
@@ -143,7 +150,7 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 		if (k > 0)
 			fputs(", ", out);
 		kt_json_string(out, mp->snap->stats[k].name);
-		fprintf(out, ": %lld", mp->snap->stats[k].value);
+		fprintf(out, ": %llu", mp->snap->stats[k].value);
 	}
 	fputs("}, \"notes\": [", out);
 	for (size_t k = 0; k < p->nnotes; k++) {
@@ -160,8 +167,9 @@ void kt_render_json(FILE *out, const struct kt_model *m)
 	if (m->kcmp_available)
 		fputs("{\"available\": true}", out);
 	else {
+		char detail[32];
 		fputs("{\"available\": false, \"detail\": ", out);
-		kt_json_string(out, m->kcmp_detail);
+		kt_json_string(out, kt_kcmp_text(m->kcmp_error, detail));
 		fputc('}', out);
 	}
 	fputs(",\n \"trace_dir\": ", out);
@@ -176,11 +184,11 @@ void kt_render_json(FILE *out, const struct kt_model *m)
 		const struct kt_ofd *o = &m->ofds[i];
 		fputs(i > 0 ? ",\n  " : "\n  ", out);
 		fprintf(out, "{\"id\": %d, \"type\": ", o->id);
-		kt_json_string(out, o->first->type);
+		kt_json_string(out, kt_fd_type_name(o->first->rec.type));
 		fputs(", \"target\": ", out);
-		kt_json_string(out, o->first->target);
+		kt_json_string(out, o->first->rec.target);
 		fputs(", \"access\": ", out);
-		kt_json_string(out, o->first->access);
+		kt_json_string(out, kt_access_name(o->first->rec.access));
 		fprintf(out, ", \"evidence\": \"%s\", \"holders\": [", evidence_name(o->evidence));
 		for (size_t h = 0; h < o->nholders; h++) {
 			const struct kt_process *p = m->procs[o->holders[h].proc].proc;
@@ -221,17 +229,4 @@ void kt_render_json(FILE *out, const struct kt_model *m)
 		fputs("]}", out);
 	}
 	fprintf(out, "],\n \"suppressed\": %zu}\n", m->nsuppressed);
-}
-
-int kt_render(FILE *out, const struct kt_model *model, enum kt_format format)
-{
-	if (format == KT_FORMAT_JSON)
-		kt_render_json(out, model);
-	else if (format == KT_FORMAT_DOT)
-		kt_render_dot(out, model);
-	else
-		kt_render_text(out, model);
-	if (fflush(out) != 0 || ferror(out))
-		return -1;
-	return 0;
 }

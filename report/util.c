@@ -67,6 +67,50 @@ void kt_grow(void **array, size_t *cap, size_t count, size_t elem_size)
 	*cap = new_cap;
 }
 
+void kt_str_add(struct kt_str *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		t->cap = (t->len + n + 1) * 2;
+		t->s = kt_xrealloc(t->s, t->cap);
+	}
+	memcpy(t->s + t->len, s, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+}
+
+void kt_str_printf(struct kt_str *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	if (t->len + (size_t)n + 1 > t->cap) {
+		t->cap = (t->len + (size_t)n + 1) * 2;
+		t->s = kt_xrealloc(t->s, t->cap);
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+char *kt_str_take(struct kt_str *t)
+{
+	char *s = t->s != NULL ? t->s : kt_xstrdup("");
+	*t = (struct kt_str){0};
+	return s;
+}
+
+size_t kt_utf8_columns(const char *s, size_t len)
+{
+	size_t cols = 0;
+	for (size_t i = 0; i < len; i++)
+		cols += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return cols;
+}
+
 void kt_error_set(struct kt_error *err, const char *fmt, ...)
 {
 	va_list ap;

@@ -21,6 +21,20 @@ void kt_grow(void **array, size_t *cap, size_t count, size_t elem_size);
 	(kt_grow((void **)&(array), &(cap), (count), sizeof *(array)),          \
 	 &(array)[(count)++])
 
+/* A growable string, always NUL-terminated once something was added. */
+struct kt_str {
+	char *s; /* NULL while empty */
+	size_t len, cap;
+};
+void kt_str_add(struct kt_str *t, const char *s, size_t n);
+void kt_str_printf(struct kt_str *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The string (the caller frees it): "" when nothing was added. */
+char *kt_str_take(struct kt_str *t);
+
+/* Columns a UTF-8 string takes: its characters (continuation bytes not
+ * counted). */
+size_t kt_utf8_columns(const char *s, size_t len);
+
 /* An error message buffer filled by loaders: "FILE:LINE: what". */
 struct kt_error {
 	char msg[1024];

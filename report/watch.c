@@ -275,20 +275,9 @@ bool kt_record_untraced_image(const char *dir, pid_t pid, unsigned long long sta
 	for (int i = 0; i < argc; i++)
 		cap += 4 * strlen(argv[i]) + 4; /* worst case: every byte escaped */
 	struct kt_buf b = {kt_xmalloc(cap), 0, cap, 0};
-	kt_buf_str(&b, "image");
-	kt_buf_num(&b, pid);
-	kt_buf_num(&b, ppid);
-	kt_buf_unum(&b, pstart);
-	kt_buf_unum(&b, start);
-	kt_buf_field(&b, exe);
-	kt_buf_num(&b, argc);
-	for (int i = 0; i < argc; i++)
-		kt_buf_field(&b, argv[i]);
-	kt_buf_endline(&b);
-	kt_buf_str(&b, "untraced");
-	kt_buf_field(&b, exe);
-	kt_buf_field(&b, why);
-	kt_buf_endline(&b);
+	kt_rec_put_image(&b, &(struct kt_rec_image){pid, ppid, pstart, start, exe, argc,
+						     (const char *const *)argv});
+	kt_rec_put_untraced(&b, &(struct kt_rec_untraced){exe, why});
 	bool ok = !b.overflow && kt_trace_append_records(dir, pid, start, b.data, b.len);
 	if (b.overflow)
 		kt_warn("cannot add the records of process %d: too long", (int)pid);

@@ -16,10 +16,7 @@ static void reaped(pid_t pid, int status)
 	int saved = errno;
 	char line[96];
 	struct kt_buf b = {line, 0, sizeof line, 0};
-	kt_buf_str(&b, "reaped");
-	kt_buf_num(&b, pid);
-	kt_buf_num(&b, status);
-	kt_buf_endline(&b);
+	kt_rec_put_reaped(&b, &(struct kt_rec_reaped){pid, status});
 	kt_in_shim++;
 	kt_write_record(line, b.len);
 	kt_in_shim--;

@@ -24,12 +24,15 @@ struct kt_process kt_proc;
 atomic_int kt_active;
 KT_TLS int kt_in_shim;
 char kt_exe_path[4096];
-struct kt_prior_fd *kt_prior;
+struct kt_rec_fd *kt_prior;
 size_t kt_prior_count;
 
-/* The image line's tail (EXE ARGC ARG...), escaped, kept for fork children. */
-static char *image_tail;
-static size_t image_tail_len;
+/* This image's command line, copied at start-up (the program may change its
+ * argv), for its image line and its fork children's; the room that line
+ * takes at most. */
+static const char **image_argv;
+static int image_argc;
+static size_t image_line_max;
 static atomic_int process_ended;
 
 extern char **environ;
@@ -108,23 +111,16 @@ static int identify(void)
 /* Record start: magic line (new processes) and the image line. */
 static int write_image(int with_magic)
 {
-	size_t cap = image_tail_len + 256;
+	size_t cap = image_line_max + 256;
 	char *buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		return -ENOMEM;
 	struct kt_buf b = {buf, 0, cap, 0};
-	if (with_magic) {
-		kt_buf_str(&b, KT_RECORD_MAGIC);
-		kt_buf_unum(&b, KT_RECORD_VERSION);
-		kt_buf_endline(&b);
-	}
-	kt_buf_str(&b, "image");
-	kt_buf_unum(&b, (unsigned long long)kt_proc.pid);
-	kt_buf_unum(&b, (unsigned long long)kt_proc.ppid);
-	kt_buf_unum(&b, kt_proc.parent_start);
-	kt_buf_unum(&b, kt_proc.start);
-	kt_buf_put(&b, image_tail, image_tail_len);
-	kt_buf_endline(&b);
+	if (with_magic)
+		kt_rec_put_magic(&b);
+	kt_rec_put_image(&b, &(struct kt_rec_image){kt_proc.pid, kt_proc.ppid, kt_proc.parent_start,
+						     kt_proc.start, kt_exe_path, image_argc,
+						     image_argv});
 	int r = b.overflow ? -ENOMEM : kt_write_record(buf, b.len);
 	munmap(buf, cap);
 	return r;
@@ -134,20 +130,40 @@ static void cache_image(int argc, char **argv)
 {
 	ssize_t n = kt_sys_readlinkat(AT_FDCWD, "/proc/self/exe", kt_exe_path, sizeof kt_exe_path - 1);
 	kt_exe_path[n > 0 ? n : 0] = '\0';
-	size_t cap = 64 + 2 * strlen(kt_exe_path);
-	for (int i = 0; i < argc && argv && argv[i]; i++)
-		cap += 4 * strlen(argv[i]) + 4; /* worst case: every byte escaped */
-	image_tail = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (image_tail == MAP_FAILED) {
-		image_tail = NULL;
+	int count = 0;
+	size_t text = 0;
+	while (count < argc && argv && argv[count])
+		text += strlen(argv[count++]) + 1;
+	size_t cap = (size_t)(count + 1) * sizeof *image_argv + text;
+	char *mem = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
 		return;
+	const char **copy = (const char **)(void *)mem;
+	char *at = mem + (size_t)(count + 1) * sizeof *image_argv;
+	for (int i = 0; i < count; i++) {
+		size_t len = strlen(argv[i]) + 1;
+		copy[i] = memcpy(at, argv[i], len);
+		at += len;
 	}
-	struct kt_buf b = {image_tail, 0, cap, 0};
-	kt_buf_field(&b, kt_exe_path);
-	kt_buf_num(&b, argc);
-	for (int i = 0; i < argc && argv && argv[i]; i++)
-		kt_buf_field(&b, argv[i]);
-	image_tail_len = b.len;
+	image_argv = copy;
+	image_argc = count;
+	/* worst case: every byte escaped */
+	image_line_max = 64 + 4 * strlen(kt_exe_path) + 4 * text + 4 * (size_t)count;
+}
+
+/* The next line of text (NUL-terminated in place), or NULL at the end. */
+static char *next_line(char **p)
+{
+	if (**p == '\0')
+		return NULL;
+	char *line = *p, *nl = strchr(line, '\n');
+	if (nl) {
+		*nl = '\0';
+		*p = nl + 1;
+	} else {
+		*p = line + strlen(line);
+	}
+	return line;
 }
 
 /* After an exec of a traced process, read the snapshot taken just before
@@ -174,49 +190,36 @@ static void load_prior_snapshot(struct kt_arena *arena)
 	if (!text)
 		return;
 	text[len] = '\0';
-	/* The last snapshot: find the last line that starts with "snap\t". */
-	char *snap = NULL;
-	for (char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (strncmp(p, "snap\t", 5) == 0)
-			snap = p;
-	if (!snap)
-		return;
-	size_t count = 0;
-	for (char *p = snap; (p = strstr(p, "\nfd\t")); p++)
-		count++;
-	kt_prior = kt_arena_alloc(arena, (count + 1) * sizeof *kt_prior);
+	size_t lines = 1;
+	for (char *p = text; (p = strchr(p, '\n')); p++)
+		lines++;
+	kt_prior = kt_arena_alloc(arena, lines * sizeof *kt_prior);
 	if (!kt_prior)
 		return;
-	for (char *line = snap; line && *line;) {
-		char *next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (strncmp(line, "end", 3) == 0 && (line[3] == '\0'))
-			break;
-		char *f[16];
-		if (strncmp(line, "fd\t", 3) == 0) {
-			/* Keep the fields from CALL on still escaped: split a copy. */
-			char *how = line;
-			for (int tabs = 0; how && tabs < 8; tabs++)
-				how = strchr(how, '\t') ? strchr(how, '\t') + 1 : NULL;
-			size_t keep = how ? strlen(how) : 0;
-			char *copy = kt_arena_alloc(arena, keep + 1);
-			if (how && copy && kt_prior_count < count) {
-				memcpy(copy, how, keep + 1);
-				if (kt_record_split(line, f, 16) >= 13) {
-					kt_prior[kt_prior_count].fd = atoi(f[1]);
-					kt_prior[kt_prior_count].gen = (uint32_t)strtoul(f[2], NULL, 10);
-					kt_prior[kt_prior_count].origin_unknown = strcmp(f[7], "unknown") == 0;
-					kt_prior[kt_prior_count].fields = copy;
-					kt_prior_count++;
-				}
-			}
+	/* The fd records of the last snapshot. Strings stay in text, which the
+	 * arena keeps for the life of this image. */
+	char *p = text, *line, *f[16];
+	struct kt_rec_line l;
+	struct kt_rec_error err;
+	bool in_snap = false;
+	while ((line = next_line(&p)) != NULL) {
+		if (!kt_rec_line_split(line, f, 16, &l, &err))
+			continue;
+		if (l.kind == KT_REC_SNAP) {
+			kt_prior_count = 0;
+			in_snap = true;
+		} else if (l.kind == KT_REC_END) {
+			in_snap = false;
+		} else if (l.kind == KT_REC_FD && in_snap &&
+			   kt_rec_parse_fd(&l, &kt_prior[kt_prior_count], &err)) {
+			kt_prior_count++;
 		}
-		line = next;
 	}
+	if (kt_prior_count == 0)
+		kt_prior = NULL; /* nothing to keep the text for */
 }
 
-static const struct kt_prior_fd *prior_for(int fd)
+static const struct kt_rec_fd *prior_for(int fd)
 {
 	for (size_t i = 0; i < kt_prior_count; i++)
 		if (kt_prior[i].fd == fd)
@@ -276,7 +279,7 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 
 	for (long i = 0; i < n; i++) {
 		int fd = fds[i];
-		const struct kt_prior_fd *prior = continuation ? prior_for(fd) : NULL;
+		const struct kt_rec_fd *prior = continuation ? prior_for(fd) : NULL;
 		int fdflags = kt_sys_fcntl(fd, F_GETFD, 0);
 		struct kt_fd_entry v;
 		memset(&v, 0, sizeof v);
@@ -286,8 +289,8 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 		char action = continuation ? 0 : spawn_action_for(fd);
 		int pfd;
 		if (prior) {
-			v.how = prior->origin_unknown ? KT_HOW_UNKNOWN : KT_HOW_EXEC;
-			gen = prior->gen;
+			v.how = prior->how == KT_HOW_UNKNOWN ? KT_HOW_UNKNOWN : KT_HOW_EXEC;
+			gen = (uint32_t)prior->gen;
 		} else if (action == 'o') {
 			v.how = KT_HOW_OPEN; /* opened in the child by a spawn file action */
 			v.call = KT_CALL_POSIX_SPAWN;
@@ -321,7 +324,7 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 			struct kt_fd_entry v;
 			memset(&v, 0, sizeof v);
 			v.src_fd = -1;
-			kt_table_adopt(kt_prior[i].fd, &v, kt_prior[i].gen | 1u);
+			kt_table_adopt(kt_prior[i].fd, &v, (uint32_t)kt_prior[i].gen | 1u);
 		}
 	}
 	kt_other_close(&pv);
@@ -616,7 +619,7 @@ void kt_process_end(int status)
 		return;
 	int saved = errno;
 	kt_in_shim++;
-	kt_snapshot("exit", status, NULL);
+	kt_snapshot(KT_WHY_EXIT, status, NULL);
 	kt_table_remove();
 	if (kt_proc.root) {
 		/* Tell the processes that outlive us to remove the trace. */
@@ -639,18 +642,10 @@ void kt_before_exec(int dirfd, const char *path, int flags)
 		return;
 	int saved = errno;
 	kt_in_shim++;
-	char line[4400];
-	struct kt_buf b = {line, 0, sizeof line - 1, 0};
 	const char *why = kt_exec_untraced(dirfd, path, flags);
-	if (why) {
-		/* The report lists the process as untraced from here on. */
-		kt_buf_str(&b, "untraced");
-		kt_buf_field(&b, path && *path ? path : "(descriptor)");
-		kt_buf_field(&b, why);
-		kt_buf_endline(&b);
-	}
-	line[b.overflow ? 0 : b.len] = '\0';
-	kt_snapshot("exec", -1, line);
+	/* The report lists the process as untraced from here on. */
+	struct kt_rec_untraced untraced = {path && *path ? path : "(descriptor)", why};
+	kt_snapshot(KT_WHY_EXEC, -1, why ? &untraced : NULL);
 	/* Others observe it from outside from now on; a failed exec (the
 	 * process goes on here) turns that off again (kt_after_failed_exec). */
 	if (why)

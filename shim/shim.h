@@ -263,13 +263,15 @@ void *kt_arena_alloc(struct kt_arena *a, size_t n);
 void kt_arena_release(struct kt_arena *a);
 
 /* ---- snapshots (snapshot.c) ---- */
-/* Snapshot this process's descriptors; why is "exit" or "exec". extra:
- * whole record lines to write after it in the same write, or NULL. */
-void kt_snapshot(const char *why, int status, const char *extra);
+/* Snapshot this process's descriptors (why exit or exec); untraced: the
+ * record to write after it in the same write, or NULL. */
+void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *untraced);
 
 /* ---- call sites (site.c) ---- */
 #define KT_SITE() ((uint64_t)(uintptr_t)__builtin_return_address(0))
-/* "MODULE+0xOFF" for a return address; "-" when it cannot be said. */
+/* "MODULE+0xOFF" for a return address; "-" when it cannot be said. Room
+ * for it: KT_SITE_TEXT bytes. */
+#define KT_SITE_TEXT 4200
 void kt_site_format(uint64_t site, char *out, size_t n);
 /* KCMPTRACE_STACK=N: keep N - 1 callers of each creating call. */
 extern int kt_stack_depth;
@@ -277,13 +279,8 @@ void kt_stack_init(void);
 void kt_stack_capture(uint64_t *out, uint64_t site);
 
 /* ---- exec continuation (process.c): origins recorded before this image ---- */
-struct kt_prior_fd {
-	int fd;
-	uint32_t gen;
-	int origin_unknown; /* the earlier image did not know where it came from either */
-	char *fields; /* the fd line's fields from CALL on, still escaped, TAB-joined */
-};
-extern struct kt_prior_fd *kt_prior;
+/* The fd records of the snapshot the earlier image took at its exec. */
+extern struct kt_rec_fd *kt_prior;
 extern size_t kt_prior_count;
 
 #endif

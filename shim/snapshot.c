@@ -31,6 +31,9 @@ struct snapshot {
 	size_t *sorted_pos;     /* fds[i] is sorted[sorted_pos[i]] */
 	struct kt_group_stats stats;
 	struct kt_buf out;
+	/* The callers of a creating call, as "stack" writes them. */
+	char (*stack_text)[KT_SITE_TEXT];
+	char *stack_sites[KT_STACK_MAX];
 	unsigned long live;
 	int kcmp_error; /* 0 when kcmp works */
 };
@@ -76,7 +79,7 @@ KT_RACY static int collect(struct snapshot *s)
 	/* 4 KiB: in the arena, not on the stack of an exit path, and not a
 	 * static that two threads' exec snapshots would share. */
 	struct kt_fd_info *info = kt_arena_alloc(&s->arena, sizeof *info);
-	char site[4200];
+	char site[KT_SITE_TEXT];
 	if (!info)
 		return -1;
 	s->n = 0;
@@ -124,7 +127,7 @@ KT_RACY static int collect(struct snapshot *s)
 static void emit_same(struct snapshot *s, const struct kt_desc *mine, pid_t pid,
 		      unsigned long long start, int fd2, uint32_t gen2)
 {
-	kt_record_put_same(&s->out, mine->fd, mine->gen, pid, start, fd2, gen2);
+	kt_rec_put_same(&s->out, &(struct kt_rec_same){mine->fd, mine->gen, pid, start, fd2, gen2});
 }
 
 static void note(struct snapshot *s, const char *a, long num, const char *c)
@@ -139,9 +142,7 @@ static void note(struct snapshot *s, const char *a, long num, const char *c)
 	for (char *p = text; *p; p++)
 		if (*p == '\t')
 			*p = ' ';
-	kt_buf_str(&s->out, "note");
-	kt_buf_field(&s->out, text);
-	kt_buf_endline(&s->out);
+	kt_rec_put_note(&s->out, text);
 }
 
 /* Within this process: sort, then adjacent equal descriptors share. */
@@ -244,19 +245,10 @@ static void observe(struct snapshot *s, pid_t pid, unsigned long long start, int
 	if (!info || kt_fd_describe(pid, fd, info) != 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
-	static const char *const access_names[] = {"r", "w", "rw"};
-	struct kt_buf *b = &s->out;
-	kt_buf_str(b, "observed");
-	kt_buf_num(b, pid);
-	kt_buf_unum(b, start);
-	kt_buf_num(b, fd);
-	kt_buf_unum(b, gen);
-	kt_buf_field(b, kt_fd_type_name(info->type));
-	kt_buf_field(b, info->target);
-	kt_buf_field(b, info->access >= 0 && info->access <= 2 ? access_names[info->access] : NULL);
-	kt_buf_num(b, info->cloexec > 0);
-	kt_buf_unum(b, (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec);
-	kt_buf_endline(b);
+	kt_rec_put_observed(&s->out, &(struct kt_rec_observed){
+		.pid = pid, .start = start, .fd = fd, .gen = gen, .type = info->type,
+		.target = info->target, .access = info->access, .cloexec = info->cloexec > 0,
+		.time = (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec});
 }
 
 /* Compare with one other live traced process. */
@@ -364,49 +356,51 @@ static void group_across(struct snapshot *s)
 	kt_sys_close(dfd);
 }
 
+/* The prior image's record of a descriptor kept across the exec into this
+ * one (same number and generation), or NULL. */
+static const struct kt_rec_fd *prior_record(int fd, uint32_t gen)
+{
+	for (size_t i = 0; i < kt_prior_count; i++)
+		if (kt_prior[i].fd == fd && kt_prior[i].gen == gen)
+			return &kt_prior[i];
+	return NULL;
+}
+
 static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 {
 	const struct kt_fd_entry *e = &f->entry;
-	struct kt_record_fd r;
+	struct kt_rec_fd r;
 	kt_table_record_fd(&r, f->fd, f->gen, f->type, f->target, f->access, f->cloexec, e, f->site);
 	if (e->how == KT_HOW_EXEC) {
 		/* How it was made before the exec, as the earlier image wrote it. */
-		for (size_t i = 0; i < kt_prior_count && !r.raw_tail; i++)
-			if (kt_prior[i].fd == f->fd && kt_prior[i].gen == f->gen)
-				r.raw_tail = kt_prior[i].fields;
-		if (!r.raw_tail) {
-			r.call = NULL;
-			r.site = NULL;
-		}
+		const struct kt_rec_fd *before = prior_record(f->fd, f->gen);
+		r.call = before ? before->call : KT_CALL_NONE;
+		r.site = before ? before->site : NULL;
+		r.src_pid = before ? before->src_pid : 0;
+		r.src_start = before ? before->src_start : 0;
+		r.src_fd = before ? before->src_fd : -1;
+		r.src_gen = before ? before->src_gen : 0;
 	}
-	kt_record_put_fd(&s->out, &r);
+	kt_rec_put_fd(&s->out, &r);
 	/* Callers of the creating call, for descriptors made in this image. */
-	if (e->how != KT_HOW_EXEC && e->how != KT_HOW_INHERITED && e->site && e->stack[0]) {
-		char where[4200];
-		kt_buf_str(&s->out, "stack");
-		kt_buf_num(&s->out, f->fd);
-		kt_buf_unum(&s->out, f->gen);
-		for (int i = 0; i < KT_STACK_MAX && e->stack[i]; i++) {
-			kt_site_format(e->stack[i], where, sizeof where);
-			kt_buf_field(&s->out, where);
+	if (e->how != KT_HOW_EXEC && e->how != KT_HOW_INHERITED && e->site && e->stack[0] &&
+	    s->stack_text) {
+		int n = 0;
+		while (n < KT_STACK_MAX && e->stack[n]) {
+			kt_site_format(e->stack[n], s->stack_text[n], KT_SITE_TEXT);
+			n++;
 		}
-		kt_buf_endline(&s->out);
+		kt_rec_put_stack(&s->out, &(struct kt_rec_stack){f->fd, f->gen, n,
+							    (const char *const *)s->stack_sites});
 	}
 }
 
-static void event_line(struct kt_buf *b, const char *kind, int fd, uint32_t gen, long long a1,
+static void event_line(struct kt_buf *b, enum kt_event_kind kind, int fd, uint32_t gen, long long a1,
 		       long long a2, uint64_t site)
 {
-	char where[4200];
+	char where[KT_SITE_TEXT];
 	kt_site_format(site, where, sizeof where);
-	kt_buf_str(b, "event");
-	kt_buf_field(b, kind);
-	kt_buf_num(b, fd);
-	kt_buf_unum(b, gen);
-	kt_buf_num(b, a1);
-	kt_buf_num(b, a2);
-	kt_buf_field(b, where);
-	kt_buf_endline(b);
+	kt_rec_put_event(b, &(struct kt_rec_event){kind, fd, gen, a1, a2, where});
 }
 
 static const struct snap_fd *own_fd(const struct snapshot *s, int fd)
@@ -433,12 +427,7 @@ static void emit_peers(struct snapshot *s)
 		const struct snap_fd *b = a->entry.peer_plus1 > 0 ? own_fd(s, a->entry.peer_plus1 - 1) : NULL;
 		if (!b || b->fd <= a->fd || b->entry.peer_plus1 != a->fd + 1)
 			continue;
-		kt_buf_str(&s->out, "peer");
-		kt_buf_num(&s->out, a->fd);
-		kt_buf_unum(&s->out, a->gen);
-		kt_buf_num(&s->out, b->fd);
-		kt_buf_unum(&s->out, b->gen);
-		kt_buf_endline(&s->out);
+		kt_rec_put_peer(&s->out, &(struct kt_rec_peer){a->fd, a->gen, b->fd, b->gen});
 	}
 }
 
@@ -451,18 +440,18 @@ static void emit_events(struct snapshot *s)
 		if (e->event_gen != f->gen)
 			continue;
 		if (e->setfl_site)
-			event_line(&s->out, "setfl", f->fd, f->gen, e->setfl_before, e->setfl_after,
+			event_line(&s->out, KT_EVENT_SETFL, f->fd, f->gen, e->setfl_before, e->setfl_after,
 				   e->setfl_site);
 		if (e->setfd_site)
-			event_line(&s->out, "setfd", f->fd, f->gen, 0, 0, e->setfd_site);
+			event_line(&s->out, KT_EVENT_SETFD, f->fd, f->gen, 0, 0, e->setfd_site);
 		if (e->lock_op >= 100)
-			event_line(&s->out, "ofd-lock", f->fd, f->gen, e->lock_op - 100, 0, e->lock_site);
+			event_line(&s->out, KT_EVENT_OFD_LOCK, f->fd, f->gen, e->lock_op - 100, 0, e->lock_site);
 		else if (e->lock_op)
-			event_line(&s->out, "flock", f->fd, f->gen, e->lock_op, 0, e->lock_site);
+			event_line(&s->out, KT_EVENT_FLOCK, f->fd, f->gen, e->lock_op, 0, e->lock_site);
 	}
 	unsigned count = atomic_exchange(&kt_bad_close_count, 0);
 	for (unsigned i = 0; i < count && i < KT_BAD_CLOSE_RING; i++)
-		event_line(&s->out, "close-ebadf", kt_bad_closes[i].fd, 0, kt_bad_closes[i].gen, 0,
+		event_line(&s->out, KT_EVENT_CLOSE_EBADF, kt_bad_closes[i].fd, 0, kt_bad_closes[i].gen, 0,
 			   kt_bad_closes[i].site);
 	if (count > KT_BAD_CLOSE_RING)
 		note(s, "and ", count - KT_BAD_CLOSE_RING, " more closes of descriptors that were not open");
@@ -470,26 +459,10 @@ static void emit_events(struct snapshot *s)
 
 static void stat_line(struct kt_buf *b, const char *name, unsigned long long v)
 {
-	kt_buf_str(b, "stat");
-	kt_buf_field(b, name);
-	kt_buf_unum(b, v);
-	kt_buf_endline(b);
+	kt_rec_put_stat(b, &(struct kt_rec_stat){name, v});
 }
 
-static const char *errno_name(int err)
-{
-	switch (err) {
-	case ENOSYS: return "ENOSYS";
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case EINVAL: return "EINVAL";
-	case EBADF: return "EBADF";
-	case ESRCH: return "ESRCH";
-	default: return "EIO";
-	}
-}
-
-void kt_snapshot(const char *why, int status, const char *extra)
+void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *untraced)
 {
 	struct snapshot s;
 	struct timespec t0, t1;
@@ -510,18 +483,11 @@ void kt_snapshot(const char *why, int status, const char *extra)
 	}
 	s.out = (struct kt_buf){out, 0, cap, 0};
 	s.kcmp_error = kt_kcmp_probe(s.n ? s.fds[0].fd : -1);
+	if (kt_stack_depth > 1 && (s.stack_text = kt_arena_alloc(&s.arena, sizeof(char[KT_STACK_MAX][KT_SITE_TEXT]))))
+		for (int i = 0; i < KT_STACK_MAX; i++)
+			s.stack_sites[i] = s.stack_text[i];
 
-	kt_buf_str(&s.out, "snap");
-	kt_buf_field(&s.out, why);
-	kt_buf_num(&s.out, status);
-	if (s.kcmp_error) {
-		char detail[32] = "unavailable:";
-		strcat(detail, errno_name(-s.kcmp_error));
-		kt_buf_field(&s.out, detail);
-	} else {
-		kt_buf_field(&s.out, "ok");
-	}
-	kt_buf_endline(&s.out);
+	kt_rec_put_snap(&s.out, &(struct kt_rec_snap){why, status, -s.kcmp_error});
 	for (size_t i = 0; i < s.n; i++)
 		emit_fd(&s, &s.fds[i]);
 
@@ -537,11 +503,10 @@ void kt_snapshot(const char *why, int status, const char *extra)
 		  (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	stat_line(&s.out, "kcmp_calls", s.stats.kcmp_calls);
 	stat_line(&s.out, "live_processes", s.live);
-	kt_buf_str(&s.out, "end");
-	kt_buf_endline(&s.out);
+	kt_rec_put_end(&s.out);
 	emit_events(&s);
-	if (extra)
-		kt_buf_str(&s.out, extra);
+	if (untraced)
+		kt_rec_put_untraced(&s.out, untraced);
 	int r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len);
 	if (r < 0)
 		kt_warn("cannot write the trace in", kt_proc.dir, -r);

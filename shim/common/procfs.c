@@ -201,13 +201,6 @@ long kt_proc_list_fds(pid_t pid, int *fds, size_t max)
 	return (long)count;
 }
 
-const char *kt_fd_type_name(enum kt_fd_type t)
-{
-	static const char *const names[] = {"unknown", "file", "dir",  "pipe", "fifo",
-					    "socket",  "chr",  "blk",  "anon"};
-	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "unknown";
-}
-
 static void fd_path(char *out, pid_t pid, int fd, const char *dir)
 {
 	char suffix[48];

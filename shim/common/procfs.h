@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "record.h"
+
 /* Start time of PID (field 22 of /proc/PID/stat, clock ticks since boot),
  * its parent pid and state letter. Returns 0, or -errno (-ESRCH when the
  * process does not exist). */
@@ -24,13 +26,6 @@ int kt_proc_alive(pid_t pid, unsigned long long start);
  * max of them, skipping the descriptor used for the listing. Returns the
  * number found (which may exceed max: then only max were stored), or -errno. */
 long kt_proc_list_fds(pid_t pid, int *fds, size_t max);
-
-enum kt_fd_type {
-	KT_FD_UNKNOWN, KT_FD_FILE, KT_FD_DIR, KT_FD_PIPE, KT_FD_FIFO,
-	KT_FD_SOCKET, KT_FD_CHR, KT_FD_BLK, KT_FD_ANON
-};
-
-const char *kt_fd_type_name(enum kt_fd_type t);
 
 struct kt_fd_info {
 	enum kt_fd_type type;

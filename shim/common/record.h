@@ -1,12 +1,12 @@
-/* The trace record format: what the shim writes and the report reads.
+/* The trace record format: what the shim writes and the report reads, and
+ * the one codec both sides use to write and read it.
  *
  * A trace directory holds, for every traced process (keyed by pid and start
  * time, the start time being field 22 of /proc/PID/stat, in clock ticks):
  *   PID-START.rec       the process record: text lines, append-only
  *   live/PID-START.tbl  the process's shared descriptor table (binary, see
- *                       fdtable.h) while the process lives; removed at exit
- *   root                "PID START\n" of the first traced process (plain
- *                       LD_PRELOAD mode), or "launcher\n" under kcmptrace
+ *                       table.h) while the process lives; removed at exit
+ * (the other names of a trace directory: tracedir.h).
  *
  * A .rec file is UTF-8-agnostic text. Each record is one line of fields
  * separated by TAB and ended by LF. Fields are escaped: backslash -> "\\",
@@ -118,20 +118,67 @@
  * life: GEN changes whenever the number is closed or reused, and is kept
  * across exec and copied across fork (a child's inherited descriptor has the
  * parent's GEN). Two nodes are the same open file description when a "same"
- * line joins them, or when one is a dup or an inheritance of the other
- * (SRC_* of an fd line). The report takes the union of these relations.
+ * line joins them, or when one is a copy of the other (the SRC_* of an fd
+ * line: kt_rec_fd_source). The report takes the union of these relations.
  * Readers must ignore unknown record kinds (future extensions) but reject
  * malformed known ones.
+ *
+ * The codec: one struct per record kind, kt_rec_put_KIND to write it (no
+ * malloc, no stdio: the shim writes from hooks and exit paths) and
+ * kt_rec_parse_KIND to read it from a split line. No other code formats or
+ * splits a record line.
  */
 #ifndef KT_RECORD_H
 #define KT_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define KT_RECORD_MAGIC "kcmptrace-record"
 #define KT_RECORD_VERSION 1
-#define KT_MAX_FIELDS 4096
+
+/* ---- the format's vocabulary, with the names it writes ---- */
+
+/* HOW: how a descriptor came to be in its process. */
+enum kt_how { KT_HOW_NONE, KT_HOW_OPEN, KT_HOW_DUP, KT_HOW_INHERITED, KT_HOW_EXEC,
+	      KT_HOW_RECEIVED, KT_HOW_UNKNOWN };
+
+/* TYPE: what a descriptor refers to. */
+enum kt_fd_type {
+	KT_FD_UNKNOWN, KT_FD_FILE, KT_FD_DIR, KT_FD_PIPE, KT_FD_FIFO,
+	KT_FD_SOCKET, KT_FD_CHR, KT_FD_BLK, KT_FD_ANON
+};
+
+/* ACCESS: the O_ACCMODE value (O_RDONLY 0 "r", O_WRONLY 1 "w", O_RDWR 2
+ * "rw"), or KT_ACCESS_UNKNOWN ("-", only in table snapshots). */
+#define KT_ACCESS_UNKNOWN (-1)
+
+/* WHY of a snapshot. */
+enum kt_snap_why { KT_WHY_EXIT, KT_WHY_EXEC, KT_WHY_LIVE, KT_WHY_TABLE, KT_WHY_EXIT_OBSERVED };
+
+/* KCMP of a snapshot: 0 "ok", an errno value "unavailable:ENAME", or
+ * KT_KCMP_NONE "none" (a table snapshot: nothing compared). */
+#define KT_KCMP_NONE (-1)
+
+/* KIND of an event; KT_EVENT_UNKNOWN for kinds this reader does not know. */
+enum kt_event_kind { KT_EVENT_UNKNOWN, KT_EVENT_CLOSE_EBADF, KT_EVENT_SETFL, KT_EVENT_FLOCK,
+		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD };
+
+/* Names as the format writes them; the unknown value's for out-of-range. */
+const char *kt_how_name(enum kt_how how);
+const char *kt_fd_type_name(enum kt_fd_type type);
+const char *kt_access_name(int access); /* NULL for KT_ACCESS_UNKNOWN */
+const char *kt_snap_why_name(enum kt_snap_why why);
+const char *kt_event_name(enum kt_event_kind kind);
+/* "ENOSYS", "EPERM"... for the errno values kcmp fails with; "EIO" else. */
+const char *kt_errno_name(int err);
+/* The KCMP field of a snapshot: "ok", "none" or "unavailable:ENAME", in buf. */
+const char *kt_kcmp_text(int kcmp, char buf[32]);
+/* The CALL names: kt_call_name in table.h. */
+
+/* ---- writing ---- */
 
 /* Append-only text buffer that never mallocs: the shim backs it with mmap. */
 struct kt_buf {
@@ -148,30 +195,175 @@ void kt_buf_num(struct kt_buf *b, long long v);          /* TAB + decimal */
 void kt_buf_unum(struct kt_buf *b, unsigned long long v);
 void kt_buf_endline(struct kt_buf *b);
 
-/* The fields of an "fd" record. Strings may be NULL (written "-"). */
-struct kt_record_fd {
+/* ---- the records ---- */
+
+struct kt_rec_image {
+	pid_t pid, ppid;
+	unsigned long long parent_start, start;
+	const char *exe; /* NULL when absent */
+	int argc;
+	const char *const *argv; /* argc of them, written as they are */
+};
+
+struct kt_rec_snap {
+	enum kt_snap_why why;
+	int status; /* exit status for exit, -1 else */
+	int kcmp;   /* 0, errno, or KT_KCMP_NONE */
+};
+
+struct kt_rec_fd {
 	int fd;
 	unsigned long long gen;
-	const char *type, *target, *access;
-	int cloexec;
-	const char *how, *call;
-	long long src_pid;
+	enum kt_fd_type type;
+	const char *target; /* NULL when absent */
+	int access;         /* O_ACCMODE value or KT_ACCESS_UNKNOWN */
+	bool cloexec;
+	enum kt_how how;
+	int call;           /* enum kt_call (table.h) */
+	pid_t src_pid;      /* the source (kt_rec_fd_source); 0 0 -1 0 when none */
 	unsigned long long src_start;
 	int src_fd;
 	unsigned long long src_gen;
-	const char *site;
-	/* When set: CALL..SITE exactly as an earlier record wrote them (still
-	 * escaped, TAB-separated); call, src_* and site are then not used. */
-	const char *raw_tail;
+	const char *site;   /* NULL when absent */
 };
 
-/* Whole lines: "fd ...", "same ...". */
-void kt_record_put_fd(struct kt_buf *b, const struct kt_record_fd *f);
-void kt_record_put_same(struct kt_buf *b, int fd, unsigned long long gen, long long pid,
-			unsigned long long start, int fd2, unsigned long long gen2);
+struct kt_rec_stack {
+	int fd;
+	unsigned long long gen;
+	int nsites;
+	const char *const *sites;
+};
+
+struct kt_rec_peer {
+	int fd;
+	unsigned long long gen;
+	int fd2;
+	unsigned long long gen2;
+};
+
+struct kt_rec_same {
+	int fd;
+	unsigned long long gen;
+	pid_t pid;
+	unsigned long long start;
+	int fd2;
+	unsigned long long gen2;
+};
+
+struct kt_rec_observed {
+	pid_t pid;
+	unsigned long long start;
+	int fd;
+	unsigned long long gen;
+	enum kt_fd_type type;
+	const char *target;
+	int access;
+	bool cloexec;
+	unsigned long long time;
+};
+
+struct kt_rec_stat {
+	const char *name;
+	unsigned long long value;
+};
+
+struct kt_rec_event {
+	enum kt_event_kind kind;
+	int fd;
+	unsigned long long gen;
+	long long arg1, arg2;
+	const char *site;
+};
+
+struct kt_rec_untraced {
+	const char *path;
+	const char *reason;
+};
+
+struct kt_rec_reaped {
+	pid_t pid;
+	int status; /* the raw wait status */
+};
+
+/* Whether an fd record names the descriptor it is a copy of: a dup (in this
+ * process), an inheritance (the parent's), a received one whose sender is
+ * known, or one kept across exec that was one of these before. False for
+ * the far end of a parent's popen pipe (inherited, SRC_FD -1). */
+static inline bool kt_rec_fd_source(const struct kt_rec_fd *r)
+{
+	if (r->src_fd < 0 || r->src_pid <= 0)
+		return false;
+	return r->how == KT_HOW_DUP || r->how == KT_HOW_INHERITED || r->how == KT_HOW_EXEC ||
+	       (r->how == KT_HOW_RECEIVED && r->src_gen != 0);
+}
+
+/* Whole lines. */
+void kt_rec_put_magic(struct kt_buf *b);
+void kt_rec_put_image(struct kt_buf *b, const struct kt_rec_image *r);
+void kt_rec_put_snap(struct kt_buf *b, const struct kt_rec_snap *r);
+void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r);
+void kt_rec_put_stack(struct kt_buf *b, const struct kt_rec_stack *r);
+void kt_rec_put_peer(struct kt_buf *b, const struct kt_rec_peer *r);
+void kt_rec_put_same(struct kt_buf *b, const struct kt_rec_same *r);
+void kt_rec_put_observed(struct kt_buf *b, const struct kt_rec_observed *r);
+void kt_rec_put_note(struct kt_buf *b, const char *text);
+void kt_rec_put_stat(struct kt_buf *b, const struct kt_rec_stat *r);
+void kt_rec_put_end(struct kt_buf *b);
+void kt_rec_put_event(struct kt_buf *b, const struct kt_rec_event *r);
+void kt_rec_put_untraced(struct kt_buf *b, const struct kt_rec_untraced *r);
+void kt_rec_put_reaped(struct kt_buf *b, const struct kt_rec_reaped *r);
+
+/* ---- reading ---- */
+
+enum kt_rec_kind {
+	KT_REC_OTHER, /* a kind this reader does not know: skip it */
+	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
+	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
+	KT_REC_REAPED
+};
+
+/* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
+struct kt_rec_line {
+	char **f;
+	int n;
+	enum kt_rec_kind kind;
+};
+
+/* What was wrong with a line, for "FILE:LINE: what". */
+struct kt_rec_error {
+	char what[512];
+};
 
 /* Split one line (without its LF) in place into at most max fields, unescaping
  * each. Returns the number of fields, or -1 on a malformed escape. */
 int kt_record_split(char *line, char **fields, int max);
+
+/* The number of fields of a line before splitting (TABs + 1). */
+size_t kt_record_count_fields(const char *line);
+
+/* Split line into fields (room for kt_record_count_fields) and name its
+ * kind. False (err filled) on a malformed escape or an empty line. */
+bool kt_rec_line_split(char *line, char **fields, int max, struct kt_rec_line *out,
+		       struct kt_rec_error *err);
+
+/* Each parses a line of its kind; false with err filled when malformed.
+ * Strings point into the line's fields. */
+bool kt_rec_parse_magic(const struct kt_rec_line *l, struct kt_rec_error *err);
+bool kt_rec_parse_image(const struct kt_rec_line *l, struct kt_rec_image *r, struct kt_rec_error *err);
+bool kt_rec_parse_snap(const struct kt_rec_line *l, struct kt_rec_snap *r, struct kt_rec_error *err);
+/* Accepts ACCESS "-" (KT_ACCESS_UNKNOWN): only a table snapshot writes it. */
+bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err);
+bool kt_rec_parse_stack(const struct kt_rec_line *l, struct kt_rec_stack *r, struct kt_rec_error *err);
+bool kt_rec_parse_peer(const struct kt_rec_line *l, struct kt_rec_peer *r, struct kt_rec_error *err);
+bool kt_rec_parse_same(const struct kt_rec_line *l, struct kt_rec_same *r, struct kt_rec_error *err);
+bool kt_rec_parse_observed(const struct kt_rec_line *l, struct kt_rec_observed *r,
+			   struct kt_rec_error *err);
+bool kt_rec_parse_note(const struct kt_rec_line *l, const char **text, struct kt_rec_error *err);
+bool kt_rec_parse_stat(const struct kt_rec_line *l, struct kt_rec_stat *r, struct kt_rec_error *err);
+bool kt_rec_parse_end(const struct kt_rec_line *l, struct kt_rec_error *err);
+bool kt_rec_parse_event(const struct kt_rec_line *l, struct kt_rec_event *r, struct kt_rec_error *err);
+bool kt_rec_parse_untraced(const struct kt_rec_line *l, struct kt_rec_untraced *r,
+			   struct kt_rec_error *err);
+bool kt_rec_parse_reaped(const struct kt_rec_line *l, struct kt_rec_reaped *r, struct kt_rec_error *err);
 
 #endif

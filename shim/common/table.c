@@ -9,12 +9,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-const char *kt_how_name(enum kt_how how)
-{
-	static const char *const names[] = {"unknown", "open", "dup", "inherited", "exec", "received", "unknown"};
-	return (unsigned)how < sizeof names / sizeof names[0] ? names[how] : "unknown";
-}
-
 const char *kt_call_name(enum kt_call call)
 {
 	static const char *const names[KT_CALL_COUNT] = {
@@ -50,15 +44,15 @@ const char *kt_call_name(enum kt_call call)
 	return (unsigned)call < KT_CALL_COUNT ? names[call] : NULL;
 }
 
-void kt_table_record_fd(struct kt_record_fd *r, int fd, uint32_t gen, int type, const char *target,
-			int access, int cloexec, const struct kt_fd_entry *e, const char *site)
+void kt_table_record_fd(struct kt_rec_fd *r, int fd, uint32_t gen, enum kt_fd_type type,
+			const char *target, int access, int cloexec, const struct kt_fd_entry *e,
+			const char *site)
 {
-	static const char *const access_names[] = {"r", "w", "rw"};
-	*r = (struct kt_record_fd){
-		.fd = fd, .gen = gen, .type = kt_fd_type_name((enum kt_fd_type)type), .target = target,
-		.access = access >= 0 && access <= 2 ? access_names[access] : NULL,
-		.cloexec = cloexec > 0, .how = kt_how_name((enum kt_how)e->how),
-		.call = kt_call_name((enum kt_call)e->call), .src_fd = -1, .site = site,
+	*r = (struct kt_rec_fd){
+		.fd = fd, .gen = gen, .type = type, .target = target,
+		.access = access >= 0 && access <= 2 ? access : KT_ACCESS_UNKNOWN,
+		.cloexec = cloexec > 0, .how = (enum kt_how)e->how, .call = e->call,
+		.src_fd = -1, .site = site,
 	};
 	/* The source: for a dup, in this process; inherited, the parent's; for
 	 * a received one, the sender's when it is known (pidfd_getfd). */

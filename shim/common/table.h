@@ -15,8 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum kt_how { KT_HOW_NONE, KT_HOW_OPEN, KT_HOW_DUP, KT_HOW_INHERITED, KT_HOW_EXEC,
-	      KT_HOW_RECEIVED, KT_HOW_UNKNOWN };
+#include "record.h"
 
 enum kt_call {
 	KT_CALL_NONE, KT_CALL_OPEN, KT_CALL_OPEN64, KT_CALL_OPENAT, KT_CALL_OPENAT64, KT_CALL_CREAT,
@@ -36,8 +35,7 @@ enum kt_call {
 	KT_CALL_COUNT
 };
 
-/* Names as the record format writes them (record.h); call: NULL for none. */
-const char *kt_how_name(enum kt_how how);
+/* The CALL name the record format writes (record.h); NULL for none. */
 const char *kt_call_name(enum kt_call call);
 
 #define KT_STACK_MAX 8
@@ -117,12 +115,12 @@ static inline _Atomic uint8_t *kt_table_pages_used(const struct kt_table_header 
 				   (size_t)h->capacity * sizeof(struct kt_fd_entry));
 }
 
-struct kt_record_fd;
 /* Fill an "fd" record (record.h) for descriptor fd at generation gen, as the
  * table entry e tells its origin; type, target, access (O_ACCMODE value or
- * -1), cloexec and site come from /proc and the caller. */
-void kt_table_record_fd(struct kt_record_fd *r, int fd, uint32_t gen, int type, const char *target,
-			int access, int cloexec, const struct kt_fd_entry *e, const char *site);
+ * KT_ACCESS_UNKNOWN), cloexec and site come from /proc and the caller. */
+void kt_table_record_fd(struct kt_rec_fd *r, int fd, uint32_t gen, enum kt_fd_type type,
+			const char *target, int access, int cloexec, const struct kt_fd_entry *e,
+			const char *site);
 
 /* Map a table file read-only. Returns its entries (NULL if it cannot be
  * read or is not a table) and their number in *capacity. */

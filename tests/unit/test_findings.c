@@ -109,7 +109,7 @@ static void test_buggy(void)
 		return;
 	/* The stack line reached its fd. */
 	const struct kt_fd *fd3 = &t->procs[0].snaps[0].fds[0];
-	CHECK(fd3->fd == 3 && fd3->nstack == 2 && strcmp(fd3->stack[1], "/nonexistent/p+0x30") == 0);
+	CHECK(fd3->rec.fd == 3 && fd3->nstack == 2 && strcmp(fd3->stack[1], "/nonexistent/p+0x30") == 0);
 	CHECK(t->procs[1].nevents == 5);
 
 	const struct kt_finding *f;

@@ -1,0 +1,255 @@
+/* Findings from the calls the hooks noted as events (record.h "event"):
+ * shared-status-flags (F_SETFL on a description others hold), shared-lock
+ * (flock or an OFD lock on one), bad-close (close of a descriptor that was
+ * not open). */
+#include "findings_impl.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+
+/* The holders named in a message; the rest are counted ("and N more"),
+ * and all of them are in the finding's related pids. */
+#define HOLDERS_NAMED 6
+
+static void name_holder(struct kt_str *t, size_t n, int pid, const char *name, int fd)
+{
+	if (n < HOLDERS_NAMED)
+		kt_str_printf(t, "%s%d (%s) fd %d", n ? ", " : "", pid, name, fd);
+}
+
+/* Other traced processes that hold the node's description: holders of its
+ * ofd elsewhere, and the processes it came from. Returns how many were
+ * written into t as "1234 (name) fd 3, ...". */
+static size_t others_holding(const struct kt_model *m, int proc, const struct kt_chain *c, int ofd,
+			     struct kt_str *t, struct kt_finding *f)
+{
+	size_t n = 0;
+	int *listed = kt_xcalloc(m->nprocs, sizeof *listed);
+	if (ofd > 0) {
+		const struct kt_ofd *o = &m->ofds[ofd - 1];
+		for (size_t h = 0; h < o->nholders; h++) {
+			int q = o->holders[h].proc;
+			if (q == proc || listed[q])
+				continue;
+			listed[q] = 1;
+			name_holder(t, n, m->procs[q].proc->pid, m->procs[q].name, o->holders[h].fd);
+			kt_finding_relate(f, q);
+			n++;
+		}
+	}
+	for (size_t i = 1; i < c->n; i++) {
+		int q = c->steps[i].proc;
+		if (q < 0 || q == proc || listed[q])
+			continue;
+		listed[q] = 1;
+		name_holder(t, n, c->steps[i].pid, m->procs[q].name, c->steps[i].fd);
+		kt_finding_relate(f, q);
+		n++;
+	}
+	if (n > HOLDERS_NAMED)
+		kt_str_printf(t, " and %zu more processes", n - HOLDERS_NAMED);
+	free(listed);
+	return n;
+}
+
+static void flag_names(struct kt_str *t, unsigned long long changed, unsigned long long after)
+{
+	static const struct {
+		unsigned long long flag;
+		const char *name;
+	} flags[] = {
+		{O_NONBLOCK, "O_NONBLOCK"}, {O_APPEND, "O_APPEND"}, {O_ASYNC, "O_ASYNC"},
+#ifdef O_DIRECT
+		{O_DIRECT, "O_DIRECT"},
+#endif
+#ifdef O_NOATIME
+		{O_NOATIME, "O_NOATIME"},
+#endif
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		if (!(changed & flags[i].flag))
+			continue;
+		kt_str_printf(t, "%s%s %s", n++ ? ", " : "", after & flags[i].flag ? "set" : "cleared",
+			      flags[i].name);
+		changed &= ~flags[i].flag;
+	}
+	if (changed)
+		kt_str_printf(t, "%schanged flags 0%llo", n ? ", " : "", changed);
+}
+
+/* The same event written again by a later snapshot (it stays noted in the
+ * table entry until the descriptor changes). */
+static bool event_seen(const struct kt_process *p, size_t upto, const struct kt_rec_event *ev)
+{
+	for (size_t e = 0; e < upto; e++) {
+		const struct kt_rec_event *x = &p->events[e].rec;
+		if (x->kind == ev->kind && x->fd == ev->fd && x->gen == ev->gen &&
+		    x->arg1 == ev->arg1 && x->arg2 == ev->arg2 &&
+		    (x->site == ev->site || (x->site && ev->site && strcmp(x->site, ev->site) == 0)))
+			return true;
+	}
+	return false;
+}
+
+/* Basename of the program the process ran when snapshot snap was taken
+ * (an event is noted by the image that made the call). */
+static const char *program_at(const struct kt_model *m, int proc, int snap)
+{
+	const struct kt_rec_image *im =
+		snap < 0 ? NULL : kt_process_image_at(m->procs[proc].proc, (size_t)snap);
+	if (im == NULL)
+		return m->procs[proc].name;
+	if (im->argc > 0 && im->argv[0][0] != '\0')
+		return kt_basename(im->argv[0]);
+	return im->exe != NULL ? kt_basename(im->exe) : m->procs[proc].name;
+}
+
+/* What the event is about, for both kinds of sharing findings. */
+struct shared {
+	const struct kt_process *p;
+	const char *name;
+	const struct kt_rec_event *ev;
+	const struct kt_rec_fd *fd;
+	const char *at;        /* where the call was made, or NULL */
+	const char *holders;   /* "1234 (name) fd 3, ..." */
+};
+
+static void lock_texts(const struct shared *s, struct kt_str *msg, struct kt_str *why)
+{
+	const struct kt_rec_event *ev = s->ev;
+	const char *how = ev->kind == KT_EVENT_FLOCK
+				  ? ((ev->arg1 & LOCK_EX) ? "flock(LOCK_EX)" : "flock(LOCK_SH)")
+				  : (ev->arg1 == F_WRLCK ? "an OFD write lock (F_OFD_SETLK)"
+							 : "an OFD read lock (F_OFD_SETLK)");
+	kt_str_printf(msg, "%d %s: took %s on fd %d (%s), a description also held by %s", s->p->pid,
+		      s->name, how, ev->fd, kt_target_of(s->fd), s->holders);
+	kt_str_printf(why,
+		      "%d (%s) took %s on fd %d (%s)%s%s. The lock belongs to the open file "
+		      "description, not to the process: %s hold%s the same description, so they hold "
+		      "the lock too, can unlock it for everyone, and it is released only when the "
+		      "last of them closes it. The descriptor was ",
+		      s->p->pid, s->name, how, ev->fd, kt_target_of(s->fd), s->at ? " at " : "",
+		      s->at ? s->at : "", s->holders, strchr(s->holders, ',') ? "" : "s");
+}
+
+static void lock_fix(struct kt_str *why)
+{
+	kt_str_printf(why, ". Fix: open the file again in the process that locks it (a new "
+			   "description), or lock with F_SETLK (per process).");
+}
+
+static void flags_texts(const struct shared *s, struct kt_str *msg, struct kt_str *why)
+{
+	const struct kt_rec_event *ev = s->ev;
+	struct kt_str what = {0};
+	flag_names(&what, (unsigned long long)(ev->arg1 ^ ev->arg2), (unsigned long long)ev->arg2);
+	const char *change = what.s ? what.s : "changed nothing";
+	kt_str_printf(msg, "%d %s: fcntl(F_SETFL) %s on fd %d (%s), a description also held by %s",
+		      s->p->pid, s->name, change, ev->fd, kt_target_of(s->fd), s->holders);
+	bool nonblock = ((ev->arg1 ^ ev->arg2) & O_NONBLOCK) != 0;
+	kt_str_printf(why,
+		      "%d (%s) %s on fd %d (%s) with fcntl(F_SETFL)%s%s. Status flags belong to the "
+		      "open file description, so the change applies to %s as well%s. The descriptor "
+		      "was ",
+		      s->p->pid, s->name, change, ev->fd, kt_target_of(s->fd), s->at ? " at " : "",
+		      s->at ? s->at : "", s->holders,
+		      nonblock ? ((ev->arg2 & O_NONBLOCK)
+					  ? ": their reads and writes that used to block now fail with "
+					    "EAGAIN"
+					  : ": their reads and writes now block where they expected "
+					    "EAGAIN")
+			       : "");
+	free(what.s);
+}
+
+static void flags_fix(struct kt_str *why)
+{
+	kt_str_printf(why, ". Fix: open or create a description of its own for this process instead "
+			   "of changing a shared one (or set the flag per call, e.g. MSG_DONTWAIT / "
+			   "preadv2 RWF_NOWAIT).");
+}
+
+static void shared_event(struct kt_model *m, int proc, const struct kt_event *event, bool lock)
+{
+	const struct kt_rec_event *ev = &event->rec;
+	const struct kt_process *p = m->procs[proc].proc;
+	struct kt_node_ref ref;
+	if (!kt_model_node(m, p->pid, p->start, ev->fd, ev->gen, &ref))
+		return;
+	struct kt_chain c;
+	kt_chain_walk(m, p->pid, p->start, ev->fd, ev->gen, &c);
+	struct kt_str holders = {0};
+	struct kt_finding *f = kt_finding_add(m, lock ? "shared-lock" : "shared-status-flags",
+					      KT_SEVERITY_WARNING, proc, ev->fd, ref.ofd,
+					      ref.rec->rec.target);
+	f->program = program_at(m, proc, event->snap);
+	if (others_holding(m, proc, &c, ref.ofd, &holders, f) == 0) {
+		kt_finding_drop_last(m);
+		free(holders.s);
+		return;
+	}
+	char where[1100];
+	struct shared s = {p, m->procs[proc].name, ev, &ref.rec->rec,
+			   kt_where_of(ev->site, where, sizeof where), holders.s};
+	struct kt_str msg = {0}, why = {0};
+	(lock ? lock_texts : flags_texts)(&s, &msg, &why);
+	kt_chain_describe(&why, m, &c, false);
+	(lock ? lock_fix : flags_fix)(&why);
+	kt_finding_say(f, &msg, &why);
+	free(holders.s);
+}
+
+static void bad_close(struct kt_model *m, int proc, const struct kt_event *event)
+{
+	const struct kt_rec_event *ev = &event->rec;
+	const struct kt_process *p = m->procs[proc].proc;
+	if (ev->fd < 0)
+		return; /* close(-1): an unset descriptor, harmless */
+	char where[1100];
+	const char *at = kt_where_of(ev->site, where, sizeof where);
+	struct kt_finding *f = kt_finding_add(m, "bad-close", KT_SEVERITY_ERROR, proc, ev->fd, 0, NULL);
+	const char *prog = f->program = program_at(m, proc, event->snap);
+	struct kt_str msg = {0}, why = {0};
+	const char *what = ev->arg1 == 0       ? "was never opened"
+			   : (ev->arg1 & 1) != 0 ? "had already been closed (a double close)"
+						 : "was not open (closed behind the tracer's back)";
+	kt_str_printf(&msg, "%d %s: close(%d)%s%s failed with EBADF: fd %d %s", p->pid, prog, ev->fd,
+		      at ? " at " : "", at ? at : "", ev->fd, what);
+	kt_str_printf(&why,
+		      "%d (%s) called close(%d)%s%s, but fd %d %s. Here the call only failed; had "
+		      "another thread, a library or a later open taken the number %d in between, this "
+		      "close would have closed that descriptor instead, and its owner would then read, "
+		      "write or close the wrong file. Fix: close each descriptor once and set the "
+		      "variable to -1 after closing it.",
+		      p->pid, prog, ev->fd, at ? " at " : "", at ? at : "", ev->fd, what, ev->fd);
+	kt_finding_say(f, &msg, &why);
+}
+
+void kt_find_events(struct kt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct kt_process *p = m->procs[i].proc;
+		for (size_t e = 0; e < p->nevents; e++) {
+			const struct kt_event *ev = &p->events[e];
+			if (event_seen(p, e, &ev->rec))
+				continue; /* noted again by a later snapshot */
+			switch (ev->rec.kind) {
+			case KT_EVENT_SETFL:
+				shared_event(m, (int)i, ev, false);
+				break;
+			case KT_EVENT_FLOCK:
+			case KT_EVENT_OFD_LOCK:
+				shared_event(m, (int)i, ev, true);
+				break;
+			case KT_EVENT_CLOSE_EBADF:
+				bad_close(m, (int)i, ev);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+}

@@ -1,0 +1,308 @@
+/* Findings about descriptors that reach where they should not:
+ * leaked-across-exec, and pipe-end-held (a write end kept across exec, a
+ * reader keeping a write end, a process keeping the socketpair end it
+ * handed over). */
+#include "findings_impl.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- leaked-across-exec, and pipe write ends kept across exec ---- */
+
+/* Made inheritable on purpose: fcntl(F_SETFD) cleared FD_CLOEXEC on this
+ * descriptor (this generation) in the process that execs. */
+static bool made_inheritable(const struct kt_process *p, int fd, unsigned long long gen)
+{
+	for (size_t e = 0; e < p->nevents; e++) {
+		const struct kt_rec_event *ev = &p->events[e].rec;
+		if (ev->kind == KT_EVENT_SETFD && ev->fd == fd && ev->gen == gen)
+			return true;
+	}
+	return false;
+}
+
+/* Placed on purpose: dup2'd onto this very number, or by a spawn file
+ * action (made inheritable with F_SETFD: see made_inheritable). */
+static bool placed(const struct kt_chain *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct kt_rec_fd *r = c->steps[i].rec;
+		if (r == NULL)
+			continue;
+		if ((r->call == KT_CALL_DUP2 || r->call == KT_CALL_DUP3) &&
+		    c->steps[i].fd == c->steps[0].fd && (r->how == KT_HOW_DUP || r->how == KT_HOW_EXEC))
+			return true;
+		if (r->call == KT_CALL_POSIX_SPAWN)
+			return true;
+	}
+	return false;
+}
+
+/* The finding for fd, kept across exec snapshot s of process i. */
+static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_rec_fd *fd,
+		      const struct kt_chain *c, int ofd)
+{
+	const struct kt_process *p = m->procs[i].proc;
+	const struct kt_rec_image *next = kt_process_image_at(p, s + 1);
+	const char *exe = next == NULL ? NULL : next->exe ? next->exe : next->argc ? next->argv[0] : NULL;
+	const char *type = kt_fd_type_name(fd->type);
+	bool pipe_w = fd->type == KT_FD_PIPE && fd->access == O_WRONLY &&
+		      kt_chain_from_other_process(c);
+	struct kt_finding *f = kt_finding_add(m, pipe_w ? "pipe-end-held" : "leaked-across-exec",
+					      pipe_w ? KT_SEVERITY_ERROR : KT_SEVERITY_WARNING,
+					      (int)i, fd->fd, ofd, fd->target);
+	for (size_t st = 1; st < c->n; st++)
+		kt_finding_relate(f, c->steps[st].proc);
+	struct kt_str msg = {0}, why = {0};
+	if (pipe_w) {
+		kt_str_printf(&msg,
+			      "%d %s: fd %d, the write end of %s, was kept across exec of %s without "
+			      "being placed there",
+			      p->pid, m->procs[i].name, fd->fd, kt_target_of(fd),
+			      exe ? exe : "a new program");
+		kt_str_printf(&why,
+			      "The new program does not know it holds fd %d, a write end of %s, so it "
+			      "never closes it: whoever reads the pipe sees end of file only once "
+			      "this process exits. The descriptor was ",
+			      fd->fd, kt_target_of(fd));
+	} else {
+		kt_str_printf(&msg, "%d %s: fd %d (%s %s) was kept across exec of %s without close-on-exec",
+			      p->pid, m->procs[i].name, fd->fd, type, kt_target_of(fd),
+			      exe ? exe : "a new program");
+		kt_str_printf(&why,
+			      "The new program inherits fd %d (%s %s) that it does not know about: it "
+			      "keeps the %s open (a listening socket stays bound, a pipe never reaches "
+			      "end of file, a deleted file keeps its space) for as long as it runs. "
+			      "The descriptor was ",
+			      fd->fd, type, kt_target_of(fd),
+			      fd->type == KT_FD_SOCKET ? "socket" : "description");
+	}
+	kt_chain_describe(&why, m, c, true);
+	kt_chain_add_exec(&why, m, (int)i, (int)s);
+	const struct kt_rec_fd *made = c->steps[c->n - 1].rec;
+	kt_str_printf(&why,
+		      ". Fix: create it with %s (or set FD_CLOEXEC with fcntl), or dup2 it onto the "
+		      "number the new program expects.",
+		      kt_cloexec_flag(made ? made->call : KT_CALL_NONE));
+	kt_finding_say(f, &msg, &why);
+}
+
+struct seen {
+	int proc, fd;
+	unsigned long long gen;
+};
+
+void kt_find_exec_leaks(struct kt_model *m)
+{
+	struct seen *seen = NULL;
+	size_t nseen = 0, seen_cap = 0;
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct kt_process *p = m->procs[i].proc;
+		for (size_t s = 0; s < p->nsnaps; s++) {
+			const struct kt_snapshot *snap = &p->snaps[s];
+			if (snap->head.why != KT_WHY_EXEC)
+				continue;
+			for (size_t k = 0; k < snap->nfds; k++) {
+				const struct kt_rec_fd *fd = &snap->fds[k].rec;
+				if (fd->fd <= 2 || fd->cloexec)
+					continue;
+				bool dup = false;
+				for (size_t d = 0; d < nseen && !dup; d++)
+					dup = seen[d].proc == (int)i && seen[d].fd == fd->fd &&
+					      seen[d].gen == fd->gen;
+				if (dup)
+					continue;
+				*KT_PUSH(seen, nseen, seen_cap) = (struct seen){(int)i, fd->fd, fd->gen};
+
+				struct kt_chain c;
+				kt_chain_walk(m, p->pid, p->start, fd->fd, fd->gen, &c);
+				struct kt_node_ref ref;
+				int ofd = kt_model_node(m, p->pid, p->start, fd->fd, fd->gen, &ref)
+						  ? ref.ofd
+						  : 0;
+				if (kt_chain_made_in_trace(m, &c, ofd) && !placed(&c) &&
+				    !made_inheritable(p, fd->fd, fd->gen))
+					exec_leak(m, i, s, fd, &c, ofd);
+			}
+		}
+	}
+	free(seen);
+}
+
+/* ---- pipe-end-held: a reader that keeps a write end ---- */
+
+static bool pipe_end(const struct kt_rec_fd *fd, int access, const char *target)
+{
+	return fd->type == KT_FD_PIPE && fd->access == access && fd->target != NULL &&
+	       strcmp(fd->target, target) == 0;
+}
+
+/* The process (not i) that holds only write ends of the pipe, and its
+ * first write end; -1 when none. */
+static int dedicated_writer(const struct kt_model *m, size_t i, const char *target, int *writer_fd)
+{
+	for (size_t j = 0; j < m->nprocs; j++) {
+		if (j == i)
+			continue;
+		const struct kt_mproc *q = &m->procs[j];
+		int wfd = -1;
+		bool reads = false;
+		for (size_t e = 0; e < q->nfds; e++) {
+			const struct kt_rec_fd *x = &q->fds[e].fd->rec;
+			if (x->type != KT_FD_PIPE || x->target == NULL || strcmp(x->target, target) != 0)
+				continue;
+			if (x->access == O_RDONLY)
+				reads = true;
+			else if (wfd < 0)
+				wfd = x->fd;
+		}
+		if (wfd >= 0 && !reads) {
+			*writer_fd = wfd;
+			return (int)j;
+		}
+	}
+	return -1;
+}
+
+static void reader_holds_writer(struct kt_model *m, size_t i, size_t k, const struct kt_rec_fd *r,
+				int writer, int writer_fd)
+{
+	const struct kt_mproc *mp = &m->procs[i];
+	const struct kt_rec_fd *w = &mp->fds[k].fd->rec;
+	struct kt_chain c;
+	kt_chain_walk(m, mp->proc->pid, mp->proc->start, w->fd, w->gen, &c);
+	if (!kt_chain_made_in_trace(m, &c, mp->fds[k].ofd))
+		return;
+	struct kt_finding *f = kt_finding_add(m, "pipe-end-held", KT_SEVERITY_ERROR, (int)i, w->fd,
+					      mp->fds[k].ofd, w->target);
+	kt_finding_relate(f, writer);
+	const struct kt_mproc *wp = &m->procs[writer];
+	struct kt_str msg = {0}, why = {0};
+	kt_str_printf(&msg,
+		      "%d %s: holds fd %d, a write end of %s, while reading its read end (fd %d) "
+		      "that %d %s writes to",
+		      mp->proc->pid, mp->name, w->fd, w->target, r->fd, wp->proc->pid, wp->name);
+	kt_str_printf(&why,
+		      "%d (%s) reads %s through fd %d but also holds its write end, fd %d: when the "
+		      "writer, %d (%s) fd %d, is done, a read that waits for end of file never "
+		      "returns, because this process itself still holds a write end. The write end "
+		      "was ",
+		      mp->proc->pid, mp->name, w->target, r->fd, w->fd, wp->proc->pid, wp->name,
+		      writer_fd);
+	kt_chain_describe(&why, m, &c, false);
+	kt_str_printf(&why,
+		      ". Fix: close fd %d in %d (%s) right after the fork that gave the writer its copy.",
+		      w->fd, mp->proc->pid, mp->name);
+	kt_finding_say(f, &msg, &why);
+}
+
+/* A process holding both ends of a pipe made in the trace, while another
+ * process holds only its write end (a dedicated writer): the reader waits
+ * for end of file that its own write end prevents. Processes that all hold
+ * both ends (fork without closing, nobody reading to EOF) are not flagged. */
+void kt_find_readers_holding_writers(struct kt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct kt_mproc *mp = &m->procs[i];
+		for (size_t k = 0; k < mp->nfds; k++) {
+			const struct kt_rec_fd *w = &mp->fds[k].fd->rec;
+			if (w->type != KT_FD_PIPE || w->access != O_WRONLY || w->target == NULL)
+				continue;
+			/* Only the first write end of this pipe in this process. */
+			bool earlier = false;
+			for (size_t e = 0; e < k && !earlier; e++)
+				earlier = pipe_end(&mp->fds[e].fd->rec, O_WRONLY, w->target);
+			if (earlier || kt_finding_exists(m, "pipe-end-held", (int)i, w->fd))
+				continue;
+			const struct kt_rec_fd *r = NULL;
+			for (size_t e = 0; e < mp->nfds && r == NULL; e++)
+				if (pipe_end(&mp->fds[e].fd->rec, O_RDONLY, w->target))
+					r = &mp->fds[e].fd->rec;
+			int writer_fd = -1;
+			int writer = r != NULL ? dedicated_writer(m, i, w->target, &writer_fd) : -1;
+			if (writer >= 0)
+				reader_holds_writer(m, i, k, r, writer, writer_fd);
+		}
+	}
+}
+
+/* ---- pipe-end-held, sockets: a process keeps the end it handed over ---- */
+
+static int ofd_of_fd(const struct kt_mproc *mp, int fd, const struct kt_rec_fd **rec)
+{
+	for (size_t k = 0; k < mp->nfds; k++)
+		if (mp->fds[k].fd->rec.fd == fd) {
+			*rec = &mp->fds[k].fd->rec;
+			return mp->fds[k].ofd;
+		}
+	return 0;
+}
+
+static bool holds_ofd(const struct kt_mproc *mp, int ofd)
+{
+	for (size_t k = 0; k < mp->nfds; k++)
+		if (mp->fds[k].ofd == ofd)
+			return true;
+	return false;
+}
+
+static void peer_held(struct kt_model *m, size_t i, const struct kt_rec_fd *held, int ofd_held,
+		      const struct kt_rec_fd *own, int user)
+{
+	const struct kt_mproc *mp = &m->procs[i];
+	struct kt_chain c;
+	kt_chain_walk(m, mp->proc->pid, mp->proc->start, held->fd, held->gen, &c);
+	if (!kt_chain_made_in_trace(m, &c, ofd_held))
+		return;
+	struct kt_finding *f = kt_finding_add(m, "pipe-end-held", KT_SEVERITY_ERROR, (int)i, held->fd,
+					      ofd_held, held->target);
+	kt_finding_relate(f, user);
+	struct kt_str msg = {0}, why = {0};
+	const struct kt_mproc *u = &m->procs[user];
+	kt_str_printf(&msg,
+		      "%d %s: holds fd %d, the socketpair end that %d %s uses, while talking through "
+		      "the other end (fd %d)",
+		      mp->proc->pid, mp->name, held->fd, u->proc->pid, u->name, own->fd);
+	kt_str_printf(&why,
+		      "%d (%s) talks to %d (%s) over a socketpair through fd %d, but also holds the "
+		      "other end, fd %d (%s), the one %d uses: when %d closes its end or exits, a "
+		      "read on fd %d never sees end of file, because this process itself still "
+		      "holds that end. It was ",
+		      mp->proc->pid, mp->name, u->proc->pid, u->name, own->fd, held->fd,
+		      kt_target_of(held), u->proc->pid, u->proc->pid, own->fd);
+	kt_chain_describe(&why, m, &c, false);
+	kt_str_printf(&why, ". Fix: close fd %d in %d (%s) right after the fork that gave %d its copy.",
+		      held->fd, mp->proc->pid, mp->name, u->proc->pid);
+	kt_finding_say(f, &msg, &why);
+}
+
+/* A process holds both ends of a socketpair while another process holds one
+ * of them (and not the other): when that process closes its end, this one,
+ * talking through its own end, never sees end of file, because it still
+ * holds the far end itself. */
+void kt_find_socket_peers_held(struct kt_model *m)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct kt_mproc *mp = &m->procs[i];
+		for (size_t pp = 0; mp->snap != NULL && pp < mp->snap->npeers; pp++) {
+			const struct kt_rec_peer *peer = &mp->snap->peers[pp];
+			const int ends[2] = {peer->fd, peer->fd2};
+			for (int h = 0; h < 2; h++) {
+				const struct kt_rec_fd *held = NULL, *own = NULL;
+				int ofd_held = ofd_of_fd(mp, ends[h], &held);
+				int ofd_own = ofd_of_fd(mp, ends[1 - h], &own);
+				if (!ofd_held || !ofd_own ||
+				    kt_finding_exists(m, "pipe-end-held", (int)i, held->fd))
+					continue;
+				int user = -1;
+				for (size_t j = 0; j < m->nprocs && user < 0; j++)
+					if (j != i && holds_ofd(&m->procs[j], ofd_held) &&
+					    !holds_ofd(&m->procs[j], ofd_own))
+						user = (int)j;
+				if (user >= 0)
+					peer_held(m, i, held, ofd_held, own, user);
+			}
+		}
+	}
+}

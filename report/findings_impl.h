@@ -1,0 +1,29 @@
+/* What the finders of each kind share (findings.c, findings_exec.c,
+ * findings_events.c): adding a finding, and naming what it is about. */
+#ifndef KT_FINDINGS_IMPL_H
+#define KT_FINDINGS_IMPL_H
+
+#include "chain.h"
+#include "findings.h"
+
+/* A new finding about fd (-1: none) of process proc, in the ofd (0: none). */
+struct kt_finding *kt_finding_add(struct kt_model *m, const char *kind, enum kt_severity sev,
+				  int proc, int fd, int ofd, const char *target);
+/* Drop the finding last added (it turned out to be about nothing). */
+void kt_finding_drop_last(struct kt_model *m);
+bool kt_finding_exists(const struct kt_model *m, const char *kind, int proc, int fd);
+/* Another process involved, for pictures (related pids). */
+void kt_finding_relate(struct kt_finding *f, int proc);
+/* The message and the explanation, from the texts built for them. */
+void kt_finding_say(struct kt_finding *f, struct kt_str *message, struct kt_str *explanation);
+
+/* The target of a descriptor, "?" when unknown. */
+const char *kt_target_of(const struct kt_rec_fd *fd);
+
+/* The kinds (findings.h), each adding its findings to the model. */
+void kt_find_exec_leaks(struct kt_model *m);
+void kt_find_readers_holding_writers(struct kt_model *m);
+void kt_find_socket_peers_held(struct kt_model *m);
+void kt_find_events(struct kt_model *m);
+
+#endif

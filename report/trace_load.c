@@ -1,0 +1,264 @@
+/* Loading a trace directory: every PID-START.rec file read (trace_read.c)
+ * into one kt_trace, processes in (start, pid) order, and the snapshots of
+ * untraced images made from what others saw of them. */
+#include "trace.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "table.h"
+
+static char *read_whole_file(const char *path, size_t *len_out, struct kt_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		kt_error_set(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 4096, len = 0;
+	char *buf = kt_xmalloc(cap + 1);
+	for (;;) {
+		if (len == cap) {
+			cap *= 2;
+			buf = kt_xrealloc(buf, cap + 1);
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			kt_error_set(err, "%s: %s", path, strerror(errno));
+			close(fd);
+			free(buf);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*len_out = len;
+	return buf;
+}
+
+/* Parse PID-START from a file name ending in ".rec". */
+static bool parse_file_name(const char *name, int *pid, unsigned long long *start)
+{
+	char buf[64];
+	size_t len = strlen(name);
+	if (len < 5 || len - 4 >= sizeof buf || strcmp(name + len - 4, ".rec") != 0)
+		return false;
+	memcpy(buf, name, len - 4);
+	buf[len - 4] = '\0';
+	char *dash = strchr(buf, '-');
+	if (dash == NULL)
+		return false;
+	*dash = '\0';
+	long long p;
+	if (!kt_parse_ll(buf, &p) || p <= 0 || p > INT_MAX || !kt_parse_ull(dash + 1, start))
+		return false;
+	*pid = (int)p;
+	return true;
+}
+
+static int compare_process(const void *a, const void *b)
+{
+	const struct kt_process *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int compare_fd(const void *a, const void *b)
+{
+	const struct kt_fd *x = a, *y = b;
+	return (x->rec.fd > y->rec.fd) - (x->rec.fd < y->rec.fd);
+}
+
+/* The descriptor of P's exec snapshot that an observed one was kept from
+ * (same number and generation), to tell its origin. */
+static const struct kt_fd *kept_from(const struct kt_process *p, const struct kt_rec_fd *seen)
+{
+	if (p->untraced_snap == 0 || (seen->gen & KT_GEN_OBSERVED))
+		return NULL;
+	const struct kt_snapshot *exec = &p->snaps[p->untraced_snap - 1];
+	for (size_t i = 0; i < exec->nfds; i++)
+		if (exec->fds[i].rec.fd == seen->fd && exec->fds[i].rec.gen == seen->gen)
+			return &exec->fds[i];
+	return NULL;
+}
+
+/* An observed descriptor of an untraced image: kept across the exec into it
+ * when its exec snapshot has it (same number, generation and target), with
+ * the origin it had there; else made by the image, out of our sight. */
+static void origin_across_exec(const struct kt_process *p, struct kt_rec_fd *fd)
+{
+	const struct kt_fd *kept = kept_from(p, fd);
+	const struct kt_rec_fd *before = kept != NULL ? &kept->rec : NULL;
+	if (before == NULL || before->how == KT_HOW_UNKNOWN || before->target == NULL ||
+	    fd->target == NULL || strcmp(before->target, fd->target) != 0) {
+		fd->how = KT_HOW_UNKNOWN;
+		fd->call = KT_CALL_NONE;
+		fd->site = NULL;
+		return;
+	}
+	fd->how = KT_HOW_EXEC;
+	fd->call = before->call;
+	fd->site = before->site;
+	if (before->how == KT_HOW_DUP || before->how == KT_HOW_INHERITED) {
+		fd->src_pid = before->src_pid;
+		fd->src_start = before->src_start;
+		fd->src_fd = before->src_fd;
+		fd->src_gen = before->src_gen;
+	}
+}
+
+/* The launcher's look at an untraced image stopped at its exit (watch.c):
+ * its descriptors' origins, as for observations. */
+static void complete_exit_observations(struct kt_trace *trace)
+{
+	for (size_t i = 0; i < trace->nprocs; i++) {
+		struct kt_process *p = &trace->procs[i];
+		for (size_t s = p->untraced_path ? p->untraced_snap : p->nsnaps; s < p->nsnaps; s++)
+			for (size_t k = 0; p->snaps[s].head.why == KT_WHY_EXIT_OBSERVED &&
+					   k < p->snaps[s].nfds; k++)
+				origin_across_exec(p, &p->snaps[s].fds[k].rec);
+	}
+}
+
+/* The process that made the latest observation of p, and its time. */
+static const struct kt_process *latest_observer(const struct kt_trace *trace,
+						const struct kt_process *p,
+						unsigned long long *latest)
+{
+	const struct kt_process *by = NULL;
+	*latest = 0;
+	for (size_t j = 0; j < trace->nprocs; j++)
+		for (size_t k = 0; k < trace->procs[j].nobserved; k++) {
+			const struct kt_rec_observed *o = &trace->procs[j].observed[k];
+			if (o->pid == p->pid && o->start == p->start && o->time >= *latest) {
+				*latest = o->time;
+				by = &trace->procs[j];
+			}
+		}
+	return by;
+}
+
+/* A process whose last exec went untraced writes no snapshot of its own:
+ * its descriptors are the latest observation other traced processes made
+ * of it, as a snapshot of its own (observed). */
+static void attach_observations(struct kt_trace *trace)
+{
+	for (size_t i = 0; i < trace->nprocs; i++) {
+		struct kt_process *p = &trace->procs[i];
+		if (p->untraced_path == NULL || p->nsnaps != p->untraced_snap)
+			continue; /* traced, or the exec failed and it snapshot itself later */
+		unsigned long long latest;
+		const struct kt_process *by = latest_observer(trace, p, &latest);
+		if (by == NULL)
+			continue;
+		struct kt_snapshot snap = {.head = {.why = KT_WHY_LIVE, .status = -1, .kcmp = 0},
+					   .observed = true};
+		/* The latest observer's view: its lines about p (one snapshot's worth). */
+		unsigned long long from = latest > 1000000000ULL ? latest - 1000000000ULL : 0;
+		for (size_t k = by->nobserved; k-- > 0;) { /* newest first */
+			const struct kt_rec_observed *o = &by->observed[k];
+			if (o->pid != p->pid || o->start != p->start || o->time < from)
+				continue;
+			bool dup = false;
+			for (size_t d = 0; d < snap.nfds && !dup; d++)
+				dup = snap.fds[d].rec.fd == o->fd;
+			if (dup)
+				continue;
+			struct kt_fd fd = {.rec = {.fd = o->fd, .gen = o->gen, .type = o->type,
+						   .target = o->target, .access = o->access,
+						   .cloexec = o->cloexec, .how = KT_HOW_UNKNOWN,
+						   .src_fd = -1}};
+			origin_across_exec(p, &fd.rec);
+			*KT_PUSH(snap.fds, snap.nfds, snap.fds_cap) = fd;
+		}
+		if (snap.nfds > 1)
+			qsort(snap.fds, snap.nfds, sizeof *snap.fds, compare_fd);
+		*KT_PUSH(p->snaps, p->nsnaps, p->snaps_cap) = snap;
+	}
+}
+
+/* Read DIR/NAME into a new process of trace. */
+static bool load_process(struct kt_trace *trace, size_t *cap, const char *name,
+			 struct kt_error *err)
+{
+	struct kt_process proc = {0};
+	proc.path = kt_xasprintf("%s/%s", trace->dir, name);
+	if (!parse_file_name(name, &proc.pid, &proc.start)) {
+		kt_error_set(err, "%s: record file name is not PID-START.rec", proc.path);
+		free(proc.path);
+		return false;
+	}
+	size_t len;
+	char *text = read_whole_file(proc.path, &len, err);
+	/* Keep the process even when parsing fails, so free releases it. */
+	struct kt_process *p = KT_PUSH(trace->procs, trace->nprocs, *cap);
+	*p = proc;
+	if (text == NULL)
+		return false;
+	return kt_process_parse(p, p->path, text, len, err);
+}
+
+static bool has_rec_suffix(const char *name)
+{
+	size_t len = strlen(name);
+	return len > 4 && strcmp(name + len - 4, ".rec") == 0;
+}
+
+struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		kt_error_set(err, "cannot read trace directory %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	struct kt_trace *trace = kt_xcalloc(1, sizeof *trace);
+	size_t cap = 0;
+	trace->dir = kt_xstrdup(dir);
+	struct dirent *e;
+	bool ok = true;
+	errno = 0;
+	while (ok && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.' && has_rec_suffix(e->d_name))
+			ok = load_process(trace, &cap, e->d_name, err);
+		errno = 0;
+	}
+	if (ok && errno != 0) {
+		kt_error_set(err, "cannot read trace directory %s: %s", dir, strerror(errno));
+		ok = false;
+	}
+	closedir(d);
+	if (ok && trace->nprocs == 0) {
+		kt_error_set(err, "%s: no trace records (*.rec) in this directory", dir);
+		ok = false;
+	}
+	if (!ok) {
+		kt_trace_free(trace);
+		return NULL;
+	}
+	qsort(trace->procs, trace->nprocs, sizeof *trace->procs, compare_process);
+	attach_observations(trace);
+	complete_exit_observations(trace);
+	return trace;
+}
+
+void kt_trace_free(struct kt_trace *trace)
+{
+	if (trace == NULL)
+		return;
+	for (size_t i = 0; i < trace->nprocs; i++)
+		kt_process_free(&trace->procs[i]);
+	free(trace->procs);
+	free(trace->dir);
+	free(trace);
+}
