@@ -48,20 +48,18 @@ void kt_chain_walk(const struct kt_model *m, int pid, unsigned long long start, 
 				     (m->procs[st->proc].parent >= 0 || fd > 2);
 			return;
 		}
-		const struct kt_rec_fd *r = &ref.rec->rec;
-		st->rec = r;
+		const struct kt_origin *o = &ref.rec->origin;
+		st->rec = &ref.rec->rec;
+		st->origin = o;
 		st->snap = ref.snap;
-		bool linked = r->how == KT_HOW_DUP || r->how == KT_HOW_INHERITED ||
-			      (r->how == KT_HOW_EXEC && r->src_pid != 0);
-		if (linked && r->src_fd >= 0) {
-			pid = r->src_pid;
-			start = r->src_start;
-			fd = r->src_fd;
-			gen = r->src_gen;
+		if (o->linked) {
+			pid = o->src_pid;
+			start = o->src_start;
+			fd = o->src_fd;
+			gen = o->src_gen;
 			continue;
 		}
-		c->created = r->how == KT_HOW_OPEN || r->how == KT_HOW_RECEIVED ||
-			     (r->how == KT_HOW_EXEC && r->call != KT_CALL_NONE);
+		c->created = o->created;
 		return;
 	}
 }
@@ -138,14 +136,14 @@ static void describe_start(struct kt_str *t, const struct kt_model *m, const str
 		kt_str_printf(t, " as fd %d (closed there before its snapshot%s)", last->fd,
 			      c->created ? ", probably made there" : "");
 	} else if (c->created) {
-		const char *call = kt_call_name((enum kt_call)last->rec->call);
+		const char *call = kt_call_name((enum kt_call)last->origin->call);
 		kt_str_printf(t, "opened by %d (%s) as fd %d", last->pid, proc_name(m, last->proc),
 			      last->fd);
 		if (call != NULL)
 			kt_str_printf(t, " with %s", call);
-		kt_str_add_at(t, last->rec->site);
+		kt_str_add_at(t, last->origin->site);
 		if (say_cloexec)
-			kt_str_printf(t, " without %s", kt_cloexec_flag(last->rec->call));
+			kt_str_printf(t, " without %s", kt_cloexec_flag(last->origin->call));
 	} else if (last->proc >= 0 && kt_model_made_untraced(m, (size_t)last->proc, last->rec)) {
 		kt_str_printf(t, "held by %d (%s) as fd %d, an untraced image (origin unknown)",
 			      last->pid, proc_name(m, last->proc), last->fd);
@@ -164,20 +162,23 @@ static void describe_step(struct kt_str *t, const struct kt_model *m, const stru
 {
 	const struct kt_step *st = &c->steps[i];
 	if (i + 1 < c->n && st->rec != NULL) {
-		const struct kt_rec_fd *r = st->rec;
+		const struct kt_origin *o = st->origin;
 		const struct kt_step *prev = &c->steps[i + 1];
-		bool inherited = r->how == KT_HOW_INHERITED ||
-				 (r->how == KT_HOW_EXEC &&
-				  (r->src_pid != st->pid || r->src_start != st->start));
-		if (inherited) {
+		const char *call = kt_call_name((enum kt_call)o->call);
+		if (o->how == KT_HOW_INHERITED || o->before == KT_HOW_INHERITED) {
 			kt_str_printf(t, ", inherited by %d (%s) across fork", st->pid,
 				      proc_name(m, st->proc));
 			if (st->fd != prev->fd)
 				kt_str_printf(t, " as fd %d", st->fd);
+		} else if (o->how == KT_HOW_RECEIVED) {
+			kt_str_printf(t, ", received by %d (%s) as fd %d", st->pid,
+				      proc_name(m, st->proc), st->fd);
+			if (call != NULL)
+				kt_str_printf(t, " with %s", call);
+			kt_str_add_at(t, o->site);
 		} else {
-			const char *call = kt_call_name((enum kt_call)r->call);
 			kt_str_printf(t, ", %s onto fd %d", call ? call : "dup", st->fd);
-			kt_str_add_at(t, r->site);
+			kt_str_add_at(t, o->site);
 		}
 	}
 	if (st->proc >= 0 && i > 0 && c->steps[i - 1].proc != st->proc && c->steps[i - 1].proc >= 0) {

@@ -17,7 +17,8 @@ struct kt_step {
 	unsigned long long start;
 	int fd;
 	unsigned long long gen;
-	const struct kt_rec_fd *rec; /* NULL when no snapshot saw it */
+	const struct kt_rec_fd *rec;       /* NULL when no snapshot saw it */
+	const struct kt_origin *origin;    /* its origin then, NULL with rec */
 	int snap;
 };
 

@@ -27,13 +27,13 @@ static bool made_inheritable(const struct kt_process *p, int fd, unsigned long l
 static bool placed(const struct kt_chain *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
-		const struct kt_rec_fd *r = c->steps[i].rec;
-		if (r == NULL)
+		const struct kt_origin *o = c->steps[i].origin;
+		if (o == NULL)
 			continue;
-		if ((r->call == KT_CALL_DUP2 || r->call == KT_CALL_DUP3) &&
-		    c->steps[i].fd == c->steps[0].fd && (r->how == KT_HOW_DUP || r->how == KT_HOW_EXEC))
+		if ((o->call == KT_CALL_DUP2 || o->call == KT_CALL_DUP3) &&
+		    c->steps[i].fd == c->steps[0].fd && (o->how == KT_HOW_DUP || o->how == KT_HOW_EXEC))
 			return true;
-		if (r->call == KT_CALL_POSIX_SPAWN)
+		if (o->call == KT_CALL_POSIX_SPAWN)
 			return true;
 	}
 	return false;
@@ -80,7 +80,7 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_re
 	}
 	kt_chain_describe(&why, m, c, true);
 	kt_chain_add_exec(&why, m, (int)i, (int)s);
-	const struct kt_rec_fd *made = c->steps[c->n - 1].rec;
+	const struct kt_origin *made = c->steps[c->n - 1].origin;
 	kt_str_printf(&why,
 		      ". Fix: create it with %s (or set FD_CLOEXEC with fcntl), or dup2 it onto the "
 		      "number the new program expects.",

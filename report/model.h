@@ -84,10 +84,11 @@ struct kt_node_ref {
 	int ofd;
 };
 
-struct kt_node_info; /* model.c */
+struct kt_node_info;  /* ofd.c */
+struct kt_proc_index; /* model.c */
 
 struct kt_model {
-	const struct kt_trace *trace;
+	struct kt_trace *trace;
 	struct kt_mproc *procs; /* same order as trace->procs: (start, pid) */
 	size_t nprocs;
 	struct kt_ofd *ofds;    /* ofds[i].id == i + 1 */
@@ -100,6 +101,7 @@ struct kt_model {
 	size_t nsuppressed; /* findings dropped by suppression rules */
 	int stack_frames;   /* text report: frames shown per call site (0 or 1: the site) */
 	struct kt_node_info *nodes; /* uthash of every node seen */
+	struct kt_proc_index *proc_index, *proc_entries; /* uthash by (pid, start) */
 };
 
 /* How a process ended, in words: "exit 3", "killed by signal 9",
@@ -108,7 +110,7 @@ const char *kt_model_end_text(const struct kt_mproc *mp, char *buf, size_t len);
 
 /* reaped: what the launcher learnt from wait() (how processes that left no
  * exit snapshot ended). */
-struct kt_model *kt_model_build(const struct kt_trace *trace, const struct kt_rec_reaped *reaped,
+struct kt_model *kt_model_build(struct kt_trace *trace, const struct kt_rec_reaped *reaped,
 				size_t nreaped);
 void kt_model_free(struct kt_model *model);
 
@@ -122,5 +124,11 @@ int kt_model_find_proc(const struct kt_model *model, int pid, unsigned long long
 /* Whether fd, in the last snapshot of process proc, was made by the
  * untraced image it runs: an observer named it, the table did not. */
 bool kt_model_made_untraced(const struct kt_model *model, size_t proc, const struct kt_rec_fd *fd);
+
+/* Parts of the build (origin.c, ofd.c): the origin of every descriptor of
+ * the trace; the open file descriptions and the node index. */
+void kt_model_origins(struct kt_trace *trace);
+void kt_model_group(struct kt_model *model);
+void kt_model_free_nodes(struct kt_model *model);
 
 #endif

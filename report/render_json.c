@@ -22,36 +22,34 @@ static const char *evidence_name(enum kt_evidence e)
 
 static void render_origin(FILE *out, const struct kt_mproc *mp, const struct kt_fd *mfd)
 {
-	const struct kt_rec_fd *fd = &mfd->rec;
+	const struct kt_origin *o = &mfd->origin;
 	char site[1024];
 	fputs("{\"how\": ", out);
-	kt_json_string(out, kt_how_name(fd->how));
+	kt_json_string(out, kt_how_name(o->how));
 	fputs(", \"call\": ", out);
-	kt_json_string(out, kt_call_name((enum kt_call)fd->call));
-	if (fd->how == KT_HOW_DUP || fd->how == KT_HOW_INHERITED ||
-	    (fd->how == KT_HOW_RECEIVED && fd->src_pid != 0)) {
-		fprintf(out, ", \"pid\": %d, \"fd\": %d", (int)fd->src_pid, fd->src_fd);
-		if (fd->src_pid != mp->proc->pid)
-			fprintf(out, ", \"start\": %llu", fd->src_start);
-	} else if (fd->how == KT_HOW_EXEC && fd->src_pid != 0) {
+	kt_json_string(out, kt_call_name((enum kt_call)o->call));
+	if (o->how == KT_HOW_DUP || o->how == KT_HOW_INHERITED ||
+	    (o->how == KT_HOW_RECEIVED && o->src_pid != 0)) {
+		fprintf(out, ", \"pid\": %d, \"fd\": %d", o->src_pid, o->src_fd);
+		if (o->src_pid != mp->proc->pid)
+			fprintf(out, ", \"start\": %llu", o->src_start);
+	} else if (o->before != KT_HOW_NONE) {
 		/* Kept across exec, and before it a dup or an inheritance. */
 		fprintf(out, ", \"before_exec\": {\"how\": \"%s\", \"pid\": %d, \"fd\": %d}",
-			fd->src_pid == mp->proc->pid && fd->src_start == mp->proc->start ? "dup"
-											 : "inherited",
-			(int)fd->src_pid, fd->src_fd);
+			kt_how_name(o->before), o->src_pid, o->src_fd);
 	}
 	fputs(", \"site\": ", out);
-	kt_json_string(out, fd->site != NULL ? kt_symbolize(fd->site, site, sizeof site) : NULL);
-	if (fd->site != NULL) {
+	kt_json_string(out, o->site != NULL ? kt_symbolize(o->site, site, sizeof site) : NULL);
+	if (o->site != NULL) {
 		struct kt_symbol sym;
-		kt_symbolize_full(fd->site, &sym);
+		kt_symbolize_full(o->site, &sym);
 		if (sym.line > 0) {
 			fputs(", \"file\": ", out);
 			kt_json_string(out, sym.file);
 			fprintf(out, ", \"line\": %d", sym.line);
 		}
 		fputs(", \"site_raw\": ", out);
-		kt_json_string(out, fd->site);
+		kt_json_string(out, o->site);
 	}
 	if (mfd->nstack > 0) {
 		/* The callers of the call that made it, innermost first. */

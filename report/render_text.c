@@ -90,10 +90,10 @@ static void add_proc_label(struct out *o, const struct kt_mproc *mp)
 static const char *site_where(const struct kt_model *m, const struct kt_fd *fd, char *buf,
 			      size_t len)
 {
-	if (fd->rec.site == NULL)
+	if (fd->origin.site == NULL)
 		return NULL;
 	struct kt_symbol sym;
-	kt_symbolize_full(fd->rec.site, &sym);
+	kt_symbolize_full(fd->origin.site, &sym);
 	size_t used = (size_t)snprintf(buf, len, "%s", sym.where);
 	for (size_t i = 0; i < fd->nstack && (int)i + 1 < m->stack_frames && used < len; i++) {
 		kt_symbolize_full(fd->stack[i], &sym);
@@ -116,48 +116,47 @@ static const char *unknown_origin(const struct kt_model *m, size_t proc, const s
 }
 
 /* The origin in words; caller frees. */
-static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_fd *mfd)
+static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_fd *fd)
 {
-	const struct kt_rec_fd *fd = &mfd->rec;
+	const struct kt_origin *o = &fd->origin;
 	char site_buf[4096];
-	const char *site = site_where(m, mfd, site_buf, sizeof site_buf);
-	const char *call = kt_call_name((enum kt_call)fd->call);
+	const char *site = site_where(m, fd, site_buf, sizeof site_buf);
+	const char *call = kt_call_name((enum kt_call)o->call);
 	const char *at = site ? " at " : "";
 	site = site ? site : "";
-	const struct kt_process *p = m->procs[proc].proc;
 	struct kt_str text = {0};
-	switch (fd->how) {
+	switch (o->how) {
 	case KT_HOW_OPEN:
 		kt_str_printf(&text, "%s%s%s", call ? call : "opened", at, site);
 		break;
 	case KT_HOW_DUP:
-		kt_str_printf(&text, "%s of fd %d%s%s", call ? call : "dup", fd->src_fd, at, site);
+		kt_str_printf(&text, "%s of fd %d%s%s", call ? call : "dup", o->src_fd, at, site);
 		break;
 	case KT_HOW_INHERITED:
-		if (fd->src_fd >= 0)
-			kt_str_printf(&text, "inherited from %d fd %d", (int)fd->src_pid, fd->src_fd);
+		if (o->src_fd >= 0)
+			kt_str_printf(&text, "inherited from %d fd %d", o->src_pid, o->src_fd);
 		else /* the far end of a pipe its parent's popen made */
-			kt_str_printf(&text, "inherited from %d (%s)", (int)fd->src_pid, call ? call : "?");
+			kt_str_printf(&text, "inherited from %d (%s)", o->src_pid, call ? call : "?");
 		break;
 	case KT_HOW_EXEC:
 		kt_str_printf(&text, "kept across exec");
-		if (fd->src_pid != 0 && fd->src_pid == p->pid && fd->src_start == p->start)
-			kt_str_printf(&text, " (%s of fd %d%s%s)", call ? call : "dup", fd->src_fd, at,
+		if (o->before == KT_HOW_DUP)
+			kt_str_printf(&text, " (%s of fd %d%s%s)", call ? call : "dup", o->src_fd, at,
 				      site);
-		else if (fd->src_pid != 0)
-			kt_str_printf(&text, " (inherited from %d fd %d)", (int)fd->src_pid, fd->src_fd);
+		else if (o->before == KT_HOW_INHERITED)
+			kt_str_printf(&text, " (inherited from %d fd %d)", o->src_pid, o->src_fd);
 		else if (call != NULL)
 			kt_str_printf(&text, " (%s%s%s)", call, at, site);
 		break;
 	case KT_HOW_RECEIVED:
 		kt_str_printf(&text, "received");
-		if (fd->src_pid != 0)
-			kt_str_printf(&text, " from %d fd %d", (int)fd->src_pid, fd->src_fd);
+		if (o->src_pid != 0)
+			kt_str_printf(&text, " from %d fd %d", o->src_pid, o->src_fd);
 		if (call != NULL)
 			kt_str_printf(&text, " by %s%s%s", call, at, site);
 		break;
 	default:
-		kt_str_printf(&text, "%s", unknown_origin(m, proc, fd));
+		kt_str_printf(&text, "%s", unknown_origin(m, proc, &fd->rec));
 		break;
 	}
 	return kt_str_take(&text);

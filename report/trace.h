@@ -12,13 +12,35 @@
 #include "table.h" /* the CALL names */
 #include "util.h"
 
-/* A descriptor of a snapshot: its fd record, and the call sites of the
+/* How a descriptor came to be where it is, as the model reads its record
+ * (model.c, kt_model_build): one rule for the model, the findings and the
+ * renderers. */
+struct kt_origin {
+	enum kt_how how;
+	int call;         /* enum kt_call */
+	const char *site; /* NULL when absent */
+	/* The source as the record names it (dup: this process's descriptor;
+	 * inherited: the parent's, SRC_FD -1 for the far end of its popen pipe;
+	 * received: the sender's when known; exec: what it was a copy of
+	 * before the exec); 0 0 -1 0 when none. */
+	int src_pid;
+	unsigned long long src_start;
+	int src_fd;
+	unsigned long long src_gen;
+	bool linked;         /* a copy of the node src_*: the same description */
+	bool created;        /* made in the trace by a call the shim saw */
+	enum kt_how before;  /* how exec: KT_HOW_DUP or KT_HOW_INHERITED when it was a
+			      * copy before the exec, else KT_HOW_NONE */
+};
+
+/* A descriptor of a snapshot: its fd record, the call sites of the
  * callers of its creating call (the snapshot's stack record for it),
- * innermost first. */
+ * innermost first, and its origin. */
 struct kt_fd {
 	struct kt_rec_fd rec;
 	const char *const *stack;
 	size_t nstack;
+	struct kt_origin origin; /* filled by the model */
 };
 
 /* A stack record, kept until the snapshot's end attaches it to its fd;

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "table.h"
 
 static char *read_whole_file(const char *path, size_t *len_out, struct kt_error *err)
 {
@@ -80,57 +79,6 @@ static int compare_fd(const void *a, const void *b)
 	return (x->rec.fd > y->rec.fd) - (x->rec.fd < y->rec.fd);
 }
 
-/* The descriptor of P's exec snapshot that an observed one was kept from
- * (same number and generation), to tell its origin. */
-static const struct kt_fd *kept_from(const struct kt_process *p, const struct kt_rec_fd *seen)
-{
-	if (p->untraced_snap == 0 || (seen->gen & KT_GEN_OBSERVED))
-		return NULL;
-	const struct kt_snapshot *exec = &p->snaps[p->untraced_snap - 1];
-	for (size_t i = 0; i < exec->nfds; i++)
-		if (exec->fds[i].rec.fd == seen->fd && exec->fds[i].rec.gen == seen->gen)
-			return &exec->fds[i];
-	return NULL;
-}
-
-/* An observed descriptor of an untraced image: kept across the exec into it
- * when its exec snapshot has it (same number, generation and target), with
- * the origin it had there; else made by the image, out of our sight. */
-static void origin_across_exec(const struct kt_process *p, struct kt_rec_fd *fd)
-{
-	const struct kt_fd *kept = kept_from(p, fd);
-	const struct kt_rec_fd *before = kept != NULL ? &kept->rec : NULL;
-	if (before == NULL || before->how == KT_HOW_UNKNOWN || before->target == NULL ||
-	    fd->target == NULL || strcmp(before->target, fd->target) != 0) {
-		fd->how = KT_HOW_UNKNOWN;
-		fd->call = KT_CALL_NONE;
-		fd->site = NULL;
-		return;
-	}
-	fd->how = KT_HOW_EXEC;
-	fd->call = before->call;
-	fd->site = before->site;
-	if (before->how == KT_HOW_DUP || before->how == KT_HOW_INHERITED) {
-		fd->src_pid = before->src_pid;
-		fd->src_start = before->src_start;
-		fd->src_fd = before->src_fd;
-		fd->src_gen = before->src_gen;
-	}
-}
-
-/* The launcher's look at an untraced image stopped at its exit (watch.c):
- * its descriptors' origins, as for observations. */
-static void complete_exit_observations(struct kt_trace *trace)
-{
-	for (size_t i = 0; i < trace->nprocs; i++) {
-		struct kt_process *p = &trace->procs[i];
-		for (size_t s = p->untraced_path ? p->untraced_snap : p->nsnaps; s < p->nsnaps; s++)
-			for (size_t k = 0; p->snaps[s].head.why == KT_WHY_EXIT_OBSERVED &&
-					   k < p->snaps[s].nfds; k++)
-				origin_across_exec(p, &p->snaps[s].fds[k].rec);
-	}
-}
-
 /* The process that made the latest observation of p, and its time. */
 static const struct kt_process *latest_observer(const struct kt_trace *trace,
 						const struct kt_process *p,
@@ -151,7 +99,8 @@ static const struct kt_process *latest_observer(const struct kt_trace *trace,
 
 /* A process whose last exec went untraced writes no snapshot of its own:
  * its descriptors are the latest observation other traced processes made
- * of it, as a snapshot of its own (observed). */
+ * of it, as a snapshot of its own (observed; the model tells their
+ * origins). */
 static void attach_observations(struct kt_trace *trace)
 {
 	for (size_t i = 0; i < trace->nprocs; i++) {
@@ -179,7 +128,6 @@ static void attach_observations(struct kt_trace *trace)
 						   .target = o->target, .access = o->access,
 						   .cloexec = o->cloexec, .how = KT_HOW_UNKNOWN,
 						   .src_fd = -1}};
-			origin_across_exec(p, &fd.rec);
 			*KT_PUSH(snap.fds, snap.nfds, snap.fds_cap) = fd;
 		}
 		if (snap.nfds > 1)
@@ -248,7 +196,6 @@ struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err)
 	}
 	qsort(trace->procs, trace->nprocs, sizeof *trace->procs, compare_process);
 	attach_observations(trace);
-	complete_exit_observations(trace);
 	return trace;
 }
 
