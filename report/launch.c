@@ -165,166 +165,179 @@ static void record_reaped(struct kt_launch *launch, pid_t pid, int status)
 	r->status = status;
 }
 
-/* Tell the shim there is a launcher: it then leaves the report to us. */
-static bool write_root_file(const char *dir)
+/* What the launcher changes of its own state while the command runs, and
+ * what it shares with the forked command before the exec. */
+struct run {
+	struct kt_launch *launch;
+	const char *path, *shim;
+	int errpipe[2]; /* the exec's errno, when it fails (close-on-exec) */
+	int go[2];      /* a static command waits on it until it is watched */
+	const char *untraced; /* why the command itself is not traced, or NULL */
+	struct kt_watch watch;
+	struct sigaction old_int, old_quit, old_chld;
+};
+
+/* SIGCHLD ignored (inherited from our caller) would reap children out of
+ * our sight and send no notice of a watched process's stops: take the
+ * default for us, give the command what we were given. Ctrl-C and
+ * Ctrl-\ are the command's to act on. */
+static void take_signals(struct run *r)
 {
-	char *path = kt_xasprintf("%s/root", dir);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && write(fd, "launcher\n", 9) == 9;
-	if (!ok)
-		kt_warn("cannot write %s: %s", path, strerror(errno));
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	free(path);
-	return ok;
+	struct sigaction default_chld = {.sa_handler = SIG_DFL}, ignore = {.sa_handler = SIG_IGN};
+	sigemptyset(&default_chld.sa_mask);
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGCHLD, &default_chld, &r->old_chld);
+	sigaction(SIGINT, &ignore, &r->old_int);
+	sigaction(SIGQUIT, &ignore, &r->old_quit);
 }
 
-bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const char *shim)
+static void give_back_signals(const struct run *r)
 {
-	launch->exit_code = 1;
-	if (!write_root_file(launch->trace_dir))
-		return false;
-	/* Orphaned descendants come back to us, so we can reap them and learn
-	 * how they ended. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
-		kt_warn("cannot become a child subreaper: %s", strerror(errno));
+	sigaction(SIGINT, &r->old_int, NULL);
+	sigaction(SIGQUIT, &r->old_quit, NULL);
+	sigaction(SIGCHLD, &r->old_chld, NULL);
+}
 
-	/* exec failure is reported through a close-on-exec pipe: the parent
-	 * then prints one line and no report. */
-	int errpipe[2];
-	if (pipe2(errpipe, O_CLOEXEC) != 0) {
-		kt_warn("pipe: %s", strerror(errno));
-		return false;
-	}
-	/* SIGCHLD ignored (inherited from our caller) would reap children out
-	 * of our sight and send no notice of a watched process's stops: take
-	 * the default for us, give the command what we were given. */
-	struct sigaction default_chld = {.sa_handler = SIG_DFL}, old_chld;
-	sigemptyset(&default_chld.sa_mask);
-	sigaction(SIGCHLD, &default_chld, &old_chld);
-	/* Static images the command execs are watched to their exit. */
-	struct kt_watch watch;
-	kt_watch_start(&watch, launch->trace_dir, shim, launch->watch);
-	/* A command the library cannot be preloaded into is listed untraced;
-	 * a static one is watched from its exec on: it waits on `go` until
-	 * the launcher is attached. */
-	const char *root_untraced = NULL;
-	int image = open(resolved_path, O_RDONLY | O_CLOEXEC);
-	if (image >= 0) {
-		root_untraced = kt_image_untraced(image);
-		close(image);
-	}
-	int go[2] = {-1, -1};
-	if (root_untraced != NULL && strcmp(root_untraced, KT_UNTRACED_STATIC) == 0 &&
-	    watch.signal_fd >= 0 && pipe2(go, O_CLOEXEC) != 0)
-		go[0] = go[1] = -1;
-	struct sigaction ignore = {.sa_handler = SIG_IGN}, old_int, old_quit;
-	sigemptyset(&ignore.sa_mask);
-	sigaction(SIGINT, &ignore, &old_int);
-	sigaction(SIGQUIT, &ignore, &old_quit);
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			close(p[i]);
+	p[0] = p[1] = -1;
+}
 
-	fflush(NULL);
-	pid_t child = fork();
-	if (child < 0) {
-		kt_warn("fork: %s", strerror(errno));
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
-		close(errpipe[0]);
-		close(errpipe[1]);
-		if (go[0] >= 0) {
-			close(go[0]);
-			close(go[1]);
-		}
-		kt_watch_stop(&watch);
-		free(watch.ended);
-		sigaction(SIGCHLD, &old_chld, NULL);
-		return false;
+/* In the forked command: the caller's signals, our environment, exec. */
+static _Noreturn void exec_command(struct run *r)
+{
+	give_back_signals(r);
+	kt_watch_child_reset(&r->watch);
+	close(r->errpipe[0]);
+	if (r->go[0] >= 0) {
+		char c;
+		close(r->go[1]);
+		while (read(r->go[0], &c, 1) < 0 && errno == EINTR)
+			;
 	}
-	if (child == 0) {
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGQUIT, &old_quit, NULL);
-		sigaction(SIGCHLD, &old_chld, NULL);
-		kt_watch_child_reset(&watch);
-		close(errpipe[0]);
-		if (go[0] >= 0) {
-			char c;
-			close(go[1]);
-			while (read(go[0], &c, 1) < 0 && errno == EINTR)
-				;
-		}
-		const char *old_preload = getenv("LD_PRELOAD");
-		char *preload = old_preload != NULL && *old_preload != '\0'
-					? kt_xasprintf("%s:%s", shim, old_preload)
-					: kt_xstrdup(shim);
-		if (setenv("KCMPTRACE_DIR", launch->trace_dir, 1) != 0 ||
-		    setenv("LD_PRELOAD", preload, 1) != 0 || unsetenv("KCMPTRACE_ROOT") != 0) {
-			int e = errno;
-			(void)!write(errpipe[1], &e, sizeof e);
-			_exit(127);
-		}
-		execv(resolved_path, launch->argv);
+	const char *old_preload = getenv("LD_PRELOAD");
+	char *preload = old_preload != NULL && *old_preload != '\0'
+				? kt_xasprintf("%s:%s", r->shim, old_preload)
+				: kt_xstrdup(r->shim);
+	if (setenv("KCMPTRACE_DIR", r->launch->trace_dir, 1) != 0 ||
+	    setenv("LD_PRELOAD", preload, 1) != 0 || unsetenv("KCMPTRACE_ROOT") != 0) {
 		int e = errno;
-		(void)!write(errpipe[1], &e, sizeof e);
-		_exit(e == ENOENT ? 127 : 126);
+		(void)!write(r->errpipe[1], &e, sizeof e);
+		_exit(127);
 	}
-	close(errpipe[1]);
-	if (root_untraced != NULL) {
-		bool watched = go[0] >= 0 && kt_watch_command(&watch, child);
-		unsigned long long start;
-		int argc = 0;
-		while (launch->argv[argc] != NULL)
-			argc++;
-		if (!watched && kt_proc_stat(child, &start, NULL, NULL) == 0)
-			kt_record_untraced_image(launch->trace_dir, child, start, getpid(), resolved_path,
-						 argc, launch->argv, root_untraced);
-	}
-	if (go[0] >= 0) {
-		close(go[0]);
-		close(go[1]); /* the command goes on */
-	}
+	execv(r->path, r->launch->argv);
+	int e = errno;
+	(void)!write(r->errpipe[1], &e, sizeof e);
+	_exit(e == ENOENT ? 127 : 126);
+}
 
-	/* As subreaper we inherit every orphaned descendant: waiting until none
-	 * is left waits for the whole tree (like strace -f). With --wait=command
-	 * only those already ended when the command ends are reaped; the rest
-	 * are reported running. */
+/* A command the library cannot be preloaded into is listed untraced; a
+ * static one is watched from its exec on (it waits on go until the
+ * launcher is attached). */
+static void start_untraced_command(struct run *r, pid_t child)
+{
+	bool watched = r->go[0] >= 0 && kt_watch_command(&r->watch, child);
+	unsigned long long start;
+	int argc = 0;
+	while (r->launch->argv[argc] != NULL)
+		argc++;
+	if (!watched && kt_proc_stat(child, &start, NULL, NULL) == 0)
+		kt_record_untraced_image(r->launch->trace_dir, child, start, getpid(), r->path, argc,
+					 r->launch->argv, r->untraced);
+}
+
+/* As subreaper we inherit every orphaned descendant: waiting until none is
+ * left waits for the whole tree (like strace -f). With --wait=command only
+ * those already ended when the command ends are reaped; the rest are
+ * reported running. Returns the command's wait status. */
+static int wait_for_tree(struct run *r, pid_t child)
+{
 	int status = 0;
 	bool command_ended = false;
 	for (;;) {
 		int st;
-		pid_t r = kt_watch_wait(&watch, &st, !command_ended || launch->wait_tree);
-		if (r > 0) {
-			record_reaped(launch, r, st);
-			if (r == child) {
+		pid_t pid = kt_watch_wait(&r->watch, &st, !command_ended || r->launch->wait_tree);
+		if (pid > 0) {
+			record_reaped(r->launch, pid, st);
+			if (pid == child) {
 				status = st;
 				command_ended = true;
 			}
 		} else {
-			if (!command_ended) {
+			if (!command_ended)
 				kt_warn("waitpid: %s", strerror(errno));
-				command_ended = true;
-			}
-			break;
+			return status;
 		}
 	}
-	kt_watch_stop(&watch);
-	for (size_t i = 0; i < watch.nended; i++)
-		record_reaped(launch, watch.ended[i].pid, watch.ended[i].status);
-	free(watch.ended);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	sigaction(SIGCHLD, &old_chld, NULL);
-	/* Read only now: a watched command stopped by a signal before its exec
-	 * ended would otherwise wait for us while we wait here. Its writer is
-	 * gone (exec'd or exited), so this does not block. */
+}
+
+/* Read only once the tree has ended: a watched command stopped by a signal
+ * before its exec ended would otherwise wait for us while we wait for it.
+ * Its writer is gone (exec'd or exited), so this does not block. Returns
+ * the exec's errno, or 0 when it ran. */
+static int exec_error(struct run *r)
+{
 	int exec_errno = 0;
 	ssize_t got;
 	do
-		got = read(errpipe[0], &exec_errno, sizeof exec_errno);
+		got = read(r->errpipe[0], &exec_errno, sizeof exec_errno);
 	while (got < 0 && errno == EINTR);
-	close(errpipe[0]);
-	if (got == (ssize_t)sizeof exec_errno) {
-		kt_warn("cannot run '%s': %s", launch->argv[0], strerror(exec_errno));
-		launch->exit_code = exec_errno == ENOENT ? 127 : 126;
+	close(r->errpipe[0]);
+	return got == (ssize_t)sizeof exec_errno ? exec_errno : 0;
+}
+
+bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const char *shim)
+{
+	struct run r = {.launch = launch, .path = resolved_path, .shim = shim, .go = {-1, -1}};
+	launch->exit_code = 1;
+	/* Orphaned descendants come back to us, so we can reap them and learn
+	 * how they ended. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		kt_warn("cannot become a child subreaper: %s", strerror(errno));
+	if (pipe2(r.errpipe, O_CLOEXEC) != 0) {
+		kt_warn("pipe: %s", strerror(errno));
+		return false;
+	}
+	take_signals(&r);
+	kt_watch_start(&r.watch, launch->trace_dir, shim, launch->watch);
+	int image = open(resolved_path, O_RDONLY | O_CLOEXEC);
+	if (image >= 0) {
+		r.untraced = kt_image_untraced(image);
+		close(image);
+	}
+	if (r.untraced != NULL && strcmp(r.untraced, KT_UNTRACED_STATIC) == 0 &&
+	    r.watch.signal_fd >= 0 && pipe2(r.go, O_CLOEXEC) != 0)
+		r.go[0] = r.go[1] = -1;
+	fflush(NULL);
+	pid_t child = fork();
+	if (child == 0)
+		exec_command(&r);
+	if (child < 0) {
+		kt_warn("fork: %s", strerror(errno));
+		close_pair(r.errpipe);
+		close_pair(r.go);
+		kt_watch_stop(&r.watch);
+		free(r.watch.ended);
+		give_back_signals(&r);
+		return false;
+	}
+	close(r.errpipe[1]);
+	if (r.untraced != NULL)
+		start_untraced_command(&r, child);
+	close_pair(r.go); /* the command goes on */
+	int status = wait_for_tree(&r, child);
+	kt_watch_stop(&r.watch);
+	for (size_t i = 0; i < r.watch.nended; i++)
+		record_reaped(launch, r.watch.ended[i].pid, r.watch.ended[i].status);
+	free(r.watch.ended);
+	give_back_signals(&r);
+	int err = exec_error(&r);
+	if (err != 0) {
+		kt_warn("cannot run '%s': %s", launch->argv[0], strerror(err));
+		launch->exit_code = err == ENOENT ? 127 : 126;
 		return false;
 	}
 	if (WIFEXITED(status))

@@ -101,101 +101,88 @@ static const char *option_value(int argc, char **argv, int *i, const char *long_
 	return NULL;
 }
 
-/* Parse options up to the first operand. Returns -1 to go on, or an exit
- * code (0 after --help/--version). */
-static int parse_options(int argc, char **argv, struct options *opt)
+/* An option with a value: "--format", "--stack"... Returns -1 when taken,
+ * 0 when arg is none of them, or an exit code. */
+static int parse_valued_option(int argc, char **argv, int *i, struct options *opt, bool *missing)
 {
-	int i = 1;
-	bool end_of_options = false;
-	for (; i < argc; i++) {
-		const char *arg = argv[i];
-		bool missing = false;
-		const char *value;
-		if (strcmp(arg, "--") == 0) {
-			end_of_options = true;
-			i++;
-			break;
+	const char *value;
+	long long n;
+	if ((value = option_value(argc, argv, i, "--format", NULL, missing)) != NULL) {
+		if (strcmp(value, "text") == 0)
+			opt->format = KT_FORMAT_TEXT;
+		else if (strcmp(value, "json") == 0)
+			opt->format = KT_FORMAT_JSON;
+		else if (strcmp(value, "dot") == 0)
+			opt->format = KT_FORMAT_DOT;
+		else
+			return usage_error("unknown format '%s' (text, json or dot)", value);
+	} else if ((value = option_value(argc, argv, i, "--error-exitcode", NULL, missing)) != NULL) {
+		if (!kt_parse_ll(value, &n) || n < 0 || n > 255)
+			return usage_error("bad --error-exitcode '%s' (0 to 255)", value);
+		opt->error_exitcode = (int)n;
+	} else if ((value = option_value(argc, argv, i, "--suppressions", NULL, missing)) != NULL) {
+		struct kt_error err = {{0}};
+		if (!kt_suppressions_load(&opt->suppressions, value, &err)) {
+			kt_warn("%s", err.msg);
+			return EXIT_USAGE;
 		}
-		if (arg[0] != '-' || arg[1] == '\0') {
-			/* The first operand: a command, or "report" (then its own
-			 * options may follow). */
-			if (!opt->report && strcmp(arg, "report") == 0) {
-				opt->report = true;
-				continue;
-			}
-			if (!opt->report)
-				break;
-			if (opt->first_operand != 0)
-				return usage_error("report takes one directory, got also '%s'", arg);
-			opt->first_operand = i;
-			continue;
-		}
-		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		}
-		if (strcmp(arg, "--version") == 0) {
-			printf("kcmptrace %s\n", KT_VERSION);
-			return 0;
-		}
-		if ((value = option_value(argc, argv, &i, "--format", NULL, &missing)) != NULL) {
-			if (strcmp(value, "text") == 0)
-				opt->format = KT_FORMAT_TEXT;
-			else if (strcmp(value, "json") == 0)
-				opt->format = KT_FORMAT_JSON;
-			else if (strcmp(value, "dot") == 0)
-				opt->format = KT_FORMAT_DOT;
-			else
-				return usage_error("unknown format '%s' (text, json or dot)", value);
-		} else if ((value = option_value(argc, argv, &i, "--error-exitcode", NULL,
-						 &missing)) != NULL) {
-			long long n;
-			if (!kt_parse_ll(value, &n) || n < 0 || n > 255)
-				return usage_error("bad --error-exitcode '%s' (0 to 255)", value);
-			opt->error_exitcode = (int)n;
-		} else if ((value = option_value(argc, argv, &i, "--suppressions", NULL, &missing)) !=
-			   NULL) {
-			struct kt_error err = {{0}};
-			if (!kt_suppressions_load(&opt->suppressions, value, &err)) {
-				kt_warn("%s", err.msg);
-				return EXIT_USAGE;
-			}
-		} else if ((value = option_value(argc, argv, &i, "--stack", NULL, &missing)) != NULL) {
-			long long n;
-			if (!kt_parse_ll(value, &n) || n < 0 || n > 1000)
-				return usage_error("bad --stack '%s' (a number of frames)", value);
-			opt->stack = (int)n;
-			opt->stack_set = 1;
-		} else if ((value = option_value(argc, argv, &i, "--output", "-o", &missing)) !=
-			   NULL) {
-			opt->output = value;
-		} else if ((value = option_value(argc, argv, &i, "--trace-dir", NULL, &missing)) !=
-			   NULL) {
-			opt->trace_dir = value;
-		} else if ((value = option_value(argc, argv, &i, "--wait", NULL, &missing)) != NULL) {
-			if (strcmp(value, "tree") == 0)
-				opt->wait_command = false;
-			else if (strcmp(value, "command") == 0)
-				opt->wait_command = true;
-			else
-				return usage_error("unknown --wait '%s' (tree or command)", value);
-		} else if (missing) {
-			return usage_error("option '%s' needs a value", arg);
-		} else if (strcmp(arg, "--remove-if-done") == 0) {
-			opt->remove_if_done = true;
-		} else if (strcmp(arg, "--no-watch") == 0) {
-			opt->no_watch = true;
-		} else if (strcmp(arg, "--no-default-suppressions") == 0) {
-			opt->no_default_suppressions = true;
-		} else if (strcmp(arg, "--leaks") == 0) {
-			opt->leaks = true;
-			opt->leaks_set = true;
-		} else {
-			return usage_error("unknown option '%s'", arg);
-		}
-		if (missing)
-			return usage_error("option '%s' needs a value", arg);
+	} else if ((value = option_value(argc, argv, i, "--stack", NULL, missing)) != NULL) {
+		if (!kt_parse_ll(value, &n) || n < 0 || n > 1000)
+			return usage_error("bad --stack '%s' (a number of frames)", value);
+		opt->stack = (int)n;
+		opt->stack_set = 1;
+	} else if ((value = option_value(argc, argv, i, "--output", "-o", missing)) != NULL) {
+		opt->output = value;
+	} else if ((value = option_value(argc, argv, i, "--trace-dir", NULL, missing)) != NULL) {
+		opt->trace_dir = value;
+	} else if ((value = option_value(argc, argv, i, "--wait", NULL, missing)) != NULL) {
+		if (strcmp(value, "tree") != 0 && strcmp(value, "command") != 0)
+			return usage_error("unknown --wait '%s' (tree or command)", value);
+		opt->wait_command = strcmp(value, "command") == 0;
+	} else {
+		return 0;
 	}
+	return -1;
+}
+
+/* The option at argv[*i]. Returns -1 when taken, or an exit code (0
+ * after --help/--version). */
+static int parse_option(int argc, char **argv, int *i, struct options *opt)
+{
+	const char *arg = argv[*i];
+	bool missing = false;
+	if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(arg, "--version") == 0) {
+		printf("kcmptrace %s\n", KT_VERSION);
+		return 0;
+	}
+	int rc = parse_valued_option(argc, argv, i, opt, &missing);
+	if (rc >= 0 && !missing) {
+		if (rc > 0)
+			return rc;
+		if (strcmp(arg, "--remove-if-done") == 0)
+			opt->remove_if_done = true;
+		else if (strcmp(arg, "--no-watch") == 0)
+			opt->no_watch = true;
+		else if (strcmp(arg, "--no-default-suppressions") == 0)
+			opt->no_default_suppressions = true;
+		else if (strcmp(arg, "--leaks") == 0)
+			opt->leaks = opt->leaks_set = true;
+		else
+			return usage_error("unknown option '%s'", arg);
+	}
+	if (missing)
+		return usage_error("option '%s' needs a value", arg);
+	return -1;
+}
+
+/* The operands once the options are read (i: the first one after "--",
+ * or where the command starts). Returns -1 to go on, or an exit code. */
+static int check_operands(int argc, char **argv, int i, bool end_of_options, struct options *opt)
+{
 	if (opt->report) {
 		if (end_of_options && i < argc && opt->first_operand == 0)
 			opt->first_operand = i++;
@@ -215,6 +202,40 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		return usage_error("%s", "missing command");
 	opt->first_operand = i;
 	return -1;
+}
+
+/* Parse options up to the first operand. Returns -1 to go on, or an exit
+ * code (0 after --help/--version). */
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	int i = 1;
+	bool end_of_options = false;
+	for (; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			end_of_options = true;
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0') {
+			/* The first operand: a command, or "report" (then its own
+			 * options may follow). */
+			if (!opt->report && strcmp(arg, "report") == 0) {
+				opt->report = true;
+				continue;
+			}
+			if (!opt->report)
+				break;
+			if (opt->first_operand != 0)
+				return usage_error("report takes one directory, got also '%s'", arg);
+			opt->first_operand = i;
+			continue;
+		}
+		int rc = parse_option(argc, argv, &i, opt);
+		if (rc >= 0)
+			return rc;
+	}
+	return check_operands(argc, argv, i, end_of_options, opt);
 }
 
 static FILE *open_output(const char *path)

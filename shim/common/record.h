@@ -178,6 +178,16 @@ const char *kt_errno_name(int err);
 const char *kt_kcmp_text(int kcmp, char buf[32]);
 /* The CALL names: kt_call_name in table.h. */
 
+/* The value a name stands for, or -1 when it names none ("-" is the call
+ * KT_CALL_NONE; an unknown event kind is KT_EVENT_UNKNOWN). */
+int kt_how_from_name(const char *s);
+int kt_fd_type_from_name(const char *s);
+int kt_access_from_name(const char *s);
+int kt_snap_why_from_name(const char *s);
+int kt_event_from_name(const char *s);
+int kt_errno_from_name(const char *s);
+int kt_call_from_name(const char *s);
+
 /* ---- writing ---- */
 
 /* Append-only text buffer that never mallocs: the shim backs it with mmap. */
