@@ -33,9 +33,10 @@ _kcmptrace_fail() {
 	return 1
 }
 
-# bats keeps fd 3 for its own output: a traced program that inherited it
-# would keep the test run waiting (and show up in the report).
-_kcmptrace_no_fd3() {
+# kcmptrace_no_fd3 CMD [ARG...]: run CMD with fd 3 closed. bats keeps fd 3
+# for its own output: a traced program that inherited it would keep the
+# test run waiting (and show up in the report).
+kcmptrace_no_fd3() {
 	"$@" 3>&-
 }
 
@@ -66,7 +67,7 @@ kcmptrace_run() {
 	if [[ -n ${KCMPTRACE_ARGS:-} ]]; then
 		read -r -a extra <<<"$KCMPTRACE_ARGS"
 	fi
-	run _kcmptrace_no_fd3 "$KCMPTRACE" --format=json -o "$KCMPTRACE_JSON" "${extra[@]}" \
+	run kcmptrace_no_fd3 "$KCMPTRACE" --format=json -o "$KCMPTRACE_JSON" "${extra[@]}" \
 		"${opts[@]}" -- "$@"
 	if [[ ! -s $KCMPTRACE_JSON ]]; then
 		_kcmptrace_fail "no report written by: $KCMPTRACE ${opts[*]} -- $* (status $status): $output"

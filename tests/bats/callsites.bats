@@ -19,7 +19,7 @@ setup() {
 	assert_equal "$(fd_get "$P" "$FD" '.origin.stack // [] | length')" 0
 
 	R="$BATS_TEST_TMPDIR/r.json"
-	run --separate-stderr no_fd3 "$KT" --stack=3 --format=json -o "$R" -- "$SCEN/nested_open"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --stack=3 --format=json -o "$R" -- "$SCEN/nested_open"
 	assert_success
 	P=$(root_pid)
 	assert_equal "$(fd_get "$P" "$FD" '.origin.stack | length')" 2

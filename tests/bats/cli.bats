@@ -26,7 +26,7 @@ $stderr"
 }
 
 @test "plain LD_PRELOAD without KCMPTRACE_OUTPUT: text report on stderr, program output untouched" {
-	run --separate-stderr no_fd3 env LD_PRELOAD="$SHIM" KCMPTRACE_FORMAT=text "$SCEN/kcmp_manpage"
+	run --separate-stderr kcmptrace_no_fd3 env LD_PRELOAD="$SHIM" KCMPTRACE_FORMAT=text "$SCEN/kcmp_manpage"
 	assert_success
 	assert_output --regexp '^shared_fd=[0-9]+ second_fd=[0-9]+ dup_fd=[0-9]+$'
 	[[ -n $stderr ]] || fail "no report on stderr"
@@ -37,19 +37,19 @@ $stderr"
 	F=$(make_data_file)
 	D="$BATS_TEST_TMPDIR/trace"
 	mkdir "$D"
-	run --separate-stderr no_fd3 env KCMPTRACE_DIR="$D" LD_PRELOAD="$SHIM" "$SCEN/kcmp_manpage" "$F"
+	run --separate-stderr kcmptrace_no_fd3 env KCMPTRACE_DIR="$D" LD_PRELOAD="$SHIM" "$SCEN/kcmp_manpage" "$F"
 	assert_success
 	LINE=$output
 	compgen -G "$D/*.rec" >/dev/null || fail "no records kept in $D"
 	R="$BATS_TEST_TMPDIR/r.json"
-	run --separate-stderr no_fd3 "$KT" report --format=json -o "$R" "$D"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" report --format=json -o "$R" "$D"
 	assert_success
 	output=$LINE
 	check_manpage "$F"
 }
 
 @test "launcher: the report goes to stderr by default, JSON when asked" {
-	run --separate-stderr no_fd3 "$KT" --format=json -- "$SCEN/kcmp_manpage"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --format=json -- "$SCEN/kcmp_manpage"
 	assert_success
 	assert_output --regexp '^shared_fd=[0-9]+ second_fd=[0-9]+ dup_fd=[0-9]+$'
 	printf '%s\n' "$stderr" >"$BATS_TEST_TMPDIR/stderr.json"
@@ -59,7 +59,7 @@ $stderr"
 }
 
 @test "launcher: text is the default format" {
-	run --separate-stderr no_fd3 "$KT" -o "$BATS_TEST_TMPDIR/r.txt" -- "$SCEN/kcmp_manpage"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" -o "$BATS_TEST_TMPDIR/r.txt" -- "$SCEN/kcmp_manpage"
 	assert_success
 	[[ -s $BATS_TEST_TMPDIR/r.txt ]] || fail "no text report written"
 	if jq -e . "$BATS_TEST_TMPDIR/r.txt" >/dev/null 2>&1; then
@@ -103,7 +103,7 @@ $stderr"
 	F=$(make_data_file)
 	D="$BATS_TEST_TMPDIR/trace"
 	R="$BATS_TEST_TMPDIR/r.json"
-	run --separate-stderr no_fd3 "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/kcmp_manpage" "$F"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/kcmp_manpage" "$F"
 	assert_success
 	check_manpage "$F"
 	shopt -s nullglob
@@ -112,11 +112,11 @@ $stderr"
 	# a kept trace is its records: the tables of live/ go once nothing runs
 	assert_equal "$(ls -A "$D" | grep -v '\.rec$')" ""
 
-	run --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/again.json" "$D"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/again.json" "$D"
 	assert_success
 	assert_equal "$(jq -S . "$BATS_TEST_TMPDIR/again.json")" "$(jq -S . "$R")"
 
-	run --separate-stderr no_fd3 "$KT" report --format=text -o "$BATS_TEST_TMPDIR/again.txt" "$D"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" report --format=text -o "$BATS_TEST_TMPDIR/again.txt" "$D"
 	assert_success
 	[[ -s $BATS_TEST_TMPDIR/again.txt ]] || fail "no text re-render"
 }
@@ -124,18 +124,18 @@ $stderr"
 @test "kcmptrace report ignores record kinds it does not know" {
 	D="$BATS_TEST_TMPDIR/trace"
 	R="$BATS_TEST_TMPDIR/r.json"
-	run --separate-stderr no_fd3 "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/kcmp_manpage"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/kcmp_manpage"
 	assert_success
 	for rec in "$D"/*.rec; do
 		printf 'future-kind\tsome\tfields\n' >>"$rec"
 	done
-	run --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/again.json" "$D"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/again.json" "$D"
 	assert_success
 	assert_equal "$(jq -S . "$BATS_TEST_TMPDIR/again.json")" "$(jq -S . "$R")"
 }
 
 @test "bad input: unknown option" {
-	run ! --separate-stderr no_fd3 "$KT" --no-such-option -- true
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT" --no-such-option -- true
 	assert_one_line_error
 	assert_output ""
 }
@@ -143,7 +143,7 @@ $stderr"
 @test "bad input: options of a run given to report" {
 	mkdir "$BATS_TEST_TMPDIR/t"
 	for opt in --no-watch "--trace-dir=$BATS_TEST_TMPDIR/x"; do
-		run ! --separate-stderr no_fd3 "$KT" report "$opt" "$BATS_TEST_TMPDIR/t"
+		run ! --separate-stderr kcmptrace_no_fd3 "$KT" report "$opt" "$BATS_TEST_TMPDIR/t"
 		assert_equal "$status" 2
 		assert_one_line_error
 		assert_regex "$stderr" "is for running a command, not for report"
@@ -151,47 +151,47 @@ $stderr"
 }
 
 @test "bad input: missing command" {
-	run ! --separate-stderr no_fd3 "$KT"
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT"
 	assert_one_line_error
-	run ! --separate-stderr no_fd3 "$KT" --format=json --
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT" --format=json --
 	assert_one_line_error
 }
 
 @test "bad input: unknown format" {
-	run ! --separate-stderr no_fd3 "$KT" --format=xml -- true
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT" --format=xml -- true
 	assert_one_line_error
 }
 
 @test "bad input: nonexistent command" {
-	run ! --separate-stderr no_fd3 "$KT" -- "$BATS_TEST_TMPDIR/no-such-command"
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT" -- "$BATS_TEST_TMPDIR/no-such-command"
 	assert_one_line_error
 	assert_output ""
 }
 
 @test "bad input: report of a missing directory, of a file, of nothing" {
-	run ! --separate-stderr no_fd3 "$KT" report "$BATS_TEST_TMPDIR/no-such-dir"
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT" report "$BATS_TEST_TMPDIR/no-such-dir"
 	assert_one_line_error
 	echo hello >"$BATS_TEST_TMPDIR/plain-file"
-	run ! --separate-stderr no_fd3 "$KT" report "$BATS_TEST_TMPDIR/plain-file"
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT" report "$BATS_TEST_TMPDIR/plain-file"
 	assert_one_line_error
-	run ! --separate-stderr no_fd3 "$KT" report
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT" report
 	assert_one_line_error
 }
 
 @test "bad input: report of an unreadable directory" {
 	[[ $(id -u) -ne 0 ]] || skip "root reads any directory"
 	D="$BATS_TEST_TMPDIR/trace"
-	run --separate-stderr no_fd3 "$KT" --format=json -o "$BATS_TEST_TMPDIR/r.json" --trace-dir "$D" -- true
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --format=json -o "$BATS_TEST_TMPDIR/r.json" --trace-dir "$D" -- true
 	assert_success
 	chmod 000 "$D"
-	run --separate-stderr no_fd3 "$KT" report "$D"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" report "$D"
 	chmod 755 "$D"
 	assert_one_line_error
 }
 
 # kept_trace DIR: a trace of kcmp_manpage kept in DIR
 kept_trace() {
-	run --separate-stderr no_fd3 "$KT" --format=json -o "$BATS_TEST_TMPDIR/r.json" --trace-dir "$1" -- "$SCEN/kcmp_manpage"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --format=json -o "$BATS_TEST_TMPDIR/r.json" --trace-dir "$1" -- "$SCEN/kcmp_manpage"
 	assert_success
 	compgen -G "$1/*.rec" >/dev/null || fail "no records kept in $1"
 }
@@ -202,7 +202,7 @@ kept_trace() {
 	for rec in "$D"/*.rec; do
 		sed -i '1s/.*/not-a-kcmptrace-record\t1/' "$rec"
 	done
-	run ! --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D"
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D"
 	assert_one_line_error
 }
 
@@ -213,7 +213,7 @@ kept_trace() {
 	[[ -n $rec ]] || fail "no fd record to corrupt in $D"
 	sed -i -E '0,/^fd\t[0-9]+/s//fd\tnot-a-number/' "$rec"
 	grep -q -P '^fd\tnot-a-number' "$rec" || fail "corruption did not apply"
-	run ! --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D"
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D"
 	assert_one_line_error
 }
 
@@ -223,7 +223,7 @@ kept_trace() {
 	rec=$(ls "$D"/*.rec | head -n 1)
 	sed -i -E '0,/^image\t.*/s//image\t12/' "$rec"
 	grep -q -P '^image\t12$' "$rec" || fail "corruption did not apply"
-	run ! --separate-stderr no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D"
+	run ! --separate-stderr kcmptrace_no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/x.json" "$D"
 	assert_one_line_error
 }
 
@@ -236,7 +236,7 @@ kept_trace() {
 	R="$BATS_TEST_TMPDIR/r.json"
 	# cat blocks opening the FIFO until this test opens it for writing; the
 	# shell ends once cat runs (exec done, blocked), so that it is traced
-	run --separate-stderr no_fd3 "$KT" --wait=command --format=json -o "$R" -- \
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --wait=command --format=json -o "$R" -- \
 		bash -c "exec 7</etc/hostname; cat $fifo >/dev/null &
 			until [[ \$(readlink /proc/\$!/exe) == */cat ]] && grep -q '^State:.*S' /proc/\$!/status; do :; done
 			echo bg=\$!"
@@ -247,7 +247,7 @@ kept_trace() {
 	q_true 'proc($p).end.how == "running" and proc($p).snapshot.why == "live"' --argjson p "$BG"
 	# the shell's fd 7, inherited by cat, read from outside while cat runs
 	P=$(root_pid)
-	assert_same_ofd "$P" 7 "$BG" 7
+	assert_shared "$P" 7 "$BG" 7
 	[[ -n $(ls "$TMPDIR") ]] || fail "the trace went away while cat still runs"
 	echo go >"$fifo"
 	for _ in $(seq 100); do
@@ -260,7 +260,7 @@ kept_trace() {
 @test "plain LD_PRELOAD leaves no trace directory behind" {
 	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
 	mkdir "$TMPDIR"
-	run --separate-stderr no_fd3 env -u KCMPTRACE_DIR KCMPTRACE_OUTPUT=/dev/null LD_PRELOAD="$SHIM" \
+	run --separate-stderr kcmptrace_no_fd3 env -u KCMPTRACE_DIR KCMPTRACE_OUTPUT=/dev/null LD_PRELOAD="$SHIM" \
 		bash -c 'echo hi | cat'
 	assert_success
 	assert_output hi
@@ -271,10 +271,10 @@ kept_trace() {
 	prefix="$BATS_TEST_TMPDIR/inst"
 	run -0 cmake --install "$BUILD" --prefix "$prefix"
 	R="$BATS_TEST_TMPDIR/r.json"
-	run -0 --separate-stderr no_fd3 "$prefix/bin/kcmptrace" --format=json -o "$R" -- /bin/true
+	run -0 --separate-stderr kcmptrace_no_fd3 "$prefix/bin/kcmptrace" --format=json -o "$R" -- /bin/true
 	q_true '(.processes | length) == 1'
 	rm "$R"
-	run -0 --separate-stderr no_fd3 env KCMPTRACE_OUTPUT="$R" KCMPTRACE_FORMAT=json \
+	run -0 --separate-stderr kcmptrace_no_fd3 env KCMPTRACE_OUTPUT="$R" KCMPTRACE_FORMAT=json \
 		LD_PRELOAD="$prefix/lib/kcmptrace/libkcmptrace.so" /bin/true
 	q_true '(.processes | length) == 1'
 	[[ -f $prefix/share/kcmptrace/bats/kcmptrace.bash ]]

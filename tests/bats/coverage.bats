@@ -79,7 +79,7 @@ assert_origin() {
 	fi
 	if kcmp_works; then
 		# pidfd_getfd copied this process's own descriptor: one description
-		assert_same_ofd "$P" "$(kv getfd_fd)" "$P" "$(kv getfd_target)"
+		assert_shared "$P" "$(kv getfd_fd)" "$P" "$(kv getfd_target)"
 	fi
 }
 
@@ -94,9 +94,9 @@ assert_origin() {
 	assert_origin "$C" "$(kv recv_file_fd)" received recvmsg false
 	assert_origin "$C" "$(kv recv_pipe_fd)" received recvmsg false
 	assert_origin "$C" "$(kv recvmmsg_fd)" received recvmmsg true
-	assert_same_ofd "$C" "$(kv recv_file_fd)" "$P" "$(kv file_fd)"
-	assert_same_ofd "$C" "$(kv recv_pipe_fd)" "$P" "$(kv pipe_read_fd)"
-	assert_same_ofd "$C" "$(kv recvmmsg_fd)" "$P" "$(kv pipe_write_fd)"
+	assert_shared "$C" "$(kv recv_file_fd)" "$P" "$(kv file_fd)"
+	assert_shared "$C" "$(kv recv_pipe_fd)" "$P" "$(kv pipe_read_fd)"
+	assert_shared "$C" "$(kv recvmmsg_fd)" "$P" "$(kv pipe_write_fd)"
 	q_true 'ofdent(ofd($p; $f)) | .evidence == "kcmp"' --argjson p "$P" --argjson f "$(kv file_fd)"
 	assert_equal "$(fd_get "$C" "$(kv recv_file_fd)" .target)" "$F"
 	# the sender (the socket's peer) and which of its descriptors it sent
@@ -105,7 +105,7 @@ assert_origin() {
 	assert_equal "$(fd_get "$C" "$(kv recvmmsg_fd)" .origin.fd)" "$(kv pipe_write_fd)"
 
 	# the text report words it with the sender, the call and the site
-	run --separate-stderr no_fd3 "$KT" -- "$SCEN/scm_rights" "$F"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" -- "$SCEN/scm_rights" "$F"
 	assert_success
 	[[ $stderr =~ "received from "[0-9]+" fd "[0-9]+" by recvmsg at "[^\ ] ]] ||
 		fail "no 'received from PID fd N by recvmsg at SITE' in: $stderr"
@@ -115,7 +115,7 @@ assert_origin() {
 
 @test "closefrom and close_range: same numbers as untraced, only what is open is listed, CLOSE_RANGE_CLOEXEC shows" {
 	F=$(make_data_file)
-	run --separate-stderr no_fd3 "$SCEN/close_all" "$F"
+	run --separate-stderr kcmptrace_no_fd3 "$SCEN/close_all" "$F"
 	assert_success
 	want=$output
 	traced "$SCEN/close_all" "$F"
@@ -147,5 +147,5 @@ assert_origin() {
 	assert_equal "$(fd_get "$C" "$CF" .origin.call)" pidfd_getfd
 	assert_equal "$(fd_get "$C" "$CF" .origin.pid)" "$P"
 	assert_equal "$(fd_get "$C" "$CF" .origin.fd)" "$PF"
-	assert_same_ofd "$P" "$PF" "$C" "$CF"
+	assert_shared "$P" "$PF" "$C" "$CF"
 }

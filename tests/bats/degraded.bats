@@ -26,13 +26,13 @@ manpage_without_kcmp() {
 	q_true '.kcmp.detail | test("EPERM")'
 	q_true 'all(.ofds[]; .evidence != "kcmp")'
 	# fork and dup semantics still join descriptors, marked as tracked
-	assert_same_ofd "$P" "$S" "$C" "$S"
-	assert_same_ofd "$P" "$S" "$P" "$D"
+	assert_shared "$P" "$S" "$C" "$S"
+	assert_shared "$P" "$S" "$P" "$D"
 	assert_equal "$(q 'ofdent(ofd($p; $f)) | .evidence' --argjson p "$P" --argjson f "$S")" tracked
 	# nothing joins the second open: never guessed from the path
-	assert_other_ofd "$P" "$S" "$P" "$SECOND"
+	assert_not_shared "$P" "$S" "$P" "$SECOND"
 	# the text report says it once
-	run --separate-stderr no_fd3 "$KT" -- "$SCEN/without_kcmp" "$SCEN/kcmp_manpage" "$F"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" -- "$SCEN/without_kcmp" "$SCEN/kcmp_manpage" "$F"
 	assert_success
 	assert_equal "$(grep -ci 'kcmp.*unavailable\|unavailable.*kcmp' <<<"$stderr")" 1
 }
@@ -45,12 +45,12 @@ manpage_without_kcmp() {
 
 @test "trace directory not writable: one warning line, the program runs on unchanged" {
 	F=$(make_data_file)
-	run --separate-stderr no_fd3 "$SCEN/kcmp_manpage" "$F"
+	run --separate-stderr kcmptrace_no_fd3 "$SCEN/kcmp_manpage" "$F"
 	assert_success
 	untraced_out=$output
 	blocker="$BATS_TEST_TMPDIR/not-a-dir"
 	: >"$blocker"
-	run --separate-stderr no_fd3 env KCMPTRACE_DIR="$blocker/trace" LD_PRELOAD="$SHIM" \
+	run --separate-stderr kcmptrace_no_fd3 env KCMPTRACE_DIR="$blocker/trace" LD_PRELOAD="$SHIM" \
 		"$SCEN/kcmp_manpage" "$F"
 	assert_success
 	assert_equal "$output" "$untraced_out"
@@ -59,7 +59,7 @@ manpage_without_kcmp() {
 }
 
 @test "no trace directory can be made (TMPDIR unusable): one warning line, exit status kept" {
-	run --separate-stderr no_fd3 env -u KCMPTRACE_DIR TMPDIR=/proc/self/nonexistent \
+	run --separate-stderr kcmptrace_no_fd3 env -u KCMPTRACE_DIR TMPDIR=/proc/self/nonexistent \
 		LD_PRELOAD="$SHIM" bash -c 'echo out; (exit 7)'
 	assert_failure 7
 	assert_output out

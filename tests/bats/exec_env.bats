@@ -81,7 +81,7 @@ skip_if_sanitized() {
 		--argjson p "$SP" --arg exe "$SCEN/static_true"
 	q_true 'proc($p).end == {"how": "exit", "status": 5}' --argjson p "$SP"
 	# the text report says so too
-	run --separate-stderr no_fd3 "$KT" -- bash -c "$SCEN/static_true 0"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" -- bash -c "$SCEN/static_true 0"
 	assert_success
 	assert_regex "$stderr" "untraced after exec of $SCEN/static_true \(static binary\)"
 }
@@ -104,7 +104,7 @@ PY
 	K=$(kv kept_fd)
 	assert_equal "$(fd_get "$P" 7 .target)" /dev/null
 	assert_equal "$(fd_get "$P" "$K" .target)" /etc/hostname
-	assert_other_ofd "$P" 7 "$P" "$K"
+	assert_not_shared "$P" 7 "$P" "$K"
 }
 
 @test "an untraced image's descriptors are observed from outside while it runs, compared by kcmp" {
@@ -124,13 +124,13 @@ PY
 		assert_equal "$(q 'proc($c).snapshot.why' --argjson c "$C")" observed
 	fi
 	# kept across the exec from its traced life: the parent's description
-	assert_same_ofd "$P" "$S" "$C" "$S"
+	assert_shared "$P" "$S" "$C" "$S"
 	assert_equal "$(fd_get "$C" "$S" .origin.how)" exec
 	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$S"
 	# made by the untraced image itself: listed, its origin unknown
 	assert_equal "$(fd_get "$C" "$O" .target)" "$SCEN/static_hold"
 	assert_equal "$(fd_get "$C" "$O" .origin.how)" unknown
-	assert_other_ofd "$C" "$O" "$P" "$S"
+	assert_not_shared "$C" "$O" "$P" "$S"
 }
 
 @test "a static image that outlives every traced process: the launcher sees its descriptors at its exit" {
@@ -150,20 +150,20 @@ PY
 		assert_equal "$(fd_get "$P" "$fd" .target)" "$F"
 		assert_equal "$(fd_get "$P" "$fd" .origin.how)" unknown
 	done
-	assert_same_ofd "$P" "$own" "$P" "$copy"
+	assert_shared "$P" "$own" "$P" "$copy"
 	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$own"
-	assert_other_ofd "$P" "$own" "$P" "$other"
+	assert_not_shared "$P" "$own" "$P" "$other"
 	# kept across the exec from the shell: its origin there
 	q_true 'fdent($p; 7) | .target == $f and .origin.how == "exec" and .origin.call == "dup2"' \
 		--argjson p "$P" --arg f "$F"
-	assert_other_ofd "$P" 7 "$P" "$own"
+	assert_not_shared "$P" 7 "$P" "$own"
 	# the text report names who made them
-	run --separate-stderr no_fd3 "$KT" -- bash -c "exec '$SCEN/static_own' '$F' 0"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" -- bash -c "exec '$SCEN/static_own' '$F' 0"
 	assert_success
 	assert_regex "$stderr" "fd $own +made by the untraced image"
 	# --no-watch: only what the exec snapshot knew, not the image's own
 	R="$BATS_TEST_TMPDIR/r.json"
-	run --separate-stderr no_fd3 "$KT" --no-watch --format=json -o "$R" -- \
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --no-watch --format=json -o "$R" -- \
 		bash -c "exec '$SCEN/static_own' '$F' 0"
 	assert_success
 	P=$(root_pid)
@@ -175,7 +175,7 @@ PY
 	needs_watch
 	F=$(make_data_file)
 	for how in 0 3 -15; do
-		run -- no_fd3 bash -c "exec '$SCEN/static_own' '$F' $how"
+		run -- kcmptrace_no_fd3 bash -c "exec '$SCEN/static_own' '$F' $how"
 		untraced_status=$status untraced_output=$output
 		traced bash -c "exec '$SCEN/static_own' '$F' $how"
 		assert_equal "$status" "$untraced_status"
@@ -199,7 +199,7 @@ print("continued", os.WIFCONTINUED(st))
 _, st = os.waitpid(pid, 0)
 print("exit", os.WEXITSTATUS(st))
 PY
-	run -0 no_fd3 timeout 20 python3 "$BATS_TEST_TMPDIR/stop.py" "$SCEN/static_own" "$F"
+	run -0 kcmptrace_no_fd3 timeout 20 python3 "$BATS_TEST_TMPDIR/stop.py" "$SCEN/static_own" "$F"
 	untraced_output=$output
 	traced timeout 20 python3 "$BATS_TEST_TMPDIR/stop.py" "$SCEN/static_own" "$F"
 	assert_success
@@ -229,12 +229,12 @@ PY
 	# its own open of the file, and fd 7: its parent's description, by kcmp
 	q_true '[proc($a).fds[] | select(.target == $f and .fd != 7)] | length == 1' \
 		--argjson a "$A" --arg f "$F"
-	assert_same_ofd "$P" 7 "$A" 7
+	assert_shared "$P" 7 "$A" 7
 	q_true 'ofdent(ofd($p; 7)).evidence == "kcmp"' --argjson p "$P"
 	# the child that execs cat (dynamic, LD_PRELOAD kept) is traced again
 	q_true 'proc($b) | .ppid == $p and .untraced == null and .name == "cat" and .snapshot.why == "exit"' \
 		--argjson b "$B" --argjson p "$P"
-	assert_same_ofd "$P" 7 "$B" 7
+	assert_shared "$P" 7 "$B" 7
 }
 
 @test "a static command is watched from its exec; a child exec'd without the library's environment stays watched" {
@@ -258,7 +258,7 @@ PY
 @test "a static command that cannot be watched (--no-watch) is still listed, untraced, with its status" {
 	F=$(make_data_file)
 	R="$BATS_TEST_TMPDIR/r.json"
-	run --separate-stderr no_fd3 "$KT" --no-watch --format=json -o "$R" -- "$SCEN/static_own" "$F" 3
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --no-watch --format=json -o "$R" -- "$SCEN/static_own" "$F" 3
 	assert_failure 3
 	assert_invariants
 	q_true '.processes | length == 1 and (.[0] | .untraced.reason == "static binary"
@@ -269,7 +269,7 @@ PY
 	F=$(make_data_file)
 	cp "$SCEN/static_true" "$BATS_TEST_TMPDIR/not_executable"
 	chmod a-x "$BATS_TEST_TMPDIR/not_executable"
-	run -0 no_fd3 "$SCEN/exec_fails" "$BATS_TEST_TMPDIR/not_executable" "$F"
+	run -0 kcmptrace_no_fd3 "$SCEN/exec_fails" "$BATS_TEST_TMPDIR/not_executable" "$F"
 	untraced_first=${lines[0]}
 	traced "$SCEN/exec_fails" "$BATS_TEST_TMPDIR/not_executable" "$F"
 	assert_success

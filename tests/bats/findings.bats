@@ -5,8 +5,6 @@
 
 setup() {
 	load helpers
-	load "$REPO/report/bats/kcmptrace"
-	KCMPTRACE="$KT"
 	DATA=$(make_data_file)
 }
 
@@ -56,8 +54,8 @@ check_findings_contract() {
 	assert_output --partial "reader_said=hello"
 	check_findings_contract
 	W=$(kv write_fd)
-	R=$(kcmptrace_pid 'reader_keeps_write_end#3')
-	assert_finding pipe-end-held "$R" "$W"
+	RD=$(kcmptrace_pid 'reader_keeps_write_end#3')
+	assert_finding pipe-end-held "$RD" "$W"
 	[[ $(kcmptrace_query '[.findings[]] | length') == 1 ]] || fail "$(kcmptrace_findings)"
 
 	kcmptrace_run "$SCEN/reader_keeps_write_end" --fixed
@@ -169,30 +167,30 @@ check_findings_contract() {
 	[[ $(kcmptrace_query '[.findings[] | select(.fd <= 2)] | length') == 0 ]]
 
 	R="$BATS_TEST_TMPDIR/leaks.json"
-	run --separate-stderr no_fd3 env KCMPTRACE_LEAKS=1 "$KT" --format=json -o "$R" -- "$SCEN/exit_orders" a-b "$DATA"
+	run --separate-stderr kcmptrace_no_fd3 env KCMPTRACE_LEAKS=1 "$KT" --format=json -o "$R" -- "$SCEN/exit_orders" a-b "$DATA"
 	assert_success
 	q_true '[.findings[] | select(.kind == "open-at-exit")] | length > 0'
 }
 
 @test "--error-exitcode: N for a buggy program, the command's status for a clean one" {
-	run no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- "$SCEN/double_close" "$DATA"
+	run kcmptrace_no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- "$SCEN/double_close" "$DATA"
 	assert_equal "$status" 42
-	run no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- "$SCEN/leaky_server"
+	run kcmptrace_no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- "$SCEN/leaky_server"
 	assert_equal "$status" 42
-	run no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- bash -c 'echo hi | cat; exit 3'
+	run kcmptrace_no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- bash -c 'echo hi | cat; exit 3'
 	assert_equal "$status" 3
-	run no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- "$SCEN/kcmp_manpage" "$DATA"
+	run kcmptrace_no_fd3 "$KT" --error-exitcode=42 -o /dev/null -- "$SCEN/kcmp_manpage" "$DATA"
 	assert_equal "$status" 0
 	# info findings gate only with --leaks, which is what makes them
-	run no_fd3 "$KT" --error-exitcode=42 --leaks -o /dev/null -- "$SCEN/exit_orders" a-b "$DATA"
+	run kcmptrace_no_fd3 "$KT" --error-exitcode=42 --leaks -o /dev/null -- "$SCEN/exit_orders" a-b "$DATA"
 	assert_equal "$status" 42
 	# the report subcommand gates too
 	D="$BATS_TEST_TMPDIR/trace"
-	run no_fd3 "$KT" --trace-dir "$D" -o /dev/null -- "$SCEN/double_close" "$DATA"
+	run kcmptrace_no_fd3 "$KT" --trace-dir "$D" -o /dev/null -- "$SCEN/double_close" "$DATA"
 	assert_success
-	run no_fd3 "$KT" report --error-exitcode=7 -o /dev/null "$D"
+	run kcmptrace_no_fd3 "$KT" report --error-exitcode=7 -o /dev/null "$D"
 	assert_equal "$status" 7
-	run no_fd3 "$KT" report -o /dev/null "$D"
+	run kcmptrace_no_fd3 "$KT" report -o /dev/null "$D"
 	assert_success
 }
 
@@ -210,21 +208,21 @@ check_findings_contract() {
 	assert_no_findings
 	[[ $(kcmptrace_query .suppressed) == 2 ]]
 	# the text report says how many were suppressed
-	run no_fd3 "$KT" --suppressions="$S" -- "$SCEN/leaky_server"
+	run kcmptrace_no_fd3 "$KT" --suppressions="$S" -- "$SCEN/leaky_server"
 	assert_output --partial "Findings (1 suppressed)"
 
 	printf 'kind=leaked-across-exec\nprogramme=x\n' >"$S.bad"
-	run --separate-stderr no_fd3 "$KT" --suppressions="$S.bad" -- true
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --suppressions="$S.bad" -- true
 	assert_equal "$status" 2
 	assert_equal "$stderr" "kcmptrace: $S.bad:2: unknown key 'programme' (kind, program or target)"
-	run --separate-stderr no_fd3 "$KT" --suppressions="$S.missing" -- true
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --suppressions="$S.missing" -- true
 	assert_equal "$status" 2
 	[[ $stderr == "kcmptrace: cannot read suppressions $S.missing: "* ]]
 	[[ $(wc -l <<<"$stderr") == 1 ]]
 }
 
 @test "--format=dot: a graph of the tree, shared descriptions and findings in red" {
-	run --separate-stderr no_fd3 "$KT" --format=dot -o "$BATS_TEST_TMPDIR/g.dot" -- "$SCEN/leaky_server"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --format=dot -o "$BATS_TEST_TMPDIR/g.dot" -- "$SCEN/leaky_server"
 	assert_success
 	G="$BATS_TEST_TMPDIR/g.dot"
 	head -n1 "$G" | grep -qx 'digraph kcmptrace {'
@@ -244,7 +242,7 @@ check_findings_contract() {
 }
 
 @test "the text report explains each finding in a paragraph within 100 columns" {
-	run --separate-stderr no_fd3 "$KT" -- "$SCEN/leaky_server"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" -- "$SCEN/leaky_server"
 	assert_success
 	[[ $stderr == *"Findings"*"error pipe-end-held"*"warning leaked-across-exec"* ]] || fail "$stderr"
 	[[ $stderr == *"without SOCK_CLOEXEC"* ]]

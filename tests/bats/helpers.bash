@@ -1,14 +1,17 @@
 # Shared by every tests/bats/*.bats file: `load helpers` in setup.
 #
-# Programs run under test go through no_fd3: bats keeps fd 3 for its own
-# output, and a traced program that inherits it would keep the test run
-# waiting. (Closing fd 3 for `run` itself instead would break bats's own
-# warnings, e.g. the one for an exit status of 127.)
+# The suite is built on the helpers kcmptrace installs for users' own bats
+# tests (report/bats/kcmptrace.bash: kcmptrace_query, kcmptrace_ofd,
+# assert_shared...); what is here is the suite's own. Programs run under
+# test go through kcmptrace_no_fd3: bats keeps fd 3 for its own output, and
+# a traced program that inherits it would keep the test run waiting.
+# (Closing fd 3 for `run` itself instead would break bats's own warnings,
+# e.g. the one for an exit status of 127.)
 
 bats_require_minimum_version 1.5.0
 
-load /usr/lib/bats/bats-support/load.bash
-load /usr/lib/bats/bats-assert/load.bash
+bats_load_library bats-support
+bats_load_library bats-assert
 
 REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 BUILD="${KCMPTRACE_BUILD:-$REPO/build}"
@@ -16,10 +19,10 @@ KT="$BUILD/kcmptrace"
 SHIM="$BUILD/libkcmptrace.so"
 SCEN="$BUILD/scenarios"
 
-# no_fd3 CMD [ARG...]: run CMD with fd 3 closed.
-no_fd3() {
-	"$@" 3>&-
-}
+load "$REPO/report/bats/kcmptrace"
+KCMPTRACE="$KT"
+# The library's report is the suite's $R.
+declare -gn KCMPTRACE_JSON=R
 
 # The JSON report of the last traced/preloaded run.
 R=
@@ -29,7 +32,7 @@ R=
 traced() {
 	R="$BATS_TEST_TMPDIR/r.json"
 	rm -f "$R"
-	run --separate-stderr no_fd3 "$KT" --format=json -o "$R" -- "$@"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --format=json -o "$R" -- "$@"
 }
 
 # preloaded CMD [ARG...]: the same with plain LD_PRELOAD, the first traced
@@ -37,7 +40,7 @@ traced() {
 preloaded() {
 	R="$BATS_TEST_TMPDIR/r.json"
 	rm -f "$R"
-	run --separate-stderr no_fd3 env KCMPTRACE_OUTPUT="$R" KCMPTRACE_FORMAT=json \
+	run --separate-stderr kcmptrace_no_fd3 env KCMPTRACE_OUTPUT="$R" KCMPTRACE_FORMAT=json \
 		LD_PRELOAD="$SHIM${LD_PRELOAD:+ $LD_PRELOAD}" "$@"
 }
 
@@ -54,10 +57,9 @@ kv() {
 	return 1
 }
 
-# jq functions over a report.
+# jq functions over a report (beside kcmptrace_query's: fdent, resolve...).
 JQDEFS='
 def proc($p): .processes[] | select(.pid == $p);
-def fdent($p; $f): proc($p) | .fds[] | select(.fd == $f);
 def ofd($p; $f): [fdent($p; $f) | .ofd] | if length == 1 then .[0] else null end;
 def pids: [.processes[].pid];
 def roots: pids as $all | [.processes[] | select(.ppid as $pp | any($all[]; . == $pp) | not) | .pid];
@@ -70,7 +72,7 @@ def holders($id): [ofdent($id) | .holders[] | {pid, fd}] | sort;
 q() {
 	local filter="$1"
 	shift
-	jq -r "$@" "$JQDEFS $filter" "$R"
+	kcmptrace_query "$JQDEFS $filter" "$@"
 }
 
 # q_true FILTER [JQ-ARGS...]: fail the test unless FILTER yields true.
@@ -78,7 +80,7 @@ q_true() {
 	local filter="$1"
 	shift
 	local got
-	got=$(jq "$@" "$JQDEFS $filter" "$R") || fail "jq failed on: $filter"
+	got=$(q "$filter" "$@") || fail "jq failed on: $filter"
 	[[ $got == true ]] || fail "expected true from: $filter $*
 got: $got"
 }
@@ -93,10 +95,6 @@ children() {
 	q '[.processes[] | select(.ppid == $p)] | sort_by(.start, .pid) | .[].pid' --argjson p "$1"
 }
 
-ofd_of() {
-	q 'ofd($p; $f)' --argjson p "$1" --argjson f "$2"
-}
-
 # fd_get PID FD JQPATH: a field of one descriptor entry, e.g. fd_get 12 3 .origin.how
 fd_get() {
 	q "[fdent(\$p; \$f)] | if length == 1 then .[0]$3 else error(\"pid \(\$p) fd \(\$f): \(length) entries\") end" \
@@ -105,32 +103,6 @@ fd_get() {
 
 has_fd() {
 	[[ $(q '[fdent($p; $f)] | length' --argjson p "$1" --argjson f "$2") == 1 ]]
-}
-
-# assert_same_ofd PID1 FD1 PID2 FD2: both present, same open file description.
-assert_same_ofd() {
-	local a b
-	a=$(ofd_of "$1" "$2")
-	b=$(ofd_of "$3" "$4")
-	if [[ $a == null || $b == null ]]; then
-		fail "missing descriptor: pid $1 fd $2 -> ofd $a; pid $3 fd $4 -> ofd $b"
-	fi
-	if [[ $a != "$b" ]]; then
-		fail "pid $1 fd $2 (ofd $a) and pid $3 fd $4 (ofd $b) should be the same open file description"
-	fi
-}
-
-# assert_other_ofd PID1 FD1 PID2 FD2: both present, different descriptions.
-assert_other_ofd() {
-	local a b
-	a=$(ofd_of "$1" "$2")
-	b=$(ofd_of "$3" "$4")
-	if [[ $a == null || $b == null ]]; then
-		fail "missing descriptor: pid $1 fd $2 -> ofd $a; pid $3 fd $4 -> ofd $b"
-	fi
-	if [[ $a == "$b" ]]; then
-		fail "pid $1 fd $2 and pid $3 fd $4 should be different open file descriptions, both have ofd $a"
-	fi
 }
 
 assert_no_fd() {
@@ -225,14 +197,14 @@ check_manpage() {
 	C=${kids[0]}
 	q_true '.processes | length == 2'
 
-	assert_same_ofd "$P" "$S" "$C" "$S"     # fork shares the description
-	assert_other_ofd "$P" "$SEC" "$P" "$S"  # a second open() does not
-	assert_same_ofd "$P" "$DUP" "$P" "$S"   # dup() does
-	assert_other_ofd "$C" "$S" "$P" "$SEC"
+	assert_shared "$P" "$S" "$C" "$S"     # fork shares the description
+	assert_not_shared "$P" "$SEC" "$P" "$S"  # a second open() does not
+	assert_shared "$P" "$DUP" "$P" "$S"   # dup() does
+	assert_not_shared "$C" "$S" "$P" "$SEC"
 	assert_no_fd "$C" "$DUP"                # made after the fork
-	id=$(ofd_of "$P" "$S")
+	id=$(kcmptrace_ofd "$P" "$S")
 	assert_holders "$id" "$P:$S $P:$DUP $C:$S"
-	assert_holders "$(ofd_of "$P" "$SEC")" "$P:$SEC"
+	assert_holders "$(kcmptrace_ofd "$P" "$SEC")" "$P:$SEC"
 
 	assert_equal "$(fd_get "$P" "$S" .origin.how)" open
 	assert_equal "$(fd_get "$P" "$SEC" .origin.how)" open

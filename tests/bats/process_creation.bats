@@ -15,7 +15,7 @@ check_child_shares() {
 	S=$(kv shared_fd)
 	C=$(kv child)
 	P=$(root_pid)
-	assert_same_ofd "$P" "$S" "$C" "$S"
+	assert_shared "$P" "$S" "$C" "$S"
 	assert_equal "$(fd_get "$C" "$S" .origin.how)" inherited
 	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$S"
 	q_true 'proc($c).end == {"how": "exit", "status": 0}' --argjson c "$C"
@@ -52,7 +52,7 @@ check_child_shares() {
 	S=$(kv shared_fd)
 	D=$(kv dup_fd)
 	P=$(root_pid)
-	assert_same_ofd "$P" "$S" "$P" "$D"
+	assert_shared "$P" "$S" "$P" "$D"
 	assert_equal "$(fd_get "$P" "$D" .origin.how)" dup
 	assert_equal "$(fd_get "$P" "$D" .origin.call)" syscall
 	assert_equal "$(fd_get "$P" "$D" .origin.fd)" "$S"
@@ -69,7 +69,7 @@ check_child_shares() {
 	W=$(kv pipe_write_fd)
 	O=$(kv opened_fd)
 	# dup2 action: the child's stdout is the parent's pipe write end
-	assert_same_ofd "$C" 1 "$P" "$W"
+	assert_shared "$C" 1 "$P" "$W"
 	assert_equal "$(fd_get "$C" 1 .origin.how)" inherited
 	assert_equal "$(fd_get "$C" 1 .origin.call)" posix_spawn
 	assert_equal "$(fd_get "$C" 1 .origin.fd)" "$W"
@@ -77,11 +77,11 @@ check_child_shares() {
 	assert_equal "$(fd_get "$C" "$O" .origin.how)" open
 	assert_equal "$(fd_get "$C" "$O" .origin.call)" posix_spawn
 	# not placed: inherited without a call, the same description
-	assert_same_ofd "$C" "$L" "$P" "$L"
+	assert_shared "$C" "$L" "$P" "$L"
 	assert_equal "$(fd_get "$C" "$L" .origin.how)" inherited
 	assert_equal "$(fd_get "$C" "$L" .origin.call)" null
 	assert_no_fd "$C" "$X"
 	# the variable that told the child is not left in its environment
-	run -0 no_fd3 "$KT" -- env
+	run -0 kcmptrace_no_fd3 "$KT" -- env
 	refute_line --regexp '^KCMPTRACE_SPAWN='
 }

@@ -10,7 +10,7 @@ setup() {
 }
 
 # The descriptors a traced command starts with: this shell's, without
-# bats's fd 3 (no_fd3 closes it).
+# bats's fd 3 (kcmptrace_no_fd3 closes it).
 start_fds() {
 	local f out=()
 	for f in /proc/$BASHPID/fd/*; do
@@ -78,12 +78,12 @@ $COV_UNKNOWN"
 		assert_equal "$(fd_get "$SUB" "$fd" .origin.pid)" "$TOP"
 		assert_equal "$(fd_get "$SUB" "$fd" .origin.fd)" "$fd"
 		# the two makes still holding it at their exit: one description, by kcmp
-		assert_same_ofd "$SUB" "$fd" "$LEAF" "$fd"
+		assert_shared "$SUB" "$fd" "$LEAF" "$fd"
 		q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$SUB" --argjson f "$fd"
 	done
 	assert_equal "$(fd_get "$SUB" "$JR" .access)" r
 	assert_equal "$(fd_get "$SUB" "$JW" .access)" w
-	assert_other_ofd "$SUB" "$JR" "$SUB" "$JW"
+	assert_not_shared "$SUB" "$JR" "$SUB" "$JW"
 	assert_equal "$(fd_get "$SUB" "$JR" .target)" "$(fd_get "$LEAF" "$JW" .target)"
 	# the top make (the jobserver's master) closes the pipe before it exits
 	assert_no_fd "$TOP" "$JR"
@@ -112,7 +112,7 @@ PY
 	P=$(root_pid)
 	q_true 'proc($p).exe | test("python3")' --argjson p "$P"
 	C=$(q '[.processes[] | select(.ppid == $p and .argv[0] == "/bin/sh")] | if length == 1 then .[0].pid else error("children: \(length)") end' --argjson p "$P")
-	assert_same_ofd "$P" "$K" "$C" "$K"
+	assert_shared "$P" "$K" "$C" "$K"
 	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp" or ofdent(ofd($p; $f)).evidence == "tracked"' --argjson p "$P" --argjson f "$K"
 	assert_equal "$(fd_get "$P" "$K" .origin.how)" open
 	assert_equal "$(fd_get "$C" "$K" .origin.how)" exec   # inherited by the fork, kept across exec
@@ -144,9 +144,9 @@ PY
 	# other end of the same pipe
 	assert_equal "$(fd_get "$PC" 1 .target)" "$(fd_get "$P" "$PF" .target)"
 	assert_equal "$(fd_get "$PC" 1 .access)" w
-	assert_other_ofd "$PC" 1 "$P" "$PF"
+	assert_not_shared "$PC" 1 "$P" "$PF"
 	# popen without "e" leaves the read end inheritable: system()'s shell got it
-	assert_same_ofd "$SC" "$PF" "$P" "$PF"
+	assert_shared "$SC" "$PF" "$P" "$PF"
 	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$PF"
 	assert_equal "$(fd_get "$SC" "$PF" .origin.how)" inherited
 
@@ -174,8 +174,8 @@ PY
 	q_true 'fdent($w; 1) | .type == "pipe" and .access == "w"' --argjson w "$W"
 	q_true 'fdent($c; 0) | .type == "pipe" and .access == "r"' --argjson c "$C"
 	assert_equal "$(fd_get "$C" 0 .target)" "$(fd_get "$W" 1 .target)"
-	assert_other_ofd "$C" 0 "$W" 1
-	assert_holders "$(ofd_of "$C" 0)" "$C:0"
-	assert_holders "$(ofd_of "$W" 1)" "$W:1"
+	assert_not_shared "$C" 0 "$W" 1
+	assert_holders "$(kcmptrace_ofd "$C" 0)" "$C:0"
+	assert_holders "$(kcmptrace_ofd "$W" 1)" "$W:1"
 	assert_full_coverage
 }

@@ -7,7 +7,7 @@ setup() {
 }
 
 @test "threads: concurrent opens and closes, forks from a thread, close() in a signal handler" {
-	run -0 no_fd3 "$SCEN/threads_stress" 8 2000 50
+	run -0 kcmptrace_no_fd3 "$SCEN/threads_stress" 8 2000 50
 	untraced=$output
 	for round in 1 2 3; do
 		traced "$SCEN/threads_stress" 8 2000 50
@@ -26,7 +26,7 @@ setup() {
 }
 
 @test "a descriptor near the top of a raised limit: tracked, shared, memory stays small" {
-	run -0 no_fd3 "$SCEN/big_fd"
+	run -0 kcmptrace_no_fd3 "$SCEN/big_fd"
 	untraced_rss=$(kv rss_kb)
 	traced "$SCEN/big_fd"
 	assert_success
@@ -35,7 +35,7 @@ setup() {
 	P=$(root_pid)
 	C=$(only_child "$P")
 	assert_equal "$(fd_get "$P" "$B" .origin.call)" dup2
-	assert_same_ofd "$P" "$B" "$C" "$B"
+	assert_shared "$P" "$B" "$C" "$B"
 	# the shim's table is sparse: a few pages, whatever the limit
 	traced_rss=$(kv rss_kb)
 	(( traced_rss - untraced_rss < 4096 )) || fail "traced RSS ${traced_rss} kB vs untraced ${untraced_rss} kB"
@@ -48,7 +48,7 @@ exec 5</etc/hostname
 (exec cat <&5 >/dev/null)
 echo done
 SH
-	run -0 no_fd3 bash "$BATS_TEST_TMPDIR/closeall.sh"
+	run -0 kcmptrace_no_fd3 bash "$BATS_TEST_TMPDIR/closeall.sh"
 	untraced=$output
 	traced bash "$BATS_TEST_TMPDIR/closeall.sh"
 	assert_success
@@ -77,11 +77,11 @@ SH
 		# inherited: the parent's description (tracked, no kcmp for the dead)
 		q_true 'fdent($c; $f).origin | .how == "inherited" and .pid == $p and .fd == $f' \
 			--argjson c "$c" --argjson p "$P" --argjson f "$fd"
-		assert_same_ofd "$P" "$fd" "$c" "$fd"
-		assert_other_ofd "$P" "$fd" "$c" "$own"
+		assert_shared "$P" "$fd" "$c" "$fd"
+		assert_not_shared "$P" "$fd" "$c" "$own"
 	done
 	# the text report says so, one line each
-	run --separate-stderr no_fd3 "$KT" -- "$SCEN/no_snapshot_exit" "$BATS_TEST_TMPDIR/f"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" -- "$SCEN/no_snapshot_exit" "$BATS_TEST_TMPDIR/f"
 	assert_success
 	[[ $(grep -c 'ended without a snapshot: descriptors from its table, no kcmp$' <<<"$stderr") == 2 ]]
 }
@@ -98,5 +98,5 @@ SH
 		--argjson p "$P" --argjson f "$fd"
 	q_true 'fdent($c; $f) | .target == $file and .origin.how == "inherited"' \
 		--argjson c "$C" --argjson f "$fd" --arg file "$F"
-	assert_other_ofd "$P" "$fd" "$C" "$fd"
+	assert_not_shared "$P" "$fd" "$C" "$fd"
 }

@@ -26,13 +26,13 @@ setup() {
 	assert_equal "$(fd_get "$W" 1 .type)" pipe
 	assert_equal "$(fd_get "$W" 1 .access)" w
 	T=$(fd_get "$W" 1 .target)
-	assert_holders "$(ofd_of "$W" 1)" "$W:1"
+	assert_holders "$(kcmptrace_ofd "$W" 1)" "$W:1"
 	# coreutils cat closes its stdin itself before exit: a closed descriptor
 	# never appears, and nobody else holds the pipe
 	assert_no_fd "$CAT" 0
 	q_true '[.processes[].fds[] | select(.target == $t)] | length == 1' --arg t "$T"
 	# cat's stdout is the shell's, inherited and kept across the exec
-	assert_same_ofd "$CAT" 1 "$B" 1
+	assert_shared "$CAT" 1 "$B" 1
 	assert_equal "$(fd_get "$CAT" 1 .origin.how)" exec
 	q_true 'all(.processes[]; .end == {"how": "exit", "status": 0})'
 }
@@ -54,13 +54,13 @@ setup() {
 	assert_equal "$(fd_get "$RD" 0 .type)" pipe
 	assert_equal "$(fd_get "$RD" 0 .access)" r
 	assert_equal "$(fd_get "$RD" 0 .target)" "$(fd_get "$W" 1 .target)"
-	assert_other_ofd "$RD" 0 "$W" 1
-	assert_holders "$(ofd_of "$RD" 0)" "$RD:0"
-	assert_holders "$(ofd_of "$W" 1)" "$W:1"
+	assert_not_shared "$RD" 0 "$W" 1
+	assert_holders "$(kcmptrace_ofd "$RD" 0)" "$RD:0"
+	assert_holders "$(kcmptrace_ofd "$W" 1)" "$W:1"
 	# the shell closed both ends after forking the two sides
 	q_true '[proc($b).fds[] | select(.target == $t)] == []' --argjson b "$B" --arg t "$(fd_get "$W" 1 .target)"
 	# the reader's stdout is the shell's
-	assert_same_ofd "$RD" 1 "$B" 1
+	assert_shared "$RD" 1 "$B" 1
 	q_true 'all(.processes[]; .end == {"how": "exit", "status": 0})'
 }
 
@@ -76,8 +76,8 @@ setup() {
 		assert_equal "$(fd_get "$P" "$fd" .origin.how)" open
 		assert_equal "$(fd_get "$P" "$fd" .target)" "$F"
 		assert_equal "$(fd_get "$C" "$fd" .origin.how)" inherited
-		assert_same_ofd "$P" "$fd" "$C" "$fd"
-		assert_holders "$(ofd_of "$P" "$fd")" "$P:$fd $C:$fd"
+		assert_shared "$P" "$fd" "$C" "$fd"
+		assert_holders "$(kcmptrace_ofd "$P" "$fd")" "$P:$fd $C:$fd"
 	done
 	q_true '[fdent($p; $f) | .origin.call | test("openat")] == [true]' --argjson p "$P" --argjson f "$(kv openat_2_fd)"
 }
@@ -131,10 +131,10 @@ find_generations() {
 	S=$(kv shared_fd)
 	assert_invariants
 	find_generations
-	assert_same_ofd "$G" "$S" "$C" "$S"
+	assert_shared "$G" "$S" "$C" "$S"
 	assert_no_fd "$M" "$S"
-	assert_holders "$(ofd_of "$G" "$S")" "$G:$S $C:$S"
-	q_true 'ofdent($id).evidence == "kcmp"' --argjson id "$(ofd_of "$G" "$S")"
+	assert_holders "$(kcmptrace_ofd "$G" "$S")" "$G:$S $C:$S"
+	q_true 'ofdent($id).evidence == "kcmp"' --argjson id "$(kcmptrace_ofd "$G" "$S")"
 	assert_equal "$(fd_get "$C" "$S" .origin.how)" inherited
 	assert_equal "$(fd_get "$C" "$S" .origin.pid)" "$M"
 	q_true 'all(.processes[]; .end == {"how": "exit", "status": 0})'
@@ -148,9 +148,9 @@ find_generations() {
 	S=$(kv shared_fd)
 	assert_invariants
 	find_generations
-	assert_same_ofd "$G" "$S" "$C" "$S"
+	assert_shared "$G" "$S" "$C" "$S"
 	assert_no_fd "$M" "$S"
-	assert_holders "$(ofd_of "$G" "$S")" "$G:$S $C:$S"
+	assert_holders "$(kcmptrace_ofd "$G" "$S")" "$G:$S $C:$S"
 	q_true 'proc($g).end == {"how": "exit", "status": 0} and proc($m).end == {"how": "exit", "status": 0}' \
 		--argjson g "$G" --argjson m "$M"
 	# the grandchild may outlive the report
@@ -167,9 +167,9 @@ find_generations() {
 	find_generations
 	assert_equal "$(q 'proc($c).end.how' --argjson c "$C")" running
 	# a running process's descriptors come from its live table
-	assert_same_ofd "$G" "$S" "$C" "$S"
+	assert_shared "$G" "$S" "$C" "$S"
 	assert_no_fd "$M" "$S"
-	assert_holders "$(ofd_of "$G" "$S")" "$G:$S $C:$S"
+	assert_holders "$(kcmptrace_ofd "$G" "$S")" "$G:$S $C:$S"
 }
 
 @test "two separate opens of one file at the same offset are different descriptions" {
@@ -182,13 +182,13 @@ find_generations() {
 	assert_invariants
 	P=$(root_pid)
 	C=$(only_child "$P")
-	assert_same_ofd "$P" "$S" "$C" "$S"
-	assert_other_ofd "$P" "$PO" "$C" "$CO"
-	assert_other_ofd "$P" "$PO" "$P" "$S"
-	assert_other_ofd "$C" "$CO" "$P" "$S"
-	assert_holders "$(ofd_of "$P" "$PO")" "$P:$PO"
-	assert_holders "$(ofd_of "$C" "$CO")" "$C:$CO"
-	assert_holders "$(ofd_of "$P" "$S")" "$P:$S $C:$S"
+	assert_shared "$P" "$S" "$C" "$S"
+	assert_not_shared "$P" "$PO" "$C" "$CO"
+	assert_not_shared "$P" "$PO" "$P" "$S"
+	assert_not_shared "$C" "$CO" "$P" "$S"
+	assert_holders "$(kcmptrace_ofd "$P" "$PO")" "$P:$PO"
+	assert_holders "$(kcmptrace_ofd "$C" "$CO")" "$C:$CO"
+	assert_holders "$(kcmptrace_ofd "$P" "$S")" "$P:$S $C:$S"
 	for pf in "$P:$PO" "$C:$CO" "$P:$S"; do
 		assert_equal "$(fd_get "${pf%:*}" "${pf#*:}" .target)" "$F"
 		assert_equal "$(fd_get "${pf%:*}" "${pf#*:}" .access)" r
@@ -210,14 +210,14 @@ find_generations() {
 	P=$(root_pid)
 	C=$(only_child "$P")
 
-	assert_same_ofd "$P" 1 "$P" "$FD"
-	assert_same_ofd "$C" 1 "$P" 1
-	assert_same_ofd "$P" 0 "$P" "$PR"
-	assert_same_ofd "$C" 0 "$P" 0
-	assert_other_ofd "$P" "$PR" "$P" "$PW"
-	assert_holders "$(ofd_of "$P" 1)" "$P:1 $P:$FD $C:1 $C:$FD"
-	assert_holders "$(ofd_of "$P" 0)" "$P:0 $P:$PR $C:0 $C:$PR"
-	assert_holders "$(ofd_of "$P" "$PW")" "$P:$PW $C:$PW"
+	assert_shared "$P" 1 "$P" "$FD"
+	assert_shared "$C" 1 "$P" 1
+	assert_shared "$P" 0 "$P" "$PR"
+	assert_shared "$C" 0 "$P" 0
+	assert_not_shared "$P" "$PR" "$P" "$PW"
+	assert_holders "$(kcmptrace_ofd "$P" 1)" "$P:1 $P:$FD $C:1 $C:$FD"
+	assert_holders "$(kcmptrace_ofd "$P" 0)" "$P:0 $P:$PR $C:0 $C:$PR"
+	assert_holders "$(kcmptrace_ofd "$P" "$PW")" "$P:$PW $C:$PW"
 
 	assert_equal "$(fd_get "$P" 1 .origin.how)" dup
 	assert_equal "$(fd_get "$P" 1 .origin.call)" dup2
@@ -246,14 +246,14 @@ check_exit_order() {
 	mapfile -t kids < <(children "$P")
 	[[ ${#kids[@]} -eq 2 ]] || fail "expected two children, got: ${kids[*]}"
 	for X in "${kids[@]}"; do
-		assert_same_ofd "$X" "$FD" "$P" "$FD"
-		assert_same_ofd "$X" "$PR" "$P" "$PR"
-		assert_same_ofd "$X" "$PW" "$P" "$PW"
+		assert_shared "$X" "$FD" "$P" "$FD"
+		assert_shared "$X" "$PR" "$P" "$PR"
+		assert_shared "$X" "$PW" "$P" "$PW"
 	done
-	assert_other_ofd "$P" "$PR" "$P" "$PW"
-	assert_other_ofd "$P" "$FD" "$P" "$PR"
+	assert_not_shared "$P" "$PR" "$P" "$PW"
+	assert_not_shared "$P" "$FD" "$P" "$PR"
 	for fd in "$FD" "$PR" "$PW"; do
-		assert_holders "$(ofd_of "$P" "$fd")" "$P:$fd ${kids[0]}:$fd ${kids[1]}:$fd"
+		assert_holders "$(kcmptrace_ofd "$P" "$fd")" "$P:$fd ${kids[0]}:$fd ${kids[1]}:$fd"
 	done
 	q_true 'all(.processes[]; .end == {"how": "exit", "status": 0})'
 }
@@ -274,11 +274,11 @@ check_exit_order() {
 	assert_invariants
 	S=$(root_pid)
 	H=$(only_child "$S")
-	assert_same_ofd "$S" "$L" "$H" "$L"
+	assert_shared "$S" "$L" "$H" "$L"
 	assert_equal "$(fd_get "$S" "$L" .type)" socket
 	assert_equal "$(fd_get "$H" "$L" .origin.how)" exec
 	q_true 'proc($h).argv == ["leaky_server", "--helper"]' --argjson h "$H"
 	# the write end the server forgot: the same description as the helper's stdout
-	assert_same_ofd "$S" "$PW" "$H" 1
-	assert_holders "$(ofd_of "$S" "$PW")" "$S:$PW $H:1"
+	assert_shared "$S" "$PW" "$H" 1
+	assert_holders "$(kcmptrace_ofd "$S" "$PW")" "$S:$PW $H:1"
 }

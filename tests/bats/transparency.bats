@@ -10,7 +10,7 @@ setup() {
 # same_as_untraced CMD [ARG...]
 same_as_untraced() {
 	local want_out want_status
-	run --separate-stderr no_fd3 "$@"
+	run --separate-stderr kcmptrace_no_fd3 "$@"
 	want_out=$output
 	want_status=$status
 	[[ -n $want_out ]] || fail "no output from the untraced run of $*: $stderr"
