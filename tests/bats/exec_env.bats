@@ -188,14 +188,18 @@ PY
 	# a job-control stop stays a stop its parent sees, and SIGCONT resumes it
 	cat >"$BATS_TEST_TMPDIR/stop.py" <<'PY'
 import os, signal, sys
+go_r, go_w = os.pipe()  # the child exits once told: after it was seen to continue
 pid = os.fork()
 if pid == 0:
+    os.dup2(go_r, 0)
     os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], "-19"])
+os.close(go_r)
 _, st = os.waitpid(pid, os.WUNTRACED)
 print("stopped", os.WSTOPSIG(st) if os.WIFSTOPPED(st) else st)
 os.kill(pid, signal.SIGCONT)
 _, st = os.waitpid(pid, os.WCONTINUED)
 print("continued", os.WIFCONTINUED(st))
+os.write(go_w, b"x")
 _, st = os.waitpid(pid, 0)
 print("exit", os.WEXITSTATUS(st))
 PY

@@ -1,7 +1,10 @@
 /* Linked statically (see tests/CMakeLists.txt): an image the shim cannot
  * follow, run last in its tree, so that only the launcher is left to see
  * its descriptors at its exit. Opens FILE, dups it, opens FILE again (a
- * second description), then exits with STATUS, or raises SIGNAL.
+ * second description), then exits with STATUS, or raises SIGNAL. After a
+ * stop signal, once continued, it waits for a byte (or end of file) on
+ * stdin before it exits: its parent can see it continue before it ends
+ * (an exit first would hide the continue from waitpid).
  *
  *   static_own FILE [STATUS|-SIGNAL]
  *
@@ -25,5 +28,9 @@ int main(int argc, char **argv)
 	int how = argc > 2 ? atoi(argv[2]) : 0;
 	if (how < 0)
 		raise(-how);
+	if (how == -SIGSTOP || how == -SIGTSTP) {
+		char c;
+		(void)!read(0, &c, 1);
+	}
 	return own >= 0 && copy >= 0 && other >= 0 ? how : 99;
 }
