@@ -186,7 +186,7 @@ static void add_paragraph(struct out *o, const char *text, size_t indent)
 		for (const char *c = p; *c != '\0'; c++) {
 			if (*c == ' ')
 				last_break = c;
-			cols += ((unsigned char)*c & 0xc0) != 0x80;
+			cols += kt_utf8_columns(c, 1);
 			if (cols > width)
 				break;
 			end = c + 1;
