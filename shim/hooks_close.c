@@ -2,6 +2,7 @@
  * real close, so that no other process pairs this generation with whatever
  * takes the number next. */
 #include "shim.h"
+#include "sys.h"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,7 +19,7 @@ KT_EXPORT int close(int fd)
 	if (kt_tracing())
 		kt_note_close(fd);
 	int (*real)(int) = KT_REAL(close);
-	int r = real ? real(fd) : (int)syscall(SYS_close, fd);
+	int r = real ? real(fd) : (int)kt_syscall_libc(SYS_close, fd);
 	if (r < 0 && errno == EBADF && kt_tracing())
 		kt_note_bad_close(fd, __builtin_return_address(0)); /* errno untouched */
 	return r;
@@ -34,7 +35,7 @@ KT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	int cloexec = ((unsigned int)flags & CLOSE_RANGE_CLOEXEC) != 0;
 	if (valid && !cloexec && kt_tracing())
 		kt_note_range(first, last, 0);
-	int r = real ? real(first, last, flags) : (int)syscall(SYS_close_range, first, last, flags);
+	int r = real ? real(first, last, flags) : (int)kt_syscall_libc(SYS_close_range, first, last, flags);
 	if (r == 0 && cloexec && kt_tracing())
 		kt_note_range(first, last, 1);
 	return r;
@@ -49,5 +50,5 @@ KT_EXPORT void closefrom(int lowfd)
 	if (real)
 		real(lowfd);
 	else
-		syscall(SYS_close_range, first, ~0U, 0);
+		kt_syscall(SYS_close_range, first, ~0U, 0);
 }

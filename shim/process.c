@@ -535,15 +535,15 @@ static void spawn_report(void)
 	env[k] = NULL;
 
 	/* A raw fork: the application's atfork handlers must not run for us. */
-	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	pid_t pid = kt_sys_fork();
 	if (pid == 0) {
-		syscall(SYS_execve, cli, args, env);
-		kt_warn("cannot run", cli, errno);
-		syscall(SYS_exit_group, 127);
+		int err = kt_sys_execve(cli, args, env);
+		kt_warn("cannot run", cli, -err);
+		kt_sys_exit_group(127);
 	}
 	if (pid > 0) {
 		int st;
-		while (syscall(SYS_wait4, pid, &st, 0, NULL) < 0 && errno == EINTR)
+		while (kt_sys_wait4(pid, &st, 0) == -EINTR)
 			;
 	}
 	munmap(env, (envc + 1) * sizeof *env);
@@ -557,7 +557,7 @@ static void remove_trace_if_last(void)
 	char path[4200];
 	char buf[4096] __attribute__((aligned(8)));
 	snprintf(path, sizeof path, "%s/reported", kt_proc.dir);
-	if (syscall(SYS_faccessat, AT_FDCWD, path, F_OK) != 0)
+	if (kt_sys_faccessat(AT_FDCWD, path, F_OK) != 0)
 		return;
 	snprintf(path, sizeof path, "%s/live", kt_proc.dir);
 	int live = kt_sys_open_high(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
@@ -586,14 +586,14 @@ static void remove_trace_if_last(void)
 					    : -1;
 			if (t > 0) { /* live/ links to a directory on /dev/shm */
 				target[t] = '\0';
-				syscall(SYS_unlinkat, AT_FDCWD, target, AT_REMOVEDIR);
+				kt_sys_unlinkat(AT_FDCWD, target, AT_REMOVEDIR);
 			}
-			if (syscall(SYS_unlinkat, dir, d->d_name, 0) != 0)
-				syscall(SYS_unlinkat, dir, d->d_name, AT_REMOVEDIR);
+			if (kt_sys_unlinkat(dir, d->d_name, 0) != 0)
+				kt_sys_unlinkat(dir, d->d_name, AT_REMOVEDIR);
 		}
 	}
 	kt_sys_close(dir);
-	syscall(SYS_unlinkat, AT_FDCWD, kt_proc.dir, AT_REMOVEDIR);
+	kt_sys_unlinkat(AT_FDCWD, kt_proc.dir, AT_REMOVEDIR);
 }
 
 void kt_after_failed_exec(void)

@@ -80,7 +80,7 @@ uint32_t kt_table_capacity_wanted(void)
 	 * Raising the hard limit later takes CAP_SYS_RESOURCE. */
 	uint64_t cap = 1u << 20, nr_open = 0;
 	struct rlimit rl;
-	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	if (kt_sys_getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
 	    rl.rlim_max > cap)
 		cap = rl.rlim_max;
 	char text[32];
