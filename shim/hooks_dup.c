@@ -10,7 +10,7 @@
 
 static inline int duplicated(int fd, enum kt_call call, int cloexec, int src, void *site)
 {
-	if (fd >= 0 && kt_tracing())
+	if (fd >= 0 && kt_on())
 		kt_note_new(fd, KT_HOW_DUP, call, cloexec, src, site);
 	return fd;
 }
@@ -27,7 +27,7 @@ KT_EXPORT int dup(int oldfd)
  * new description; give it back if the call fails. */
 static uint32_t retire(int newfd)
 {
-	struct kt_fd_entry *e = kt_tracing() ? kt_table_entry(newfd) : NULL;
+	struct kt_fd_entry *e = kt_on() ? kt_table_entry(newfd) : NULL;
 	return e ? atomic_fetch_or(&e->gen, 1u) : 1u;
 }
 
@@ -73,9 +73,9 @@ static inline int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void
 {
 	/* F_SETFL changes the description, which others may hold too: note
 	 * what it was and what it became (the kernel may refuse some flags). */
-	long before = cmd == F_SETFL && kt_tracing() ? kt_sys_fcntl(fd, F_GETFL, 0) : -1;
+	long before = cmd == F_SETFL && kt_on() ? kt_sys_fcntl(fd, F_GETFL, 0) : -1;
 	int r = real ? real(fd, cmd, arg) : (int)kt_syscall_libc(SYS_fcntl, fd, cmd, arg);
-	if (r < 0 || !kt_tracing())
+	if (r < 0 || !kt_on())
 		return r;
 	int saved = errno;
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {

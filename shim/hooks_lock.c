@@ -11,7 +11,7 @@ KT_EXPORT int flock(int fd, int op)
 {
 	int (*real)(int, int) = KT_REAL(flock);
 	int r = real ? real(fd, op) : (int)kt_syscall_libc(SYS_flock, fd, op);
-	if (r == 0 && kt_tracing())
+	if (r == 0 && kt_on())
 		kt_note_lock(fd, (op & LOCK_UN) ? 0 : op, __builtin_return_address(0));
 	return r;
 }

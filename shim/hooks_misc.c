@@ -22,7 +22,7 @@
 
 static inline int made(int fd, enum kt_how how, enum kt_call call, int cloexec, void *site)
 {
-	if (fd >= 0 && kt_tracing())
+	if (fd >= 0 && kt_on())
 		kt_note_new(fd, how, call, cloexec, -1, site);
 	return fd;
 }
@@ -186,12 +186,11 @@ KT_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 	int (*real)(int, int, unsigned int) = KT_REAL(pidfd_getfd);
 	int fd = real ? real(pidfd, targetfd, flags) : (int)kt_syscall_libc(SYS_pidfd_getfd, pidfd, targetfd, flags);
 	made(fd, KT_HOW_RECEIVED, KT_CALL_PIDFD_GETFD, 1, __builtin_return_address(0));
-	if (fd >= 0 && kt_tracing()) {
+	if (fd >= 0 && kt_on()) {
 		/* The sender: the pid of the pidfd, from its fdinfo. */
 		int saved = errno;
 		char path[64], buf[512];
 		snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
-		kt_in_shim++;
 		int info = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 		ssize_t n = info >= 0 ? kt_sys_read(info, buf, sizeof buf - 1) : -1;
 		if (info >= 0)
@@ -202,7 +201,6 @@ KT_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 			if (pid)
 				kt_note_source(fd, (pid_t)atoi(pid + 4), targetfd);
 		}
-		kt_in_shim--;
 		errno = saved;
 	}
 	return fd;

@@ -22,7 +22,7 @@ static pid_t peer_of(int sock)
 
 static void received(int sock, const struct msghdr *msg, enum kt_call call, int flags, void *site)
 {
-	if (!msg || !msg->msg_control || !kt_tracing())
+	if (!msg || !msg->msg_control || !kt_on())
 		return;
 	pid_t sender = -1; /* asked once, when a descriptor arrived */
 	int cloexec = (flags & MSG_CMSG_CLOEXEC) != 0;
@@ -39,11 +39,8 @@ static void received(int sock, const struct msghdr *msg, enum kt_call call, int 
 			kt_note_new(fd, KT_HOW_RECEIVED, call, cloexec, -1, site);
 			if (sender < 0)
 				sender = peer_of(sock);
-			if (sender > 0) {
-				kt_in_shim++;
+			if (sender > 0)
 				kt_note_sender(fd, sender);
-				kt_in_shim--;
-			}
 		}
 	}
 }

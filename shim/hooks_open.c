@@ -14,7 +14,7 @@ static inline int needs_mode(int flags)
 
 static inline int opened(int fd, enum kt_call call, int flags, void *site)
 {
-	if (fd >= 0 && kt_tracing())
+	if (fd >= 0 && kt_on())
 		kt_note_new(fd, KT_HOW_OPEN, call, flags & O_CLOEXEC, -1, site);
 	return fd;
 }

@@ -9,7 +9,7 @@
 
 static inline void made(int fd, enum kt_call call, int cloexec, void *site)
 {
-	if (fd >= 0 && kt_tracing())
+	if (fd >= 0 && kt_on())
 		kt_note_new(fd, KT_HOW_OPEN, call, cloexec, -1, site);
 }
 
@@ -50,7 +50,7 @@ KT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 	if (r == 0) {
 		made(fds[0], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
 		made(fds[1], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
-		if (kt_tracing())
+		if (kt_on())
 			kt_note_pair(fds[0], fds[1]);
 	}
 	return r;

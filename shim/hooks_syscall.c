@@ -28,7 +28,7 @@ KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
 	va_end(ap);
 	long (*real)(long, ...) = KT_REAL(syscall);
-	if (!kt_tracing())
+	if (!kt_on())
 		return real_syscall(real, nr, a1, a2, a3, a4, a5, a6);
 	void *site = __builtin_return_address(0);
 	switch (nr) {

@@ -11,7 +11,7 @@
 
 static void reaped(pid_t pid, int status)
 {
-	if (pid <= 0 || !(WIFSIGNALED(status) || WIFEXITED(status)) || !kt_tracing())
+	if (pid <= 0 || !(WIFSIGNALED(status) || WIFEXITED(status)) || !kt_on())
 		return;
 	int saved = errno;
 	char line[96];
@@ -20,9 +20,7 @@ static void reaped(pid_t pid, int status)
 	kt_buf_num(&b, pid);
 	kt_buf_num(&b, status);
 	kt_buf_endline(&b);
-	kt_in_shim++;
 	kt_write_record(line, b.len);
-	kt_in_shim--;
 	errno = saved;
 }
 

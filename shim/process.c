@@ -22,7 +22,6 @@
 
 struct kt_process kt_proc;
 atomic_int kt_active;
-KT_TLS int kt_in_shim;
 char kt_exe_path[4096];
 struct kt_prior_fd *kt_prior;
 size_t kt_prior_count;
@@ -377,7 +376,6 @@ void kt_init(int argc, char **argv, char **envp)
 	(void)envp;
 	if (atomic_exchange(&done, 1))
 		return;
-	kt_in_shim++;
 	kt_resolve();
 	const char *dir = getenv("KCMPTRACE_DIR");
 	int r = 0;
@@ -428,7 +426,6 @@ out:
 	/* kt_prior points into the arena: keep it mapped for the life of the image. */
 	if (!kt_prior)
 		kt_arena_release(&arena);
-	kt_in_shim--;
 }
 
 __attribute__((constructor)) static void kt_constructor(int argc, char **argv, char **envp)
@@ -458,7 +455,6 @@ KT_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, ch
 void kt_after_fork_child(struct kt_fork_prep *prep)
 {
 	int saved = errno;
-	kt_in_shim++;
 	atomic_store(&process_ended, 0);
 	pid_t parent = kt_proc.pid;
 	unsigned long long parent_start = kt_proc.start;
@@ -477,7 +473,6 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 		atomic_store(&kt_active, 0);
 		kt_warn("cannot write the trace in", kt_proc.dir, -r);
 	}
-	kt_in_shim--;
 	errno = saved;
 }
 
@@ -601,21 +596,18 @@ void kt_after_failed_exec(void)
 	if (!atomic_load(&kt_active))
 		return;
 	int saved = errno; /* the exec's: the program reads it next */
-	kt_in_shim++;
 	kt_table_mark_untraced(0);
 	kt_watch_release();
-	kt_in_shim--;
 	errno = saved;
 }
 
 void kt_process_end(int status)
 {
-	if (!atomic_load(&kt_active) || kt_in_shim)
+	if (!atomic_load(&kt_active))
 		return;
 	if (atomic_exchange(&process_ended, 1))
 		return;
 	int saved = errno;
-	kt_in_shim++;
 	kt_snapshot("exit", status, NULL);
 	kt_table_remove();
 	if (kt_proc.root) {
@@ -629,16 +621,14 @@ void kt_process_end(int status)
 	} else {
 		remove_trace_if_last();
 	}
-	kt_in_shim--;
 	errno = saved;
 }
 
 void kt_before_exec(int dirfd, const char *path, int flags)
 {
-	if (!atomic_load(&kt_active) || kt_in_shim)
+	if (!atomic_load(&kt_active))
 		return;
 	int saved = errno;
-	kt_in_shim++;
 	char line[4400];
 	struct kt_buf b = {line, 0, sizeof line - 1, 0};
 	const char *why = kt_exec_untraced(dirfd, path, flags);
@@ -657,6 +647,5 @@ void kt_before_exec(int dirfd, const char *path, int flags)
 		kt_table_mark_untraced(1);
 	if (why && strcmp(why, KT_UNTRACED_STATIC) == 0)
 		kt_watch_ask();
-	kt_in_shim--;
 	errno = saved;
 }

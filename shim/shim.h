@@ -41,12 +41,14 @@ struct kt_process {
 extern struct kt_process kt_proc;
 /* Tracing is on: the trace directory could be written. */
 extern atomic_int kt_active;
-/* Set while the shim itself runs: hooks then pass straight through. */
-extern KT_TLS int kt_in_shim;
 
-static inline int kt_tracing(void)
+/* Whether a hook notes what it sees. There is no re-entry guard: the
+ * shim's own system calls never reach its hooks (common/sys.h), and it
+ * calls hooked functions by name only where it means to (daemon, vfork,
+ * the execl family, syscall(SYS_fork)). */
+static inline int kt_on(void)
 {
-	return atomic_load_explicit(&kt_active, memory_order_relaxed) && !kt_in_shim;
+	return atomic_load_explicit(&kt_active, memory_order_relaxed);
 }
 
 void kt_init(int argc, char **argv, char **envp);
