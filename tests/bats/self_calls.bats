@@ -3,7 +3,8 @@
 # go to the kernel (shim/common/sys.h), not through the syscall(), open(),
 # close()... it exports, and the few hooks that call other hooks by name do
 # it on purpose. Checked on the binary (relocations) and on a program whose
-# record would show the shim's descriptors if they were noted.
+# record would show the shim's descriptors if they were noted. And the one
+# list of hooks (shim/common/hooks.def) is what the library exports.
 
 setup() {
 	load helpers
@@ -84,4 +85,13 @@ text_relocs() {
 		--argjson p "$P" --argjson r "$(kv raw_fd)"
 	assert_equal "$(fd_get "$P" "$(kv recv_fd)" .origin.call)" recvmsg
 	assert_equal "$(fd_get "$P" "$(kv getfd_fd)" .origin.call)" pidfd_getfd
+}
+
+@test "shim/common/hooks.def lists every function the shim exports, once, and nothing else" {
+	command -v nm >/dev/null || skip "binutils (nm) not installed"
+	local listed dups
+	listed=$(sed -nE 's/^KT_[A-Z_]*\([^"]*"([^"]+)".*/\1/p' "$REPO/shim/common/hooks.def" | sort)
+	dups=$(uniq -d <<<"$listed")
+	[[ -z $dups ]] || fail "listed more than once in hooks.def: $dups"
+	assert_equal "$(exported_hooks)" "$listed"
 }
