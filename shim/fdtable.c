@@ -456,7 +456,7 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 	}
 }
 
-/* ---- descriptors of another traced process (other.c style helpers) ---- */
+/* ---- descriptors of another traced process ---- */
 
 int kt_other_open(struct kt_other_view *v, pid_t pid, unsigned long long start)
 {

@@ -182,7 +182,6 @@ void kt_arena_release(struct kt_arena *a);
 void kt_snapshot(const char *why, int status, const char *extra);
 
 /* ---- call sites (site.c) ---- */
-#define KT_SITE() ((uint64_t)(uintptr_t)__builtin_return_address(0))
 /* "MODULE+0xOFF" for a return address; "-" when it cannot be said. */
 void kt_site_format(uint64_t site, char *out, size_t n);
 /* KCMPTRACE_STACK=N: keep N - 1 callers of each creating call. */
