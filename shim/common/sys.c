@@ -25,7 +25,7 @@
 typedef long (*kt_libc_syscall_fn)(long, ...);
 
 static _Atomic(kt_libc_syscall_fn) libc_syscall;
-static __thread int looking_up;
+static __thread __attribute__((tls_model("initial-exec"))) int looking_up;
 
 long kt_sys_portable(long n, long a, long b, long c, long d, long e, long f)
 {
@@ -45,12 +45,8 @@ long kt_sys_portable(long n, long a, long b, long c, long d, long e, long f)
 	}
 	int saved = errno;
 	long r = fn(n, a, b, c, d, e, f);
-	if (r == -1) {
+	if (r == -1) /* never a result: the kernel's -4095..-1 are errors */
 		r = -errno;
-		/* -1 may be a real result (none of the calls the shim makes). */
-		if (r == 0)
-			r = -1;
-	}
 	errno = saved;
 	return r;
 }
