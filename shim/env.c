@@ -120,9 +120,9 @@ char *const *kt_exec_env(char *const envp[], char **slots, char *text)
 
 static const char *file_untraced(int dirfd, const char *path, int at_flags)
 {
-	int fd = (int)syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC, 0);
+	int fd = kt_sys_openat(dirfd, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0 && (at_flags & AT_EMPTY_PATH) && path && !*path)
-		fd = (int)syscall(SYS_fcntl, dirfd, F_DUPFD_CLOEXEC, 0);
+		fd = kt_sys_fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL; /* the exec will fail (or not be readable): nothing to say */
 	fd = kt_sys_move_high(fd);
@@ -150,7 +150,7 @@ const char *kt_exec_untraced(int dirfd, const char *path, int flags)
 			size_t at = n ? n : 1;
 			candidate[at] = '/';
 			memcpy(candidate + at + 1, path, len + 1);
-			if (syscall(SYS_faccessat, AT_FDCWD, candidate, X_OK) == 0)
+			if (kt_sys_faccessat(AT_FDCWD, candidate, X_OK) == 0)
 				return file_untraced(AT_FDCWD, candidate, 0);
 		}
 		p += n;

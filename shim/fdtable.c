@@ -197,19 +197,24 @@ KT_RACY void kt_note_cloexec(int fd, int cloexec)
 		e->cloexec = (uint8_t)(cloexec != 0);
 }
 
-/* Create and map a table file under a temporary name; the caller renames it. */
-static struct kt_fd_entry *map_table_file(const char *tmp, uint32_t capacity)
+/* Create and map a table file under a temporary name; the caller renames it.
+ * NULL and -errno in *err when it cannot. */
+static struct kt_fd_entry *map_table_file(const char *tmp, uint32_t capacity, int *err)
 {
 	int fd = kt_sys_open_high(AT_FDCWD, tmp, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
+	if (fd < 0) {
+		*err = fd;
 		return NULL;
+	}
 	void *p = MAP_FAILED;
 	size_t size = kt_table_file_size(capacity);
-	if (syscall(SYS_ftruncate, fd, (off_t)size) == 0)
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int r = kt_sys_ftruncate(fd, (off_t)size);
+	if (r == 0 && (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+		r = -errno;
 	kt_sys_close(fd);
 	if (p == MAP_FAILED) {
-		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
+		kt_sys_unlinkat(AT_FDCWD, tmp, 0);
+		*err = r;
 		return NULL;
 	}
 	struct kt_table_header *h = p;
@@ -230,16 +235,16 @@ int kt_table_create(void)
 	char path[4200], tmp[4300];
 	kt_trace_path(path, sizeof path, "live/", ".tbl");
 	kt_trace_path(tmp, sizeof tmp, "live/.", ".tbl.tmp");
-	struct kt_fd_entry *t = map_table_file(tmp, kt_table_capacity_wanted());
+	int err;
+	struct kt_fd_entry *t = map_table_file(tmp, kt_table_capacity_wanted(), &err);
 	if (!t)
-		return -errno;
+		return err;
 	set_owner(t);
 	/* Readers that still map an older file (an exec's) keep their mapping. */
-	if (syscall(SYS_renameat, AT_FDCWD, tmp, AT_FDCWD, path) != 0) {
-		int err = errno;
+	if ((err = kt_sys_renameat(AT_FDCWD, tmp, AT_FDCWD, path)) != 0) {
 		munmap(header_of(t), mapping_size(t));
-		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
-		return -err;
+		kt_sys_unlinkat(AT_FDCWD, tmp, 0);
+		return err;
 	}
 	atomic_store_explicit(&kt_table, t, memory_order_release);
 	return 0;
@@ -257,7 +262,8 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 	suffix[5] = '-';
 	memcpy(suffix + 5 + b.len, ".tbl", 5);
 	kt_trace_path(prep->tmp, sizeof prep->tmp, "live/.", suffix);
-	prep->table = old ? map_table_file(prep->tmp, capacity_of(old)) : NULL;
+	int err;
+	prep->table = old ? map_table_file(prep->tmp, capacity_of(old), &err) : NULL;
 	if (!prep->table)
 		return -EIO;
 	struct kt_fd_entry *t = prep->table;
@@ -329,10 +335,10 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
 		if (!b.overflow) {
 			header_of(prep->table)->pid = child;
 			header_of(prep->table)->start = start;
-			syscall(SYS_renameat, AT_FDCWD, prep->tmp, AT_FDCWD, path);
+			kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
 		}
 	} else if (child < 0) {
-		syscall(SYS_unlinkat, AT_FDCWD, prep->tmp, 0);
+		kt_sys_unlinkat(AT_FDCWD, prep->tmp, 0);
 	}
 	munmap(header_of(prep->table), mapping_size(prep->table));
 }
@@ -391,7 +397,7 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 	/* The parent may have named it already; either rename wins. */
 	char path[4200];
 	kt_trace_path(path, sizeof path, "live/", ".tbl");
-	syscall(SYS_renameat, AT_FDCWD, prep->tmp, AT_FDCWD, path);
+	kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
 	return 0;
 }
 
@@ -399,7 +405,7 @@ void kt_table_remove(void)
 {
 	char path[4200];
 	kt_trace_path(path, sizeof path, "live/", ".tbl");
-	syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+	kt_sys_unlinkat(AT_FDCWD, path, 0);
 }
 
 const struct kt_fd_entry *kt_table_map_other(const char *name, size_t *capacity)
@@ -450,7 +456,7 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 	}
 }
 
-/* ---- descriptors of another traced process (other.c style helpers) ---- */
+/* ---- descriptors of another traced process ---- */
 
 int kt_other_open(struct kt_other_view *v, pid_t pid, unsigned long long start)
 {

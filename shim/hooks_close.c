@@ -2,6 +2,7 @@
  * real close, so that no other process pairs this generation with whatever
  * takes the number next. */
 #include "shim.h"
+#include "sys.h"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,11 +16,11 @@
 
 KT_EXPORT int close(int fd)
 {
-	if (kt_tracing())
+	if (kt_on())
 		kt_note_close(fd);
 	int (*real)(int) = KT_REAL(close);
-	int r = real ? real(fd) : (int)syscall(SYS_close, fd);
-	if (r < 0 && errno == EBADF && kt_tracing())
+	int r = real ? real(fd) : (int)kt_syscall_libc(SYS_close, fd);
+	if (r < 0 && errno == EBADF && kt_on())
 		kt_note_bad_close(fd, __builtin_return_address(0)); /* errno untouched */
 	return r;
 }
@@ -32,10 +33,10 @@ KT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	int (*real)(unsigned int, unsigned int, int) = KT_REAL(close_range);
 	int valid = first <= last && !((unsigned int)flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC));
 	int cloexec = ((unsigned int)flags & CLOSE_RANGE_CLOEXEC) != 0;
-	if (valid && !cloexec && kt_tracing())
+	if (valid && !cloexec && kt_on())
 		kt_note_range(first, last, 0);
-	int r = real ? real(first, last, flags) : (int)syscall(SYS_close_range, first, last, flags);
-	if (r == 0 && cloexec && kt_tracing())
+	int r = real ? real(first, last, flags) : (int)kt_syscall_libc(SYS_close_range, first, last, flags);
+	if (r == 0 && cloexec && kt_on())
 		kt_note_range(first, last, 1);
 	return r;
 }
@@ -44,10 +45,10 @@ KT_EXPORT void closefrom(int lowfd)
 {
 	void (*real)(int) = KT_REAL(closefrom);
 	unsigned int first = lowfd < 0 ? 0 : (unsigned int)lowfd;
-	if (kt_tracing())
+	if (kt_on())
 		kt_note_range(first, ~0U, 0);
 	if (real)
 		real(lowfd);
 	else
-		syscall(SYS_close_range, first, ~0U, 0);
+		kt_syscall(SYS_close_range, first, ~0U, 0);
 }

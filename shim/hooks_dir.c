@@ -20,7 +20,7 @@ KT_EXPORT DIR *opendir(const char *path)
 		return NULL;
 	}
 	DIR *d = real(path);
-	if (d && kt_tracing()) {
+	if (d && kt_on()) {
 		int fd = stream_fd(d);
 		if (fd >= 0) /* glibc opens directories O_CLOEXEC */
 			kt_note_new(fd, KT_HOW_OPEN, KT_CALL_OPENDIR, 1, -1, __builtin_return_address(0));
@@ -37,7 +37,7 @@ KT_EXPORT DIR *fdopendir(int fd)
 		return NULL;
 	}
 	DIR *d = real(fd);
-	if (d && kt_tracing())
+	if (d && kt_on())
 		kt_note_cloexec(fd, 1);
 	return d;
 }
@@ -50,7 +50,7 @@ KT_EXPORT int closedir(DIR *d)
 		return -1;
 	}
 	/* d is declared nonnull: no test of it here. */
-	if (kt_tracing()) {
+	if (kt_on()) {
 		int saved = errno;
 		int fd = dirfd(d);
 		errno = saved;

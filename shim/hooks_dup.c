@@ -1,6 +1,7 @@
 /* Hooks: dup, dup2, dup3 and fcntl, which copy a descriptor (one more
  * reference to the same open file description) or change its FD_CLOEXEC. */
 #include "shim.h"
+#include "sys.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -9,7 +10,7 @@
 
 static inline int duplicated(int fd, enum kt_call call, int cloexec, int src, void *site)
 {
-	if (fd >= 0 && kt_tracing())
+	if (fd >= 0 && kt_on())
 		kt_note_new(fd, KT_HOW_DUP, call, cloexec, src, site);
 	return fd;
 }
@@ -17,7 +18,7 @@ static inline int duplicated(int fd, enum kt_call call, int cloexec, int src, vo
 KT_EXPORT int dup(int oldfd)
 {
 	int (*real)(int) = KT_REAL(dup);
-	int fd = real ? real(oldfd) : (int)syscall(SYS_dup, oldfd);
+	int fd = real ? real(oldfd) : (int)kt_syscall_libc(SYS_dup, oldfd);
 	return duplicated(fd, KT_CALL_DUP, 0, oldfd, __builtin_return_address(0));
 }
 
@@ -26,7 +27,7 @@ KT_EXPORT int dup(int oldfd)
  * new description; give it back if the call fails. */
 static uint32_t retire(int newfd)
 {
-	struct kt_fd_entry *e = kt_tracing() ? kt_table_entry(newfd) : NULL;
+	struct kt_fd_entry *e = kt_on() ? kt_table_entry(newfd) : NULL;
 	return e ? atomic_fetch_or(&e->gen, 1u) : 1u;
 }
 
@@ -42,9 +43,9 @@ KT_EXPORT int dup2(int oldfd, int newfd)
 {
 	int (*real)(int, int) = KT_REAL(dup2);
 	if (oldfd == newfd) /* no new reference: nothing to note */
-		return real ? real(oldfd, newfd) : (int)syscall(SYS_dup3, oldfd, newfd, 0);
+		return real ? real(oldfd, newfd) : (int)kt_syscall_libc(SYS_dup3, oldfd, newfd, 0);
 	uint32_t before = retire(newfd);
-	int fd = real ? real(oldfd, newfd) : (int)syscall(SYS_dup3, oldfd, newfd, 0);
+	int fd = real ? real(oldfd, newfd) : (int)kt_syscall_libc(SYS_dup3, oldfd, newfd, 0);
 	if (fd < 0) {
 		int e = errno;
 		unretire(newfd, before);
@@ -58,7 +59,7 @@ KT_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	int (*real)(int, int, int) = KT_REAL(dup3);
 	uint32_t before = oldfd != newfd ? retire(newfd) : 1u;
-	int fd = real ? real(oldfd, newfd, flags) : (int)syscall(SYS_dup3, oldfd, newfd, flags);
+	int fd = real ? real(oldfd, newfd, flags) : (int)kt_syscall_libc(SYS_dup3, oldfd, newfd, flags);
 	if (fd < 0) {
 		int e = errno;
 		unretire(newfd, before);
@@ -72,9 +73,9 @@ static inline int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void
 {
 	/* F_SETFL changes the description, which others may hold too: note
 	 * what it was and what it became (the kernel may refuse some flags). */
-	long before = cmd == F_SETFL && kt_tracing() ? syscall(SYS_fcntl, fd, F_GETFL) : -1;
-	int r = real ? real(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
-	if (r < 0 || !kt_tracing())
+	long before = cmd == F_SETFL && kt_on() ? kt_sys_fcntl(fd, F_GETFL, 0) : -1;
+	int r = real ? real(fd, cmd, arg) : (int)kt_syscall_libc(SYS_fcntl, fd, cmd, arg);
+	if (r < 0 || !kt_on())
 		return r;
 	int saved = errno;
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
@@ -85,7 +86,7 @@ static inline int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void
 		if (!cloexec)
 			kt_note_inheritable(fd, site);
 	} else if (cmd == F_SETFL && before >= 0) {
-		long after = syscall(SYS_fcntl, fd, F_GETFL);
+		long after = kt_sys_fcntl(fd, F_GETFL, 0);
 		if (after >= 0 && after != before)
 			kt_note_setfl(fd, (uint32_t)before, (uint32_t)after, site);
 	} else if ((cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW) && arg) {

@@ -3,6 +3,7 @@
  * their own (eventfd, epoll, inotify, memfd, pidfd...). Each makes a new
  * open file description; pidfd_getfd copies another process's. */
 #include "shim.h"
+#include "sys.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@
 
 static inline int made(int fd, enum kt_how how, enum kt_call call, int cloexec, void *site)
 {
-	if (fd >= 0 && kt_tracing())
+	if (fd >= 0 && kt_on())
 		kt_note_new(fd, how, call, cloexec, -1, site);
 	return fd;
 }
@@ -110,14 +111,14 @@ KT_EXPORT int getpt(void)
 KT_EXPORT int eventfd(unsigned int count, int flags)
 {
 	int (*real)(unsigned int, int) = KT_REAL(eventfd);
-	int fd = real ? real(count, flags) : (int)syscall(SYS_eventfd2, count, flags);
+	int fd = real ? real(count, flags) : (int)kt_syscall_libc(SYS_eventfd2, count, flags);
 	return OPENED(fd, KT_CALL_EVENTFD, flags & EFD_CLOEXEC);
 }
 
 KT_EXPORT int timerfd_create(clockid_t clock, int flags)
 {
 	int (*real)(int, int) = KT_REAL(timerfd_create);
-	int fd = real ? real(clock, flags) : (int)syscall(SYS_timerfd_create, clock, flags);
+	int fd = real ? real(clock, flags) : (int)kt_syscall_libc(SYS_timerfd_create, clock, flags);
 	return OPENED(fd, KT_CALL_TIMERFD_CREATE, flags & TFD_CLOEXEC);
 }
 
@@ -125,7 +126,7 @@ KT_EXPORT int timerfd_create(clockid_t clock, int flags)
 KT_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 {
 	int (*real)(int, const sigset_t *, int) = KT_REAL(signalfd);
-	int r = real ? real(fd, mask, flags) : (int)syscall(SYS_signalfd4, fd, mask, (size_t)(_NSIG / 8), flags);
+	int r = real ? real(fd, mask, flags) : (int)kt_syscall_libc(SYS_signalfd4, fd, mask, (size_t)(_NSIG / 8), flags);
 	if (fd != -1)
 		return r;
 	return OPENED(r, KT_CALL_SIGNALFD, flags & SFD_CLOEXEC);
@@ -134,35 +135,39 @@ KT_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 KT_EXPORT int epoll_create(int size)
 {
 	int (*real)(int) = KT_REAL(epoll_create);
-	int fd = real ? real(size) : (int)syscall(SYS_epoll_create, size);
+#ifdef SYS_epoll_create
+	int fd = real ? real(size) : (int)kt_syscall_libc(SYS_epoll_create, size);
+#else /* aarch64: as the kernel's epoll_create, which only checks size */
+	int fd = real ? real(size) : (int)kt_syscall_libc(SYS_epoll_create1, size <= 0 ? -1 : 0);
+#endif
 	return OPENED(fd, KT_CALL_EPOLL_CREATE, 0);
 }
 
 KT_EXPORT int epoll_create1(int flags)
 {
 	int (*real)(int) = KT_REAL(epoll_create1);
-	int fd = real ? real(flags) : (int)syscall(SYS_epoll_create1, flags);
+	int fd = real ? real(flags) : (int)kt_syscall_libc(SYS_epoll_create1, flags);
 	return OPENED(fd, KT_CALL_EPOLL_CREATE1, flags & EPOLL_CLOEXEC);
 }
 
 KT_EXPORT int inotify_init(void)
 {
 	int (*real)(void) = KT_REAL(inotify_init);
-	int fd = real ? real() : (int)syscall(SYS_inotify_init1, 0);
+	int fd = real ? real() : (int)kt_syscall_libc(SYS_inotify_init1, 0);
 	return OPENED(fd, KT_CALL_INOTIFY_INIT, 0);
 }
 
 KT_EXPORT int inotify_init1(int flags)
 {
 	int (*real)(int) = KT_REAL(inotify_init1);
-	int fd = real ? real(flags) : (int)syscall(SYS_inotify_init1, flags);
+	int fd = real ? real(flags) : (int)kt_syscall_libc(SYS_inotify_init1, flags);
 	return OPENED(fd, KT_CALL_INOTIFY_INIT1, flags & IN_CLOEXEC);
 }
 
 KT_EXPORT int memfd_create(const char *name, unsigned int flags)
 {
 	int (*real)(const char *, unsigned int) = KT_REAL(memfd_create);
-	int fd = real ? real(name, flags) : (int)syscall(SYS_memfd_create, name, flags);
+	int fd = real ? real(name, flags) : (int)kt_syscall_libc(SYS_memfd_create, name, flags);
 	return OPENED(fd, KT_CALL_MEMFD_CREATE, (flags & MFD_CLOEXEC) != 0);
 }
 
@@ -170,7 +175,7 @@ KT_EXPORT int memfd_create(const char *name, unsigned int flags)
 KT_EXPORT int pidfd_open(pid_t pid, unsigned int flags)
 {
 	int (*real)(pid_t, unsigned int) = KT_REAL(pidfd_open);
-	int fd = real ? real(pid, flags) : (int)syscall(SYS_pidfd_open, pid, flags);
+	int fd = real ? real(pid, flags) : (int)kt_syscall_libc(SYS_pidfd_open, pid, flags);
 	return OPENED(fd, KT_CALL_PIDFD_OPEN, 1);
 }
 
@@ -179,25 +184,23 @@ KT_EXPORT int pidfd_open(pid_t pid, unsigned int flags)
 KT_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 {
 	int (*real)(int, int, unsigned int) = KT_REAL(pidfd_getfd);
-	int fd = real ? real(pidfd, targetfd, flags) : (int)syscall(SYS_pidfd_getfd, pidfd, targetfd, flags);
+	int fd = real ? real(pidfd, targetfd, flags) : (int)kt_syscall_libc(SYS_pidfd_getfd, pidfd, targetfd, flags);
 	made(fd, KT_HOW_RECEIVED, KT_CALL_PIDFD_GETFD, 1, __builtin_return_address(0));
-	if (fd >= 0 && kt_tracing()) {
+	if (fd >= 0 && kt_on()) {
 		/* The sender: the pid of the pidfd, from its fdinfo. */
 		int saved = errno;
 		char path[64], buf[512];
 		snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
-		kt_in_shim++;
-		int info = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = info >= 0 ? read(info, buf, sizeof buf - 1) : -1;
+		int info = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+		ssize_t n = info >= 0 ? kt_sys_read(info, buf, sizeof buf - 1) : -1;
 		if (info >= 0)
-			syscall(SYS_close, info);
+			kt_sys_close(info);
 		if (n > 0) {
 			buf[n] = '\0';
 			const char *pid = strstr(buf, "Pid:");
 			if (pid)
 				kt_note_source(fd, (pid_t)atoi(pid + 4), targetfd);
 		}
-		kt_in_shim--;
 		errno = saved;
 	}
 	return fd;
@@ -206,6 +209,6 @@ KT_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 KT_EXPORT int fanotify_init(unsigned int flags, unsigned int event_f_flags)
 {
 	int (*real)(unsigned int, unsigned int) = KT_REAL(fanotify_init);
-	int fd = real ? real(flags, event_f_flags) : (int)syscall(SYS_fanotify_init, flags, event_f_flags);
+	int fd = real ? real(flags, event_f_flags) : (int)kt_syscall_libc(SYS_fanotify_init, flags, event_f_flags);
 	return OPENED(fd, KT_CALL_FANOTIFY_INIT, (flags & FAN_CLOEXEC) != 0);
 }

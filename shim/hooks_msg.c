@@ -2,6 +2,7 @@
  * socket (SCM_RIGHTS): each one is a new reference, in this process, to the
  * sender's open file description. */
 #include "shim.h"
+#include "sys.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -21,7 +22,7 @@ static pid_t peer_of(int sock)
 
 static void received(int sock, const struct msghdr *msg, enum kt_call call, int flags, void *site)
 {
-	if (!msg || !msg->msg_control || !kt_tracing())
+	if (!msg || !msg->msg_control || !kt_on())
 		return;
 	pid_t sender = -1; /* asked once, when a descriptor arrived */
 	int cloexec = (flags & MSG_CMSG_CLOEXEC) != 0;
@@ -38,11 +39,8 @@ static void received(int sock, const struct msghdr *msg, enum kt_call call, int 
 			kt_note_new(fd, KT_HOW_RECEIVED, call, cloexec, -1, site);
 			if (sender < 0)
 				sender = peer_of(sock);
-			if (sender > 0) {
-				kt_in_shim++;
+			if (sender > 0)
 				kt_note_sender(fd, sender);
-				kt_in_shim--;
-			}
 		}
 	}
 }
@@ -50,7 +48,7 @@ static void received(int sock, const struct msghdr *msg, enum kt_call call, int 
 KT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	ssize_t (*real)(int, struct msghdr *, int) = KT_REAL(recvmsg);
-	ssize_t r = real ? real(fd, msg, flags) : syscall(SYS_recvmsg, fd, msg, flags);
+	ssize_t r = real ? real(fd, msg, flags) : kt_syscall_libc(SYS_recvmsg, fd, msg, flags);
 	if (r >= 0) {
 		int saved = errno;
 		received(fd, msg, KT_CALL_RECVMSG, flags, __builtin_return_address(0));
@@ -63,7 +61,7 @@ KT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 {
 	int (*real)(int, void *, unsigned int, int, struct timespec *) = KT_REAL(recvmmsg);
 	int r = real ? real(fd, vec, vlen, flags, timeout)
-		     : (int)syscall(SYS_recvmmsg, fd, vec, vlen, flags, timeout);
+		     : (int)kt_syscall_libc(SYS_recvmmsg, fd, vec, vlen, flags, timeout);
 	if (r > 0 && vec) {
 		int saved = errno;
 		for (int i = 0; i < r; i++)

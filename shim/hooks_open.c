@@ -1,5 +1,6 @@
 /* Hooks: the open family, which makes a new open file description. */
 #include "shim.h"
+#include "sys.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -13,7 +14,7 @@ static inline int needs_mode(int flags)
 
 static inline int opened(int fd, enum kt_call call, int flags, void *site)
 {
-	if (fd >= 0 && kt_tracing())
+	if (fd >= 0 && kt_on())
 		kt_note_new(fd, KT_HOW_OPEN, call, flags & O_CLOEXEC, -1, site);
 	return fd;
 }
@@ -21,7 +22,7 @@ static inline int opened(int fd, enum kt_call call, int flags, void *site)
 /* dlsym can re-enter an open before the real one is known: ask the kernel. */
 static inline int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
-	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+	return (int)kt_syscall_libc(SYS_openat, dirfd, path, flags, mode);
 }
 
 #define OPEN_MODE(flags, mode)                                                                     \

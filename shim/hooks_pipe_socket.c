@@ -1,6 +1,7 @@
 /* Hooks: pipes and sockets, each a new open file description (two for a
  * pipe or a socket pair, one per accepted connection). */
 #include "shim.h"
+#include "sys.h"
 
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -8,14 +9,14 @@
 
 static inline void made(int fd, enum kt_call call, int cloexec, void *site)
 {
-	if (fd >= 0 && kt_tracing())
+	if (fd >= 0 && kt_on())
 		kt_note_new(fd, KT_HOW_OPEN, call, cloexec, -1, site);
 }
 
 KT_EXPORT int pipe(int fds[2])
 {
 	int (*real)(int[2]) = KT_REAL(pipe);
-	int r = real ? real(fds) : (int)syscall(SYS_pipe2, fds, 0);
+	int r = real ? real(fds) : (int)kt_syscall_libc(SYS_pipe2, fds, 0);
 	if (r == 0) {
 		made(fds[0], KT_CALL_PIPE, 0, __builtin_return_address(0));
 		made(fds[1], KT_CALL_PIPE, 0, __builtin_return_address(0));
@@ -26,7 +27,7 @@ KT_EXPORT int pipe(int fds[2])
 KT_EXPORT int pipe2(int fds[2], int flags)
 {
 	int (*real)(int[2], int) = KT_REAL(pipe2);
-	int r = real ? real(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
+	int r = real ? real(fds, flags) : (int)kt_syscall_libc(SYS_pipe2, fds, flags);
 	if (r == 0) {
 		made(fds[0], KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0));
 		made(fds[1], KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0));
@@ -37,7 +38,7 @@ KT_EXPORT int pipe2(int fds[2], int flags)
 KT_EXPORT int socket(int domain, int type, int protocol)
 {
 	int (*real)(int, int, int) = KT_REAL(socket);
-	int fd = real ? real(domain, type, protocol) : (int)syscall(SYS_socket, domain, type, protocol);
+	int fd = real ? real(domain, type, protocol) : (int)kt_syscall_libc(SYS_socket, domain, type, protocol);
 	made(fd, KT_CALL_SOCKET, type & O_CLOEXEC, __builtin_return_address(0));
 	return fd;
 }
@@ -45,11 +46,11 @@ KT_EXPORT int socket(int domain, int type, int protocol)
 KT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 {
 	int (*real)(int, int, int, int[2]) = KT_REAL(socketpair);
-	int r = real ? real(domain, type, protocol, fds) : (int)syscall(SYS_socketpair, domain, type, protocol, fds);
+	int r = real ? real(domain, type, protocol, fds) : (int)kt_syscall_libc(SYS_socketpair, domain, type, protocol, fds);
 	if (r == 0) {
 		made(fds[0], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
 		made(fds[1], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
-		if (kt_tracing())
+		if (kt_on())
 			kt_note_pair(fds[0], fds[1]);
 	}
 	return r;
@@ -60,7 +61,7 @@ KT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 KT_EXPORT int accept(int fd, void *addr, void *len)
 {
 	int (*real)(int, void *, void *) = KT_REAL(accept);
-	int r = real ? real(fd, addr, len) : (int)syscall(SYS_accept4, fd, addr, len, 0);
+	int r = real ? real(fd, addr, len) : (int)kt_syscall_libc(SYS_accept4, fd, addr, len, 0);
 	made(r, KT_CALL_ACCEPT, 0, __builtin_return_address(0));
 	return r;
 }
@@ -68,7 +69,7 @@ KT_EXPORT int accept(int fd, void *addr, void *len)
 KT_EXPORT int accept4(int fd, void *addr, void *len, int flags)
 {
 	int (*real)(int, void *, void *, int) = KT_REAL(accept4);
-	int r = real ? real(fd, addr, len, flags) : (int)syscall(SYS_accept4, fd, addr, len, flags);
+	int r = real ? real(fd, addr, len, flags) : (int)kt_syscall_libc(SYS_accept4, fd, addr, len, flags);
 	made(r, KT_CALL_ACCEPT4, flags & O_CLOEXEC, __builtin_return_address(0));
 	return r;
 }

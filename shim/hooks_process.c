@@ -25,28 +25,23 @@ static void before_fork(struct fork_state *st)
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &st->old_mask);
-	kt_in_shim++;
 	kt_table_prepare_fork(&st->prep);
-	kt_in_shim--;
 }
 
 static void after_fork(struct fork_state *st, pid_t pid)
 {
 	int saved = errno;
-	if (pid == 0) {
+	if (pid == 0)
 		kt_after_fork_child(&st->prep);
-	} else {
-		kt_in_shim++;
+	else
 		kt_table_parent_after_fork(&st->prep, pid);
-		kt_in_shim--;
-	}
 	pthread_sigmask(SIG_SETMASK, &st->old_mask, NULL);
 	errno = saved;
 }
 
 static pid_t traced_fork(pid_t (*real)(void))
 {
-	if (!kt_tracing())
+	if (!kt_on())
 		return real();
 	struct fork_state st;
 	before_fork(&st);
@@ -101,7 +96,7 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	pid_t *ctid = va_arg(ap, pid_t *);
 	va_end(ap);
 	int (*real)(int (*)(void *), void *, int, void *, ...) = KT_REAL(clone);
-	if ((flags & (CLONE_VM | CLONE_THREAD)) || !kt_tracing())
+	if ((flags & (CLONE_VM | CLONE_THREAD)) || !kt_on())
 		return real(fn, stack, flags, arg, ptid, tls, ctid);
 	struct clone_call c = {.fn = fn, .arg = arg};
 	before_fork(&c.st);
@@ -114,7 +109,7 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
  * does, through the fork hook. */
 KT_EXPORT int daemon(int nochdir, int noclose)
 {
-	if (!kt_tracing())
+	if (!kt_on())
 		return KT_REAL(daemon)(nochdir, noclose);
 	pid_t pid = fork();
 	if (pid < 0)
@@ -151,7 +146,7 @@ KT_EXPORT int daemon(int nochdir, int noclose)
 #define EXEC_ENV(envp, env)                                                                        \
 	char *env##_slots[kt_exec_env_slots(envp)];                                                \
 	char env##_text[kt_exec_env_text(envp)];                                                   \
-	char *const *env = kt_tracing() ? kt_exec_env(envp, env##_slots, env##_text) : (envp)
+	char *const *env = kt_on() ? kt_exec_env(envp, env##_slots, env##_text) : (envp)
 
 extern char **environ;
 

@@ -27,7 +27,7 @@ static inline int stream_fd(FILE *fp)
 
 static inline FILE *opened(FILE *fp, enum kt_call call, int cloexec, void *site)
 {
-	if (fp && kt_tracing()) {
+	if (fp && kt_on()) {
 		int fd = stream_fd(fp);
 		if (fd >= 0)
 			kt_note_new(fd, KT_HOW_OPEN, call, cloexec, -1, site);
@@ -37,7 +37,7 @@ static inline FILE *opened(FILE *fp, enum kt_call call, int cloexec, void *site)
 
 static inline void retire(FILE *fp)
 {
-	if (fp && kt_tracing()) {
+	if (fp && kt_on()) {
 		int fd = stream_fd(fp);
 		if (fd >= 0)
 			kt_note_close(fd);

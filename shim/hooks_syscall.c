@@ -2,12 +2,20 @@
  * (for calls glibc lacks, or on purpose) bypass the named hooks: follow the
  * ones that change the descriptor table or end the process. */
 #include "shim.h"
+#include "sys.h"
 
 #include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* libc's syscall(); the kernel itself while dlsym has not found it yet. */
+static inline long real_syscall(long (*real)(long, ...), long nr, long a1, long a2, long a3, long a4,
+				long a5, long a6)
+{
+	return real ? real(nr, a1, a2, a3, a4, a5, a6) : kt_sys_libc(kt_sys6(nr, a1, a2, a3, a4, a5, a6));
+}
 
 /* Like glibc's own (assembly) syscall(), read six arguments whatever the
  * caller passed: the unused ones are registers or the caller's stack slots,
@@ -20,8 +28,8 @@ KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
 	va_end(ap);
 	long (*real)(long, ...) = KT_REAL(syscall);
-	if (!kt_tracing())
-		return real(nr, a1, a2, a3, a4, a5, a6);
+	if (!kt_on())
+		return real_syscall(real, nr, a1, a2, a3, a4, a5, a6);
 	void *site = __builtin_return_address(0);
 	switch (nr) {
 	case SYS_exit_group:
@@ -45,7 +53,7 @@ KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 	default:
 		break;
 	}
-	long r = real(nr, a1, a2, a3, a4, a5, a6);
+	long r = real_syscall(real, nr, a1, a2, a3, a4, a5, a6);
 	if (r < 0)
 		return r;
 	int saved = errno;

@@ -11,15 +11,13 @@
 
 static void reaped(pid_t pid, int status)
 {
-	if (pid <= 0 || !(WIFSIGNALED(status) || WIFEXITED(status)) || !kt_tracing())
+	if (pid <= 0 || !(WIFSIGNALED(status) || WIFEXITED(status)) || !kt_on())
 		return;
 	int saved = errno;
 	char line[96];
 	struct kt_buf b = {line, 0, sizeof line, 0};
 	kt_rec_put_reaped(&b, &(struct kt_rec_reaped){pid, status});
-	kt_in_shim++;
 	kt_write_record(line, b.len);
-	kt_in_shim--;
 	errno = saved;
 }
 

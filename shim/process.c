@@ -22,7 +22,6 @@
 
 struct kt_process kt_proc;
 atomic_int kt_active;
-KT_TLS int kt_in_shim;
 char kt_exe_path[4096];
 struct kt_rec_fd *kt_prior;
 size_t kt_prior_count;
@@ -380,7 +379,6 @@ void kt_init(int argc, char **argv, char **envp)
 	(void)envp;
 	if (atomic_exchange(&done, 1))
 		return;
-	kt_in_shim++;
 	kt_resolve();
 	const char *dir = getenv("KCMPTRACE_DIR");
 	int r = 0;
@@ -431,7 +429,6 @@ out:
 	/* kt_prior points into the arena: keep it mapped for the life of the image. */
 	if (!kt_prior)
 		kt_arena_release(&arena);
-	kt_in_shim--;
 }
 
 __attribute__((constructor)) static void kt_constructor(int argc, char **argv, char **envp)
@@ -461,7 +458,6 @@ KT_EXPORT int __libc_start_main(int (*main)(int, char **, char **), int argc, ch
 void kt_after_fork_child(struct kt_fork_prep *prep)
 {
 	int saved = errno;
-	kt_in_shim++;
 	atomic_store(&process_ended, 0);
 	pid_t parent = kt_proc.pid;
 	unsigned long long parent_start = kt_proc.start;
@@ -480,7 +476,6 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 		atomic_store(&kt_active, 0);
 		kt_warn("cannot write the trace in", kt_proc.dir, -r);
 	}
-	kt_in_shim--;
 	errno = saved;
 }
 
@@ -538,15 +533,15 @@ static void spawn_report(void)
 	env[k] = NULL;
 
 	/* A raw fork: the application's atfork handlers must not run for us. */
-	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	pid_t pid = kt_sys_fork();
 	if (pid == 0) {
-		syscall(SYS_execve, cli, args, env);
-		kt_warn("cannot run", cli, errno);
-		syscall(SYS_exit_group, 127);
+		int err = kt_sys_execve(cli, args, env);
+		kt_warn("cannot run", cli, -err);
+		kt_sys_exit_group(127);
 	}
 	if (pid > 0) {
 		int st;
-		while (syscall(SYS_wait4, pid, &st, 0, NULL) < 0 && errno == EINTR)
+		while (kt_sys_wait4(pid, &st, 0) == -EINTR)
 			;
 	}
 	munmap(env, (envc + 1) * sizeof *env);
@@ -560,7 +555,7 @@ static void remove_trace_if_last(void)
 	char path[4200];
 	char buf[4096] __attribute__((aligned(8)));
 	snprintf(path, sizeof path, "%s/reported", kt_proc.dir);
-	if (syscall(SYS_faccessat, AT_FDCWD, path, F_OK) != 0)
+	if (kt_sys_faccessat(AT_FDCWD, path, F_OK) != 0)
 		return;
 	snprintf(path, sizeof path, "%s/live", kt_proc.dir);
 	int live = kt_sys_open_high(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
@@ -589,14 +584,14 @@ static void remove_trace_if_last(void)
 					    : -1;
 			if (t > 0) { /* live/ links to a directory on /dev/shm */
 				target[t] = '\0';
-				syscall(SYS_unlinkat, AT_FDCWD, target, AT_REMOVEDIR);
+				kt_sys_unlinkat(AT_FDCWD, target, AT_REMOVEDIR);
 			}
-			if (syscall(SYS_unlinkat, dir, d->d_name, 0) != 0)
-				syscall(SYS_unlinkat, dir, d->d_name, AT_REMOVEDIR);
+			if (kt_sys_unlinkat(dir, d->d_name, 0) != 0)
+				kt_sys_unlinkat(dir, d->d_name, AT_REMOVEDIR);
 		}
 	}
 	kt_sys_close(dir);
-	syscall(SYS_unlinkat, AT_FDCWD, kt_proc.dir, AT_REMOVEDIR);
+	kt_sys_unlinkat(AT_FDCWD, kt_proc.dir, AT_REMOVEDIR);
 }
 
 void kt_after_failed_exec(void)
@@ -604,21 +599,18 @@ void kt_after_failed_exec(void)
 	if (!atomic_load(&kt_active))
 		return;
 	int saved = errno; /* the exec's: the program reads it next */
-	kt_in_shim++;
 	kt_table_mark_untraced(0);
 	kt_watch_release();
-	kt_in_shim--;
 	errno = saved;
 }
 
 void kt_process_end(int status)
 {
-	if (!atomic_load(&kt_active) || kt_in_shim)
+	if (!atomic_load(&kt_active))
 		return;
 	if (atomic_exchange(&process_ended, 1))
 		return;
 	int saved = errno;
-	kt_in_shim++;
 	kt_snapshot(KT_WHY_EXIT, status, NULL);
 	kt_table_remove();
 	if (kt_proc.root) {
@@ -632,16 +624,14 @@ void kt_process_end(int status)
 	} else {
 		remove_trace_if_last();
 	}
-	kt_in_shim--;
 	errno = saved;
 }
 
 void kt_before_exec(int dirfd, const char *path, int flags)
 {
-	if (!atomic_load(&kt_active) || kt_in_shim)
+	if (!atomic_load(&kt_active))
 		return;
 	int saved = errno;
-	kt_in_shim++;
 	const char *why = kt_exec_untraced(dirfd, path, flags);
 	/* The report lists the process as untraced from here on. */
 	struct kt_rec_untraced untraced = {path && *path ? path : "(descriptor)", why};
@@ -652,6 +642,5 @@ void kt_before_exec(int dirfd, const char *path, int flags)
 		kt_table_mark_untraced(1);
 	if (why && strcmp(why, KT_UNTRACED_STATIC) == 0)
 		kt_watch_ask();
-	kt_in_shim--;
 	errno = saved;
 }

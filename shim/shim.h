@@ -41,12 +41,14 @@ struct kt_process {
 extern struct kt_process kt_proc;
 /* Tracing is on: the trace directory could be written. */
 extern atomic_int kt_active;
-/* Set while the shim itself runs: hooks then pass straight through. */
-extern KT_TLS int kt_in_shim;
 
-static inline int kt_tracing(void)
+/* Whether a hook notes what it sees. There is no re-entry guard: the
+ * shim's own system calls never reach its hooks (common/sys.h), and it
+ * calls hooked functions by name only where it means to (daemon, vfork,
+ * the execl family, syscall(SYS_fork)). */
+static inline int kt_on(void)
 {
-	return atomic_load_explicit(&kt_active, memory_order_relaxed) && !kt_in_shim;
+	return atomic_load_explicit(&kt_active, memory_order_relaxed);
 }
 
 void kt_init(int argc, char **argv, char **envp);
@@ -83,99 +85,11 @@ int kt_write_record(const char *data, size_t len);
 
 /* ---- real libc functions (real.c) ---- */
 struct msghdr;
+struct rusage;
+/* The real function behind each hook that has one (common/hooks.def). */
 struct kt_real {
-	int (*open)(const char *, int, ...);
-	int (*open64)(const char *, int, ...);
-	int (*openat)(int, const char *, int, ...);
-	int (*openat64)(int, const char *, int, ...);
-	int (*creat)(const char *, mode_t);
-	int (*creat64)(const char *, mode_t);
-	int (*open_2)(const char *, int);
-	int (*open64_2)(const char *, int);
-	int (*openat_2)(int, const char *, int);
-	int (*openat64_2)(int, const char *, int);
-	int (*dup)(int);
-	int (*dup2)(int, int);
-	int (*dup3)(int, int, int);
-	int (*fcntl)(int, int, ...);
-	int (*fcntl64)(int, int, ...);
-	int (*pipe)(int[2]);
-	int (*pipe2)(int[2], int);
-	int (*socket)(int, int, int);
-	int (*socketpair)(int, int, int, int[2]);
-	int (*accept)(int, void *, void *);
-	int (*accept4)(int, void *, void *, int);
-	int (*close)(int);
-	pid_t (*fork)(void);
-	int (*flock)(int, int);
-	pid_t (*waitpid)(pid_t, int *, int);
-	pid_t (*wait4)(pid_t, int *, int, struct rusage *);
-	int (*waitid)(idtype_t, id_t, siginfo_t *, int);
-	int (*execve)(const char *, char *const[], char *const[]);
-	int (*execv)(const char *, char *const[]);
-	int (*execvp)(const char *, char *const[]);
-	int (*execvpe)(const char *, char *const[], char *const[]);
-	int (*fexecve)(int, char *const[], char *const[]);
-	int (*execveat)(int, const char *, char *const[], char *const[], int);
-	void (*exit)(int) __attribute__((noreturn));
-	void (*_exit)(int) __attribute__((noreturn));
-	void (*_Exit)(int) __attribute__((noreturn));
-	/* stdio and directory streams: they open through internal calls */
-	FILE *(*fopen)(const char *, const char *);
-	FILE *(*fopen64)(const char *, const char *);
-	FILE *(*freopen)(const char *, const char *, FILE *);
-	FILE *(*freopen64)(const char *, const char *, FILE *);
-	FILE *(*fdopen)(int, const char *);
-	int (*fclose)(FILE *);
-	FILE *(*tmpfile)(void);
-	FILE *(*tmpfile64)(void);
-	FILE *(*popen)(const char *, const char *);
-	int (*pclose)(FILE *);
-	DIR *(*opendir)(const char *);
-	DIR *(*fdopendir)(int);
-	int (*closedir)(DIR *);
-	int (*mkstemp)(char *);
-	int (*mkostemp)(char *, int);
-	int (*mkstemps)(char *, int);
-	int (*mkostemps)(char *, int, int);
-	int (*mkstemp64)(char *);
-	int (*mkostemp64)(char *, int);
-	int (*mkstemps64)(char *, int);
-	int (*mkostemps64)(char *, int, int);
-	int (*shm_open)(const char *, int, mode_t);
-	int (*posix_openpt)(int);
-	int (*getpt)(void);
-	/* other makers of descriptors */
-	int (*eventfd)(unsigned int, int);
-	int (*timerfd_create)(int, int);
-	int (*signalfd)(int, const sigset_t *, int);
-	int (*epoll_create)(int);
-	int (*epoll_create1)(int);
-	int (*inotify_init)(void);
-	int (*inotify_init1)(int);
-	int (*memfd_create)(const char *, unsigned int);
-	int (*pidfd_open)(pid_t, unsigned int);
-	int (*pidfd_getfd)(int, int, unsigned int);
-	int (*fanotify_init)(unsigned int, unsigned int);
-	ssize_t (*recvmsg)(int, struct msghdr *, int);
-	int (*recvmmsg)(int, void *, unsigned int, int, struct timespec *);
-	int (*close_range)(unsigned int, unsigned int, int);
-	void (*closefrom)(int);
-	/* process creation */
-	int (*clone)(int (*)(void *), void *, int, void *, ...);
-	pid_t (*_Fork)(void);
-	int (*posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-			   const posix_spawnattr_t *, char *const[], char *const[]);
-	int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-			    const posix_spawnattr_t *, char *const[], char *const[]);
-	int (*daemon)(int, int);
-	int (*spawn_fa_init)(posix_spawn_file_actions_t *);
-	int (*spawn_fa_destroy)(posix_spawn_file_actions_t *);
-	int (*spawn_fa_adddup2)(posix_spawn_file_actions_t *, int, int);
-	int (*spawn_fa_addopen)(posix_spawn_file_actions_t *, int, const char *, int, mode_t);
-	long (*syscall)(long, ...);
-	int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
-			       void (*)(void), void (*)(void), void *);
+#define KT_HOOK(field, sym, ret, params) ret(*field) params;
+#include "hooks.def"
 };
 
 extern struct kt_real kt_real;
@@ -268,7 +182,6 @@ void kt_arena_release(struct kt_arena *a);
 void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *untraced);
 
 /* ---- call sites (site.c) ---- */
-#define KT_SITE() ((uint64_t)(uintptr_t)__builtin_return_address(0))
 /* "MODULE+0xOFF" for a return address; "-" when it cannot be said. Room
  * for it: KT_SITE_TEXT bytes. */
 #define KT_SITE_TEXT 4200

@@ -23,18 +23,18 @@ static int tell_launcher(int32_t op)
 		return 0;
 	memcpy(addr.sun_path, kt_proc.dir, dl);
 	memcpy(addr.sun_path + dl, "/" KT_WATCH_SOCKET, sizeof KT_WATCH_SOCKET + 1);
-	int s = (int)kt_sys_ret(syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+	int s = kt_sys_socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return 0;
 	s = kt_sys_move_high(s);
 	/* A launcher that does not answer must not hold up the program long. */
 	struct timeval limit = {.tv_sec = 5};
-	syscall(SYS_setsockopt, s, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-	syscall(SYS_setsockopt, s, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-	int32_t msg[2] = {(int32_t)syscall(SYS_gettid), op};
+	kt_sys_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+	kt_sys_setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+	int32_t msg[2] = {(int32_t)kt_sys_gettid(), op};
 	char answer = 'n';
 	/* No socket (a plain LD_PRELOAD run, no watching): nothing to do. */
-	if (syscall(SYS_connect, s, &addr, sizeof addr) == 0 &&
+	if (kt_sys_connect(s, &addr, sizeof addr) == 0 &&
 	    kt_sys_write(s, msg, sizeof msg) == (ssize_t)sizeof msg)
 		(void)kt_sys_read(s, &answer, 1);
 	kt_sys_close(s);

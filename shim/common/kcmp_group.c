@@ -7,8 +7,7 @@
 
 int kt_kcmp_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
 {
-	long r = syscall(SYS_kcmp, pid1, pid2, KCMP_FILE, fd1, fd2);
-	return r < 0 ? -errno : (int)r;
+	return kt_sys_kcmp(pid1, pid2, KCMP_FILE, fd1, fd2);
 }
 
 int kt_kcmp_probe(int any_fd)

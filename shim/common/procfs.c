@@ -20,7 +20,7 @@ static long high_floor(int refresh)
 		return floor;
 	struct rlimit rl;
 	floor = 1024;
-	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	if (kt_sys_getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur > 64)
 		floor = (long)rl.rlim_cur - 32;
 	if (floor > 1024 - 32)

@@ -9,37 +9,18 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
+/* A hook that records under another call's name names one that exists. */
+#define KT_AS_HOOK(field, sym, ret, params, NAME)                                                  \
+	_Static_assert(KT_CALL_##NAME != KT_CALL_NONE, sym " records as a call of the list");
+#include "hooks.def"
+
 const char *kt_call_name(enum kt_call call)
 {
 	static const char *const names[KT_CALL_COUNT] = {
-		[KT_CALL_NONE] = NULL,          [KT_CALL_OPEN] = "open",
-		[KT_CALL_OPEN64] = "open64",    [KT_CALL_OPENAT] = "openat",
-		[KT_CALL_OPENAT64] = "openat64", [KT_CALL_CREAT] = "creat",
-		[KT_CALL_CREAT64] = "creat64",  [KT_CALL_OPEN_2] = "__open_2",
-		[KT_CALL_OPEN64_2] = "__open64_2", [KT_CALL_OPENAT_2] = "__openat_2",
-		[KT_CALL_OPENAT64_2] = "__openat64_2", [KT_CALL_DUP] = "dup",
-		[KT_CALL_DUP2] = "dup2",        [KT_CALL_DUP3] = "dup3",
-		[KT_CALL_FCNTL] = "fcntl",      [KT_CALL_PIPE] = "pipe",
-		[KT_CALL_PIPE2] = "pipe2",      [KT_CALL_SOCKET] = "socket",
-		[KT_CALL_SOCKETPAIR] = "socketpair", [KT_CALL_ACCEPT] = "accept",
-		[KT_CALL_ACCEPT4] = "accept4",  [KT_CALL_FORK] = "fork",
-		[KT_CALL_FOPEN] = "fopen",      [KT_CALL_FOPEN64] = "fopen64",
-		[KT_CALL_FREOPEN] = "freopen",  [KT_CALL_FREOPEN64] = "freopen64",
-		[KT_CALL_FDOPEN] = "fdopen",    [KT_CALL_TMPFILE] = "tmpfile",
-		[KT_CALL_TMPFILE64] = "tmpfile64", [KT_CALL_POPEN] = "popen",
-		[KT_CALL_OPENDIR] = "opendir",  [KT_CALL_MKSTEMP] = "mkstemp",
-		[KT_CALL_MKOSTEMP] = "mkostemp", [KT_CALL_MKSTEMPS] = "mkstemps",
-		[KT_CALL_MKOSTEMPS] = "mkostemps", [KT_CALL_SHM_OPEN] = "shm_open",
-		[KT_CALL_POSIX_OPENPT] = "posix_openpt", [KT_CALL_EVENTFD] = "eventfd",
-		[KT_CALL_TIMERFD_CREATE] = "timerfd_create", [KT_CALL_SIGNALFD] = "signalfd",
-		[KT_CALL_EPOLL_CREATE] = "epoll_create", [KT_CALL_EPOLL_CREATE1] = "epoll_create1",
-		[KT_CALL_INOTIFY_INIT] = "inotify_init", [KT_CALL_INOTIFY_INIT1] = "inotify_init1",
-		[KT_CALL_MEMFD_CREATE] = "memfd_create", [KT_CALL_PIDFD_OPEN] = "pidfd_open",
-		[KT_CALL_PIDFD_GETFD] = "pidfd_getfd", [KT_CALL_RECVMSG] = "recvmsg",
-		[KT_CALL_RECVMMSG] = "recvmmsg", [KT_CALL_FANOTIFY_INIT] = "fanotify_init",
-		[KT_CALL_SYSCALL] = "syscall",  [KT_CALL_VFORK] = "vfork",
-		[KT_CALL_CLONE] = "clone",      [KT_CALL__FORK] = "_Fork",
-		[KT_CALL_POSIX_SPAWN] = "posix_spawn", [KT_CALL_DAEMON] = "daemon",
+		[KT_CALL_NONE] = NULL,
+#define KT_CALL_HOOK(field, sym, ret, params, NAME) [KT_CALL_##NAME] = sym,
+#define KT_CALL_WRAPPER(sym, NAME) [KT_CALL_##NAME] = sym,
+#include "hooks.def"
 	};
 	return (unsigned)call < KT_CALL_COUNT ? names[call] : NULL;
 }
@@ -74,7 +55,7 @@ uint32_t kt_table_capacity_wanted(void)
 	 * Raising the hard limit later takes CAP_SYS_RESOURCE. */
 	uint64_t cap = 1u << 20, nr_open = 0;
 	struct rlimit rl;
-	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	if (kt_sys_getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
 	    rl.rlim_max > cap)
 		cap = rl.rlim_max;
 	char text[32];

@@ -17,21 +17,13 @@
 
 #include "record.h"
 
+/* The calls that make descriptors, as the table's entries store them
+ * (hooks.def lists them with the hooks). */
 enum kt_call {
-	KT_CALL_NONE, KT_CALL_OPEN, KT_CALL_OPEN64, KT_CALL_OPENAT, KT_CALL_OPENAT64, KT_CALL_CREAT,
-	KT_CALL_CREAT64, KT_CALL_OPEN_2, KT_CALL_OPEN64_2, KT_CALL_OPENAT_2, KT_CALL_OPENAT64_2,
-	KT_CALL_DUP, KT_CALL_DUP2, KT_CALL_DUP3, KT_CALL_FCNTL, KT_CALL_PIPE, KT_CALL_PIPE2,
-	KT_CALL_SOCKET, KT_CALL_SOCKETPAIR, KT_CALL_ACCEPT, KT_CALL_ACCEPT4, KT_CALL_FORK,
-	/* libc functions that open through internal calls, and other creators */
-	KT_CALL_FOPEN, KT_CALL_FOPEN64, KT_CALL_FREOPEN, KT_CALL_FREOPEN64, KT_CALL_FDOPEN,
-	KT_CALL_TMPFILE, KT_CALL_TMPFILE64, KT_CALL_POPEN, KT_CALL_OPENDIR, KT_CALL_MKSTEMP,
-	KT_CALL_MKOSTEMP, KT_CALL_MKSTEMPS, KT_CALL_MKOSTEMPS, KT_CALL_SHM_OPEN,
-	KT_CALL_POSIX_OPENPT, KT_CALL_EVENTFD, KT_CALL_TIMERFD_CREATE, KT_CALL_SIGNALFD,
-	KT_CALL_EPOLL_CREATE, KT_CALL_EPOLL_CREATE1, KT_CALL_INOTIFY_INIT, KT_CALL_INOTIFY_INIT1,
-	KT_CALL_MEMFD_CREATE, KT_CALL_PIDFD_OPEN, KT_CALL_PIDFD_GETFD, KT_CALL_RECVMSG,
-	KT_CALL_RECVMMSG, KT_CALL_FANOTIFY_INIT, KT_CALL_SYSCALL,
-	/* process creation */
-	KT_CALL_VFORK, KT_CALL_CLONE, KT_CALL__FORK, KT_CALL_POSIX_SPAWN, KT_CALL_DAEMON,
+	KT_CALL_NONE,
+#define KT_CALL_HOOK(field, sym, ret, params, NAME) KT_CALL_##NAME,
+#define KT_CALL_WRAPPER(sym, NAME) KT_CALL_##NAME,
+#include "hooks.def"
 	KT_CALL_COUNT
 };
 
@@ -146,6 +138,10 @@ kt_entry_replaced(const struct kt_fd_entry *e, uint32_t gen, uint64_t dev, uint6
 	       atomic_load_explicit(&e->ino_gen, memory_order_acquire) == gen &&
 	       (e->dev != dev || e->ino != ino);
 }
+
+/* An entry stores its call in a byte. */
+_Static_assert(KT_CALL_COUNT - 1 <= (1ull << (8 * sizeof(((struct kt_fd_entry *)0)->call))) - 1,
+	       "enum kt_call overflows kt_fd_entry.call");
 
 /* The header must fit its page: the entries start right after it. */
 _Static_assert(sizeof(struct kt_table_header) <= KT_TABLE_HEADER_SIZE,
