@@ -9,7 +9,6 @@
 #include <stddef.h>
 
 #include "record.h"
-#include "table.h" /* the CALL names */
 #include "util.h"
 
 /* How a descriptor came to be where it is, as the model reads its record

@@ -61,7 +61,6 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	e->how = (uint8_t)how;
 	e->call = (uint8_t)call;
 	e->cloexec = (uint8_t)(cloexec != 0);
-	e->prior_how = KT_HOW_NONE;
 	e->src_fd = src_fd;
 	e->src_gen = 0;
 	e->src_pid = 0;
@@ -100,7 +99,6 @@ KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 	e->how = v->how;
 	e->call = v->call;
 	e->cloexec = v->cloexec;
-	e->prior_how = v->prior_how;
 	e->src_fd = v->src_fd;
 	e->src_gen = v->src_gen;
 	e->src_pid = v->src_pid;
@@ -301,7 +299,6 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 			e->how = KT_HOW_INHERITED;
 			e->call = KT_CALL_FORK;
 			e->cloexec = old[fd].cloexec;
-			e->prior_how = KT_HOW_NONE;
 			e->src_pid = kt_proc.pid;
 			e->src_start = kt_proc.start;
 			e->src_fd = (int32_t)fd;

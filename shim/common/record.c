@@ -3,7 +3,6 @@
  * No malloc here, and no stdio on the writing side: the shim writes from
  * hooks, signal-time close paths and exit paths. */
 #include "record.h"
-#include "table.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -52,6 +51,22 @@ const char *kt_snap_why_name(enum kt_snap_why why)
 const char *kt_event_name(enum kt_event_kind kind)
 {
 	return (unsigned)kind < COUNT(event_names) ? event_names[kind] : "unknown";
+}
+
+/* A hook that records under another call's name names one that exists. */
+#define KT_AS_HOOK(field, sym, ret, params, NAME)                                                  \
+	_Static_assert(KT_CALL_##NAME != KT_CALL_NONE, sym " records as a call of the list");
+#include "hooks.def"
+
+const char *kt_call_name(enum kt_call call)
+{
+	static const char *const names[KT_CALL_COUNT] = {
+		[KT_CALL_NONE] = NULL,
+#define KT_CALL_HOOK(field, sym, ret, params, NAME) [KT_CALL_##NAME] = sym,
+#define KT_CALL_WRAPPER(sym, NAME) [KT_CALL_##NAME] = sym,
+#include "hooks.def"
+	};
+	return (unsigned)call < KT_CALL_COUNT ? names[call] : NULL;
 }
 
 const char *kt_errno_name(int err)

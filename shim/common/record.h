@@ -166,18 +166,27 @@ enum kt_snap_why { KT_WHY_EXIT, KT_WHY_EXEC, KT_WHY_LIVE, KT_WHY_TABLE, KT_WHY_E
 enum kt_event_kind { KT_EVENT_UNKNOWN, KT_EVENT_CLOSE_EBADF, KT_EVENT_SETFL, KT_EVENT_FLOCK,
 		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD };
 
+/* The calls that make descriptors, the CALL of an fd record (stored as
+ * a number in the shared tables): hooks.def lists them with the hooks. */
+enum kt_call {
+	KT_CALL_NONE,
+#define KT_CALL_HOOK(field, sym, ret, params, NAME) KT_CALL_##NAME,
+#define KT_CALL_WRAPPER(sym, NAME) KT_CALL_##NAME,
+#include "hooks.def"
+	KT_CALL_COUNT
+};
+
 /* Names as the format writes them; the unknown value's for out-of-range. */
 const char *kt_how_name(enum kt_how how);
 const char *kt_fd_type_name(enum kt_fd_type type);
 const char *kt_access_name(int access); /* NULL for KT_ACCESS_UNKNOWN */
 const char *kt_snap_why_name(enum kt_snap_why why);
 const char *kt_event_name(enum kt_event_kind kind);
+const char *kt_call_name(enum kt_call call); /* NULL for KT_CALL_NONE ("-") */
 /* "ENOSYS", "EPERM"... for the errno values kcmp fails with; "EIO" else. */
 const char *kt_errno_name(int err);
 /* The KCMP field of a snapshot: "ok", "none" or "unavailable:ENAME", in buf. */
 const char *kt_kcmp_text(int kcmp, char buf[32]);
-/* The CALL names: kt_call_name in table.h. */
-
 /* The value a name stands for, or -1 when it names none ("-" is the call
  * KT_CALL_NONE; an unknown event kind is KT_EVENT_UNKNOWN). */
 int kt_how_from_name(const char *s);
@@ -229,7 +238,7 @@ struct kt_rec_fd {
 	int access;         /* O_ACCMODE value or KT_ACCESS_UNKNOWN */
 	bool cloexec;
 	enum kt_how how;
-	int call;           /* enum kt_call (table.h) */
+	int call;           /* enum kt_call */
 	pid_t src_pid;      /* the source (kt_rec_fd_source); 0 0 -1 0 when none */
 	unsigned long long src_start;
 	int src_fd;

@@ -9,22 +9,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-/* A hook that records under another call's name names one that exists. */
-#define KT_AS_HOOK(field, sym, ret, params, NAME)                                                  \
-	_Static_assert(KT_CALL_##NAME != KT_CALL_NONE, sym " records as a call of the list");
-#include "hooks.def"
-
-const char *kt_call_name(enum kt_call call)
-{
-	static const char *const names[KT_CALL_COUNT] = {
-		[KT_CALL_NONE] = NULL,
-#define KT_CALL_HOOK(field, sym, ret, params, NAME) [KT_CALL_##NAME] = sym,
-#define KT_CALL_WRAPPER(sym, NAME) [KT_CALL_##NAME] = sym,
-#include "hooks.def"
-	};
-	return (unsigned)call < KT_CALL_COUNT ? names[call] : NULL;
-}
-
 void kt_table_record_fd(struct kt_rec_fd *r, int fd, uint32_t gen, enum kt_fd_type type,
 			const char *target, int access, int cloexec, const struct kt_fd_entry *e,
 			const char *site)

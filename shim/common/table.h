@@ -17,19 +17,6 @@
 
 #include "record.h"
 
-/* The calls that make descriptors, as the table's entries store them
- * (hooks.def lists them with the hooks). */
-enum kt_call {
-	KT_CALL_NONE,
-#define KT_CALL_HOOK(field, sym, ret, params, NAME) KT_CALL_##NAME,
-#define KT_CALL_WRAPPER(sym, NAME) KT_CALL_##NAME,
-#include "hooks.def"
-	KT_CALL_COUNT
-};
-
-/* The CALL name the record format writes (record.h); NULL for none. */
-const char *kt_call_name(enum kt_call call);
-
 #define KT_STACK_MAX 8
 
 /* A generation with this bit set names a descriptor of an untraced image
@@ -40,7 +27,7 @@ const char *kt_call_name(enum kt_call call);
 /* One descriptor number's entry. */
 struct kt_fd_entry {
 	_Atomic uint32_t gen;  /* even: open (0: never seen); odd: closed or changing */
-	uint8_t how, call, cloexec, prior_how;
+	uint8_t how, call, cloexec, reserved;
 	int32_t src_fd;
 	uint32_t src_gen;
 	int32_t src_pid;
