@@ -129,17 +129,15 @@ static bool make_absolute(struct kt_launch *launch, const char *dir)
 bool kt_prepare_trace_dir(struct kt_launch *launch)
 {
 	if (launch->trace_dir_option == NULL) {
-		const char *tmp = kt_trace_tmp_parent();
-		char *template = kt_xasprintf("%s/kcmptrace.XXXXXX", tmp);
-		if (mkdtemp(template) == NULL) { /* mkdtemp makes it mode 0700 */
-			kt_warn("cannot create a trace directory in %s: %s", tmp, strerror(errno));
-			free(template);
+		char temp[4200];
+		int r = kt_trace_make_temp(temp, sizeof temp);
+		if (r < 0) {
+			kt_warn("cannot create a trace directory in %s: %s", kt_trace_tmp_parent(),
+				strerror(-r));
 			return false;
 		}
 		launch->temporary = true;
-		bool ok = make_absolute(launch, template);
-		free(template);
-		return ok;
+		return make_absolute(launch, temp);
 	}
 	const char *dir = launch->trace_dir_option;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {

@@ -74,20 +74,19 @@ static void remote_site(int pid, uint64_t ret, char *out, size_t n)
 		snprintf(out, n, "%s+0x%llx", module, (unsigned long long)(addr - base));
 }
 
+static void *grow(void *ctx, void *old, size_t n)
+{
+	(void)ctx;
+	return kt_xrealloc(old, n);
+}
+
 static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 {
 	size_t cap = 0;
 	const struct kt_fd_entry *table = kt_trace_map_table(dir, lp->pid, lp->start, &cap);
-	size_t want = 256;
-	int *fds = NULL;
-	long n;
-	for (;;) {
-		fds = kt_xrealloc(fds, want * sizeof *fds);
-		n = kt_proc_list_fds(lp->pid, fds, want);
-		if (n < 0 || (size_t)n <= want)
-			break;
-		want = (size_t)n * 2;
-	}
+	struct kt_fd_list list = {.grow = grow};
+	long n = kt_proc_list_all(lp->pid, &list);
+	const int *fds = list.fds;
 	lp->fds = kt_xcalloc(n > 0 ? (size_t)n : 1, sizeof *lp->fds);
 	for (long i = 0; i < n; i++) {
 		struct live_fd *lf = &lp->fds[lp->nfds];
@@ -113,7 +112,7 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 			snprintf(lf->site, sizeof lf->site, "-");
 		lp->nfds++;
 	}
-	free(fds);
+	free(list.fds);
 	kt_table_unmap(table);
 }
 

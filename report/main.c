@@ -17,6 +17,7 @@
 #include "suppress.h"
 #include "symbolize.h"
 #include "trace.h"
+#include "tracedir.h"
 #include "util.h"
 
 #ifndef KT_VERSION
@@ -402,11 +403,7 @@ static int run_command(struct options *opt, char **command)
 	 * end; the last of them removes it, as after a plain LD_PRELOAD run
 	 * (the shim's "reported" marker). */
 	if (started && launch.temporary && running) {
-		char *marker = kt_xasprintf("%s/reported", launch.trace_dir);
-		FILE *f = fopen(marker, "we");
-		if (f != NULL)
-			fclose(f);
-		free(marker);
+		kt_trace_mark_reported(launch.trace_dir);
 		kt_warn("traced processes are still running; %s is removed when the last of them ends",
 			launch.trace_dir);
 	}

@@ -133,8 +133,8 @@ void kt_trace_free(struct kt_trace *trace);
 /* Release what one process holds (not the struct itself). */
 void kt_process_free(struct kt_process *p);
 
-/* Remove a trace directory: its .rec files, live/, root, then the directory.
- * Returns 0 or -1 with errno set. */
+/* Remove a trace directory (kt_trace_remove, tracedir.h). Returns 0 or -1
+ * with errno set. */
 int kt_trace_remove_dir(const char *dir);
 
 /* A process named by pid and start time. */
@@ -160,10 +160,6 @@ struct kt_fd_entry;
  * NULL when it has none. Unmap with kt_table_unmap. */
 const struct kt_fd_entry *kt_trace_map_table(const char *dir, int pid, unsigned long long start,
 					     size_t *capacity);
-
-/* Remove DIR/live (the tables of running processes; where it is a link to
- * a directory on /dev/shm, that directory too). Only when none runs. */
-int kt_trace_remove_live(const char *dir);
 
 /* True if dir holds at least one *.rec file (-1 if unreadable). */
 int kt_trace_dir_has_records(const char *dir);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tracedir.h"
+
 
 static char *read_whole_file(const char *path, size_t *len_out, struct kt_error *err)
 {
@@ -43,26 +45,6 @@ static char *read_whole_file(const char *path, size_t *len_out, struct kt_error 
 	buf[len] = '\0';
 	*len_out = len;
 	return buf;
-}
-
-/* Parse PID-START from a file name ending in ".rec". */
-static bool parse_file_name(const char *name, int *pid, unsigned long long *start)
-{
-	char buf[64];
-	size_t len = strlen(name);
-	if (len < 5 || len - 4 >= sizeof buf || strcmp(name + len - 4, ".rec") != 0)
-		return false;
-	memcpy(buf, name, len - 4);
-	buf[len - 4] = '\0';
-	char *dash = strchr(buf, '-');
-	if (dash == NULL)
-		return false;
-	*dash = '\0';
-	long long p;
-	if (!kt_parse_ll(buf, &p) || p <= 0 || p > INT_MAX || !kt_parse_ull(dash + 1, start))
-		return false;
-	*pid = (int)p;
-	return true;
 }
 
 static int compare_process(const void *a, const void *b)
@@ -142,11 +124,13 @@ static bool load_process(struct kt_trace *trace, size_t *cap, const char *name,
 {
 	struct kt_process proc = {0};
 	proc.path = kt_xasprintf("%s/%s", trace->dir, name);
-	if (!parse_file_name(name, &proc.pid, &proc.start)) {
+	pid_t pid;
+	if (!kt_trace_parse_name(name, KT_TRACE_REC, &pid, &proc.start)) {
 		kt_error_set(err, "%s: record file name is not PID-START.rec", proc.path);
 		free(proc.path);
 		return false;
 	}
+	proc.pid = pid;
 	size_t len;
 	char *text = read_whole_file(proc.path, &len, err);
 	/* Keep the process even when parsing fails, so free releases it. */

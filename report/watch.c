@@ -35,7 +35,7 @@
 #include "procfs.h"
 #include "record.h"
 #include "table.h"
-#include "tracedir.h"
+#include "watch_proto.h"
 #include "util.h"
 
 /* Whether we hold CAP_SYS_PTRACE. Without it, an exec of a set-id program

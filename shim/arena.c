@@ -43,3 +43,9 @@ void kt_arena_release(struct kt_arena *a)
 	}
 	a->used = a->cap = 0;
 }
+
+void *kt_arena_grow(void *arena, void *old, size_t n)
+{
+	(void)old; /* stays until the arena is released */
+	return kt_arena_alloc(arena, n);
+}

@@ -7,6 +7,7 @@
 #include "procfs.h"
 #include "record.h"
 #include "sys.h"
+#include "tracedir.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -231,8 +232,8 @@ static void set_owner(struct kt_fd_entry *t)
 int kt_table_create(void)
 {
 	char path[4200], tmp[4300];
-	kt_trace_path(path, sizeof path, "live/", ".tbl");
-	kt_trace_path(tmp, sizeof tmp, "live/.", ".tbl.tmp");
+	kt_trace_table_path(path, sizeof path, kt_proc.dir, kt_proc.pid, kt_proc.start);
+	kt_trace_path(tmp, sizeof tmp, KT_TRACE_LIVE "/.", KT_TRACE_TBL ".tmp");
 	int err;
 	struct kt_fd_entry *t = map_table_file(tmp, kt_table_capacity_wanted(), &err);
 	if (!t)
@@ -259,7 +260,7 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 	kt_buf_unum(&b, atomic_fetch_add(&counter, 1));
 	suffix[5] = '-';
 	memcpy(suffix + 5 + b.len, ".tbl", 5);
-	kt_trace_path(prep->tmp, sizeof prep->tmp, "live/.", suffix);
+	kt_trace_path(prep->tmp, sizeof prep->tmp, KT_TRACE_LIVE "/.", suffix);
 	int err;
 	prep->table = old ? map_table_file(prep->tmp, capacity_of(old), &err) : NULL;
 	if (!prep->table)
@@ -322,14 +323,8 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
 	if (!prep->table)
 		return;
 	if (child > 0 && kt_proc_stat(child, &start, NULL, NULL) == 0) {
-		char path[4200], name[64];
-		kt_proc_name(name, child, start, ".tbl");
-		struct kt_buf b = {path, 0, sizeof path - 1, 0};
-		kt_buf_str(&b, kt_proc.dir);
-		kt_buf_str(&b, "/live/");
-		kt_buf_str(&b, name);
-		path[b.overflow ? 0 : b.len] = '\0';
-		if (!b.overflow) {
+		char path[4200];
+		if (kt_trace_table_path(path, sizeof path, kt_proc.dir, child, start)) {
 			header_of(prep->table)->pid = child;
 			header_of(prep->table)->start = start;
 			kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
@@ -393,27 +388,23 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 	atomic_store_explicit(&kt_table, prep->table, memory_order_release);
 	/* The parent may have named it already; either rename wins. */
 	char path[4200];
-	kt_trace_path(path, sizeof path, "live/", ".tbl");
-	kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
+	if (kt_trace_table_path(path, sizeof path, kt_proc.dir, kt_proc.pid, kt_proc.start))
+		kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
 	return 0;
 }
 
 void kt_table_remove(void)
 {
 	char path[4200];
-	kt_trace_path(path, sizeof path, "live/", ".tbl");
-	kt_sys_unlinkat(AT_FDCWD, path, 0);
+	if (kt_trace_table_path(path, sizeof path, kt_proc.dir, kt_proc.pid, kt_proc.start))
+		kt_sys_unlinkat(AT_FDCWD, path, 0);
 }
 
-const struct kt_fd_entry *kt_table_map_other(const char *name, size_t *capacity)
+const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start, size_t *capacity)
 {
-	char path[4400];
-	size_t dl = strlen(kt_proc.dir), nl = strlen(name);
-	if (dl + nl + 16 > sizeof path)
+	char path[4200];
+	if (!kt_trace_table_path(path, sizeof path, kt_proc.dir, pid, start))
 		return NULL;
-	memcpy(path, kt_proc.dir, dl);
-	memcpy(path + dl, "/live/", 6);
-	memcpy(path + dl + 6, name, nl + 1);
 	return kt_table_map_path(path, capacity);
 }
 
@@ -457,12 +448,10 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 
 int kt_other_open(struct kt_other_view *v, pid_t pid, unsigned long long start)
 {
-	char name[64];
 	memset(v, 0, sizeof *v);
 	v->pid = pid;
 	v->start = start;
-	kt_proc_name(name, pid, start, ".tbl");
-	v->table = kt_table_map_other(name, &v->cap);
+	v->table = kt_table_map_other(pid, start, &v->cap);
 	return v->table ? 0 : -1;
 }
 
@@ -504,14 +493,9 @@ static int other_list(struct kt_other_view *v, struct kt_arena *arena)
 	if (v->listed)
 		return v->nfds >= 0;
 	v->listed = 1;
-	size_t cap = 256;
-	for (;;) {
-		v->fds = kt_arena_alloc(arena, cap * sizeof *v->fds);
-		v->nfds = v->fds ? kt_proc_list_fds(v->pid, v->fds, cap) : -1;
-		if (v->nfds < 0 || (size_t)v->nfds <= cap)
-			break;
-		cap = (size_t)v->nfds * 2;
-	}
+	struct kt_fd_list list = KT_ARENA_FD_LIST(arena);
+	v->nfds = kt_proc_list_all(v->pid, &list);
+	v->fds = list.fds;
 	return v->nfds >= 0;
 }
 

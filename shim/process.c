@@ -255,20 +255,12 @@ static char spawn_action_for(int fd)
 /* The descriptors this image starts with. */
 static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 {
-	size_t cap = 1024;
-	int *fds;
-	long n;
-	for (;;) {
-		fds = kt_arena_alloc(arena, cap * sizeof *fds);
-		if (!fds)
-			return;
-		n = kt_proc_list_fds(0, fds, cap);
-		if (n < 0 || (size_t)n <= cap)
-			break;
-		cap = (size_t)n * 2;
-	}
+	struct kt_fd_list list = KT_ARENA_FD_LIST(arena);
+	list.cap = 1024;
+	long n = kt_proc_list_all(0, &list);
 	if (n <= 0)
 		return;
+	const int *fds = list.fds;
 
 	struct kt_other_view pv = {0};
 	if (!continuation && kt_proc.parent_start && kt_kcmp_probe(fds[0]) == 0)
@@ -329,47 +321,15 @@ static void adopt_initial_fds(struct kt_arena *arena, int continuation)
 	kt_other_close(&pv);
 }
 
+/* The first process of a plain LD_PRELOAD run makes a temporary trace
+ * directory, and tells its descendants where it is and who reports. */
 static int make_root_dir(void)
 {
-	const char *tmp = kt_trace_tmp_parent();
-	char templ[4096];
-	if (snprintf(templ, sizeof templ, "%s/kcmptrace.XXXXXX", tmp) >= (int)sizeof templ)
-		return -ENAMETOOLONG;
-	if (!mkdtemp(templ))
-		return -errno;
-	strcpy(kt_proc.dir, templ);
+	int r = kt_trace_make_temp(kt_proc.dir, sizeof kt_proc.dir);
+	if (r < 0)
+		return r;
 	setenv("KCMPTRACE_DIR", kt_proc.dir, 1);
 	setenv("KCMPTRACE_ROOT", kt_proc.name, 1);
-	return 0;
-}
-
-/* DIR/live holds the shared tables of running processes. They are written
- * on hot paths and at every fork, so they belong in memory: where DIR is on
- * a disk file system (the first write to each page of a new table there
- * costs about a millisecond), DIR/live is a symbolic link to a directory on
- * /dev/shm; else, as for the default temporary DIR, a plain directory. */
-static int make_live_dir(void)
-{
-	char live[4200], shm[64];
-	snprintf(live, sizeof live, "%s/live", kt_proc.dir);
-	struct stat st;
-	struct statfs fs;
-	if (stat(live, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	int in_memory = statfs(kt_proc.dir, &fs) == 0 &&
-			(fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
-	strcpy(shm, "/dev/shm/kcmptrace.XXXXXX");
-	if (!in_memory && mkdtemp(shm)) {
-		if (symlink(shm, live) == 0)
-			return 0;
-		int err = errno;
-		rmdir(shm);
-		/* Another process of the tree made it first. */
-		if (err == EEXIST && stat(live, &st) == 0 && S_ISDIR(st.st_mode))
-			return 0;
-	}
-	if (mkdir(live, 0700) < 0 && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 
@@ -404,7 +364,7 @@ void kt_init(int argc, char **argv, char **envp)
 	const char *root = getenv("KCMPTRACE_ROOT");
 	kt_proc.root = root && strcmp(root, kt_proc.name) == 0;
 
-	if ((r = make_live_dir()) < 0)
+	if ((r = kt_trace_make_live(kt_proc.dir)) < 0)
 		goto unwritable;
 	char path[4200];
 	kt_trace_path(path, sizeof path, "", ".rec");
@@ -547,51 +507,21 @@ static void spawn_report(void)
 	munmap(env, (envc + 1) * sizeof *env);
 }
 
+static int any_table(pid_t pid, unsigned long long start, void *ctx)
+{
+	(void)pid;
+	(void)start;
+	(void)ctx;
+	return 1;
+}
+
 /* Plain LD_PRELOAD run, temporary trace: the first process has reported,
  * but left the directory because some processes still ran. The last of
  * them to end removes it (nothing reads it any more). */
 static void remove_trace_if_last(void)
 {
-	char path[4200];
-	char buf[4096] __attribute__((aligned(8)));
-	snprintf(path, sizeof path, "%s/reported", kt_proc.dir);
-	if (kt_sys_faccessat(AT_FDCWD, path, F_OK) != 0)
-		return;
-	snprintf(path, sizeof path, "%s/live", kt_proc.dir);
-	int live = kt_sys_open_high(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
-	if (live < 0)
-		return;
-	long n = kt_sys_getdents64(live, buf, sizeof buf);
-	kt_sys_close(live);
-	for (long off = 0; off < n;) {
-		struct dirent64 *d = (struct dirent64 *)(buf + off);
-		off += d->d_reclen;
-		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
-			return; /* another traced process still runs */
-	}
-	int dir = kt_sys_open_high(AT_FDCWD, kt_proc.dir, O_RDONLY | O_DIRECTORY, 0);
-	if (dir < 0)
-		return;
-	while ((n = kt_sys_getdents64(dir, buf, sizeof buf)) > 0) {
-		for (long off = 0; off < n;) {
-			struct dirent64 *d = (struct dirent64 *)(buf + off);
-			off += d->d_reclen;
-			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-				continue;
-			char target[4096];
-			ssize_t t = strcmp(d->d_name, "live") == 0
-					    ? kt_sys_readlinkat(dir, "live", target, sizeof target - 1)
-					    : -1;
-			if (t > 0) { /* live/ links to a directory on /dev/shm */
-				target[t] = '\0';
-				kt_sys_unlinkat(AT_FDCWD, target, AT_REMOVEDIR);
-			}
-			if (kt_sys_unlinkat(dir, d->d_name, 0) != 0)
-				kt_sys_unlinkat(dir, d->d_name, AT_REMOVEDIR);
-		}
-	}
-	kt_sys_close(dir);
-	kt_sys_unlinkat(AT_FDCWD, kt_proc.dir, AT_REMOVEDIR);
+	if (kt_trace_reported(kt_proc.dir) && kt_trace_each_table(kt_proc.dir, any_table, NULL) == 0)
+		kt_trace_remove(kt_proc.dir);
 }
 
 void kt_after_failed_exec(void)
@@ -615,11 +545,7 @@ void kt_process_end(int status)
 	kt_table_remove();
 	if (kt_proc.root) {
 		/* Tell the processes that outlive us to remove the trace. */
-		char marker[4200];
-		snprintf(marker, sizeof marker, "%s/reported", kt_proc.dir);
-		int fd = kt_sys_open_high(AT_FDCWD, marker, O_WRONLY | O_CREAT, 0600);
-		if (fd >= 0)
-			kt_sys_close(fd);
+		kt_trace_mark_reported(kt_proc.dir);
 		spawn_report();
 	} else {
 		remove_trace_if_last();

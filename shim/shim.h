@@ -111,8 +111,8 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child);
 int kt_table_fork_child(struct kt_fork_prep *prep);
 void kt_table_remove(void);             /* unlink the file at exit */
 struct kt_fd_entry *kt_table_entry(int fd); /* NULL when fd is out of range or no table */
-/* Map another process's table (live/NAME) read-only; kt_table_unmap releases it. */
-const struct kt_fd_entry *kt_table_map_other(const char *name, size_t *capacity);
+/* Map another process's table read-only; kt_table_unmap releases it. */
+const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start, size_t *capacity);
 
 /* Hook bookkeeping: publish after a successful create, retire before close. */
 void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site);
@@ -174,6 +174,9 @@ struct kt_arena {
 	size_t used, cap;
 };
 void *kt_arena_alloc(struct kt_arena *a, size_t n);
+/* For a struct kt_fd_list (procfs.h) whose room comes from an arena. */
+void *kt_arena_grow(void *arena, void *old, size_t n);
+#define KT_ARENA_FD_LIST(arena) ((struct kt_fd_list){.grow = kt_arena_grow, .ctx = (arena)})
 void kt_arena_release(struct kt_arena *a);
 
 /* ---- snapshots (snapshot.c) ---- */

@@ -7,6 +7,7 @@
 #include "procfs.h"
 #include "record.h"
 #include "sys.h"
+#include "tracedir.h"
 
 #include <dirent.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct snapshot {
 	size_t *sorted_pos;     /* fds[i] is sorted[sorted_pos[i]] */
 	struct kt_group_stats stats;
 	struct kt_buf out;
+	struct kt_fd_list others; /* room to list other processes' descriptors */
 	/* The callers of a creating call, as "stack" writes them. */
 	char (*stack_text)[KT_SITE_TEXT];
 	char *stack_sites[KT_STACK_MAX];
@@ -47,31 +49,14 @@ static char *arena_strdup(struct kt_arena *a, const char *s)
 	return p;
 }
 
-/* All open descriptors of this process, ascending. */
-static int *list_own_fds(struct kt_arena *a, size_t *count)
-{
-	size_t cap = 1024;
-	for (;;) {
-		int *fds = kt_arena_alloc(a, cap * sizeof *fds);
-		if (!fds)
-			return NULL;
-		long n = kt_proc_list_fds(0, fds, cap);
-		if (n < 0)
-			return NULL;
-		if ((size_t)n <= cap) {
-			*count = (size_t)n;
-			return fds;
-		}
-		cap = (size_t)n * 2;
-	}
-}
-
 KT_RACY static int collect(struct snapshot *s)
 {
-	size_t n;
-	int *fds = list_own_fds(&s->arena, &n);
-	if (!fds)
+	struct kt_fd_list own = KT_ARENA_FD_LIST(&s->arena);
+	long listed = kt_proc_list_all(0, &own);
+	if (listed < 0)
 		return -1;
+	size_t n = (size_t)listed;
+	const int *fds = own.fds;
 	s->fds = kt_arena_alloc(&s->arena, (n + 1) * sizeof *s->fds);
 	s->sorted = kt_arena_alloc(&s->arena, (n + 1) * sizeof *s->sorted);
 	if (!s->fds || !s->sorted)
@@ -217,25 +202,6 @@ static long find_same(struct snapshot *s, const struct kt_desc *key)
 	return at < 0 ? -1 : at + (long)lo;
 }
 
-static int parse_name(const char *name, pid_t *pid, unsigned long long *start)
-{
-	unsigned long long p = 0, st = 0;
-	const char *c = name;
-	if (*c < '0' || *c > '9')
-		return -1;
-	for (; *c >= '0' && *c <= '9'; c++)
-		p = p * 10 + (unsigned)(*c - '0');
-	if (*c++ != '-' || *c < '0' || *c > '9')
-		return -1;
-	for (; *c >= '0' && *c <= '9'; c++)
-		st = st * 10 + (unsigned)(*c - '0');
-	if (strcmp(c, ".tbl") != 0)
-		return -1;
-	*pid = (pid_t)p;
-	*start = st;
-	return 0;
-}
-
 /* One descriptor of a process that runs an untraced image (record.h
  * "observed"). */
 static void observe(struct snapshot *s, pid_t pid, unsigned long long start, int fd, uint32_t gen)
@@ -252,27 +218,13 @@ static void observe(struct snapshot *s, pid_t pid, unsigned long long start, int
 }
 
 /* Compare with one other live traced process. */
-static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsigned long long start,
-			 int **fds_buf, size_t *fds_cap)
+static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start)
 {
 	size_t cap = 0;
-	const struct kt_fd_entry *table = kt_table_map_other(name, &cap);
+	const struct kt_fd_entry *table = kt_table_map_other(pid, start, &cap);
 	if (!table)
 		return;
-	long n;
-	for (;;) {
-		n = kt_proc_list_fds(pid, *fds_buf, *fds_cap);
-		if (n < 0 || (size_t)n <= *fds_cap)
-			break;
-		size_t want = (size_t)n * 2;
-		int *bigger = kt_arena_alloc(&s->arena, want * sizeof *bigger);
-		if (!bigger) {
-			n = -ENOMEM;
-			break;
-		}
-		*fds_buf = bigger;
-		*fds_cap = want;
-	}
+	long n = kt_proc_list_all(pid, &s->others);
 	if (n == -EACCES || n == -EPERM)
 		note(s, "cannot compare with process ", pid, ": permission denied");
 	if (n <= 0 || !kt_proc_alive(pid, start)) {
@@ -282,7 +234,7 @@ static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsign
 	s->live++;
 	int untraced = kt_table_is_untraced(table);
 	for (long i = 0; i < n; i++) {
-		int fd = (*fds_buf)[i];
+		int fd = s->others.fds[i];
 		if ((size_t)fd >= cap)
 			continue;
 		uint32_t g1 = atomic_load_explicit(&table[fd].gen, memory_order_acquire);
@@ -325,35 +277,19 @@ static void compare_with(struct snapshot *s, const char *name, pid_t pid, unsign
 	kt_table_unmap(table);
 }
 
+static int compare_with_table(pid_t pid, unsigned long long start, void *ctx)
+{
+	if (pid != kt_proc.pid || start != kt_proc.start)
+		compare_with(ctx, pid, start);
+	return 0;
+}
+
+/* With every other traced process that has a table (they run). */
 static void group_across(struct snapshot *s)
 {
-	char path[4200];
-	size_t dl = strlen(kt_proc.dir);
-	if (dl + 8 > sizeof path)
-		return;
-	memcpy(path, kt_proc.dir, dl);
-	memcpy(path + dl, "/live", 6);
-	int dfd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY | O_DIRECTORY, 0);
-	if (dfd < 0)
-		return;
-	size_t fds_cap = 1024;
-	int *fds_buf = kt_arena_alloc(&s->arena, fds_cap * sizeof *fds_buf);
-	char buf[8192] __attribute__((aligned(8)));
-	long got;
-	while (fds_buf && (got = kt_sys_getdents64(dfd, buf, sizeof buf)) > 0) {
-		for (long off = 0; off < got;) {
-			struct dirent64 *d = (struct dirent64 *)(buf + off);
-			off += d->d_reclen;
-			pid_t pid;
-			unsigned long long start;
-			if (parse_name(d->d_name, &pid, &start) < 0)
-				continue;
-			if (pid == kt_proc.pid && start == kt_proc.start)
-				continue;
-			compare_with(s, d->d_name, pid, start, &fds_buf, &fds_cap);
-		}
-	}
-	kt_sys_close(dfd);
+	s->others = KT_ARENA_FD_LIST(&s->arena);
+	s->others.cap = 1024;
+	kt_trace_each_table(kt_proc.dir, compare_with_table, s);
 }
 
 /* The prior image's record of a descriptor kept across the exec into this

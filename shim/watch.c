@@ -9,7 +9,7 @@
 #include <sys/un.h>
 
 #include "sys.h"
-#include "tracedir.h"
+#include "watch_proto.h"
 
 /* Set in the thread whose exec the launcher watches: a failed exec must
  * then tell it to let go. */

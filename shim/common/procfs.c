@@ -201,6 +201,28 @@ long kt_proc_list_fds(pid_t pid, int *fds, size_t max)
 	return (long)count;
 }
 
+long kt_proc_list_all(pid_t pid, struct kt_fd_list *l)
+{
+	for (;;) {
+		if (l->cap == 0 || l->fds == NULL) {
+			size_t cap = l->cap ? l->cap : 256;
+			l->fds = l->grow(l->ctx, l->fds, cap * sizeof *l->fds);
+			l->cap = l->fds ? cap : 0;
+			if (!l->fds)
+				return -ENOMEM;
+		}
+		long n = kt_proc_list_fds(pid, l->fds, l->cap);
+		if (n < 0 || (size_t)n <= l->cap)
+			return n;
+		size_t want = (size_t)n * 2;
+		int *bigger = l->grow(l->ctx, l->fds, want * sizeof *bigger);
+		if (!bigger)
+			return -ENOMEM;
+		l->fds = bigger;
+		l->cap = want;
+	}
+}
+
 static void fd_path(char *out, pid_t pid, int fd, const char *dir)
 {
 	char suffix[48];

@@ -27,6 +27,21 @@ int kt_proc_alive(pid_t pid, unsigned long long start);
  * number found (which may exceed max: then only max were stored), or -errno. */
 long kt_proc_list_fds(pid_t pid, int *fds, size_t max);
 
+/* A list of descriptor numbers that grows as needed: grow(ctx, old, size)
+ * gives room for size bytes (an arena in the shim, realloc in the report;
+ * old may be dropped or kept). */
+struct kt_fd_list {
+	int *fds;
+	size_t cap;
+	void *(*grow)(void *ctx, void *old, size_t size);
+	void *ctx;
+};
+
+/* All descriptor numbers open in PID (0: this process) into l, listed again
+ * in more room while the process opens more. Returns their number, or
+ * -errno (-ENOMEM when grow fails). */
+long kt_proc_list_all(pid_t pid, struct kt_fd_list *l);
+
 struct kt_fd_info {
 	enum kt_fd_type type;
 	uint64_t dev, ino;

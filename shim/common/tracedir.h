@@ -1,20 +1,70 @@
-/* Where temporary trace directories go, for the launcher and for the first
- * process of a plain LD_PRELOAD run alike. */
+/* A trace directory: its layout, and how it is made and removed, the same
+ * for the shim (the first process of a plain LD_PRELOAD run makes it, the
+ * last one removes it), the launcher and the report. No malloc, raw
+ * system calls only: the shim calls this at start-up and at exit.
+ *
+ *   DIR/PID-START.rec        a process's record (record.h)
+ *   DIR/live/PID-START.tbl   the shared table of a process that runs
+ *                            (table.h); live/.NAME are tables being made
+ *   DIR/live                 a directory, or, when DIR is on a disk file
+ *                            system, a link to /dev/shm/kcmptrace.XXXXXX
+ *   DIR/reported             the report was written while traced processes
+ *                            still ran: the last of them removes DIR
+ *   DIR/watch.sock           the launcher's socket (watch_proto.h)
+ */
 #ifndef KT_TRACEDIR_H
 #define KT_TRACEDIR_H
 
-/* $TMPDIR when set; else /dev/shm when usable (records are small, and a
- * file created on a disk file system costs each traced process far more
- * than one in memory); else /tmp. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define KT_TRACE_LIVE "live"
+#define KT_TRACE_REPORTED "reported"
+#define KT_TRACE_REC ".rec"
+#define KT_TRACE_TBL ".tbl"
+
+/* Where temporary trace directories go: $TMPDIR when set; else /dev/shm
+ * when usable (records are small, and a file created on a disk file system
+ * costs each traced process far more than one in memory); else /tmp. */
 const char *kt_trace_tmp_parent(void);
 
-/* In a trace directory made by the launcher: the socket on which a traced
- * process about to exec a static binary asks the launcher to watch it until
- * its exit (report/watch.c, shim/watch.c). The asker sends two int32: its
- * thread id and KT_WATCH_ASK (or, after that exec failed, KT_WATCH_RELEASE);
- * the launcher answers 'y' once done, else 'n'. */
-#define KT_WATCH_SOCKET "watch.sock"
-#define KT_WATCH_ASK 0
-#define KT_WATCH_RELEASE 1
+/* Make a temporary trace directory (mode 0700) in kt_trace_tmp_parent();
+ * its path goes to out. Returns 0 or -errno. */
+int kt_trace_make_temp(char *out, size_t n);
+
+/* Make DIR/live if it is missing. The tables are written on hot paths and
+ * at every fork, so they belong in memory: where DIR is on a disk file
+ * system, live is a link to a directory of its own on /dev/shm. Several
+ * processes may race to make it. Returns 0 or -errno. */
+int kt_trace_make_live(const char *dir);
+
+/* "DIR/PID-START.rec" and "DIR/live/PID-START.tbl" into out; false when
+ * it does not fit. */
+bool kt_trace_rec_path(char *out, size_t n, const char *dir, pid_t pid, unsigned long long start);
+bool kt_trace_table_path(char *out, size_t n, const char *dir, pid_t pid, unsigned long long start);
+
+/* Whether name is "PID-START" then suffix; their values go to pid and start. */
+bool kt_trace_parse_name(const char *name, const char *suffix, pid_t *pid,
+			 unsigned long long *start);
+
+/* Call fn for each table in DIR/live (the processes that run, or have
+ * just ended), until it returns nonzero. Returns that value, 0, or -errno
+ * when live cannot be read. */
+int kt_trace_each_table(const char *dir, int (*fn)(pid_t pid, unsigned long long start, void *ctx),
+			void *ctx);
+
+/* Make DIR/reported. Returns 0 or -errno. */
+int kt_trace_mark_reported(const char *dir);
+bool kt_trace_reported(const char *dir);
+
+/* Remove DIR/live: its tables, and the directory it links to when it is
+ * a link to one of ours on /dev/shm. Returns 0 or -errno. */
+int kt_trace_remove_live(const char *dir);
+
+/* Remove a trace directory: the records, live, reported and watch.sock,
+ * then DIR itself. Only names of a trace are removed: anything else makes
+ * it stay (-ENOTEMPTY). Returns 0 or -errno. */
+int kt_trace_remove(const char *dir);
 
 #endif

@@ -366,16 +366,37 @@ static void test_escaping(void)
 
 static void test_remove_dir(void)
 {
+	/* A trace: records, the marker, live/ with a table and one being made. */
 	const char *dir = new_dir("remove");
-	char live[4400];
+	char live[4400], path[4400];
 	write_file(dir, "1-1.rec", HDR);
-	write_file(dir, "root", "launcher\n");
+	write_file(dir, "reported", "");
 	snprintf(live, sizeof live, "%s/live", dir);
 	CHECK(mkdir(live, 0700) == 0);
 	write_file(live, "1-1.tbl", "x");
+	write_file(live, ".2-2.fork-0.tbl", "x");
 	CHECK(kt_trace_dir_has_records(dir) == 1);
 	CHECK(kt_trace_remove_dir(dir) == 0);
 	CHECK(access(dir, F_OK) != 0);
+
+	/* Only what a trace holds is removed: a file of someone else's stays,
+	 * and so does the directory; a live link to a directory that is not
+	 * one of ours on /dev/shm is not followed. */
+	dir = new_dir("remove-foreign");
+	const char *other = new_dir("remove-other");
+	write_file(dir, "1-1.rec", HDR);
+	write_file(dir, "notes.txt", "mine");
+	write_file(other, "1-1.tbl", "not a trace's");
+	snprintf(live, sizeof live, "%s/live", dir);
+	CHECK(symlink(other, live) == 0);
+	CHECK(kt_trace_remove_dir(dir) != 0 && errno == ENOTEMPTY);
+	snprintf(path, sizeof path, "%s/notes.txt", dir);
+	CHECK(access(path, F_OK) == 0);
+	snprintf(path, sizeof path, "%s/1-1.rec", dir);
+	CHECK(access(path, F_OK) != 0);
+	snprintf(path, sizeof path, "%s/1-1.tbl", other);
+	CHECK(access(path, F_OK) == 0);
+	CHECK(access(live, F_OK) != 0); /* the link itself is ours to remove */
 }
 
 int main(void)
