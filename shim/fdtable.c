@@ -71,8 +71,8 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	if (src_fd >= 0 && (unsigned)src_fd < capacity_of(t)) {
 		const struct kt_fd_entry *src = &t[src_fd];
 		e->src_gen = atomic_load_explicit(&src->gen, memory_order_relaxed);
-		e->src_pid = kt_proc.pid;
-		e->src_start = kt_proc.start;
+		e->src_pid = kt_self.pid;
+		e->src_start = kt_self.start;
 		if (atomic_load_explicit(&src->ino_gen, memory_order_relaxed) == e->src_gen) {
 			e->dev = src->dev;
 			e->ino = src->ino;
@@ -225,14 +225,14 @@ static struct kt_fd_entry *map_table_file(const char *tmp, uint32_t capacity, in
 static void set_owner(struct kt_fd_entry *t)
 {
 	struct kt_table_header *h = header_of(t);
-	h->pid = kt_proc.pid;
-	h->start = kt_proc.start;
+	h->pid = kt_self.pid;
+	h->start = kt_self.start;
 }
 
 int kt_table_create(void)
 {
 	char path[4200], tmp[4300];
-	kt_trace_table_path(path, sizeof path, kt_proc.dir, kt_proc.pid, kt_proc.start);
+	kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start);
 	kt_trace_path(tmp, sizeof tmp, KT_TRACE_LIVE "/.", KT_TRACE_TBL ".tmp");
 	int err;
 	struct kt_fd_entry *t = map_table_file(tmp, kt_table_capacity_wanted(), &err);
@@ -300,8 +300,8 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 			e->how = KT_HOW_INHERITED;
 			e->call = KT_CALL_FORK;
 			e->cloexec = old[fd].cloexec;
-			e->src_pid = kt_proc.pid;
-			e->src_start = kt_proc.start;
+			e->src_pid = kt_self.pid;
+			e->src_start = kt_self.start;
 			e->src_fd = (int32_t)fd;
 			e->src_gen = gen;
 			e->site = 0;
@@ -324,7 +324,7 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
 		return;
 	if (child > 0 && kt_proc_stat(child, &start, NULL, NULL) == 0) {
 		char path[4200];
-		if (kt_trace_table_path(path, sizeof path, kt_proc.dir, child, start)) {
+		if (kt_trace_table_path(path, sizeof path, kt_self.dir, child, start)) {
 			header_of(prep->table)->pid = child;
 			header_of(prep->table)->start = start;
 			kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
@@ -354,7 +354,7 @@ KT_RACY static void check_inherited(struct kt_fd_entry *mine, const struct kt_fd
 		uint32_t now = atomic_load_explicit(&parent[fd].gen, memory_order_acquire);
 		if (now == e->src_gen)
 			continue; /* unchanged since the copy: what we hold */
-		if (now && !(now & 1u) && kt_kcmp_file(kt_proc.pid, (int)fd, ppid, (int)fd) == 0 &&
+		if (now && !(now & 1u) && kt_kcmp_file(kt_self.pid, (int)fd, ppid, (int)fd) == 0 &&
 		    atomic_load(&parent[fd].gen) == now) {
 			e->src_gen = now;
 			e->ino_gen = 0;
@@ -377,7 +377,7 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 {
 	struct kt_fd_entry *old = atomic_load(&kt_table);
 	if (old && prep->table)
-		check_inherited(prep->table, old, kt_proc.ppid);
+		check_inherited(prep->table, old, kt_self.ppid);
 	if (old)
 		munmap(header_of(old), mapping_size(old));
 	if (!prep->table) {
@@ -388,7 +388,7 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 	atomic_store_explicit(&kt_table, prep->table, memory_order_release);
 	/* The parent may have named it already; either rename wins. */
 	char path[4200];
-	if (kt_trace_table_path(path, sizeof path, kt_proc.dir, kt_proc.pid, kt_proc.start))
+	if (kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start))
 		kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
 	return 0;
 }
@@ -396,14 +396,14 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 void kt_table_remove(void)
 {
 	char path[4200];
-	if (kt_trace_table_path(path, sizeof path, kt_proc.dir, kt_proc.pid, kt_proc.start))
+	if (kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start))
 		kt_sys_unlinkat(AT_FDCWD, path, 0);
 }
 
 const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start, size_t *capacity)
 {
 	char path[4200];
-	if (!kt_trace_table_path(path, sizeof path, kt_proc.dir, pid, start))
+	if (!kt_trace_table_path(path, sizeof path, kt_self.dir, pid, start))
 		return NULL;
 	return kt_table_map_path(path, capacity);
 }
@@ -514,7 +514,7 @@ int kt_other_find(struct kt_other_view *v, struct kt_arena *arena, int fd, uint3
 {
 	/* The same number first: plain inheritance keeps it (one kcmp). */
 	*gen = other_gen(v, fd);
-	if (*gen && kt_kcmp_file(kt_proc.pid, fd, v->pid, fd) == 0 && atomic_load(&v->table[fd].gen) == *gen)
+	if (*gen && kt_kcmp_file(kt_self.pid, fd, v->pid, fd) == 0 && atomic_load(&v->table[fd].gen) == *gen)
 		return fd;
 	struct stat st;
 	if (kt_sys_fstat(fd, &st) != 0 || !other_list(v, arena))
@@ -525,7 +525,7 @@ int kt_other_find(struct kt_other_view *v, struct kt_arena *arena, int fd, uint3
 		*gen = other_gen(v, ofd);
 		if (!*gen || ofd == fd || other_inode(v, ofd, *gen, &dev, &ino) != 0)
 			continue;
-		if (dev == st.st_dev && ino == st.st_ino && kt_kcmp_file(kt_proc.pid, fd, v->pid, ofd) == 0 &&
+		if (dev == st.st_dev && ino == st.st_ino && kt_kcmp_file(kt_self.pid, fd, v->pid, ofd) == 0 &&
 		    atomic_load(&v->table[ofd].gen) == *gen)
 			return ofd;
 	}
@@ -552,7 +552,7 @@ KT_RACY void kt_note_sender(int fd, pid_t pid)
 {
 	unsigned long long start;
 	struct kt_fd_entry *e = kt_table_entry(fd);
-	if (!e || pid <= 0 || pid == kt_proc.pid || kt_proc_stat(pid, &start, NULL, NULL) != 0)
+	if (!e || pid <= 0 || pid == kt_self.pid || kt_proc_stat(pid, &start, NULL, NULL) != 0)
 		return;
 	struct kt_other_view v;
 	struct kt_arena arena = {0};

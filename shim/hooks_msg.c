@@ -15,7 +15,7 @@ static pid_t peer_of(int sock)
 {
 	struct ucred cred;
 	socklen_t len = sizeof cred;
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid == kt_proc.pid)
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid == kt_self.pid)
 		return 0;
 	return cred.pid;
 }

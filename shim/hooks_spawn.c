@@ -107,7 +107,7 @@ static char *const *spawn_env(const posix_spawn_file_actions_t *fa, char *const 
 		lock();
 		int i = slot_of(fa, 0);
 		if (i >= 0 && spawn_slots[i].text[0])
-			snprintf(var, var_len, "KCMPTRACE_SPAWN=%d:%s", (int)kt_proc.pid, spawn_slots[i].text);
+			snprintf(var, var_len, "KCMPTRACE_SPAWN=%d:%s", (int)kt_self.pid, spawn_slots[i].text);
 		unlock();
 	}
 	if (!var[0])

@@ -28,7 +28,7 @@
 #define KT_TLS __thread __attribute__((tls_model("initial-exec")))
 
 /* ---- state of this process (process.c) ---- */
-struct kt_process {
+struct kt_self {
 	pid_t pid;
 	pid_t ppid;
 	unsigned long long start;
@@ -38,7 +38,7 @@ struct kt_process {
 	char name[64];                   /* "PID-START" */
 };
 
-extern struct kt_process kt_proc;
+extern struct kt_self kt_self;
 /* Tracing is on: the trace directory could be written. */
 extern atomic_int kt_active;
 
@@ -52,7 +52,7 @@ static inline int kt_on(void)
 }
 
 void kt_init(int argc, char **argv, char **envp);
-void kt_warn(const char *what, const char *detail, int err);
+void kt_shim_warn(const char *what, const char *detail, int err);
 /* After fork, in the child: become a process of its own in the trace. */
 struct kt_fork_prep;
 void kt_after_fork_child(struct kt_fork_prep *prep);
@@ -62,6 +62,14 @@ void kt_process_end(int status);
  * new image leaves the traced world. */
 void kt_before_exec(int dirfd, const char *path, int flags);
 void kt_after_failed_exec(void);
+/* The descriptors this image starts with, and their origins (initial_fds.c):
+ * continuation says the process exec'd into it (its record exists). */
+struct kt_arena;
+void kt_adopt_initial_fds(struct kt_arena *arena, int continuation);
+/* Plain LD_PRELOAD run (plain_report.c): the first process reports at its
+ * exit; the last one removes a temporary trace the report left. */
+void kt_plain_report(void);
+void kt_plain_remove_if_last(void);
 /* Put LD_PRELOAD and the KCMPTRACE_* settings into an exec's environment
  * (env.c). Storage comes from the caller's stack:
  *     char *slots[kt_exec_env_slots(envp)]; char text[kt_exec_env_text(envp)];

@@ -102,7 +102,7 @@ KT_RACY static int collect(struct snapshot *s)
 		f->site = arena_strdup(&s->arena, site);
 		if (!f->target || !f->site)
 			return -1;
-		s->sorted[s->n] = (struct kt_desc){.pid = kt_proc.pid, .fd = fd, .dev = info->dev,
+		s->sorted[s->n] = (struct kt_desc){.pid = kt_self.pid, .fd = fd, .dev = info->dev,
 						   .ino = info->ino, .gen = gen, .index = (uint32_t)s->n};
 		s->n++;
 	}
@@ -151,7 +151,7 @@ static void group_own(struct snapshot *s)
 	for (size_t i = 1; i < s->n; i++) {
 		const struct kt_desc *a = &s->sorted[i - 1], *b = &s->sorted[i];
 		if (a->dev == b->dev && a->ino == b->ino && kt_desc_compare(a, b, &s->stats) == 0)
-			emit_same(s, b, kt_proc.pid, kt_proc.start, a->fd, a->gen);
+			emit_same(s, b, kt_self.pid, kt_self.start, a->fd, a->gen);
 	}
 }
 
@@ -248,7 +248,7 @@ static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start
 			if (have_inode && kt_entry_replaced(&table[fd], g1, key.dev, key.ino))
 				g1 = 0;
 			if (g1 == 0 || (g1 & 1u))
-				g1 = KT_GEN_OBSERVED | (uint32_t)kt_proc.pid;
+				g1 = KT_GEN_OBSERVED | (uint32_t)kt_self.pid;
 			observe(s, pid, start, fd, g1);
 		} else if (g1 == 0 || (g1 & 1u)) {
 			continue; /* closed, changing, or made where the shim could not see */
@@ -279,7 +279,7 @@ static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start
 
 static int compare_with_table(pid_t pid, unsigned long long start, void *ctx)
 {
-	if (pid != kt_proc.pid || start != kt_proc.start)
+	if (pid != kt_self.pid || start != kt_self.start)
 		compare_with(ctx, pid, start);
 	return 0;
 }
@@ -289,7 +289,7 @@ static void group_across(struct snapshot *s)
 {
 	s->others = KT_ARENA_FD_LIST(&s->arena);
 	s->others.cap = 1024;
-	kt_trace_each_table(kt_proc.dir, compare_with_table, s);
+	kt_trace_each_table(kt_self.dir, compare_with_table, s);
 }
 
 /* The prior image's record of a descriptor kept across the exec into this
@@ -405,7 +405,7 @@ void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced 
 	memset(&s, 0, sizeof s);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (collect(&s) < 0) {
-		kt_warn("cannot take a snapshot of the descriptors;", "the trace of this process is incomplete", 0);
+		kt_shim_warn("cannot take a snapshot of the descriptors;", "the trace of this process is incomplete", 0);
 		kt_arena_release(&s.arena);
 		return;
 	}
@@ -445,7 +445,7 @@ void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced 
 		kt_rec_put_untraced(&s.out, untraced);
 	int r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len);
 	if (r < 0)
-		kt_warn("cannot write the trace in", kt_proc.dir, -r);
+		kt_shim_warn("cannot write the trace in", kt_self.dir, -r);
 	munmap(out, cap);
 	kt_arena_release(&s.arena);
 }

@@ -18,10 +18,10 @@ static KT_TLS int watch_asked;
 static int tell_launcher(int32_t op)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	size_t dl = strlen(kt_proc.dir);
+	size_t dl = strlen(kt_self.dir);
 	if (dl + 1 + sizeof KT_WATCH_SOCKET > sizeof addr.sun_path)
 		return 0;
-	memcpy(addr.sun_path, kt_proc.dir, dl);
+	memcpy(addr.sun_path, kt_self.dir, dl);
 	memcpy(addr.sun_path + dl, "/" KT_WATCH_SOCKET, sizeof KT_WATCH_SOCKET + 1);
 	int s = kt_sys_socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s < 0)

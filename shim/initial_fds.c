@@ -1,0 +1,190 @@
+/* The descriptors an image starts with, and where each came from: kept
+ * across the exec into it (the snapshot the earlier image took at its
+ * exec: the exec continuation), inherited from its parent (found by kcmp
+ * against the parent's descriptors), placed by a posix_spawn file action,
+ * or of unknown origin. */
+#include "shim.h"
+#include "kcmp_group.h"
+#include "procfs.h"
+#include "record.h"
+#include "sys.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kt_rec_fd *kt_prior;
+size_t kt_prior_count;
+
+/* The next line of text (NUL-terminated in place), or NULL at the end. */
+static char *next_line(char **p)
+{
+	if (**p == '\0')
+		return NULL;
+	char *line = *p, *nl = strchr(line, '\n');
+	if (nl) {
+		*nl = '\0';
+		*p = nl + 1;
+	} else {
+		*p = line + strlen(line);
+	}
+	return line;
+}
+
+/* After an exec of a traced process, read the snapshot taken just before
+ * it, so that kept descriptors keep their generation and origin. */
+static void load_prior_snapshot(struct kt_arena *arena)
+{
+	char path[4200];
+	kt_trace_path(path, sizeof path, "", ".rec");
+	int fd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
+	if (fd < 0)
+		return;
+	struct stat st;
+	char *text = NULL;
+	if (kt_sys_fstat(fd, &st) == 0 && st.st_size > 0)
+		text = kt_arena_alloc(arena, (size_t)st.st_size + 1);
+	size_t len = 0;
+	while (text && len < (size_t)st.st_size) {
+		ssize_t r = kt_sys_read(fd, text + len, (size_t)st.st_size - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	kt_sys_close(fd);
+	if (!text)
+		return;
+	text[len] = '\0';
+	size_t lines = 1;
+	for (char *p = text; (p = strchr(p, '\n')); p++)
+		lines++;
+	kt_prior = kt_arena_alloc(arena, lines * sizeof *kt_prior);
+	if (!kt_prior)
+		return;
+	/* The fd records of the last snapshot. Strings stay in text, which the
+	 * arena keeps for the life of this image. */
+	char *p = text, *line, *f[16];
+	struct kt_rec_line l;
+	struct kt_rec_error err;
+	bool in_snap = false;
+	while ((line = next_line(&p)) != NULL) {
+		if (!kt_rec_line_split(line, f, 16, &l, &err))
+			continue;
+		if (l.kind == KT_REC_SNAP) {
+			kt_prior_count = 0;
+			in_snap = true;
+		} else if (l.kind == KT_REC_END) {
+			in_snap = false;
+		} else if (l.kind == KT_REC_FD && in_snap &&
+			   kt_rec_parse_fd(&l, &kt_prior[kt_prior_count], &err)) {
+			kt_prior_count++;
+		}
+	}
+	if (kt_prior_count == 0)
+		kt_prior = NULL; /* nothing to keep the text for */
+}
+
+static const struct kt_rec_fd *prior_for(int fd)
+{
+	for (size_t i = 0; i < kt_prior_count; i++)
+		if (kt_prior[i].fd == fd)
+			return &kt_prior[i];
+	return NULL;
+}
+
+/* posix_spawn tells its child which descriptors its file actions placed:
+ * KCMPTRACE_SPAWN=PPID:FD=d,FD=o (d: dup2, o: open); see hooks_spawn.c. */
+static char spawn_actions[512];
+
+static void take_spawn_actions(void)
+{
+	const char *v = getenv("KCMPTRACE_SPAWN");
+	if (!v)
+		return;
+	char want[24];
+	snprintf(want, sizeof want, "%d:", (int)kt_self.ppid);
+	if (strncmp(v, want, strlen(want)) == 0)
+		snprintf(spawn_actions, sizeof spawn_actions, ",%s,", v + strlen(want));
+	unsetenv("KCMPTRACE_SPAWN"); /* not for the program, nor its children */
+}
+
+/* 'd', 'o' or 0: what a spawn file action did to fd. */
+static char spawn_action_for(int fd)
+{
+	char key[24];
+	snprintf(key, sizeof key, ",%d=", fd);
+	const char *at = strstr(spawn_actions, key);
+	return at ? at[strlen(key)] : 0;
+}
+
+/* The descriptors this image starts with. */
+void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
+{
+	if (continuation)
+		load_prior_snapshot(arena);
+	struct kt_fd_list list = KT_ARENA_FD_LIST(arena);
+	list.cap = 1024;
+	long n = kt_proc_list_all(0, &list);
+	if (n <= 0)
+		return;
+	const int *fds = list.fds;
+
+	struct kt_other_view pv = {0};
+	if (!continuation && kt_self.parent_start && kt_kcmp_probe(fds[0]) == 0)
+		kt_other_open(&pv, kt_self.ppid, kt_self.parent_start);
+	if (!continuation)
+		take_spawn_actions();
+
+	for (long i = 0; i < n; i++) {
+		int fd = fds[i];
+		const struct kt_rec_fd *prior = continuation ? prior_for(fd) : NULL;
+		int fdflags = kt_sys_fcntl(fd, F_GETFD, 0);
+		struct kt_fd_entry v;
+		memset(&v, 0, sizeof v);
+		v.cloexec = fdflags > 0 && (fdflags & FD_CLOEXEC);
+		v.src_fd = -1;
+		uint32_t gen = 2, pgen;
+		char action = continuation ? 0 : spawn_action_for(fd);
+		int pfd;
+		if (prior) {
+			v.how = prior->how == KT_HOW_UNKNOWN ? KT_HOW_UNKNOWN : KT_HOW_EXEC;
+			gen = (uint32_t)prior->gen;
+		} else if (action == 'o') {
+			v.how = KT_HOW_OPEN; /* opened in the child by a spawn file action */
+			v.call = KT_CALL_POSIX_SPAWN;
+		} else if (pv.table && (pfd = kt_other_find(&pv, arena, fd, &pgen)) >= 0) {
+			v.how = KT_HOW_INHERITED;
+			v.call = action == 'd' ? KT_CALL_POSIX_SPAWN : KT_CALL_NONE;
+			v.src_pid = kt_self.ppid;
+			v.src_start = kt_self.parent_start;
+			v.src_fd = pfd;
+			v.src_gen = pgen;
+			gen = pgen;
+		} else if (pv.table && kt_other_popen_end(&pv, arena, fd)) {
+			/* The far end of a pipe its parent's popen made: glibc put it
+			 * here and closed the parent's copy at once (not the same
+			 * description as anything the parent holds: no source fd). */
+			v.how = KT_HOW_INHERITED;
+			v.call = KT_CALL_POPEN;
+			v.src_pid = kt_self.ppid;
+			v.src_start = kt_self.parent_start;
+		} else {
+			v.how = KT_HOW_UNKNOWN;
+		}
+		kt_table_adopt(fd, &v, gen);
+	}
+	/* Descriptors closed on exec: their numbers start the new image closed
+	 * at the generation they had, so a reuse gets a new one and never the
+	 * name of a description that is gone. */
+	for (size_t i = 0; continuation && i < kt_prior_count; i++) {
+		struct kt_fd_entry *e = kt_table_entry(kt_prior[i].fd);
+		if (e && atomic_load(&e->gen) == 0) {
+			struct kt_fd_entry v;
+			memset(&v, 0, sizeof v);
+			v.src_fd = -1;
+			kt_table_adopt(kt_prior[i].fd, &v, (uint32_t)kt_prior[i].gen | 1u);
+		}
+	}
+	kt_other_close(&pv);
+}
+

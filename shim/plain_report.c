@@ -1,0 +1,107 @@
+/* The report of a plain LD_PRELOAD run (no launcher): the first traced
+ * process renders it with the CLI at its exit, and the last traced
+ * process of the tree removes a temporary trace. */
+#include "shim.h"
+#include "sys.h"
+#include "tracedir.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* The first process of a plain LD_PRELOAD run renders the report with the
+ * CLI, untraced, after its own snapshot. */
+static void spawn_report(void)
+{
+	char cli[4200] = "";
+	Dl_info info;
+	if (dladdr((void *)spawn_report, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
+		snprintf(cli, sizeof cli, "%s", info.dli_fname);
+		strcpy(strrchr(cli, '/') + 1, "kcmptrace");
+	}
+	/* Installed: PREFIX/LIBDIR/kcmptrace/libkcmptrace.so and PREFIX/bin,
+	 * LIBDIR being lib or a multiarch lib/TRIPLET. */
+	static const char *const up[] = {"../../bin/kcmptrace", "../../../bin/kcmptrace"};
+	char *name = cli[0] ? strrchr(cli, '/') + 1 : NULL;
+	for (size_t i = 0; name && access(cli, X_OK) != 0 && i < sizeof up / sizeof up[0]; i++)
+		strcpy(name, up[i]);
+	if (!cli[0] || access(cli, X_OK) != 0)
+		snprintf(cli, sizeof cli, "%s/kcmptrace", KT_INSTALL_BINDIR);
+
+	const char *format = getenv("KCMPTRACE_FORMAT");
+	const char *output = getenv("KCMPTRACE_OUTPUT");
+	char format_arg[64];
+	snprintf(format_arg, sizeof format_arg, "--format=%s", format && *format ? format : "text");
+	char *args[8];
+	int a = 0;
+	args[a++] = cli;
+	args[a++] = "report";
+	args[a++] = format_arg;
+	if (output && *output) {
+		args[a++] = "-o";
+		args[a++] = (char *)output;
+	}
+	args[a++] = "--remove-if-done";
+	args[a++] = kt_self.dir;
+	args[a] = NULL;
+
+	size_t envc = 0;
+	while (environ && environ[envc])
+		envc++;
+	char **env = mmap(NULL, (envc + 1) * sizeof *env, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (env == MAP_FAILED)
+		return;
+	size_t k = 0;
+	/* Untraced, and without the trace's settings but the report's own. */
+	for (size_t i = 0; i < envc; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
+		    (strncmp(environ[i], "KCMPTRACE_", 10) != 0 ||
+		     strncmp(environ[i], "KCMPTRACE_LEAKS=", 16) == 0 ||
+		     strncmp(environ[i], "KCMPTRACE_STACK=", 16) == 0))
+			env[k++] = environ[i];
+	env[k] = NULL;
+
+	/* A raw fork: the application's atfork handlers must not run for us. */
+	pid_t pid = kt_sys_fork();
+	if (pid == 0) {
+		int err = kt_sys_execve(cli, args, env);
+		kt_shim_warn("cannot run", cli, -err);
+		kt_sys_exit_group(127);
+	}
+	if (pid > 0) {
+		int st;
+		while (kt_sys_wait4(pid, &st, 0) == -EINTR)
+			;
+	}
+	munmap(env, (envc + 1) * sizeof *env);
+}
+
+static int any_table(pid_t pid, unsigned long long start, void *ctx)
+{
+	(void)pid;
+	(void)start;
+	(void)ctx;
+	return 1;
+}
+
+/* Plain LD_PRELOAD run, temporary trace: the first process has reported,
+ * but left the directory because some processes still ran. The last of
+ * them to end removes it (nothing reads it any more). */
+void kt_plain_remove_if_last(void)
+{
+	if (kt_trace_reported(kt_self.dir) && kt_trace_each_table(kt_self.dir, any_table, NULL) == 0)
+		kt_trace_remove(kt_self.dir);
+}
+
+void kt_plain_report(void)
+{
+	/* Tell the processes that outlive us to remove the trace. */
+	kt_trace_mark_reported(kt_self.dir);
+	spawn_report();
+}
