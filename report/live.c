@@ -99,7 +99,7 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 			gen = atomic_load(&table[lf->fd].gen);
 			memcpy(&lf->entry, &table[lf->fd], sizeof lf->entry);
 		}
-		if (gen == 0 || (gen & 1u) || kt_entry_replaced(&lf->entry, gen, lf->info.dev, lf->info.ino)) {
+		if (!kt_entry_current(&lf->entry, gen, lf->info.dev, lf->info.ino)) {
 			/* The shim did not see this one made: no origin to tell. */
 			memset(&lf->entry, 0, sizeof lf->entry);
 			lf->entry.how = KT_HOW_UNKNOWN;

@@ -74,7 +74,7 @@ KT_RACY static int collect(struct snapshot *s)
 			continue; /* closed meanwhile by another thread */
 		struct kt_fd_entry *e = kt_table_entry(fd);
 		uint32_t gen = e ? atomic_load(&e->gen) : 0;
-		if (e && (gen == 0 || (gen & 1u) || kt_entry_replaced(e, gen, info->dev, info->ino))) {
+		if (e && !kt_entry_current(e, gen, info->dev, info->ino)) {
 			/* Open, but the shim never saw it made. */
 			struct kt_fd_entry v;
 			memset(&v, 0, sizeof v);

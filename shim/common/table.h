@@ -130,6 +130,14 @@ kt_entry_replaced(const struct kt_fd_entry *e, uint32_t gen, uint64_t dev, uint6
 _Static_assert(KT_CALL_COUNT - 1 <= (1ull << (8 * sizeof(((struct kt_fd_entry *)0)->call))) - 1,
 	       "enum kt_call overflows kt_fd_entry.call");
 
+/* Whether an entry describes the descriptor open now under its number,
+ * (dev, ino), at generation gen: open, and not replaced behind the shim. */
+__attribute__((no_sanitize("thread"))) static inline bool
+kt_entry_current(const struct kt_fd_entry *e, uint32_t gen, uint64_t dev, uint64_t ino)
+{
+	return gen != 0 && !(gen & 1u) && !kt_entry_replaced(e, gen, dev, ino);
+}
+
 /* The header must fit its page: the entries start right after it. */
 _Static_assert(sizeof(struct kt_table_header) <= KT_TABLE_HEADER_SIZE,
 	       "table header overflows its page");
