@@ -17,46 +17,29 @@ static inline long real_syscall(long (*real)(long, ...), long nr, long a1, long 
 	return real ? real(nr, a1, a2, a3, a4, a5, a6) : kt_sys_libc(kt_sys6(nr, a1, a2, a3, a4, a5, a6));
 }
 
-/* Like glibc's own (assembly) syscall(), read six arguments whatever the
- * caller passed: the unused ones are registers or the caller's stack slots,
- * read but never used. ASan would call that an underflow. */
-KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
+/* A system call that makes a new process with a copy of this one's memory:
+ * run as the fork hook (a vfork child must not share our memory). */
+static bool makes_process(long nr, long a1, long a2)
 {
-	va_list ap;
-	va_start(ap, nr);
-	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
-	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
-	va_end(ap);
-	long (*real)(long, ...) = KT_REAL(syscall);
-	if (!kt_on())
-		return real_syscall(real, nr, a1, a2, a3, a4, a5, a6);
-	void *site = __builtin_return_address(0);
 	switch (nr) {
-	case SYS_exit_group:
-		kt_process_end((int)a1 & 0xff);
-		break;
-	case SYS_close:
-		kt_note_close((int)a1);
-		break;
 #ifdef SYS_fork
 	case SYS_fork:
 #endif
 #ifdef SYS_vfork
-	case SYS_vfork: /* run as a fork: the child must not share our memory */
+	case SYS_vfork:
 #endif
-		return fork();
+		return true;
 	case SYS_clone:
 		/* A process (not a thread): as fork, when it gives no new stack. */
-		if (!(a1 & (CLONE_VM | CLONE_THREAD)) && a2 == 0 && (a1 & 0xff) == SIGCHLD)
-			return fork();
-		break;
+		return !(a1 & (CLONE_VM | CLONE_THREAD)) && a2 == 0 && (a1 & 0xff) == SIGCHLD;
 	default:
-		break;
+		return false;
 	}
-	long r = real_syscall(real, nr, a1, a2, a3, a4, a5, a6);
-	if (r < 0)
-		return r;
-	int saved = errno;
+}
+
+/* What a system call that succeeded with r made. */
+static void note_made(long nr, long r, const long a[4], void *site)
+{
 	switch (nr) {
 	case SYS_openat:
 #ifdef SYS_open
@@ -77,7 +60,7 @@ KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 		kt_note_new((int)r, KT_HOW_OPEN, KT_CALL_SYSCALL, 0, -1, site);
 		break;
 	case SYS_dup:
-		kt_note_new((int)r, KT_HOW_DUP, KT_CALL_SYSCALL, 0, (int)a1, site);
+		kt_note_new((int)r, KT_HOW_DUP, KT_CALL_SYSCALL, 0, (int)a[0], site);
 		break;
 	case SYS_pidfd_getfd:
 		kt_note_new((int)r, KT_HOW_RECEIVED, KT_CALL_SYSCALL, 1, -1, site);
@@ -86,16 +69,16 @@ KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 	case SYS_dup2:
 #endif
 	case SYS_dup3:
-		if (a1 != a2)
-			kt_note_new((int)r, KT_HOW_DUP, KT_CALL_SYSCALL, nr == SYS_dup3 && (a3 & O_CLOEXEC),
-				    (int)a1, site);
+		if (a[0] != a[1])
+			kt_note_new((int)r, KT_HOW_DUP, KT_CALL_SYSCALL, nr == SYS_dup3 && (a[2] & O_CLOEXEC),
+				    (int)a[0], site);
 		break;
 	case SYS_pipe2:
 #ifdef SYS_pipe
 	case SYS_pipe:
 #endif
 	case SYS_socketpair: {
-		int *fds = (int *)(nr == SYS_socketpair ? a4 : a1);
+		int *fds = (int *)(nr == SYS_socketpair ? a[3] : a[0]);
 		kt_note_new(fds[0], KT_HOW_OPEN, KT_CALL_SYSCALL, 0, -1, site);
 		kt_note_new(fds[1], KT_HOW_OPEN, KT_CALL_SYSCALL, 0, -1, site);
 		break;
@@ -103,6 +86,32 @@ KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 	default:
 		break;
 	}
+}
+
+/* Like glibc's own (assembly) syscall(), read six arguments whatever the
+ * caller passed: the unused ones are registers or the caller's stack slots,
+ * read but never used. ASan would call that an underflow. */
+KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
+{
+	va_list ap;
+	va_start(ap, nr);
+	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+	va_end(ap);
+	long (*real)(long, ...) = KT_REAL(syscall);
+	if (!kt_on())
+		return real_syscall(real, nr, a1, a2, a3, a4, a5, a6);
+	if (makes_process(nr, a1, a2))
+		return fork();
+	if (nr == SYS_exit_group)
+		kt_process_end((int)a1 & 0xff);
+	else if (nr == SYS_close)
+		kt_note_close((int)a1);
+	long r = real_syscall(real, nr, a1, a2, a3, a4, a5, a6);
+	if (r < 0)
+		return r;
+	int saved = errno;
+	note_made(nr, r, (const long[4]){a1, a2, a3, a4}, __builtin_return_address(0));
 	errno = saved;
 	return r;
 }
