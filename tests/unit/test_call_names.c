@@ -8,16 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-		}                                                                                  \
-	} while (0)
+#include "unit.h"
 
 /* By value, from KT_CALL_NONE (0) on. */
 static const char *const expected[] = {
@@ -56,6 +47,5 @@ int main(void)
 	CHECK(strcmp(kt_call_name(KT_CALL_POSIX_OPENPT), "posix_openpt") == 0);
 	CHECK(strcmp(kt_call_name(KT_CALL_DAEMON), "daemon") == 0);
 	CHECK(KT_CALL_DAEMON == KT_CALL_COUNT - 1);
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return unit_result("test_call_names");
 }

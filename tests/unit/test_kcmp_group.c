@@ -14,16 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-		}                                                                                  \
-	} while (0)
+#include "unit.h"
 
 static struct kt_desc desc_of(pid_t pid, int fd)
 {
@@ -225,6 +216,5 @@ int main(void)
 	test_sort_many();
 	test_record_escaping();
 	test_procfs();
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return unit_result("test_kcmp_group");
 }

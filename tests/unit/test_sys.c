@@ -10,16 +10,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-		}                                                                                  \
-	} while (0)
+#include "unit.h"
 
 static void test_results_and_errno(void)
 {
@@ -91,6 +82,5 @@ int main(void)
 	test_six_arguments();
 	test_libc_convention();
 	test_fork_exec_wait();
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return unit_result("test_sys");
 }

@@ -1,4 +1,4 @@
-/* What the report-side unit tests share: a check macro that counts
+/* What the unit tests share: a check macro that counts checks and
  * failures, and a temporary root for the trace directories they write by
  * hand. Header only: every .c file of tests/unit is a test program of its own. */
 #ifndef KT_UNIT_H
@@ -9,10 +9,11 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-static int failures;
+static int failures, checks;
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
+		checks++;                                                                          \
 		if (!(cond)) {                                                                     \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
 			failures++;                                                                \
@@ -22,7 +23,7 @@ static int failures;
 static char root_dir[4096];
 
 /* Make the temporary root ($TMPDIR or /tmp) for this test program. */
-static void unit_begin(const char *name)
+static inline void unit_begin(const char *name)
 {
 	const char *tmp = getenv("TMPDIR");
 	snprintf(root_dir, sizeof root_dir, "%s/kt-%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
@@ -32,7 +33,7 @@ static void unit_begin(const char *name)
 	}
 }
 
-static int unit_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static inline int unit_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -40,20 +41,26 @@ static int unit_remove_entry(const char *path, const struct stat *st, int flag, 
 	return remove(path);
 }
 
-/* Remove the root; report and return the exit status. */
-static int unit_end(const char *name)
+/* Report and return the exit status. */
+static inline int unit_result(const char *name)
 {
-	nftw(root_dir, unit_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (failures) {
-		fprintf(stderr, "%s: %d check(s) failed\n", name, failures);
+		fprintf(stderr, "%s: %d of %d checks failed\n", name, failures, checks);
 		return 1;
 	}
-	printf("%s: all checks passed\n", name);
+	printf("%s: all %d checks passed\n", name, checks);
 	return 0;
 }
 
+/* Remove the root; report and return the exit status. */
+static inline int unit_end(const char *name)
+{
+	nftw(root_dir, unit_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_result(name);
+}
+
 /* A fresh empty trace directory under the root. */
-static const char *new_dir(const char *name)
+static inline const char *new_dir(const char *name)
 {
 	static char path[4200];
 	snprintf(path, sizeof path, "%s/%s", root_dir, name);
@@ -64,7 +71,7 @@ static const char *new_dir(const char *name)
 	return path;
 }
 
-static void write_file(const char *dir, const char *name, const char *text)
+static inline void write_file(const char *dir, const char *name, const char *text)
 {
 	char path[4400];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
