@@ -2,8 +2,8 @@
 # Golden tests of the report side (trace parser, model, findings, renderers):
 # tests/golden/NAME/trace/ is a trace the tool made, normalised (fixed pids,
 # start times, paths, inodes; see tests/golden/normalise.py), and
-# NAME/report.json, NAME/report.txt and NAME/report.VARIANT.{json,txt} are
-# its reports as rendered when scripts/golden made them. Each test renders
+# NAME/report.json, NAME/report.txt and NAME/report[.VARIANT].{json,txt,dot}
+# are its reports as rendered when scripts/golden made them. Each test renders
 # the trace again and compares byte for byte. Only `kcmptrace report` runs:
 # the shim is not involved, so any build must give the same output.
 #
@@ -40,7 +40,8 @@ check_golden() {
 	cp -r "$dir/trace" "$copy"
 	local expected base variant format out diffs="" n=0
 	local -a opts
-	for expected in "$dir"/report*.json "$dir"/report*.txt; do
+	for expected in "$dir"/report*.json "$dir"/report*.txt "$dir"/report*.dot; do
+		[[ -e $expected ]] || continue
 		base=${expected##*/}
 		format=${base##*.}
 		variant=${base#report}
