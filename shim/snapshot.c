@@ -121,7 +121,7 @@ static void note(struct snapshot *s, const char *a, long num, const char *c)
 	struct kt_buf t = {text, 0, sizeof text - 1, 0};
 	kt_buf_str(&t, a);
 	if (num >= 0)
-		kt_buf_unum(&t, (unsigned long long)num); /* its TAB becomes a space below */
+		kt_buf_unum(&t, (unsigned long long)num); /* after a space: its TAB, below */
 	kt_buf_str(&t, c);
 	text[t.len] = '\0';
 	for (char *p = text; *p; p++)
@@ -226,7 +226,7 @@ static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start
 		return;
 	long n = kt_proc_list_all(pid, &s->others);
 	if (n == -EACCES || n == -EPERM)
-		note(s, "cannot compare with process ", pid, ": permission denied");
+		note(s, "cannot compare with process", pid, ": permission denied");
 	if (n <= 0 || !kt_proc_alive(pid, start)) {
 		kt_table_unmap(table);
 		return;
@@ -390,7 +390,7 @@ static void emit_events(struct snapshot *s)
 		event_line(&s->out, KT_EVENT_CLOSE_EBADF, kt_bad_closes[i].fd, 0, kt_bad_closes[i].gen, 0,
 			   kt_bad_closes[i].site);
 	if (count > KT_BAD_CLOSE_RING)
-		note(s, "and ", count - KT_BAD_CLOSE_RING, " more closes of descriptors that were not open");
+		note(s, "and", count - KT_BAD_CLOSE_RING, " more closes of descriptors that were not open");
 }
 
 static void stat_line(struct kt_buf *b, const char *name, unsigned long long v)
@@ -432,7 +432,7 @@ void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced 
 	if (!s.kcmp_error)
 		group_across(&s);
 	if (s.stats.kcmp_errors)
-		note(&s, "kcmp failed on some comparisons; errno ", -s.stats.first_error, "");
+		note(&s, "kcmp failed on some comparisons; errno", -s.stats.first_error, "");
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	stat_line(&s.out, "snapshot_us",
