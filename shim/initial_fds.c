@@ -173,18 +173,28 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 		}
 		kt_table_adopt(fd, &v, gen);
 	}
-	/* Descriptors closed on exec: their numbers start the new image closed
-	 * at the generation they had, so a reuse gets a new one and never the
-	 * name of a description that is gone. */
-	for (size_t i = 0; continuation && i < kt_prior_count; i++) {
-		struct kt_fd_entry *e = kt_table_entry(kt_prior[i].fd);
+	kt_other_close(&pv);
+}
+
+/* The numbers the earlier image used and closed, or that the exec closed:
+ * they start this image closed at the generation they had, so that a
+ * number reused (even behind the shim: openpty, login_tty) gets a new one
+ * and never the name of a description that is gone, which a descriptor
+ * copied from it before the exec still names as its source. */
+KT_RACY void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t cap)
+{
+	if (!before)
+		return;
+	size_t end = atomic_load(&kt_table_header_of(before)->max_fd_plus_one);
+	for (size_t fd = 0; fd < end && fd < cap; fd++) {
+		uint32_t gen = atomic_load(&before[fd].gen);
+		struct kt_fd_entry *e = gen ? kt_table_entry((int)fd) : NULL;
 		if (e && atomic_load(&e->gen) == 0) {
 			struct kt_fd_entry v;
 			memset(&v, 0, sizeof v);
 			v.src_fd = -1;
-			kt_table_adopt(kt_prior[i].fd, &v, (uint32_t)kt_prior[i].gen | 1u);
+			kt_table_adopt((int)fd, &v, gen | 1u);
 		}
 	}
-	kt_other_close(&pv);
 }
 

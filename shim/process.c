@@ -190,9 +190,18 @@ void kt_init(int argc, char **argv, char **envp)
 	char path[4200];
 	kt_trace_path(path, sizeof path, "", ".rec");
 	int continuation = access(path, F_OK) == 0;
-	if ((r = kt_table_create()) < 0)
+	/* The earlier image's table, until this image's replaces it. */
+	size_t before_cap = 0;
+	const struct kt_fd_entry *before =
+		continuation ? kt_table_map_other(kt_self.pid, kt_self.start, &before_cap) : NULL;
+	r = kt_table_create();
+	if (r == 0) {
+		kt_adopt_initial_fds(&arena, continuation);
+		kt_keep_closed_generations(before, before_cap);
+	}
+	kt_table_unmap(before);
+	if (r < 0)
 		goto unwritable;
-	kt_adopt_initial_fds(&arena, continuation);
 	if ((r = write_image(!continuation)) < 0) {
 		kt_table_remove();
 		goto unwritable;

@@ -66,6 +66,9 @@ void kt_after_failed_exec(void);
  * continuation says the process exec'd into it (its record exists). */
 struct kt_arena;
 void kt_adopt_initial_fds(struct kt_arena *arena, int continuation);
+/* After an exec: the numbers closed in the earlier image's table (before)
+ * stay closed at their generation. */
+void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t cap);
 /* Plain LD_PRELOAD run (plain_report.c): the first process reports at its
  * exit; the last one removes a temporary trace the report left. */
 void kt_plain_report(void);

@@ -179,3 +179,18 @@ PY
 	assert_holders "$(kcmptrace_ofd "$W" 1)" "$W:1"
 	assert_full_coverage
 }
+
+@test "script under a pipe: a number the earlier image closed, reused behind the shim after exec (openpty), is not joined to its old description" {
+	command -v script >/dev/null || skip "no script(1)"
+	# bash dup2s the pipe's write end onto fd 1 and closes the pipe's own
+	# number before the exec of script; script's openpty then opens the
+	# terminal pair out of the shim's sight, reusing that number
+	traced bash -c 'script -qc true /dev/null | cat'
+	assert_success
+	assert_invariants
+	S=$(kcmptrace_pid script)
+	assert_equal "$(fd_get "$S" 1 .type)" pipe
+	PTS=$(q '[proc($s) | .fds[] | select(.target | startswith("/dev/pts/")) | .fd] |
+		if length == 1 then .[0] else error("terminals of script: \(.)") end' --argjson s "$S")
+	assert_not_shared "$S" 1 "$S" "$PTS"
+}
