@@ -105,14 +105,14 @@ static void uf_union(struct union_find *uf, size_t a, size_t b)
 	uf->size[a] += uf->size[b];
 }
 
-/* The relations of snapshot s of process i: each descriptor with its
- * source, and kcmp's "same" links. */
+/* The relations of snapshot s of process i: each descriptor, open or
+ * closed, with its source, and kcmp's "same" links. */
 static void unite_snapshot(struct kt_model *m, struct union_find *uf, size_t i, size_t s)
 {
 	const struct kt_process *p = &m->trace->procs[i];
 	const struct kt_snapshot *snap = &p->snaps[s];
-	for (size_t k = 0; k < snap->nfds; k++) {
-		const struct kt_fd *fd = &snap->fds[k];
+	for (size_t k = 0; k < snap->nfds + snap->nclosed; k++) {
+		const struct kt_fd *fd = k < snap->nfds ? &snap->fds[k] : &snap->closed[k - snap->nfds];
 		const struct kt_origin *o = &fd->origin;
 		size_t self = node(m, uf, p->pid, p->start, fd->rec.fd, fd->rec.gen);
 		struct kt_node_info *n = uf->nodes[self];

@@ -75,6 +75,8 @@ void kt_model_origins(struct kt_trace *trace)
 				else
 					origin_of(&fd->origin, &fd->rec, p->pid, p->start);
 			}
+			for (size_t k = 0; k < snap->nclosed; k++)
+				origin_of(&snap->closed[k].origin, &snap->closed[k].rec, p->pid, p->start);
 		}
 	}
 }

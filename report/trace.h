@@ -59,6 +59,10 @@ struct kt_snapshot {
 	bool observed;
 	struct kt_fd *fds; /* ascending by fd */
 	size_t nfds, fds_cap;
+	/* Descriptors the process had closed, that others were copied from
+	 * ("closed" records): nodes with an origin, held by nobody. */
+	struct kt_fd *closed;
+	size_t nclosed, closed_cap;
 	struct kt_rec_same *sames;
 	size_t nsames, sames_cap;
 	struct kt_rec_peer *peers; /* both ends of one socketpair, in this process */

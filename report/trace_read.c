@@ -30,6 +30,7 @@ static void free_snapshot(struct kt_snapshot *s)
 		free(s->stacks[i].sites);
 	free(s->stacks);
 	free(s->fds);
+	free(s->closed);
 	free(s->sames);
 	free(s->peers);
 	free(s->stats);
@@ -113,6 +114,11 @@ static bool read_in_snapshot(struct reader *r, const struct kt_rec_line *l, stru
 		*KT_PUSH(s->fds, s->nfds, s->fds_cap) = fd;
 		return true;
 	}
+	case KT_REC_CLOSED: {
+		struct kt_fd *fd = KT_PUSH(s->closed, s->nclosed, s->closed_cap);
+		*fd = (struct kt_fd){0};
+		return kt_rec_parse_closed(l, &fd->rec, e) || fail(r, e->what);
+	}
 	case KT_REC_SAME:
 		return kt_rec_parse_same(l, KT_PUSH(s->sames, s->nsames, s->sames_cap), e) ||
 		       fail(r, e->what);
@@ -159,6 +165,7 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 		r->in_snap = true;
 		return true;
 	case KT_REC_FD:
+	case KT_REC_CLOSED:
 	case KT_REC_SAME:
 	case KT_REC_PEER:
 	case KT_REC_STAT:

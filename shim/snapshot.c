@@ -302,21 +302,26 @@ static const struct kt_rec_fd *prior_record(int fd, uint32_t gen)
 	return NULL;
 }
 
+/* A descriptor kept across the exec into this image: how it was made
+ * before, as the earlier image wrote it. */
+static void origin_before_exec(struct kt_rec_fd *r)
+{
+	const struct kt_rec_fd *before = prior_record(r->fd, (uint32_t)r->gen);
+	r->call = before ? before->call : KT_CALL_NONE;
+	r->site = before ? before->site : NULL;
+	r->src_pid = before ? before->src_pid : 0;
+	r->src_start = before ? before->src_start : 0;
+	r->src_fd = before ? before->src_fd : -1;
+	r->src_gen = before ? before->src_gen : 0;
+}
+
 static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 {
 	const struct kt_fd_entry *e = &f->entry;
 	struct kt_rec_fd r;
 	kt_table_record_fd(&r, f->fd, f->gen, f->type, f->target, f->access, f->cloexec, e, f->site);
-	if (e->how == KT_HOW_EXEC) {
-		/* How it was made before the exec, as the earlier image wrote it. */
-		const struct kt_rec_fd *before = prior_record(f->fd, f->gen);
-		r.call = before ? before->call : KT_CALL_NONE;
-		r.site = before ? before->site : NULL;
-		r.src_pid = before ? before->src_pid : 0;
-		r.src_start = before ? before->src_start : 0;
-		r.src_fd = before ? before->src_fd : -1;
-		r.src_gen = before ? before->src_gen : 0;
-	}
+	if (e->how == KT_HOW_EXEC)
+		origin_before_exec(&r);
 	kt_rec_put_fd(&s->out, &r);
 	/* Callers of the creating call, for descriptors made in this image. */
 	if (e->how != KT_HOW_EXEC && e->how != KT_HOW_INHERITED && e->site && e->stack[0] &&
@@ -329,6 +334,50 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 		kt_rec_put_stack(&s->out, &(struct kt_rec_stack){f->fd, f->gen, n,
 							    (const char *const *)s->stack_sites});
 	}
+}
+
+/* Closed records (record.h "closed") stop when less than this is left of
+ * the snapshot's buffer: what follows them must fit. */
+#define CLOSED_ROOM_KEPT ((size_t)16 << 20)
+
+/* The numbers this process closed whose last generation was a copy of
+ * another descriptor (a dup, an inheritance, one kept across exec or
+ * received): the link from what was copied from them (a later dup, a
+ * child's descriptor) to where they came from. Each entry is read twice:
+ * one a hook is rewriting meanwhile is not taken. */
+KT_RACY static void emit_closed(struct snapshot *s)
+{
+	const struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
+	if (!t)
+		return;
+	const struct kt_table_header *h = kt_table_header_of(t);
+	size_t end = atomic_load(&h->max_fd_plus_one), skipped = 0;
+	char site[KT_SITE_TEXT] = "";
+	for (size_t fd = 0; fd < end && fd < h->capacity; fd++) {
+		uint32_t gen = atomic_load_explicit(&t[fd].gen, memory_order_acquire);
+		struct kt_fd_entry a, b;
+		if (!(gen & 1u) || gen == 1u)
+			continue;
+		memcpy(&a, &t[fd], sizeof a);
+		memcpy(&b, &t[fd], sizeof b);
+		if (memcmp(&a, &b, sizeof a) != 0 || atomic_load(&t[fd].gen) != gen)
+			continue;
+		struct kt_rec_fd r;
+		kt_table_record_fd(&r, (int)fd, gen & ~1u, KT_FD_UNKNOWN, NULL, KT_ACCESS_UNKNOWN, 0, &a, site);
+		if (a.how == KT_HOW_EXEC)
+			origin_before_exec(&r);
+		if (!kt_rec_fd_source(&r))
+			continue;
+		if (s->out.cap - s->out.len < CLOSED_ROOM_KEPT) {
+			skipped++;
+			continue;
+		}
+		if (a.how != KT_HOW_EXEC) /* else the earlier image's site */
+			kt_site_format(a.site, site, sizeof site);
+		kt_rec_put_closed(&s->out, &r);
+	}
+	if (skipped)
+		note(s, "and", (long)skipped, " more closed descriptors not written (no room)");
 }
 
 static void event_line(struct kt_buf *b, enum kt_event_kind kind, int fd, uint32_t gen, long long a1,
@@ -426,7 +475,7 @@ void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced 
 	kt_rec_put_snap(&s.out, &(struct kt_rec_snap){why, status, -s.kcmp_error});
 	for (size_t i = 0; i < s.n; i++)
 		emit_fd(&s, &s.fds[i]);
-
+	emit_closed(&s);
 	emit_peers(&s);
 	group_own(&s);
 	if (!s.kcmp_error)

@@ -267,6 +267,18 @@ void kt_rec_put_snap(struct kt_buf *b, const struct kt_rec_snap *r)
 	kt_buf_endline(b);
 }
 
+/* HOW CALL SRC_PID SRC_START SRC_FD SRC_GEN SITE, of fd and closed records. */
+static void put_origin(struct kt_buf *b, const struct kt_rec_fd *r)
+{
+	kt_buf_field(b, kt_how_name(r->how));
+	kt_buf_field(b, kt_call_name((enum kt_call)r->call));
+	kt_buf_num(b, r->src_pid);
+	kt_buf_unum(b, r->src_start);
+	kt_buf_num(b, r->src_fd);
+	kt_buf_unum(b, r->src_gen);
+	kt_buf_field(b, r->site);
+}
+
 void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r)
 {
 	kt_buf_str(b, "fd");
@@ -276,13 +288,16 @@ void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r)
 	kt_buf_field(b, r->target);
 	kt_buf_field(b, kt_access_name(r->access));
 	kt_buf_num(b, r->cloexec);
-	kt_buf_field(b, kt_how_name(r->how));
-	kt_buf_field(b, kt_call_name((enum kt_call)r->call));
-	kt_buf_num(b, r->src_pid);
-	kt_buf_unum(b, r->src_start);
-	kt_buf_num(b, r->src_fd);
-	kt_buf_unum(b, r->src_gen);
-	kt_buf_field(b, r->site);
+	put_origin(b, r);
+	kt_buf_endline(b);
+}
+
+void kt_rec_put_closed(struct kt_buf *b, const struct kt_rec_fd *r)
+{
+	kt_buf_str(b, "closed");
+	kt_buf_num(b, r->fd);
+	kt_buf_unum(b, r->gen);
+	put_origin(b, r);
 	kt_buf_endline(b);
 }
 

@@ -56,6 +56,12 @@
  *        minus dladdr()'s dli_fbase, i.e. relative to the mapped start of
  *        the object's lowest PT_LOAD segment; the link-time address is
  *        OFFSET + (lowest PT_LOAD p_vaddr rounded down to the page size).
+ * closed FD GEN HOW CALL SRC_PID SRC_START SRC_FD SRC_GEN SITE
+ *        A descriptor this process had and closed before this snapshot
+ *        (the last generation of its number), with its origin as in fd
+ *        records: the link between what was copied from it (a dup, a
+ *        child's inherited descriptor) and where it came from, or the call
+ *        that made it. Only what the shim saw made.
  * stack  FD GEN SITE...
  *        With KCMPTRACE_STACK=N > 1: the call sites of the callers of the
  *        call that made FD (the one in its fd line's SITE), innermost first,
@@ -321,6 +327,8 @@ void kt_rec_put_magic(struct kt_buf *b);
 void kt_rec_put_image(struct kt_buf *b, const struct kt_rec_image *r);
 void kt_rec_put_snap(struct kt_buf *b, const struct kt_rec_snap *r);
 void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r);
+/* A "closed" record: r's number, generation and origin. */
+void kt_rec_put_closed(struct kt_buf *b, const struct kt_rec_fd *r);
 void kt_rec_put_stack(struct kt_buf *b, const struct kt_rec_stack *r);
 void kt_rec_put_peer(struct kt_buf *b, const struct kt_rec_peer *r);
 void kt_rec_put_same(struct kt_buf *b, const struct kt_rec_same *r);
@@ -338,7 +346,7 @@ enum kt_rec_kind {
 	KT_REC_OTHER, /* a kind this reader does not know: skip it */
 	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
 	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
-	KT_REC_REAPED
+	KT_REC_REAPED, KT_REC_CLOSED
 };
 
 /* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
@@ -372,6 +380,8 @@ bool kt_rec_parse_image(const struct kt_rec_line *l, struct kt_rec_image *r, str
 bool kt_rec_parse_snap(const struct kt_rec_line *l, struct kt_rec_snap *r, struct kt_rec_error *err);
 /* Accepts ACCESS "-" (KT_ACCESS_UNKNOWN): only a table snapshot writes it. */
 bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err);
+/* A "closed" record into r: type unknown, no target, access unknown. */
+bool kt_rec_parse_closed(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err);
 bool kt_rec_parse_stack(const struct kt_rec_line *l, struct kt_rec_stack *r, struct kt_rec_error *err);
 bool kt_rec_parse_peer(const struct kt_rec_line *l, struct kt_rec_peer *r, struct kt_rec_error *err);
 bool kt_rec_parse_same(const struct kt_rec_line *l, struct kt_rec_same *r, struct kt_rec_error *err);

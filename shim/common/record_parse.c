@@ -105,7 +105,7 @@ static const char *const kind_names[] = {
 	[KT_REC_FD] = "fd",               [KT_REC_STACK] = "stack",     [KT_REC_PEER] = "peer",
 	[KT_REC_SAME] = "same",           [KT_REC_OBSERVED] = "observed", [KT_REC_NOTE] = "note",
 	[KT_REC_STAT] = "stat",           [KT_REC_END] = "end",         [KT_REC_EVENT] = "event",
-	[KT_REC_UNTRACED] = "untraced",   [KT_REC_REAPED] = "reaped",
+	[KT_REC_UNTRACED] = "untraced",   [KT_REC_REAPED] = "reaped",     [KT_REC_CLOSED] = "closed",
 };
 
 #define FAIL(err, ...)                                                                             \
@@ -258,6 +258,37 @@ bool kt_rec_parse_snap(const struct kt_rec_line *l, struct kt_rec_snap *r, struc
 	return true;
 }
 
+/* HOW CALL SRC_PID SRC_START SRC_FD SRC_GEN SITE from field i on (fd and
+ * closed records); kind names the record in messages. */
+static bool parse_origin(const struct kt_rec_line *l, int i, const char *kind, struct kt_rec_fd *r,
+			 struct kt_rec_error *err)
+{
+	char name[32];
+	snprintf(name, sizeof name, "%s SRC_PID", kind);
+	INT_FIELD(err, l, i + 2, name, 0, INT_MAX, r->src_pid);
+	snprintf(name, sizeof name, "%s SRC_START", kind);
+	ULL_FIELD(err, l, i + 3, name, r->src_start);
+	snprintf(name, sizeof name, "%s SRC_FD", kind);
+	INT_FIELD(err, l, i + 4, name, -1, INT_MAX, r->src_fd);
+	snprintf(name, sizeof name, "%s SRC_GEN", kind);
+	ULL_FIELD(err, l, i + 5, name, r->src_gen);
+	int how = kt_how_from_name(l->f[i]);
+	if (how < 0)
+		FAIL(err, "bad origin '%s'", l->f[i]);
+	r->how = (enum kt_how)how;
+	r->call = kt_call_from_name(l->f[i + 1]);
+	if (r->call < 0)
+		FAIL(err, "bad call '%s'", l->f[i + 1]);
+	r->site = optional(l->f[i + 6]);
+	/* A dup names its source descriptor; an inheritance its parent, and
+	 * the parent's descriptor unless none was the same description (the far
+	 * end of a pipe made by the parent's popen). */
+	if ((r->how == KT_HOW_DUP && (r->src_pid == 0 || r->src_fd < 0)) ||
+	    (r->how == KT_HOW_INHERITED && r->src_pid == 0))
+		FAIL(err, "%s descriptor %d has no source", kt_how_name(r->how), r->fd);
+	return true;
+}
+
 bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err)
 {
 	/* fd FD GEN TYPE TARGET ACCESS CLOEXEC HOW CALL SRC_PID SRC_START SRC_FD SRC_GEN SITE */
@@ -266,29 +297,24 @@ bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt
 	INT_FIELD(err, l, 1, "fd FD", 0, INT_MAX, r->fd);
 	ULL_FIELD(err, l, 2, "fd GEN", r->gen);
 	INT_FIELD(err, l, 6, "fd CLOEXEC", 0, 1, cloexec);
-	INT_FIELD(err, l, 9, "fd SRC_PID", 0, INT_MAX, r->src_pid);
-	ULL_FIELD(err, l, 10, "fd SRC_START", r->src_start);
-	INT_FIELD(err, l, 11, "fd SRC_FD", -1, INT_MAX, r->src_fd);
-	ULL_FIELD(err, l, 12, "fd SRC_GEN", r->src_gen);
 	if (!parse_type(l->f[3], &r->type, err) || !parse_access(l->f[5], true, &r->access, err))
 		return false;
-	int how = kt_how_from_name(l->f[7]);
-	if (how < 0)
-		FAIL(err, "bad origin '%s'", l->f[7]);
-	r->how = (enum kt_how)how;
-	r->call = kt_call_from_name(l->f[8]);
-	if (r->call < 0)
-		FAIL(err, "bad call '%s'", l->f[8]);
 	r->target = optional(l->f[4]);
 	r->cloexec = cloexec != 0;
-	r->site = optional(l->f[13]);
-	/* A dup names its source descriptor; an inheritance its parent, and
-	 * the parent's descriptor unless none was the same description (the far
-	 * end of a pipe made by the parent's popen). */
-	if ((r->how == KT_HOW_DUP && (r->src_pid == 0 || r->src_fd < 0)) ||
-	    (r->how == KT_HOW_INHERITED && r->src_pid == 0))
-		FAIL(err, "%s descriptor %d has no source", kt_how_name(r->how), r->fd);
-	return true;
+	return parse_origin(l, 7, "fd", r, err);
+}
+
+bool kt_rec_parse_closed(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err)
+{
+	/* closed FD GEN HOW CALL SRC_PID SRC_START SRC_FD SRC_GEN SITE */
+	NFIELDS(err, l, 10);
+	INT_FIELD(err, l, 1, "closed FD", 0, INT_MAX, r->fd);
+	ULL_FIELD(err, l, 2, "closed GEN", r->gen);
+	r->type = KT_FD_UNKNOWN;
+	r->target = NULL;
+	r->access = KT_ACCESS_UNKNOWN;
+	r->cloexec = false;
+	return parse_origin(l, 3, "closed", r, err);
 }
 
 bool kt_rec_parse_stack(const struct kt_rec_line *l, struct kt_rec_stack *r, struct kt_rec_error *err)

@@ -194,3 +194,17 @@ PY
 		if length == 1 then .[0] else error("terminals of script: \(.)") end' --argjson s "$S")
 	assert_not_shared "$S" 1 "$S" "$PTS"
 }
+
+@test "bash saves fd 1 around a redirection and restores it: each ls's stdout is the shell's own (one ofd)" {
+	# `echo x >&2` makes bash copy fd 1 to fd 10 or above (F_DUPFD), point
+	# fd 1 elsewhere, and dup2 the copy back (then close it): the copy is
+	# gone by any snapshot, but it is the link between the two fd 1s
+	traced bash -c 'ls /dev/null; echo x >&2; ls /dev/null; :'
+	assert_success
+	assert_invariants
+	B=$(root_pid)
+	mapfile -t kids < <(children "$B")
+	[[ ${#kids[@]} -eq 2 ]] || fail "expected two ls, got: ${kids[*]}"
+	assert_shared "$B" 1 "${kids[0]}" 1
+	assert_shared "$B" 1 "${kids[1]}" 1
+}

@@ -110,6 +110,9 @@ class Normaliser:
                 elif k == 'fd':
                     pair(f[9], f[10])
                     gens += [f[2], f[12]]
+                elif k == 'closed':
+                    pair(f[5], f[6])
+                    gens += [f[2], f[8]]
                 elif k == 'same':
                     pair(f[3], f[4])
                     gens += [f[2], f[6]]
@@ -216,6 +219,12 @@ class Normaliser:
             f[9] = self.pid(f[9])
             f[12] = self.gen(f[12])
             f[13] = self.site(f[13])
+        elif k == 'closed':  # closed FD GEN HOW CALL SRC_PID SRC_START SRC_FD SRC_GEN SITE
+            f[2] = self.gen(f[2])
+            f[6] = self.start(f[5], f[6])
+            f[5] = self.pid(f[5])
+            f[8] = self.gen(f[8])
+            f[9] = self.site(f[9])
         elif k == 'same':
             f[2] = self.gen(f[2])
             f[4] = self.start(f[3], f[4])

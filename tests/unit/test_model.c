@@ -364,6 +364,45 @@ static void test_escaping(void)
 	CHECK(sb.overflow && sb.len == 1);
 }
 
+/* A closed descriptor (a "closed" record) links what was copied from it to
+ * where it came from: bash's fd 1 restored from its saved copy fd 11 is
+ * the description its child inherited before the save. */
+static void test_closed_links(void)
+{
+	const char *dir = new_dir("closed");
+	write_file(dir, "10-100.rec",
+		   HDR "image\t10\t1\t0\t100\t/bin/sh\t1\tsh\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t1\t6\tfile\t/tmp/out\tw\t0\tdup\tdup2\t10\t100\t11\t2\t-\n"
+		       "closed\t11\t2\tdup\tfcntl\t10\t100\t1\t2\t-\n"
+		       "end\n");
+	write_file(dir, "12-101.rec",
+		   HDR "image\t12\t10\t100\t101\t/bin/ls\t1\tls\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t1\t2\tfile\t/tmp/out\tw\t0\tinherited\tfork\t10\t100\t1\t2\t-\n"
+		       "end\n");
+	struct kt_error err = {{0}};
+	struct kt_trace *t = kt_trace_load(dir, &err);
+	CHECK(t != NULL);
+	if (t == NULL) {
+		fprintf(stderr, "load: %s\n", err.msg);
+		return;
+	}
+	struct kt_model *m = kt_model_build(t, NULL, 0);
+	CHECK(ofd_of(m, 10, 1) == ofd_of(m, 12, 1));
+	CHECK(m->nofds == 1 && m->ofds[0].nholders == 2); /* the closed one holds nothing */
+	kt_model_free(m);
+	kt_trace_free(t);
+
+	/* malformed: a dup without a source */
+	write_file(dir, "10-100.rec",
+		   HDR "image\t10\t1\t0\t100\t/bin/sh\t1\tsh\n"
+		       "snap\texit\t0\tok\n"
+		       "closed\t11\t2\tdup\tfcntl\t0\t0\t-1\t0\t-\n"
+		       "end\n");
+	CHECK(kt_trace_load(dir, &err) == NULL && strstr(err.msg, "has no source") != NULL);
+}
+
 static void test_remove_dir(void)
 {
 	/* A trace: records, the marker, live/ with a table and one being made. */
@@ -407,6 +446,7 @@ int main(void)
 	test_kcmp_unavailable();
 	test_rejections();
 	test_escaping();
+	test_closed_links();
 	test_remove_dir();
 	return unit_end("test_model");
 }
