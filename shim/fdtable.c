@@ -112,6 +112,20 @@ KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 	mark_used(t, fd);
 }
 
+uint32_t kt_note_retire(int fd)
+{
+	struct kt_fd_entry *e = kt_on() ? kt_table_entry(fd) : NULL;
+	return e ? atomic_fetch_or(&e->gen, 1u) : 1u;
+}
+
+void kt_note_unretire(int fd, uint32_t before)
+{
+	struct kt_fd_entry *e = kt_table_entry(fd);
+	uint32_t expected = before | 1u;
+	if (e && !(before & 1u))
+		atomic_compare_exchange_strong(&e->gen, &expected, before);
+}
+
 void kt_note_close(int fd)
 {
 	struct kt_fd_entry *e = kt_table_entry(fd);

@@ -22,33 +22,16 @@ KT_EXPORT int dup(int oldfd)
 	return duplicated(fd, KT_CALL_DUP, 0, oldfd, __builtin_return_address(0));
 }
 
-/* dup2/dup3 replace whatever newfd held: retire it first, so another
- * process comparing at this moment never pairs the old generation with the
- * new description; give it back if the call fails. */
-static uint32_t retire(int newfd)
-{
-	struct kt_fd_entry *e = kt_on() ? kt_table_entry(newfd) : NULL;
-	return e ? atomic_fetch_or(&e->gen, 1u) : 1u;
-}
-
-static void unretire(int newfd, uint32_t before)
-{
-	struct kt_fd_entry *e = kt_table_entry(newfd);
-	uint32_t expected = before | 1u;
-	if (e && !(before & 1u))
-		atomic_compare_exchange_strong(&e->gen, &expected, before);
-}
-
 KT_EXPORT int dup2(int oldfd, int newfd)
 {
 	int (*real)(int, int) = KT_REAL(dup2);
 	if (oldfd == newfd) /* no new reference: nothing to note */
 		return real ? real(oldfd, newfd) : (int)kt_syscall_libc(SYS_dup3, oldfd, newfd, 0);
-	uint32_t before = retire(newfd);
+	uint32_t before = kt_note_retire(newfd);
 	int fd = real ? real(oldfd, newfd) : (int)kt_syscall_libc(SYS_dup3, oldfd, newfd, 0);
 	if (fd < 0) {
 		int e = errno;
-		unretire(newfd, before);
+		kt_note_unretire(newfd, before);
 		errno = e;
 		return fd;
 	}
@@ -58,11 +41,11 @@ KT_EXPORT int dup2(int oldfd, int newfd)
 KT_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	int (*real)(int, int, int) = KT_REAL(dup3);
-	uint32_t before = oldfd != newfd ? retire(newfd) : 1u;
+	uint32_t before = oldfd != newfd ? kt_note_retire(newfd) : 1u;
 	int fd = real ? real(oldfd, newfd, flags) : (int)kt_syscall_libc(SYS_dup3, oldfd, newfd, flags);
 	if (fd < 0) {
 		int e = errno;
-		unretire(newfd, before);
+		kt_note_unretire(newfd, before);
 		errno = e;
 		return fd;
 	}

@@ -128,6 +128,12 @@ const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start
 /* Hook bookkeeping: publish after a successful create, retire before close. */
 void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site);
 void kt_note_close(int fd);
+/* A call that makes fd name another description (dup2, login_tty): retire
+ * its entry first, so another process comparing at that moment never
+ * pairs the old generation with the new description; give it back with
+ * the value retire returned if the call fails. */
+uint32_t kt_note_retire(int fd);
+void kt_note_unretire(int fd, uint32_t before);
 void kt_note_cloexec(int fd, int cloexec);
 /* Events for findings (record.h "event"): kept in the entry or a ring,
  * written by the next snapshot. lock op: flock's, or 100 + l_type for an

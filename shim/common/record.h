@@ -107,8 +107,9 @@
  *        ofd-lock     fcntl(FD, F_OFD_SETLK or F_OFD_SETLKW) succeeded:
  *                     ARG1 the lock type (F_RDLCK 0, F_WRLCK 1, F_UNLCK 2),
  *                     ARG2 0.
- *        setfd        fcntl(FD, F_SETFD) cleared FD_CLOEXEC: the program made
- *                     FD inheritable on purpose; ARG1 and ARG2 0.
+ *        setfd        fcntl(FD, F_SETFD) or ioctl(FD, FIONCLEX) cleared
+ *                     FD_CLOEXEC: the program made FD inheritable on
+ *                     purpose; ARG1 and ARG2 0.
  *        SITE as in fd records. Unknown KINDs are to be skipped by readers.
  * untraced PATH REASON
  *        Written with an exec snapshot: the exec of PATH will start an image

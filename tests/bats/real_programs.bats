@@ -193,6 +193,10 @@ PY
 	PTS=$(q '[proc($s) | .fds[] | select(.target | startswith("/dev/pts/")) | .fd] |
 		if length == 1 then .[0] else error("terminals of script: \(.)") end' --argjson s "$S")
 	assert_not_shared "$S" 1 "$S" "$PTS"
+	# openpty is interposed: the terminal is the one script's shell runs on
+	assert_equal "$(fd_get "$S" "$PTS" .origin.call)" openpty
+	SH=$(only_child "$S")
+	assert_shared "$S" "$PTS" "$SH" 0
 }
 
 @test "bash saves fd 1 around a redirection and restores it: each ls's stdout is the shell's own (one ofd)" {
@@ -207,4 +211,32 @@ PY
 	[[ ${#kids[@]} -eq 2 ]] || fail "expected two ls, got: ${kids[*]}"
 	assert_shared "$B" 1 "${kids[0]}" 1
 	assert_shared "$B" 1 "${kids[1]}" 1
+}
+
+@test "forkpty: the terminal pair from openpty, the child's 0, 1 and 2 from login_tty, all seen though glibc makes them with internal calls" {
+	traced "$SCEN/pty_fork"
+	assert_success
+	assert_output --regexp 'said=hello$'
+	assert_invariants
+	P=$(root_pid)
+	C=$(kv child)
+	M=$(kv master)
+	assert_equal "$(fd_get "$P" "$M" .origin.call)" openpty
+	for fd in 0 1 2; do
+		assert_equal "$(fd_get "$C" $fd .origin.how)" dup
+		assert_equal "$(fd_get "$C" $fd .origin.call)" login_tty
+	done
+	assert_shared "$C" 0 "$C" 2
+	assert_not_shared "$C" 0 "$P" "$M"
+}
+
+@test "python os.set_inheritable (ioctl FIONCLEX) makes a descriptor inheritable on purpose: no leak is claimed" {
+	traced python3 -c 'import os; fd=os.open("/etc/hostname", 0); os.set_inheritable(fd, True); print(fd); os.execvp("true", ["true"])'
+	assert_success
+	assert_invariants
+	FD=$output
+	P=$(root_pid)
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")] == []'
+	# inheritable: kept across the exec into true
+	assert_equal "$(fd_get "$P" "$FD" .origin.how)" exec
 }

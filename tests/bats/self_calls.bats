@@ -12,9 +12,11 @@ setup() {
 
 # Hooks that call another hook by name on purpose: daemon's re-implementation
 # (fork, open, dup2, close, _exit), vfork (fork), execl/execlp/execle (execv,
-# execvp, execve); and syscall(SYS_fork/vfork/clone) runs fork().
+# execvp, execve); and syscall(SYS_fork/vfork/clone) runs fork(); forkpty's
+# re-implementation (openpty, fork, close, login_tty, _exit).
 ON_PURPOSE_PROCESS="_exit close dup2 execv execve execvp fork open"
 ON_PURPOSE_SYSCALL="fork"
+ON_PURPOSE_TTY="_exit close fork login_tty openpty"
 
 # exported_hooks: the functions the shim exports, one a line, sorted.
 exported_hooks() {
@@ -38,12 +40,12 @@ text_relocs() {
 	# The library: no relocation against syscall, and against other hooks
 	# only the ones called on purpose.
 	got=$(comm -12 <(text_relocs "$SHIM") <(echo "$hooks") | tr '\n' ' ')
-	want=$(tr ' ' '\n' <<<"$ON_PURPOSE_PROCESS $ON_PURPOSE_SYSCALL" | sort -u | tr '\n' ' ')
+	want=$(tr ' ' '\n' <<<"$ON_PURPOSE_PROCESS $ON_PURPOSE_SYSCALL $ON_PURPOSE_TTY" | sort -u | tr '\n' ' ')
 	[[ " $got " != *" syscall "* ]] || fail "libkcmptrace.so calls its own syscall() hook: relocations against hooks: $got"
 	[[ $got == "$want" ]] || fail "relocations against the shim's own hooks: '$got', expected only '$want'"
 
-	# Each object file of the shim and of shim/common: only hooks_process.c
-	# and hooks_syscall.c may call hooks, and only those.
+	# Each object file of the shim and of shim/common: only hooks_process.c,
+	# hooks_syscall.c and hooks_tty.c may call hooks, and only those.
 	mapfile -t objs < <(find "$BUILD/CMakeFiles/kcmptrace_shim.dir" "$BUILD/CMakeFiles/kt_common.dir" \
 		-name '*.o' 2>/dev/null | sort)
 	((${#objs[@]} >= 10)) || skip "no object files of the shim under $BUILD/CMakeFiles"
@@ -52,6 +54,7 @@ text_relocs() {
 		case $base in
 		hooks_process.c) allowed=$ON_PURPOSE_PROCESS ;;
 		hooks_syscall.c) allowed=$ON_PURPOSE_SYSCALL ;;
+		hooks_tty.c) allowed=$ON_PURPOSE_TTY ;;
 		*) allowed= ;;
 		esac
 		got=$(comm -12 <(text_relocs "$o") <(echo "$hooks") |
