@@ -9,7 +9,10 @@
  *                                the reader from ever seeing end of file
  *   shared-status-flags warning  F_SETFL on a description others hold
  *   shared-lock         warning  flock / OFD lock on a description others hold
- *   bad-close           error    close of a descriptor that was not open
+ *   bad-close           error    close of a descriptor already closed (a
+ *                                double close)
+ *   close-unopened      info     closes of numbers never open (a sweep),
+ *                                once per image
  *   open-at-exit        info     fd > 2 still open at exit (only with leaks)
  *
  * Descriptors inherited from outside the trace (present at start, origin

@@ -202,12 +202,27 @@ static void shared_event(struct kt_model *m, int proc, const struct kt_event *ev
 	free(holders.s);
 }
 
+/* A bad close made at the call site of a sweep of closes of numbers never
+ * open, in the same image: part of that sweep, not a double close. */
+static bool in_sweep(const struct kt_process *p, const struct kt_event *bad)
+{
+	for (size_t e = 0; e < p->nevents; e++) {
+		const struct kt_event *x = &p->events[e];
+		if (x->rec.kind == KT_EVENT_CLOSE_UNOPENED && x->snap == bad->snap && x->rec.site &&
+		    bad->rec.site && strcmp(x->rec.site, bad->rec.site) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void bad_close(struct kt_model *m, int proc, const struct kt_event *event)
 {
 	const struct kt_rec_event *ev = &event->rec;
 	const struct kt_process *p = m->procs[proc].proc;
 	if (ev->fd < 0)
 		return; /* close(-1): an unset descriptor, harmless */
+	if (in_sweep(p, event))
+		return; /* told with the sweep */
 	char where[1100];
 	const char *at = kt_where_of(ev->site, where, sizeof where);
 	struct kt_finding *f = kt_finding_add(m, "bad-close", KT_SEVERITY_ERROR, proc, ev->fd, 0, NULL);
@@ -225,6 +240,44 @@ static void bad_close(struct kt_model *m, int proc, const struct kt_event *event
 		      "write or close the wrong file. Fix: close each descriptor once and set the "
 		      "variable to -1 after closing it.",
 		      p->pid, prog, ev->fd, at ? " at " : "", at ? at : "", ev->fd, what, ev->fd);
+	kt_finding_say(f, &msg, &why);
+}
+
+/* Closes of numbers that were never open: once per image, as information.
+ * A close-everything sweep (daemons, closefrom emulations) is an idiom;
+ * a stray one may be a stale variable, which the count and range tell. */
+static void unopened_closes(struct kt_model *m, int proc, const struct kt_event *event)
+{
+	const struct kt_rec_event *ev = &event->rec;
+	const struct kt_process *p = m->procs[proc].proc;
+	char where[1100];
+	const char *at = kt_where_of(ev->site, where, sizeof where);
+	struct kt_finding *f =
+		kt_finding_add(m, "close-unopened", KT_SEVERITY_INFO, proc, -1, 0, NULL);
+	const char *prog = f->program = program_at(m, proc, event->snap);
+	/* The bad closes of the sweep: numbers it had closed before. */
+	long long closed_before = 0;
+	for (size_t e = 0; e < p->nevents; e++)
+		closed_before += p->events[e].rec.kind == KT_EVENT_CLOSE_EBADF && in_sweep(p, &p->events[e]);
+	struct kt_str msg = {0}, why = {0}, range = {0};
+	if (ev->arg1 == 1)
+		kt_str_printf(&range, "fd %d", ev->fd);
+	else
+		kt_str_printf(&range, "%lld numbers from fd %d to %lld", ev->arg1, ev->fd, ev->arg2);
+	kt_str_printf(&msg, "%d %s: closed %s that %s never open", p->pid, prog, range.s,
+		      ev->arg1 == 1 ? "was" : "were");
+	if (closed_before > 0)
+		kt_str_printf(&msg, ", and %lld it had closed before", closed_before);
+	if (at)
+		kt_str_printf(&msg, ", first at %s", at);
+	kt_str_printf(&why,
+		      "%d (%s) called close() on %s that %s not open (EBADF)%s%s. Closing every "
+		      "number up to a limit is a common way to start clean (daemons, helpers): "
+		      "harmless. A close of one number the program never opened may be a stale "
+		      "variable, which closes someone else's descriptor once the number is taken.",
+		      p->pid, prog, range.s, ev->arg1 == 1 ? "was" : "were", at ? ", first at " : "",
+		      at ? at : "");
+	free(range.s);
 	kt_finding_say(f, &msg, &why);
 }
 
@@ -246,6 +299,9 @@ void kt_find_events(struct kt_model *m)
 				break;
 			case KT_EVENT_CLOSE_EBADF:
 				bad_close(m, (int)i, ev);
+				break;
+			case KT_EVENT_CLOSE_UNOPENED:
+				unopened_closes(m, (int)i, ev);
 				break;
 			default:
 				break;

@@ -192,14 +192,45 @@ KT_RACY void kt_note_lock(int fd, int op, void *site)
 struct kt_bad_close kt_bad_closes[KT_BAD_CLOSE_RING];
 atomic_uint kt_bad_close_count;
 
+struct kt_unopened_closes kt_unopened_closes;
+
+static void note_unopened(int fd, void *site)
+{
+	struct kt_unopened_closes *u = &kt_unopened_closes;
+	if (atomic_fetch_add(&u->count, 1) == 0) {
+		atomic_store(&u->lowest, fd);
+		atomic_store(&u->highest, fd);
+		atomic_store(&u->site, (uint64_t)(uintptr_t)site);
+		return;
+	}
+	int lo = atomic_load(&u->lowest), hi = atomic_load(&u->highest);
+	while (fd < lo && !atomic_compare_exchange_weak(&u->lowest, &lo, fd))
+		;
+	while (fd > hi && !atomic_compare_exchange_weak(&u->highest, &hi, fd))
+		;
+}
+
+void kt_forget_bad_closes(void)
+{
+	atomic_store(&kt_bad_close_count, 0);
+	atomic_store(&kt_unopened_closes.count, 0);
+}
+
 KT_RACY void kt_note_bad_close(int fd, void *site)
 {
 	struct kt_fd_entry *e = kt_table_entry(fd);
+	uint32_t gen = e ? atomic_load_explicit(&e->gen, memory_order_relaxed) : 0;
+	/* Never open in this image: not seen made (generation 0), or closed
+	 * before it (an earlier image's number, kept closed: how NONE). */
+	if (gen == 0 || e->how == KT_HOW_NONE) {
+		note_unopened(fd, site);
+		return;
+	}
 	unsigned slot = atomic_fetch_add(&kt_bad_close_count, 1);
 	if (slot >= KT_BAD_CLOSE_RING)
 		return; /* counted: the snapshot says how many more there were */
 	kt_bad_closes[slot].fd = fd;
-	kt_bad_closes[slot].gen = e ? atomic_load_explicit(&e->gen, memory_order_relaxed) : 0;
+	kt_bad_closes[slot].gen = gen;
 	kt_bad_closes[slot].site = (uint64_t)(uintptr_t)site;
 }
 

@@ -253,6 +253,7 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 	kt_self.ppid = parent;
 	kt_self.parent_start = parent_start;
 	kt_self.root = 0;
+	kt_forget_bad_closes();
 	int r = kt_proc_stat(0, &kt_self.start, NULL, NULL);
 	if (r == 0) {
 		set_name();

@@ -151,6 +151,17 @@ struct kt_bad_close {
 };
 extern struct kt_bad_close kt_bad_closes[KT_BAD_CLOSE_RING];
 extern atomic_uint kt_bad_close_count;
+/* Closes of numbers the table never had open (a close-everything sweep, or
+ * a stale number): counted, not listed, with the lowest and highest number
+ * and the first call site. */
+struct kt_unopened_closes {
+	atomic_uint count;
+	atomic_int lowest, highest;
+	_Atomic uint64_t site;
+};
+extern struct kt_unopened_closes kt_unopened_closes;
+/* In a fork child: what the parent noted is the parent's. */
+void kt_forget_bad_closes(void);
 /* Set an entry wholesale (start-up, exec): fields from *v, generation gen. */
 void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
 /* close_range/closefrom: retire the entries of [first, last] the table ever

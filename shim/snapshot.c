@@ -439,7 +439,12 @@ static void emit_events(struct snapshot *s)
 		event_line(&s->out, KT_EVENT_CLOSE_EBADF, kt_bad_closes[i].fd, 0, kt_bad_closes[i].gen, 0,
 			   kt_bad_closes[i].site);
 	if (count > KT_BAD_CLOSE_RING)
-		note(s, "and", count - KT_BAD_CLOSE_RING, " more closes of descriptors that were not open");
+		note(s, "and", count - KT_BAD_CLOSE_RING, " more closes of descriptors already closed");
+	struct kt_unopened_closes *u = &kt_unopened_closes;
+	unsigned unopened = atomic_exchange(&u->count, 0);
+	if (unopened)
+		event_line(&s->out, KT_EVENT_CLOSE_UNOPENED, atomic_load(&u->lowest), 0, unopened,
+			   atomic_load(&u->highest), atomic_load(&u->site));
 }
 
 static void stat_line(struct kt_buf *b, const char *name, unsigned long long v)

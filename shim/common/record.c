@@ -20,7 +20,7 @@ static const char *const type_names[] = {"unknown", "file", "dir",  "pipe", "fif
 static const char *const access_names[] = {"r", "w", "rw"};
 static const char *const why_names[] = {"exit", "exec", "live", "table", "exit-observed"};
 static const char *const event_names[] = {"unknown", "close-ebadf", "setfl", "flock", "ofd-lock",
-					  "setfd"};
+					  "setfd", "close-unopened"};
 /* The errno values a kcmp probe fails with, as snapshots name them. */
 static const struct {
 	int err;

@@ -95,9 +95,14 @@
  * next snapshot writes them, after its end line, in the same write:
  * event  KIND FD GEN ARG1 ARG2 SITE
  *        close-ebadf  close(FD) failed with EBADF (FD was not open: a double
- *                     close, or a close of a number never opened); GEN 0,
- *                     ARG1 the generation the entry had (odd: closed by a
- *                     tracked close before), ARG2 0.
+ *                     close, or, in traces of older versions, a close of a
+ *                     number never opened); GEN 0, ARG1 the generation the
+ *                     entry had (odd: closed by a tracked close before),
+ *                     ARG2 0.
+ *        close-unopened  close() failed with EBADF on ARG1 numbers the
+ *                     process never had open since it was traced (a
+ *                     close-everything sweep, or a stale number): FD the
+ *                     lowest, ARG2 the highest, SITE the first call's; GEN 0.
  *        setfl        fcntl(FD, F_SETFL) changed the status flags of FD's
  *                     open file description: ARG1 the flags before, ARG2 the
  *                     flags after (octal digits as decimal text of the
@@ -171,7 +176,7 @@ enum kt_snap_why { KT_WHY_EXIT, KT_WHY_EXEC, KT_WHY_LIVE, KT_WHY_TABLE, KT_WHY_E
 
 /* KIND of an event; KT_EVENT_UNKNOWN for kinds this reader does not know. */
 enum kt_event_kind { KT_EVENT_UNKNOWN, KT_EVENT_CLOSE_EBADF, KT_EVENT_SETFL, KT_EVENT_FLOCK,
-		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD };
+		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD, KT_EVENT_CLOSE_UNOPENED };
 
 /* The calls that make descriptors, the CALL of an fd record (stored as
  * a number in the shared tables): hooks.def lists them with the hooks. */

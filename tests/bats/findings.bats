@@ -13,7 +13,7 @@ check_findings_contract() {
 	assert_invariants "$KCMPTRACE_JSON"
 	local bad
 	bad=$(kcmptrace_query '.findings[] | select(
-		(.kind | IN("leaked-across-exec","pipe-end-held","shared-status-flags","shared-lock","bad-close","open-at-exit") | not)
+		(.kind | IN("leaked-across-exec","pipe-end-held","shared-status-flags","shared-lock","bad-close","close-unopened","open-at-exit") | not)
 		or (.severity | IN("error","warning","info") | not)
 		or (.pid | type) != "number" or ((.fd | type) != "number" and .fd != null)
 		or ((.ofd | type) != "number" and .ofd != null) or (.message | type) != "string"
@@ -100,6 +100,40 @@ check_findings_contract() {
 	msg=$(kcmptrace_query '.findings[0].message')
 	[[ $msg == *"close($FD) at main+0x"*"(double_close.c:"*"double close"* ]] || fail "message: $msg"
 	[[ $(kcmptrace_query '.findings[0].ofd') == null ]]
+}
+
+@test "a close-everything sweep is one close-unopened info, not bad-close errors; a bad close before fork is told once" {
+	# perl's sweep also closes 3..6, which it opened and closed at start-up
+	kcmptrace_run perl -MPOSIX -e 'POSIX::close($_) for 3..1023'
+	assert_success
+	check_findings_contract
+	assert_no_findings bad-close
+	[[ $(kcmptrace_query '[.findings[] | select(.kind == "close-unopened")] | length') == 1 ]] ||
+		fail "$(kcmptrace_findings)"
+	kcmptrace_query '.findings[] | select(.kind == "close-unopened") | .severity' | grep -qx info
+	kcmptrace_query '.findings[] | select(.kind == "close-unopened") | .message' |
+		grep -q 'closed [0-9]* numbers from fd [0-9]* to 1023 that were never open' ||
+		fail "$(kcmptrace_findings)"
+	[[ $(kcmptrace_query '[.processes[].notes[]] | length') == 0 ]] || fail "notes: $(kcmptrace_query '[.processes[].notes[]]')"
+
+	# one double close, then three forks: the children did not close anything
+	kcmptrace_run python3 -c '
+import os
+fd = os.open("/etc/hostname", os.O_RDONLY)
+os.close(fd)
+try:
+    os.close(fd)
+except OSError:
+    pass
+for i in range(3):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)'
+	assert_success
+	[[ $(kcmptrace_query '[.findings[] | select(.kind == "bad-close")] | length') == 1 ]] ||
+		fail "$(kcmptrace_findings)"
+	assert_finding bad-close "python3#1"
 }
 
 @test "setfd_exec: a descriptor made inheritable with F_SETFD is handed over on purpose, one opened without O_CLOEXEC leaks" {
