@@ -5,6 +5,7 @@
 #include "findings_impl.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,23 @@ static bool placed(const struct kt_chain *c)
 		if (o->call == KT_CALL_POSIX_SPAWN)
 			return true;
 	}
+	return false;
+}
+
+/* Passed on purpose by name: the new program's command line names the
+ * descriptor as a file, /dev/fd/N or /proc/self/fd/N (bash's <(cmd)). */
+static bool named_in_argv(const struct kt_rec_image *im, int fd)
+{
+	static const char *const dirs[] = {"/dev/fd/", "/proc/self/fd/"};
+	char name[32];
+	for (int a = 0; im != NULL && a < im->argc; a++)
+		for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+			snprintf(name, sizeof name, "%s%d", dirs[d], fd);
+			size_t n = strlen(name);
+			for (const char *at = strstr(im->argv[a], name); at; at = strstr(at + 1, name))
+				if (at[n] == '\0' || at[n] == '/' || at[n] == ',' || at[n] == ':' || at[n] == ' ')
+					return true;
+		}
 	return false;
 }
 
@@ -122,7 +140,8 @@ void kt_find_exec_leaks(struct kt_model *m)
 						  ? ref.ofd
 						  : 0;
 				if (kt_chain_made_in_trace(m, &c, ofd) && !placed(&c) &&
-				    !made_inheritable(p, fd->fd, fd->gen))
+				    !made_inheritable(p, fd->fd, fd->gen) &&
+				    !named_in_argv(kt_process_image_at(p, s + 1), fd->fd))
 					exec_leak(m, i, s, fd, &c, ofd);
 			}
 		}

@@ -284,3 +284,16 @@ for i in range(3):
 		(( ${#line} <= 100 )) || fail "line longer than 100 columns: $line"
 	done <<<"$stderr"
 }
+
+@test "a descriptor named on the new program's command line (/dev/fd/N, /proc/self/fd/N) is passed on purpose, not leaked" {
+	kcmptrace_run "$SCEN/exec_named" "$DATA" unnamed
+	assert_success
+	check_findings_contract
+	assert_finding leaked-across-exec cat "$(kv fd)"
+	for how in dev proc; do
+		kcmptrace_run "$SCEN/exec_named" "$DATA" "$how"
+		assert_success
+		assert_line "some data"
+		assert_no_findings leaked-across-exec
+	done
+}
