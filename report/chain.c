@@ -33,6 +33,7 @@ void kt_chain_walk(const struct kt_model *m, int pid, unsigned long long start, 
 		   unsigned long long gen, struct kt_chain *c)
 {
 	c->n = 0;
+	c->own = 0;
 	c->created = false;
 	while (c->n < KT_CHAIN_MAX) {
 		struct kt_step *st = &c->steps[c->n++];
@@ -46,12 +47,14 @@ void kt_chain_walk(const struct kt_model *m, int pid, unsigned long long start, 
 			 * have; there, 0-2 are taken to be from outside. */
 			c->created = c->n > 1 && st->proc >= 0 &&
 				     (m->procs[st->proc].parent >= 0 || fd > 2);
-			return;
+			break;
 		}
 		const struct kt_origin *o = &ref.rec->origin;
 		st->rec = &ref.rec->rec;
 		st->origin = o;
 		st->snap = ref.snap;
+		if (o->how == KT_HOW_RECEIVED && c->own == 0)
+			c->own = c->n;
 		if (o->linked) {
 			pid = o->src_pid;
 			start = o->src_start;
@@ -60,18 +63,21 @@ void kt_chain_walk(const struct kt_model *m, int pid, unsigned long long start, 
 			continue;
 		}
 		c->created = o->created;
-		return;
+		break;
 	}
+	if (c->own == 0)
+		c->own = c->n;
 }
 
 bool kt_chain_made_in_trace(const struct kt_model *m, const struct kt_chain *c, int ofd)
 {
-	return c->created || (ofd > 0 && m->ofds[ofd - 1].created_in_trace);
+	bool created = c->own < c->n ? c->steps[c->own - 1].origin->created : c->created;
+	return created || (ofd > 0 && m->ofds[ofd - 1].created_in_trace);
 }
 
 bool kt_chain_from_other_process(const struct kt_chain *c)
 {
-	for (size_t i = 1; i < c->n; i++)
+	for (size_t i = 1; i < c->own; i++)
 		if (c->steps[i].pid != c->steps[0].pid || c->steps[i].start != c->steps[0].start)
 			return true;
 	return false;
@@ -142,7 +148,8 @@ static void describe_start(struct kt_str *t, const struct kt_model *m, const str
 		if (call != NULL)
 			kt_str_printf(t, " with %s", call);
 		kt_str_add_at(t, last->origin->site);
-		if (say_cloexec)
+		/* A received copy's close-on-exec flag is the receive's. */
+		if (say_cloexec && c->own == c->n)
 			kt_str_printf(t, " without %s", kt_cloexec_flag(last->origin->call));
 	} else if (last->proc >= 0 && kt_model_made_untraced(m, (size_t)last->proc, last->rec)) {
 		kt_str_printf(t, "held by %d (%s) as fd %d, an untraced image (origin unknown)",
@@ -158,7 +165,7 @@ static void describe_start(struct kt_str *t, const struct kt_model *m, const str
 
 /* One step i of the chain, coming from step i + 1. */
 static void describe_step(struct kt_str *t, const struct kt_model *m, const struct kt_chain *c,
-			  size_t i)
+			  size_t i, bool say_cloexec)
 {
 	const struct kt_step *st = &c->steps[i];
 	if (i + 1 < c->n && st->rec != NULL) {
@@ -176,6 +183,8 @@ static void describe_step(struct kt_str *t, const struct kt_model *m, const stru
 			if (call != NULL)
 				kt_str_printf(t, " with %s", call);
 			kt_str_add_at(t, o->site);
+			if (say_cloexec && i + 1 == c->own)
+				kt_str_printf(t, " without %s", kt_cloexec_flag(o->call));
 		} else {
 			kt_str_printf(t, ", %s onto fd %d", call ? call : "dup", st->fd);
 			kt_str_add_at(t, o->site);
@@ -198,5 +207,5 @@ void kt_chain_describe(struct kt_str *t, const struct kt_model *m, const struct 
 	describe_start(t, m, c, say_cloexec);
 	/* Each step back towards steps[0]; an exec is told where it happened. */
 	for (size_t i = c->n; i-- > 0;)
-		describe_step(t, m, c, i);
+		describe_step(t, m, c, i, say_cloexec);
 }

@@ -25,6 +25,11 @@ struct kt_step {
 struct kt_chain {
 	struct kt_step steps[KT_CHAIN_MAX]; /* steps[0] is the node asked for */
 	size_t n;
+	/* steps[0 .. own) are the descriptor's own history, up to the call
+	 * that made it in the process that holds it: a receive (SCM_RIGHTS,
+	 * pidfd_getfd) ends it, and the steps beyond are the sender's, told in
+	 * the explanation but not the receiver's doing. */
+	size_t own;
 	bool created; /* the last step is a call the shim saw make it */
 };
 
@@ -33,11 +38,12 @@ struct kt_chain {
 void kt_chain_walk(const struct kt_model *m, int pid, unsigned long long start, int fd,
 		   unsigned long long gen, struct kt_chain *c);
 
-/* Whether the node's description was made inside the trace: by its chain,
- * or by any descriptor joined to it (kcmp). */
+/* Whether the node's description was made inside the trace: by its own
+ * history (a receive counts as made), or by any descriptor joined to it. */
 bool kt_chain_made_in_trace(const struct kt_model *m, const struct kt_chain *c, int ofd);
 
-/* Whether some step came from another process than steps[0]'s. */
+/* Whether the descriptor's own history (not a sender's) passed through
+ * another process than steps[0]'s. */
 bool kt_chain_from_other_process(const struct kt_chain *c);
 
 /* "opened by 1234 (server) with socket at main+0x3a (server.c:17) without

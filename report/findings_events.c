@@ -20,7 +20,8 @@ static void name_holder(struct kt_str *t, size_t n, int pid, const char *name, i
 }
 
 /* Other traced processes that hold the node's description: holders of its
- * ofd elsewhere, and the processes it came from. Returns how many were
+ * ofd elsewhere, and the processes it came from (not a sender's: what it
+ * sent is the receiver's). Returns how many were
  * written into t as "1234 (name) fd 3, ...". */
 static size_t others_holding(const struct kt_model *m, int proc, const struct kt_chain *c, int ofd,
 			     struct kt_str *t, struct kt_finding *f)
@@ -39,7 +40,7 @@ static size_t others_holding(const struct kt_model *m, int proc, const struct kt
 			n++;
 		}
 	}
-	for (size_t i = 1; i < c->n; i++) {
+	for (size_t i = 1; i < c->own; i++) {
 		int q = c->steps[i].proc;
 		if (q < 0 || q == proc || listed[q])
 			continue;

@@ -24,10 +24,11 @@ static bool made_inheritable(const struct kt_process *p, int fd, unsigned long l
 }
 
 /* Placed on purpose: dup2'd onto this very number, or by a spawn file
- * action (made inheritable with F_SETFD: see made_inheritable). */
+ * action (made inheritable with F_SETFD: see made_inheritable); by this
+ * descriptor's own history, not by a sender's. */
 static bool placed(const struct kt_chain *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = 0; i < c->own; i++) {
 		const struct kt_origin *o = c->steps[i].origin;
 		if (o == NULL)
 			continue;
@@ -70,7 +71,7 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_re
 	struct kt_finding *f = kt_finding_add(m, pipe_w ? "pipe-end-held" : "leaked-across-exec",
 					      pipe_w ? KT_SEVERITY_ERROR : KT_SEVERITY_WARNING,
 					      (int)i, fd->fd, ofd, fd->target);
-	for (size_t st = 1; st < c->n; st++)
+	for (size_t st = 1; st < c->own; st++)
 		kt_finding_relate(f, c->steps[st].proc);
 	struct kt_str msg = {0}, why = {0};
 	if (pipe_w) {
@@ -98,7 +99,7 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_re
 	}
 	kt_chain_describe(&why, m, c, true);
 	kt_chain_add_exec(&why, m, (int)i, (int)s);
-	const struct kt_origin *made = c->steps[c->n - 1].origin;
+	const struct kt_origin *made = c->steps[c->own - 1].origin;
 	kt_str_printf(&why,
 		      ". Fix: create it with %s (or set FD_CLOEXEC with fcntl), or dup2 it onto the "
 		      "number the new program expects.",

@@ -2,6 +2,7 @@
  * process renders it with the CLI at its exit, and the last traced
  * process of the tree removes a temporary trace. */
 #include "shim.h"
+#include "procfs.h"
 #include "sys.h"
 #include "tracedir.h"
 
@@ -82,12 +83,14 @@ static void spawn_report(void)
 	munmap(env, (envc + 1) * sizeof *env);
 }
 
-static int any_table(pid_t pid, unsigned long long start, void *ctx)
+/* A table whose process still runs. A process that ended without removing
+ * its own (killed, or an untraced image's) is not waited for: nobody else
+ * would ever remove the trace, as the report's check already knows
+ * (kt_trace_live_list). */
+static int running_table(pid_t pid, unsigned long long start, void *ctx)
 {
-	(void)pid;
-	(void)start;
 	(void)ctx;
-	return 1;
+	return kt_proc_alive(pid, start);
 }
 
 /* Plain LD_PRELOAD run, temporary trace: the first process has reported,
@@ -95,7 +98,7 @@ static int any_table(pid_t pid, unsigned long long start, void *ctx)
  * them to end removes it (nothing reads it any more). */
 void kt_plain_remove_if_last(void)
 {
-	if (kt_trace_reported(kt_self.dir) && kt_trace_each_table(kt_self.dir, any_table, NULL) == 0)
+	if (kt_trace_reported(kt_self.dir) && kt_trace_each_table(kt_self.dir, running_table, NULL) == 0)
 		kt_trace_remove(kt_self.dir);
 }
 

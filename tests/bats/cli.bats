@@ -267,6 +267,26 @@ kept_trace() {
 	[[ -z $(ls "$TMPDIR") ]] || fail "trace left behind: $(ls -R "$TMPDIR")"
 }
 
+@test "plain LD_PRELOAD: the last process to end removes the trace, though a killed one left its table" {
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir "$TMPDIR"
+	fifo="$BATS_TEST_TMPDIR/go"
+	mkfifo "$fifo"
+	# sleep, killed, ends without removing its table; cat outlives the
+	# first process (which reports) and is the last one to end
+	run --separate-stderr kcmptrace_no_fd3 env -u KCMPTRACE_DIR KCMPTRACE_OUTPUT=/dev/null LD_PRELOAD="$SHIM" \
+		bash -c "sleep 100 & kill -9 \$!; wait; cat $fifo >/dev/null &
+			until [[ \$(readlink /proc/\$!/exe) == */cat ]] && grep -q '^State:.*S' /proc/\$!/status; do :; done"
+	assert_success
+	[[ -n $(ls "$TMPDIR") ]] || fail "the trace went away while cat still runs"
+	echo go >"$fifo"
+	for _ in $(seq 100); do
+		[[ -z $(ls "$TMPDIR") ]] && break
+		sleep 0.1
+	done
+	[[ -z $(ls "$TMPDIR") ]] || fail "trace left behind: $(ls -R "$TMPDIR")"
+}
+
 @test "an installed tree (cmake --install to another prefix) finds its own parts: launcher and plain LD_PRELOAD" {
 	prefix="$BATS_TEST_TMPDIR/inst"
 	run -0 cmake --install "$BUILD" --prefix "$prefix"

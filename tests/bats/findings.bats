@@ -147,6 +147,32 @@ for i in range(3):
 	assert_equal "$(kcmptrace_query '.findings | length')" 1
 }
 
+@test "fd_passing: a received descriptor is the receiver's: its leak across exec, and a description the sender handed over" {
+	need_kcmp
+	# The child receives a pipe's write end (made O_CLOEXEC by the parent)
+	# without MSG_CMSG_CLOEXEC and execs: its own leak, a warning, with
+	# recvmsg as the call that made it inheritable.
+	kcmptrace_run "$SCEN/fd_passing" exec
+	assert_success
+	check_findings_contract
+	C=$(kv child)
+	F=$(kv recv_fd)
+	assert_finding leaked-across-exec "$C" "$F"
+	assert_equal "$(kcmptrace_query "[.findings[] | select(.pid == $C and .kind == \"pipe-end-held\")] | length")" 0
+	msg=$(kcmptrace_query ".findings[] | select(.kind == \"leaked-across-exec\") | .explanation")
+	[[ $msg == *"with pipe2 at "*", received by $C "*"with recvmsg at "*" without O_CLOEXEC, kept across exec of "* ]] ||
+		fail "explanation: $msg"
+	# The parent's dup2 onto that number does not place it in the child.
+	kcmptrace_run "$SCEN/fd_passing" exec-dup2
+	assert_success
+	assert_finding leaked-across-exec "$(kv child)" "$(kv recv_fd)"
+	# Handed over (the sender closed its copy): a flag the receiver sets
+	# affects nobody else.
+	kcmptrace_run "$SCEN/fd_passing" handover "$DATA"
+	assert_success
+	assert_no_findings
+}
+
 @test "socketpair_keep: a parent that keeps the child's end of a socketpair is a pipe-end-held error; clean when fixed" {
 	kcmptrace_run "$SCEN/socketpair_keep"
 	assert_success
