@@ -197,8 +197,6 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 	case KT_REC_REAPED:
 		return kt_rec_parse_reaped(l, KT_PUSH(p->reaps, p->nreaps, p->reaps_cap), e) ||
 		       fail(r, e->what);
-	case KT_REC_MAGIC:
-		return fail(r, "record file header in the middle of the file");
 	default: /* a future extension: skipped */
 		return true;
 	}

@@ -3,6 +3,7 @@
  * the shim reads the snapshot of its previous image at start-up. */
 #include "record.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -251,8 +252,9 @@ bool kt_rec_parse_snap(const struct kt_rec_line *l, struct kt_rec_snap *r, struc
 		r->kcmp = 0;
 	else if (r->why == KT_WHY_TABLE && strcmp(kcmp, "none") == 0)
 		r->kcmp = KT_KCMP_NONE;
-	else if (strncmp(kcmp, "unavailable:", 12) == 0 && kt_errno_from_name(kcmp + 12) > 0)
-		r->kcmp = kt_errno_from_name(kcmp + 12);
+	else if (strncmp(kcmp, "unavailable:", 12) == 0)
+		/* an errno this reader has no name for: unavailable all the same */
+		r->kcmp = kt_errno_from_name(kcmp + 12) > 0 ? kt_errno_from_name(kcmp + 12) : EIO;
 	if (r->kcmp == -2)
 		FAIL(err, "bad KCMP field '%s' (expected ok or unavailable:ERRNO)", kcmp);
 	return true;
@@ -276,9 +278,11 @@ static bool parse_origin(const struct kt_rec_line *l, int i, const char *kind, s
 	if (how < 0)
 		FAIL(err, "bad origin '%s'", l->f[i]);
 	r->how = (enum kt_how)how;
+	/* CALL is an open list (a newer shim interposes more): a name this
+	 * reader does not know is read as none, not a corrupt trace. */
 	r->call = kt_call_from_name(l->f[i + 1]);
 	if (r->call < 0)
-		FAIL(err, "bad call '%s'", l->f[i + 1]);
+		r->call = KT_CALL_NONE;
 	r->site = optional(l->f[i + 6]);
 	/* A dup names its source descriptor; an inheritance its parent, and
 	 * the parent's descriptor unless none was the same description (the far

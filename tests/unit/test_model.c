@@ -403,6 +403,29 @@ static void test_closed_links(void)
 	CHECK(kt_trace_load(dir, &err) == NULL && strstr(err.msg, "has no source") != NULL);
 }
 
+/* What a newer writer may add is read, not rejected: a call this reader
+ * does not know (read as none), a kcmp errno it has no name for, a header
+ * line again (a kind of record it skips). */
+static void test_lenient(void)
+{
+	const char *dir = new_dir("lenient");
+	write_file(dir, "10-100.rec",
+		   HDR "image\t10\t1\t0\t100\t/bin/p\t1\tp\n"
+		       "snap\texit\t0\tunavailable:ENOTSUP\n"
+		       "fd\t3\t2\tfile\t/tmp/a\tr\t0\topen\tfrobnicate\t0\t0\t-1\t0\t-\n"
+		       "end\n" HDR);
+	struct kt_error err = {{0}};
+	struct kt_trace *t = kt_trace_load(dir, &err);
+	CHECK(t != NULL);
+	if (t == NULL) {
+		fprintf(stderr, "load: %s\n", err.msg);
+		return;
+	}
+	CHECK(t->procs[0].snaps[0].fds[0].rec.call == KT_CALL_NONE);
+	CHECK(t->procs[0].snaps[0].head.kcmp == EIO);
+	kt_trace_free(t);
+}
+
 static void test_remove_dir(void)
 {
 	/* A trace: records, the marker, live/ with a table and one being made. */
@@ -447,6 +470,7 @@ int main(void)
 	test_rejections();
 	test_escaping();
 	test_closed_links();
+	test_lenient();
 	test_remove_dir();
 	return unit_end("test_model");
 }
