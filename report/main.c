@@ -35,6 +35,7 @@ static const char usage_text[] =
 	"tree, the open descriptors, where each came from, and which of them share an open\n"
 	"file description (confirmed with kcmp(2) where allowed). The report goes to stderr\n"
 	"(or FILE); kcmptrace exits with the command's status (128+N if killed by signal N).\n"
+	"`kcmptrace report DIR` renders a kept trace again, on stdout (or FILE).\n"
 	"\n"
 	"  --format=text|json|dot  report format (default text; dot: a Graphviz graph)\n"
 	"  -o, --output=FILE   write the report to FILE\n"
@@ -239,10 +240,13 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	return check_operands(argc, argv, i, end_of_options, opt);
 }
 
-static FILE *open_output(const char *path)
+/* FILE, or by default the stream given: stderr when running a command
+ * (stdout is the command's), stdout for `report` (there is no program to
+ * share it with). */
+static FILE *open_output(const char *path, FILE *by_default)
 {
 	if (path == NULL)
-		return stderr;
+		return by_default;
 	FILE *f = fopen(path, "we");
 	if (f == NULL)
 		kt_warn("cannot write report to %s: %s", path, strerror(errno));
@@ -251,7 +255,7 @@ static FILE *open_output(const char *path)
 
 static bool close_output(FILE *out, const char *path)
 {
-	if (out == stderr)
+	if (out == stderr || out == stdout)
 		return fflush(out) == 0;
 	if (fclose(out) != 0) {
 		kt_warn("cannot write report to %s: %s", path, strerror(errno));
@@ -328,7 +332,7 @@ static int report_trace(struct options *opt, const char *dir, const struct kt_re
 
 static int run_report(struct options *opt, const char *dir)
 {
-	FILE *out = open_output(opt->output);
+	FILE *out = open_output(opt->output, stdout);
 	if (out == NULL)
 		return EXIT_BAD_TRACE;
 	bool running;
@@ -359,7 +363,7 @@ static int run_command(struct options *opt, char **command)
 		free(shim);
 		return exit_code;
 	}
-	FILE *out = open_output(opt->output);
+	FILE *out = open_output(opt->output, stderr);
 	if (out == NULL) {
 		free(resolved);
 		free(shim);

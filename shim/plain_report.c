@@ -71,6 +71,10 @@ static void spawn_report(void)
 	/* A raw fork: the application's atfork handlers must not run for us. */
 	pid_t pid = kt_sys_fork();
 	if (pid == 0) {
+		/* The report goes to the program's stderr (or KCMPTRACE_OUTPUT):
+		 * `kcmptrace report` writes on its stdout. */
+		if (!(output && *output))
+			kt_syscall(SYS_dup3, 2, 1, 0);
 		int err = kt_sys_execve(cli, args, env);
 		kt_shim_warn("cannot run", cli, -err);
 		kt_sys_exit_group(127);

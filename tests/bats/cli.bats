@@ -119,6 +119,11 @@ $stderr"
 	run --separate-stderr kcmptrace_no_fd3 "$KT" report --format=text -o "$BATS_TEST_TMPDIR/again.txt" "$D"
 	assert_success
 	[[ -s $BATS_TEST_TMPDIR/again.txt ]] || fail "no text re-render"
+	# without -o: on standard output (no program shares it), nothing on stderr
+	run --separate-stderr kcmptrace_no_fd3 "$KT" report --format=text "$D"
+	assert_success
+	assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/again.txt")"
+	assert_equal "$stderr" ""
 }
 
 @test "kcmptrace report ignores record kinds it does not know" {
