@@ -338,6 +338,8 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		launch->exit_code = err == ENOENT ? 127 : 126;
 		return false;
 	}
+	/* How each ended is the trace's, for every later rendering of it. */
+	kt_trace_append_ends(launch->trace_dir, launch->reaped, launch->nreaped);
 	if (WIFEXITED(status))
 		launch->exit_code = WEXITSTATUS(status);
 	else if (WIFSIGNALED(status))

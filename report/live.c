@@ -271,22 +271,53 @@ size_t kt_trace_capture_live(struct kt_trace *trace)
 	return nlps;
 }
 
+/* lp's snapshot as the record lines of a snapshot (why: exit-observed,
+ * or table), with a note when not NULL. */
+static bool put_snapshot(struct kt_buf *b, const struct live_proc *lp, enum kt_snap_why why, int kcmp,
+			 const char *note)
+{
+	size_t cap = 256 + lp->nsames * 128;
+	for (size_t i = 0; i < lp->nfds; i++)
+		cap += 256 + 4 * (strlen(lp->fds[i].info.target) + strlen(lp->fds[i].site));
+	*b = (struct kt_buf){kt_xmalloc(cap), 0, cap, 0};
+	kt_rec_put_snap(b, &(struct kt_rec_snap){why, -1, kcmp});
+	for (size_t j = 0; j < lp->nfds; j++) {
+		struct kt_rec_fd r;
+		fd_record(lp, j, &r);
+		kt_rec_put_fd(b, &r);
+	}
+	for (size_t j = 0; kcmp == 0 && j < lp->nsames; j++)
+		kt_rec_put_same(b, &lp->sames[j]);
+	if (note != NULL)
+		kt_rec_put_note(b, note);
+	kt_rec_put_end(b);
+	return !b->overflow;
+}
+
+/* Short enough for one report line (100 columns). */
+static const char table_note[] = "ended without a snapshot: descriptors from its table, no kcmp";
+
 size_t kt_trace_capture_left(struct kt_trace *trace)
 {
 	size_t captured = 0;
 	for (size_t i = 0; i < trace->nprocs; i++) {
 		struct kt_process *p = &trace->procs[i];
-		/* Untraced images are observed from outside instead. */
-		if ((p->nsnaps && p->snaps[p->nsnaps - 1].head.why == KT_WHY_EXIT) ||
-		    p->untraced_path != NULL || kt_proc_alive(p->pid, p->start))
+		enum kt_snap_why last = p->nsnaps ? p->snaps[p->nsnaps - 1].head.why : KT_WHY_EXEC;
+		/* Untraced images are observed from outside instead; a table
+		 * read once is in the record since. */
+		if (last == KT_WHY_EXIT || last == KT_WHY_TABLE || p->untraced_path != NULL ||
+		    kt_proc_alive(p->pid, p->start))
 			continue;
 		struct live_proc lp = {.pid = p->pid, .start = p->start};
 		read_left_table(trace->dir, &lp);
 		if (lp.fds != NULL) {
 			attach_snapshot(p, &lp, KT_WHY_TABLE, KT_KCMP_NONE);
-			/* Short enough for one report line (100 columns). */
-			*KT_PUSH(p->notes, p->nnotes, p->notes_cap) =
-				"ended without a snapshot: descriptors from its table, no kcmp";
+			*KT_PUSH(p->notes, p->nnotes, p->notes_cap) = table_note;
+			/* The table goes with live/: the record keeps what it said. */
+			struct kt_buf b;
+			if (put_snapshot(&b, &lp, KT_WHY_TABLE, KT_KCMP_NONE, table_note))
+				kt_trace_append_records(trace->dir, p->pid, p->start, b.data, b.len);
+			free(b.data);
 			captured++;
 		}
 		free_live(&lp);
@@ -295,24 +326,6 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 }
 
 /* lp's snapshot as the record lines of an exit-observed snapshot. */
-static bool put_exit_observed(struct kt_buf *b, const struct live_proc *lp, int kcmp)
-{
-	size_t cap = 256 + lp->nsames * 128;
-	for (size_t i = 0; i < lp->nfds; i++)
-		cap += 256 + 4 * (strlen(lp->fds[i].info.target) + strlen(lp->fds[i].site));
-	*b = (struct kt_buf){kt_xmalloc(cap), 0, cap, 0};
-	kt_rec_put_snap(b, &(struct kt_rec_snap){KT_WHY_EXIT_OBSERVED, -1, kcmp});
-	for (size_t j = 0; j < lp->nfds; j++) {
-		struct kt_rec_fd r;
-		fd_record(lp, j, &r);
-		kt_rec_put_fd(b, &r);
-	}
-	for (size_t j = 0; kcmp == 0 && j < lp->nsames; j++)
-		kt_rec_put_same(b, &lp->sames[j]);
-	kt_rec_put_end(b);
-	return !b->overflow;
-}
-
 bool kt_live_observe_exit(const char *dir, int pid, unsigned long long start)
 {
 	struct kt_pid_start *alive;
@@ -345,7 +358,7 @@ bool kt_live_observe_exit(const char *dir, int pid, unsigned long long start)
 	if (!kcmp_error)
 		group(lps, n, 0);
 	struct kt_buf b;
-	bool ok = put_exit_observed(&b, t, -kcmp_error) &&
+	bool ok = put_snapshot(&b, t, KT_WHY_EXIT_OBSERVED, -kcmp_error, NULL) &&
 		  kt_trace_append_records(dir, pid, start, b.data, b.len);
 	free(b.data);
 	for (size_t i = 0; i < n; i++)

@@ -281,8 +281,7 @@ static void settings_from_environment(struct options *opt)
 
 /* Load, model and render a trace. Returns 0 or EXIT_BAD_TRACE (message
  * printed, with suffix appended to it). Sets *still_running. */
-static int report_trace(struct options *opt, const char *dir, const struct kt_rec_reaped *reaped,
-			size_t nreaped, FILE *out, const char *suffix, bool *still_running,
+static int report_trace(struct options *opt, const char *dir, FILE *out, const char *suffix, bool *still_running,
 			size_t *gating)
 {
 	const char *out_path = opt->output;
@@ -298,7 +297,7 @@ static int report_trace(struct options *opt, const char *dir, const struct kt_re
 	kt_trace_capture_live(trace);
 	/* Ended without a snapshot: what their tables last held. */
 	kt_trace_capture_left(trace);
-	struct kt_model *model = kt_model_build(trace, reaped, nreaped);
+	struct kt_model *model = kt_model_build(trace);
 	settings_from_environment(opt);
 	struct kt_findings_options fopt = {.leaks = opt->leaks};
 	kt_findings_find(model, &fopt);
@@ -337,7 +336,7 @@ static int run_report(struct options *opt, const char *dir)
 		return EXIT_BAD_TRACE;
 	bool running;
 	size_t gating = 0;
-	int rc = report_trace(opt, dir, NULL, 0, out, "", &running, &gating);
+	int rc = report_trace(opt, dir, out, "", &running, &gating);
 	if (!close_output(out, opt->output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
 	if (rc == 0 && opt->remove_if_done && !running && kt_trace_remove_dir(dir) != 0) {
@@ -397,7 +396,7 @@ static int run_command(struct options *opt, char **command)
 		keep_on_error = launch.temporary && kt_trace_dir_has_records(launch.trace_dir) > 0;
 		char *suffix = keep_on_error ? kt_xasprintf(" (trace kept in %s)", launch.trace_dir)
 					     : kt_xstrdup("");
-		rc = report_trace(opt, launch.trace_dir, launch.reaped, launch.nreaped, out, suffix,
+		rc = report_trace(opt, launch.trace_dir, out, suffix,
 				  &running, &gating);
 		free(suffix);
 	}

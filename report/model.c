@@ -44,54 +44,44 @@ static const char *program_name(const struct kt_rec_image *im)
 	return "?";
 }
 
-/* End of a process: its last snapshot if that is an exit; else what wait()
- * told its traced parent or the launcher; else running if alive now; else
- * unknown. */
-static void decide_end(struct kt_mproc *mp, const struct kt_rec_reaped *reaped, size_t nreaped,
-		       bool newest_with_pid, const struct kt_process *parent)
+/* The end a raw wait status tells; false for a stop or a continue. */
+static bool end_of_status(struct kt_mproc *mp, int st)
 {
+	if (WIFSIGNALED(st)) {
+		mp->end = KT_END_SIGNAL;
+		mp->end_value = WTERMSIG(st);
+		return true;
+	}
+	if (WIFEXITED(st)) {
+		mp->end = KT_END_EXIT;
+		mp->end_value = WEXITSTATUS(st);
+		return true;
+	}
+	return false;
+}
+
+/* End of a process: its last snapshot if that is an exit; else running if
+ * alive now; else what wait() told its traced parent or the launcher (its
+ * "ended" record); else unknown. */
+static void decide_end(struct kt_mproc *mp, const struct kt_process *parent)
+{
+	const struct kt_process *p = mp->proc;
 	if (mp->snap != NULL && mp->snap->head.why == KT_WHY_EXIT) {
 		mp->end = KT_END_EXIT;
 		mp->end_value = mp->snap->head.status;
 		return;
 	}
-	if (kt_proc_alive(mp->proc->pid, mp->proc->start)) {
+	if (kt_proc_alive(p->pid, p->start)) {
 		mp->end = KT_END_RUNNING;
 		return;
 	}
-	/* The traced parent that reaped it after a signal. A parent reaps a
-	 * pid once per life of it, and the last time is this life's. */
-	for (size_t i = parent ? parent->nreaps : 0; i-- > 0;) {
-		int st = parent->reaps[i].status;
-		if (parent->reaps[i].pid != mp->proc->pid)
-			continue;
-		if (WIFSIGNALED(st)) {
-			mp->end = KT_END_SIGNAL;
-			mp->end_value = WTERMSIG(st);
+	/* The traced parent that reaped it. A parent reaps a pid once per
+	 * life of it, and the last time is this life's. */
+	for (size_t i = parent ? parent->nreaps : 0; i-- > 0;)
+		if (parent->reaps[i].pid == p->pid && end_of_status(mp, parent->reaps[i].status))
 			return;
-		}
-		if (WIFEXITED(st)) {
-			mp->end = KT_END_EXIT;
-			mp->end_value = WEXITSTATUS(st);
-			return;
-		}
-	}
-	/* A reaped pid can only be matched by number: trust it for the newest
-	 * process with that pid (an older one was an earlier life of it). */
-	for (size_t i = 0; newest_with_pid && i < nreaped; i++) {
-		if (reaped[i].pid != mp->proc->pid)
-			continue;
-		if (WIFEXITED(reaped[i].status)) {
-			mp->end = KT_END_EXIT;
-			mp->end_value = WEXITSTATUS(reaped[i].status);
-			return;
-		}
-		if (WIFSIGNALED(reaped[i].status)) {
-			mp->end = KT_END_SIGNAL;
-			mp->end_value = WTERMSIG(reaped[i].status);
-			return;
-		}
-	}
+	if (p->ended && end_of_status(mp, p->ended_status))
+		return;
 	mp->end = KT_END_UNKNOWN;
 }
 
@@ -128,8 +118,7 @@ static void decide_untraced(struct kt_mproc *mp, const struct kt_process *p)
 }
 
 /* Process i: program, parent, last snapshot, end. */
-static void describe_process(struct kt_model *m, size_t i, const struct kt_rec_reaped *reaped,
-			     size_t nreaped)
+static void describe_process(struct kt_model *m, size_t i)
 {
 	const struct kt_process *p = &m->trace->procs[i];
 	struct kt_mproc *mp = &m->procs[i];
@@ -145,13 +134,8 @@ static void describe_process(struct kt_model *m, size_t i, const struct kt_rec_r
 		if (mp->parent == (int)i)
 			mp->parent = -1;
 	}
-	bool newest_with_pid = true;
-	for (size_t j = i + 1; j < m->nprocs; j++)
-		if (m->trace->procs[j].pid == p->pid)
-			newest_with_pid = false;
 	decide_untraced(mp, p);
-	decide_end(mp, reaped, nreaped, newest_with_pid,
-		   mp->parent >= 0 ? &m->trace->procs[mp->parent] : NULL);
+	decide_end(mp, mp->parent >= 0 ? &m->trace->procs[mp->parent] : NULL);
 	for (size_t j = 0; j < p->nsnaps && m->kcmp_available; j++) {
 		const struct kt_rec_snap *h = &p->snaps[j].head;
 		if (h->kcmp != 0 && h->why != KT_WHY_TABLE) {
@@ -184,8 +168,7 @@ static void link_children(struct kt_model *m)
 	}
 }
 
-struct kt_model *kt_model_build(struct kt_trace *trace, const struct kt_rec_reaped *reaped,
-				size_t nreaped)
+struct kt_model *kt_model_build(struct kt_trace *trace)
 {
 	struct kt_model *m = kt_xcalloc(1, sizeof *m);
 	m->trace = trace;
@@ -201,7 +184,7 @@ struct kt_model *kt_model_build(struct kt_trace *trace, const struct kt_rec_reap
 		HASH_ADD(hh, m->proc_index, key, sizeof e->key, e);
 	}
 	for (size_t i = 0; i < m->nprocs; i++)
-		describe_process(m, i, reaped, nreaped);
+		describe_process(m, i);
 	link_children(m);
 	kt_model_origins(trace);
 	kt_model_group(m);

@@ -108,10 +108,7 @@ struct kt_model {
  * "running", "end unknown". Returns buf. */
 const char *kt_model_end_text(const struct kt_mproc *mp, char *buf, size_t len);
 
-/* reaped: what the launcher learnt from wait() (how processes that left no
- * exit snapshot ended). */
-struct kt_model *kt_model_build(struct kt_trace *trace, const struct kt_rec_reaped *reaped,
-				size_t nreaped);
+struct kt_model *kt_model_build(struct kt_trace *trace);
 void kt_model_free(struct kt_model *model);
 
 /* Look a node up; false when no snapshot lists it. */

@@ -102,6 +102,8 @@ struct kt_process {
 	const char **notes;
 	size_t nnotes, notes_cap;
 	struct kt_rec_reaped *reaps; /* children it reaped */
+	bool ended;            /* the launcher reaped it ("ended" record) */
+	int ended_status;      /* then: the raw wait status */
 	size_t nreaps, reaps_cap;
 	struct kt_event *events;
 	size_t nevents, events_cap;
@@ -158,6 +160,10 @@ bool kt_trace_live_tables_alive(const char *dir);
  * process from outside. Returns false with a message. */
 bool kt_trace_append_records(const char *dir, int pid, unsigned long long start, const char *data,
 			     size_t len);
+
+/* The launcher reaped these processes: append an "ended" record to the
+ * record of each (the newest process of its pid in DIR). */
+bool kt_trace_append_ends(const char *dir, const struct kt_rec_reaped *reaped, size_t n);
 
 struct kt_fd_entry;
 /* Map the shared table of process PID-START in DIR/live read-only (table.h);

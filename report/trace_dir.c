@@ -107,3 +107,51 @@ int kt_trace_remove_dir(const char *dir)
 	}
 	return 0;
 }
+
+static int compare_pid_start(const void *a, const void *b)
+{
+	const struct kt_pid_start *x = a, *y = b;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+bool kt_trace_append_ends(const char *dir, const struct kt_rec_reaped *reaped, size_t n)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return false;
+	struct kt_pid_start *recs = NULL;
+	size_t nrecs = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		pid_t pid;
+		unsigned long long start;
+		if (kt_trace_parse_name(e->d_name, KT_TRACE_REC, &pid, &start))
+			*KT_PUSH(recs, nrecs, cap) = (struct kt_pid_start){pid, start};
+	}
+	closedir(d);
+	qsort(recs, nrecs, sizeof *recs, compare_pid_start);
+	bool ok = true;
+	for (size_t i = 0; i < n; i++) {
+		/* The newest process of that pid: an older one was an earlier
+		 * life of the number, reaped by someone else. */
+		size_t lo = 0, hi = nrecs; /* the first of a greater pid */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (recs[mid].pid <= reaped[i].pid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0 || recs[lo - 1].pid != reaped[i].pid)
+			continue; /* not a process of the trace */
+		const struct kt_pid_start *newest = &recs[lo - 1];
+		char line[64];
+		struct kt_buf b = {line, 0, sizeof line, 0};
+		kt_rec_put_ended(&b, reaped[i].status);
+		ok = kt_trace_append_records(dir, newest->pid, newest->start, b.data, b.len) && ok;
+	}
+	free(recs);
+	return ok;
+}

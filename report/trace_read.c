@@ -194,6 +194,9 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 		p->untraced_snap = p->nsnaps;
 		return true;
 	}
+	case KT_REC_ENDED:
+		p->ended = true;
+		return kt_rec_parse_ended(l, &p->ended_status, e) || fail(r, e->what);
 	case KT_REC_REAPED:
 		return kt_rec_parse_reaped(l, KT_PUSH(p->reaps, p->nreaps, p->reaps_cap), e) ||
 		       fail(r, e->what);

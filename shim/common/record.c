@@ -396,3 +396,10 @@ void kt_rec_put_reaped(struct kt_buf *b, const struct kt_rec_reaped *r)
 	kt_buf_num(b, r->status);
 	kt_buf_endline(b);
 }
+
+void kt_rec_put_ended(struct kt_buf *b, int status)
+{
+	kt_buf_str(b, "ended");
+	kt_buf_num(b, status);
+	kt_buf_endline(b);
+}

@@ -125,6 +125,10 @@
  *        the raw wait status. Written at once. How a child ended that took
  *        no exit snapshot (killed by a signal, or running an untraced image)
  *        is known only from this line.
+ * ended  STATUS
+ *        Appended by the launcher once it reaped this process: the raw
+ *        wait status. How a process ended that no traced parent reaped
+ *        (the command itself, an orphan) is known from it.
  *
  * Nodes: (PID, START, FD, GEN) names one descriptor over one stretch of its
  * life: GEN changes whenever the number is closed or reused, and is kept
@@ -345,6 +349,7 @@ void kt_rec_put_end(struct kt_buf *b);
 void kt_rec_put_event(struct kt_buf *b, const struct kt_rec_event *r);
 void kt_rec_put_untraced(struct kt_buf *b, const struct kt_rec_untraced *r);
 void kt_rec_put_reaped(struct kt_buf *b, const struct kt_rec_reaped *r);
+void kt_rec_put_ended(struct kt_buf *b, int status);
 
 /* ---- reading ---- */
 
@@ -352,7 +357,7 @@ enum kt_rec_kind {
 	KT_REC_OTHER, /* a kind this reader does not know: skip it */
 	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
 	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
-	KT_REC_REAPED, KT_REC_CLOSED
+	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED
 };
 
 /* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
@@ -400,5 +405,6 @@ bool kt_rec_parse_event(const struct kt_rec_line *l, struct kt_rec_event *r, str
 bool kt_rec_parse_untraced(const struct kt_rec_line *l, struct kt_rec_untraced *r,
 			   struct kt_rec_error *err);
 bool kt_rec_parse_reaped(const struct kt_rec_line *l, struct kt_rec_reaped *r, struct kt_rec_error *err);
+bool kt_rec_parse_ended(const struct kt_rec_line *l, int *status, struct kt_rec_error *err);
 
 #endif

@@ -107,6 +107,7 @@ static const char *const kind_names[] = {
 	[KT_REC_SAME] = "same",           [KT_REC_OBSERVED] = "observed", [KT_REC_NOTE] = "note",
 	[KT_REC_STAT] = "stat",           [KT_REC_END] = "end",         [KT_REC_EVENT] = "event",
 	[KT_REC_UNTRACED] = "untraced",   [KT_REC_REAPED] = "reaped",     [KT_REC_CLOSED] = "closed",
+	[KT_REC_ENDED] = "ended",
 };
 
 #define FAIL(err, ...)                                                                             \
@@ -430,5 +431,14 @@ bool kt_rec_parse_reaped(const struct kt_rec_line *l, struct kt_rec_reaped *r, s
 		FAIL(err, "malformed reaped record");
 	r->pid = (pid_t)pid;
 	r->status = (int)status;
+	return true;
+}
+
+bool kt_rec_parse_ended(const struct kt_rec_line *l, int *status, struct kt_rec_error *err)
+{
+	long long v;
+	if (l->n < 2 || !field_ll(l->f[1], INT_MIN, INT_MAX, &v))
+		FAIL(err, "malformed ended record");
+	*status = (int)v;
 	return true;
 }

@@ -304,3 +304,30 @@ kept_trace() {
 	q_true '(.processes | length) == 1'
 	[[ -f $prefix/share/kcmptrace/bats/kcmptrace.bash ]]
 }
+
+@test "a kept trace renders the same again: the ends the launcher reaped and the tables of killed processes are in it" {
+	D="$BATS_TEST_TMPDIR/trace"
+	# bash is killed: no snapshot of its own, its end known only to the
+	# launcher, its descriptors only from its table
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --trace-dir "$D" --format=json -o "$BATS_TEST_TMPDIR/a.json" -- \
+		bash -c 'exec 5</etc/hostname; kill -TERM $$'
+	assert_equal "$status" 143
+	R="$BATS_TEST_TMPDIR/a.json"
+	assert_invariants
+	q_true '.processes[0].end == {"how": "signal", "signal": 15, "status": 15}'
+	q_true '[.processes[0].fds[].fd] | index(5) != null'
+	for round in 1 2; do
+		run --separate-stderr kcmptrace_no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/b.json" "$D"
+		assert_success
+		assert_equal "$(jq -S . "$BATS_TEST_TMPDIR/b.json")" "$(jq -S . "$BATS_TEST_TMPDIR/a.json")"
+	done
+	# a static command's exit status, known only from the launcher's wait
+	D2="$BATS_TEST_TMPDIR/trace2"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --no-watch --trace-dir "$D2" --format=json -o "$BATS_TEST_TMPDIR/c.json" -- \
+		"$SCEN/static_own" /etc/hostname 5
+	assert_equal "$status" 5
+	run --separate-stderr kcmptrace_no_fd3 "$KT" report --format=json -o "$BATS_TEST_TMPDIR/d.json" "$D2"
+	assert_success
+	R="$BATS_TEST_TMPDIR/d.json"
+	q_true '.processes[0].end == {"how": "exit", "status": 5}'
+}

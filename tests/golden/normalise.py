@@ -255,7 +255,7 @@ class Normaliser:
             f[1] = self.path(f[1])
         elif k == 'reaped':
             f[1] = self.pid(f[1])
-        elif k in ('snap', 'end'):
+        elif k in ('snap', 'end', 'ended'):
             pass
         else:
             die(f'unknown record kind {k!r}: teach normalise.py its fields')

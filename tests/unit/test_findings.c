@@ -54,7 +54,7 @@ static struct kt_model *load(const char *dir, bool leaks, struct kt_trace **trac
 		failures++;
 		return NULL;
 	}
-	struct kt_model *m = kt_model_build(*trace, NULL, 0);
+	struct kt_model *m = kt_model_build(*trace);
 	struct kt_findings_options opt = {.leaks = leaks};
 	kt_findings_find(m, &opt);
 	return m;

@@ -109,7 +109,7 @@ static void test_union_and_ids(void)
 		fprintf(stderr, "load: %s\n", err.msg);
 		return;
 	}
-	struct kt_model *m = kt_model_build(t, NULL, 0);
+	struct kt_model *m = kt_model_build(t);
 	CHECK(m->nprocs == 3);
 	CHECK(m->kcmp_available);
 	/* Ids by first appearance: P fd0, P fd3, P fd6, C fd5, X fd8. */
@@ -190,17 +190,16 @@ static void test_ends(void)
 	snprintf(text, sizeof text,
 		 HDR "image\t%d\t1\t0\t%llu\t-\t0\nsnap\texec\t-1\tok\nend\n", (int)getpid(), me + 1);
 	write_file(dir, name, text);
-	/* A pid the launcher reaped as killed by SIGKILL. */
-	write_file(dir, "4000000-5.rec", HDR "image\t4000000\t1\t0\t5\t/bin/k\t1\tk\n");
+	/* A pid the launcher reaped as killed by SIGKILL (its "ended" record). */
+	CHECK(WIFSIGNALED(SIGKILL));
+	write_file(dir, "4000000-5.rec", HDR "image\t4000000\t1\t0\t5\t/bin/k\t1\tk\nended\t9\n");
 
 	struct kt_error err = {{0}};
 	struct kt_trace *t = kt_trace_load(dir, &err);
 	CHECK(t != NULL);
 	if (t == NULL)
 		return;
-	struct kt_rec_reaped reaped = {.pid = 4000000, .status = SIGKILL}; /* WIFSIGNALED */
-	CHECK(WIFSIGNALED(reaped.status));
-	struct kt_model *m = kt_model_build(t, &reaped, 1);
+	struct kt_model *m = kt_model_build(t);
 	CHECK(m->nprocs == 3);
 	CHECK(m->procs[0].proc->pid == 4000000); /* start 5 sorts first */
 	CHECK(m->procs[0].end == KT_END_SIGNAL && m->procs[0].end_value == SIGKILL);
@@ -237,7 +236,7 @@ static void test_kcmp_unavailable(void)
 	CHECK(t != NULL);
 	if (t == NULL)
 		return;
-	struct kt_model *m = kt_model_build(t, NULL, 0);
+	struct kt_model *m = kt_model_build(t);
 	CHECK(!m->kcmp_available);
 	CHECK(m->kcmp_error == EPERM);
 	CHECK(m->nofds == 1 && m->ofds[0].nholders == 2);
@@ -327,7 +326,7 @@ static void test_escaping(void)
 	const struct kt_fd *fd = &t->procs[0].snaps[0].fds[0];
 	CHECK(strcmp(fd->rec.target, target) == 0);
 	CHECK(fd->rec.site == NULL && fd->rec.src_fd == -1 && fd->rec.call == KT_CALL_OPENAT);
-	struct kt_model *m = kt_model_build(t, NULL, 0);
+	struct kt_model *m = kt_model_build(t);
 	char *json = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&json, &len);
@@ -388,7 +387,7 @@ static void test_closed_links(void)
 		fprintf(stderr, "load: %s\n", err.msg);
 		return;
 	}
-	struct kt_model *m = kt_model_build(t, NULL, 0);
+	struct kt_model *m = kt_model_build(t);
 	CHECK(ofd_of(m, 10, 1) == ofd_of(m, 12, 1));
 	CHECK(m->nofds == 1 && m->ofds[0].nholders == 2); /* the closed one holds nothing */
 	kt_model_free(m);
