@@ -135,6 +135,9 @@ struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err);
 bool kt_process_parse(struct kt_process *proc, const char *path, char *text, size_t len,
 		      struct kt_error *err);
 
+/* A snapshot's descriptors in ascending order. */
+void kt_snapshot_sort(struct kt_snapshot *s);
+
 void kt_trace_free(struct kt_trace *trace);
 /* Release what one process holds (not the struct itself). */
 void kt_process_free(struct kt_process *p);
@@ -170,6 +173,9 @@ struct kt_fd_entry;
  * NULL when it has none. Unmap with kt_table_unmap. */
 const struct kt_fd_entry *kt_trace_map_table(const char *dir, int pid, unsigned long long start,
 					     size_t *capacity);
+
+/* Whether a file name is a record's (*.rec). */
+bool kt_trace_rec_name(const char *name);
 
 /* True if dir holds at least one *.rec file (-1 if unreadable). */
 int kt_trace_dir_has_records(const char *dir);

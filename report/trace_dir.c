@@ -17,7 +17,7 @@
 #include "table.h"
 #include "tracedir.h"
 
-static bool has_rec_suffix(const char *name)
+bool kt_trace_rec_name(const char *name)
 {
 	size_t len = strlen(name);
 	return len > 4 && strcmp(name + len - 4, ".rec") == 0;
@@ -31,7 +31,7 @@ int kt_trace_dir_has_records(const char *dir)
 	int found = 0;
 	struct dirent *e;
 	while (!found && (e = readdir(d)) != NULL)
-		found = has_rec_suffix(e->d_name);
+		found = kt_trace_rec_name(e->d_name);
 	closedir(d);
 	return found;
 }

@@ -55,12 +55,6 @@ static int compare_process(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-static int compare_fd(const void *a, const void *b)
-{
-	const struct kt_fd *x = a, *y = b;
-	return (x->rec.fd > y->rec.fd) - (x->rec.fd < y->rec.fd);
-}
-
 /* The process that made the latest observation of p, and its time. */
 static const struct kt_process *latest_observer(const struct kt_trace *trace,
 						const struct kt_process *p,
@@ -112,8 +106,7 @@ static void attach_observations(struct kt_trace *trace)
 						   .src_fd = -1}};
 			*KT_PUSH(snap.fds, snap.nfds, snap.fds_cap) = fd;
 		}
-		if (snap.nfds > 1)
-			qsort(snap.fds, snap.nfds, sizeof *snap.fds, compare_fd);
+		kt_snapshot_sort(&snap);
 		*KT_PUSH(p->snaps, p->nsnaps, p->snaps_cap) = snap;
 	}
 }
@@ -141,12 +134,6 @@ static bool load_process(struct kt_trace *trace, size_t *cap, const char *name,
 	return kt_process_parse(p, p->path, text, len, err);
 }
 
-static bool has_rec_suffix(const char *name)
-{
-	size_t len = strlen(name);
-	return len > 4 && strcmp(name + len - 4, ".rec") == 0;
-}
-
 struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err)
 {
 	DIR *d = opendir(dir);
@@ -161,7 +148,7 @@ struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err)
 	bool ok = true;
 	errno = 0;
 	while (ok && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] != '.' && has_rec_suffix(e->d_name))
+		if (e->d_name[0] != '.' && kt_trace_rec_name(e->d_name))
 			ok = load_process(trace, &cap, e->d_name, err);
 		errno = 0;
 	}

@@ -42,6 +42,12 @@ static int compare_fd(const void *a, const void *b)
 	return (x->rec.fd > y->rec.fd) - (x->rec.fd < y->rec.fd);
 }
 
+void kt_snapshot_sort(struct kt_snapshot *s)
+{
+	if (s->nfds > 1)
+		qsort(s->fds, s->nfds, sizeof *s->fds, compare_fd);
+}
+
 static struct kt_fd *find_fd(struct kt_snapshot *s, int fd)
 {
 	struct kt_fd key = {.rec = {.fd = fd}};
@@ -53,8 +59,7 @@ static struct kt_fd *find_fd(struct kt_snapshot *s, int fd)
 static bool end_snapshot(struct reader *r)
 {
 	struct kt_snapshot *s = &r->cur;
-	if (s->nfds > 1)
-		qsort(s->fds, s->nfds, sizeof *s->fds, compare_fd);
+	kt_snapshot_sort(s);
 	for (size_t i = 1; i < s->nfds; i++)
 		if (s->fds[i].rec.fd == s->fds[i - 1].rec.fd) {
 			char what[128];

@@ -8,6 +8,7 @@
 #include "procfs.h"
 #include "record.h"
 #include "sys.h"
+#include "tracedir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static char *next_line(char **p)
 static void load_prior_snapshot(struct kt_arena *arena)
 {
 	char path[4200];
-	kt_trace_path(path, sizeof path, "", ".rec");
+	kt_trace_rec_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start);
 	int fd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
 	if (fd < 0)
 		return;

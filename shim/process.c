@@ -61,7 +61,7 @@ void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix)
 int kt_write_record(const char *data, size_t len)
 {
 	char path[4200];
-	kt_trace_path(path, sizeof path, "", ".rec");
+	kt_trace_rec_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start);
 	int fd = kt_sys_open_high(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT, 0600);
 	if (fd < 0)
 		return fd;
@@ -188,7 +188,7 @@ void kt_init(int argc, char **argv, char **envp)
 	if ((r = kt_trace_make_live(kt_self.dir)) < 0)
 		goto unwritable;
 	char path[4200];
-	kt_trace_path(path, sizeof path, "", ".rec");
+	kt_trace_rec_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start);
 	int continuation = access(path, F_OK) == 0;
 	/* The earlier image's table, until this image's replaces it. */
 	size_t before_cap = 0;

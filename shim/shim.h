@@ -90,7 +90,8 @@ const char *kt_exec_untraced(int dirfd, const char *path, int flags);
  * let go again. */
 void kt_watch_ask(void);
 void kt_watch_release(void);
-/* Path of a file of this process in the trace directory. */
+/* DIR/PREFIX + PID-START + SUFFIX: a file of this process in the trace
+ * directory that tracedir.h has no path for (the tables being made). */
 void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix);
 int kt_write_record(const char *data, size_t len);
 
