@@ -21,44 +21,33 @@ static void reaped(pid_t pid, int status)
 	errno = saved;
 }
 
+/* The caller's status pointer goes to the kernel as it is: *status is
+ * written exactly when it would be without the shim (not for WNOHANG's 0,
+ * not on failure), and a bad pointer gives EFAULT, not a crash in here.
+ * The status is read back only from memory the kernel has just written. */
+KT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
+{
+	int own_status;
+	int *st = status ? status : &own_status;
+	pid_t r = KT_REAL(wait4)(pid, st, options, usage);
+	if (r > 0)
+		reaped(r, *st);
+	return r;
+}
+
 KT_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
-	int st = 0;
-	pid_t r = KT_REAL(waitpid)(pid, &st, options);
-	if (status)
-		*status = st;
-	reaped(r, st);
-	return r;
+	return wait4(pid, status, options, NULL);
 }
 
 KT_EXPORT pid_t wait(int *status)
 {
-	int st = 0;
-	pid_t r = KT_REAL(waitpid)(-1, &st, 0);
-	if (status)
-		*status = st;
-	reaped(r, st);
-	return r;
+	return wait4(-1, status, 0, NULL);
 }
 
 KT_EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
 {
-	int st = 0;
-	pid_t r = KT_REAL(wait4)(-1, &st, options, usage);
-	if (status)
-		*status = st;
-	reaped(r, st);
-	return r;
-}
-
-KT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
-{
-	int st = 0;
-	pid_t r = KT_REAL(wait4)(pid, &st, options, usage);
-	if (status)
-		*status = st;
-	reaped(r, st);
-	return r;
+	return wait4(-1, status, options, usage);
 }
 
 KT_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)

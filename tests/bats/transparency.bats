@@ -66,3 +66,9 @@ same_as_untraced() {
 @test "same output traced and untraced: a shell pipeline" {
 	same_as_untraced bash -c 'echo hi | tr h H; ls /proc/self/fd | wc -l'
 }
+
+@test "same output traced and untraced: the wait family (WNOHANG leaves *status, bad pointer gives EFAULT)" {
+	same_as_untraced "$SCEN/wait_status"
+	assert_line "waitpid WNOHANG: 0 status 42"
+	assert_line "waitpid bad pointer: -1 errno EFAULT"
+}
