@@ -63,13 +63,19 @@ static struct module_cache *open_module(const char *path)
 	mc->path = kt_xstrdup(path);
 	HASH_ADD_KEYPTR(hh, modules, mc->path, strlen(mc->path), mc);
 
-	if (access(path, R_OK) != 0)
+	/* A module path is whatever the trace says: never block on a FIFO. */
+	int fd = kt_open_regular(path, 0);
+	if (fd < 0)
 		return mc;
 	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
-	if (dwfl == NULL)
+	if (dwfl == NULL) {
+		close(fd);
 		return mc;
+	}
 	dwfl_report_begin(dwfl);
-	Dwfl_Module *mod = dwfl_report_offline(dwfl, kt_basename(path), path, -1);
+	/* Consumes fd on success; on failure fd may stay open: harmless here,
+	 * where a double close would not be. */
+	Dwfl_Module *mod = dwfl_report_offline(dwfl, kt_basename(path), path, fd);
 	dwfl_report_end(dwfl, NULL, NULL);
 	GElf_Addr bias;
 	Elf *elf = mod != NULL ? dwfl_module_getelf(mod, &bias) : NULL;

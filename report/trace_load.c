@@ -16,9 +16,10 @@
 
 static char *read_whole_file(const char *path, size_t *len_out, struct kt_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = kt_open_regular(path, O_NOFOLLOW);
 	if (fd < 0) {
-		kt_error_set(err, "%s: %s", path, strerror(errno));
+		kt_error_set(err, "%s: %s", path,
+			     errno == ENODEV || errno == ELOOP ? "not a regular file" : strerror(errno));
 		return NULL;
 	}
 	size_t cap = 4096, len = 0;

@@ -50,4 +50,9 @@ bool kt_parse_ull(const char *s, unsigned long long *out);
 
 const char *kt_basename(const char *path);
 
+/* Open a file to read only if it is a regular file: never blocks on a FIFO
+ * or a device (O_NONBLOCK), fails with ENODEV for anything else. flags adds
+ * e.g. O_NOFOLLOW. */
+int kt_open_regular(const char *path, int flags);
+
 #endif

@@ -232,6 +232,27 @@ kept_trace() {
 	assert_one_line_error
 }
 
+@test "bad input: a FIFO named like a record gets one line, never a hang" {
+	D="$BATS_TEST_TMPDIR/trace"
+	kept_trace "$D"
+	mkfifo "$D/999-1.rec"
+	run ! --separate-stderr kcmptrace_no_fd3 timeout 20 "$KT" report -o "$BATS_TEST_TMPDIR/x.txt" "$D"
+	refute [ "$status" -eq 124 ]
+	assert_one_line_error
+	[[ $stderr == *"999-1.rec: not a regular file"* ]] || fail "unexpected error: $stderr"
+}
+
+@test "report: a call site whose module is a FIFO is left unresolved, never a hang" {
+	D="$BATS_TEST_TMPDIR/trace"
+	kept_trace "$D"
+	mkfifo "$BATS_TEST_TMPDIR/module"
+	sed -i -E "s|\t[^\t]*(\+0x[0-9a-f]+)$|\t$BATS_TEST_TMPDIR/module\\1|" "$D"/*.rec
+	grep -q "$BATS_TEST_TMPDIR/module+0x" "$D"/*.rec || fail "no call site was replaced"
+	run --separate-stderr kcmptrace_no_fd3 timeout 20 "$KT" report --stack=2 "$D"
+	assert_success
+	assert_output --partial "module+0x"
+}
+
 @test "--wait=command: reported when the command ends, a descendant still running is live; its end removes the temporary trace" {
 	need_kcmp
 	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
