@@ -144,6 +144,13 @@ bool kt_prepare_trace_dir(struct kt_launch *launch)
 		kt_warn("cannot create trace directory %s: %s", dir, strerror(errno));
 		return false;
 	}
+	const char *why;
+	int safe = kt_trace_dir_safe(dir, &why);
+	if (safe < 0) {
+		kt_warn("trace directory %s %s: use a directory that only you can write", dir,
+			why ? why : strerror(-safe));
+		return false;
+	}
 	int has = kt_trace_dir_has_records(dir);
 	if (has < 0) {
 		kt_warn("cannot read trace directory %s: %s", dir, strerror(errno));

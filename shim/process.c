@@ -177,6 +177,19 @@ void kt_init(int argc, char **argv, char **envp)
 			goto out;
 		}
 		strcpy(kt_self.dir, dir);
+		const char *why;
+		if (kt_trace_dir_safe(dir, &why) == -EPERM) {
+			char detail[4400];
+			struct kt_buf b = {detail, 0, sizeof detail - 1, 0};
+			kt_buf_str(&b, dir);
+			kt_buf_str(&b, " ");
+			kt_buf_str(&b, why);
+			kt_buf_str(&b, "; tracing is off");
+			detail[b.len] = '\0';
+			kt_shim_warn("trace directory", detail, 0);
+			setenv("KCMPTRACE_DISABLE", "1", 1); /* say it once for the tree */
+			goto out;
+		}
 	} else if ((r = make_root_dir()) < 0) {
 		kt_shim_warn("cannot create a trace directory;", "tracing is off", -r);
 		setenv("KCMPTRACE_DISABLE", "1", 1); /* say it once for the tree */

@@ -35,6 +35,21 @@ int kt_trace_make_temp(char *out, size_t n)
 	return mkdtemp(out) ? 0 : -errno;
 }
 
+int kt_trace_dir_safe(const char *dir, const char **why)
+{
+	struct stat st;
+	*why = NULL;
+	if (stat(dir, &st) != 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		*why = "is owned by another user";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		*why = "can be written by other users";
+	return *why ? -EPERM : 0;
+}
+
 /* "DIR/NAME" into out; false when it does not fit. */
 static bool join(char *out, size_t n, const char *dir, const char *name)
 {

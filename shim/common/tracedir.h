@@ -33,6 +33,12 @@ const char *kt_trace_tmp_parent(void);
  * its path goes to out. Returns 0 or -errno. */
 int kt_trace_make_temp(char *out, size_t n);
 
+/* Whether DIR may hold a trace: a directory owned by this user (or root)
+ * that no other user can write, as ssh and tmux demand of theirs; anyone
+ * who can write it could plant links for us to follow or records for the
+ * report. 0, or -errno with *why saying what is wrong for -EPERM. */
+int kt_trace_dir_safe(const char *dir, const char **why);
+
 /* Make DIR/live if it is missing. The tables are written on hot paths and
  * at every fork, so they belong in memory: where DIR is on a disk file
  * system, live is a link to a directory of its own on /dev/shm. Several

@@ -6,18 +6,6 @@ setup() {
 	load helpers
 }
 
-# assert_one_line_error: failed, and said so in one "kcmptrace: ..." line.
-assert_one_line_error() {
-	assert_failure
-	if [[ ${#stderr_lines[@]} -ne 1 ]]; then
-		fail "expected one line on stderr, got ${#stderr_lines[@]}:
-$stderr"
-	fi
-	if [[ ${stderr_lines[0]} != "kcmptrace: "* ]]; then
-		fail "the error does not start with 'kcmptrace: ': $stderr"
-	fi
-}
-
 @test "plain LD_PRELOAD: KCMPTRACE_OUTPUT and KCMPTRACE_FORMAT=json give the same facts as the launcher" {
 	F=$(make_data_file)
 	preloaded "$SCEN/kcmp_manpage" "$F"

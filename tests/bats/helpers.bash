@@ -44,6 +44,18 @@ preloaded() {
 		LD_PRELOAD="$SHIM${LD_PRELOAD:+ $LD_PRELOAD}" "$@"
 }
 
+# assert_one_line_error: failed, and said so in one "kcmptrace: ..." line.
+assert_one_line_error() {
+	assert_failure
+	if [[ ${#stderr_lines[@]} -ne 1 ]]; then
+		fail "expected one line on stderr, got ${#stderr_lines[@]}:
+$stderr"
+	fi
+	if [[ ${stderr_lines[0]} != "kcmptrace: "* ]]; then
+		fail "the error does not start with 'kcmptrace: ': $stderr"
+	fi
+}
+
 # kv KEY [LINE]: the value of KEY=VALUE in LINE (default: $output).
 kv() {
 	local w line="${2-$output}"
