@@ -245,7 +245,7 @@ KT_RACY void kt_note_cloexec(int fd, int cloexec)
  * NULL and -errno in *err when it cannot. */
 static struct kt_fd_entry *map_table_file(const char *tmp, uint32_t capacity, int *err)
 {
-	int fd = kt_sys_open_high(AT_FDCWD, tmp, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int fd = kt_sys_open_high(AT_FDCWD, tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		*err = fd;
 		return NULL;

@@ -62,7 +62,7 @@ int kt_write_record(const char *data, size_t len)
 {
 	char path[4200];
 	kt_trace_rec_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start);
-	int fd = kt_sys_open_high(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	int fd = kt_sys_open_high(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return fd;
 	/* One write: O_APPEND keeps concurrent writers' records whole. */
