@@ -70,7 +70,11 @@ bool kt_watch_start(struct kt_watch *w, const char *dir, const char *shim, bool 
 	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return false;
-	if (bind(s, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(s, 64) != 0) {
+	/* Mode 0600 whatever the umask: only our user may connect. */
+	mode_t umask_before = umask(0177);
+	int bound = bind(s, (struct sockaddr *)&addr, sizeof addr);
+	umask(umask_before);
+	if (bound != 0 || listen(s, 64) != 0) {
 		close(s);
 		return false;
 	}
@@ -166,14 +170,14 @@ static void serve_requests(struct kt_watch *w)
 			return; /* EAGAIN: none waiting */
 		}
 		struct ucred cred;
-		socklen_t len = sizeof cred;
 		int32_t msg[2] = {0, 0}; /* tid, KT_WATCH_ASK or KT_WATCH_RELEASE */
 		char answer = 'n';
 		struct pollfd in = {.fd = c, .events = POLLIN};
 		char task[64];
-		bool from_thread = getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-				   poll(&in, 1, 2000) == 1 &&
+		int pidfd = -1;
+		bool from_thread = poll(&in, 1, 2000) == 1 &&
 				   read(c, msg, sizeof msg) == (ssize_t)sizeof msg && msg[0] > 0 &&
+				   (pidfd = kt_watch_peer(c, &cred)) >= 0 &&
 				   snprintf(task, sizeof task, "/proc/%d/task/%d", (int)cred.pid,
 					    (int)msg[0]) > 0 &&
 				   access(task, F_OK) == 0;
@@ -182,17 +186,25 @@ static void serve_requests(struct kt_watch *w)
 		 * its table says so (the shim marks it before asking) */
 		if (from_thread && msg[1] == KT_WATCH_ASK && table_says_untraced(w, cred.pid) == 1 &&
 		    ptrace(PTRACE_SEIZE, tid, NULL, (void *)(uintptr_t)WATCH_OPTIONS) == 0) {
-			/* After the exec the thread carries the process's pid. */
-			*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){cred.pid, false};
-			if (tid != cred.pid)
-				*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){tid, false};
-			answer = 'y';
+			if (!kt_watch_peer_alive(pidfd)) {
+				/* the asker ended: tid may now be another's */
+				ptrace(PTRACE_DETACH, tid, NULL, NULL);
+			} else {
+				/* After the exec the thread carries the process's pid. */
+				*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){cred.pid, false};
+				if (tid != cred.pid)
+					*KT_PUSH(w->pids, w->npids, w->pids_cap) =
+						(struct kt_watched){tid, false};
+				answer = 'y';
+			}
 		} else if (from_thread && msg[1] == KT_WATCH_RELEASE && watched(w, tid) != NULL) {
 			/* its exec failed: the shim goes on tracing it */
 			let_go(w, tid);
 			forget(w, cred.pid);
 			answer = 'y';
 		}
+		if (pidfd >= 0)
+			close(pidfd);
 		(void)!write(c, &answer, 1);
 		close(c);
 	}

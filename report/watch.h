@@ -57,4 +57,12 @@ pid_t kt_watch_wait(struct kt_watch *w, int *status, bool block);
  * (after --wait=command); ends seen meanwhile go to w->ended. */
 void kt_watch_stop(struct kt_watch *w);
 
+/* The process asking on connection conn (watch_peer.c), in *cred: a pidfd
+ * of it when it runs as our user and descends from this launcher, else -1.
+ * kt_watch_peer_alive(pidfd): it has not exited, so its pid is still its
+ * own (check after attaching by pid). */
+struct ucred;
+int kt_watch_peer(int conn, struct ucred *cred);
+bool kt_watch_peer_alive(int pidfd);
+
 #endif

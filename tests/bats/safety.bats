@@ -55,3 +55,48 @@ child"
 	mkdir -m 0755 "$BATS_TEST_TMPDIR/given"
 	traced_json_kept "$BATS_TEST_TMPDIR/given"
 }
+
+# ask_watch DIR: from outside the traced tree, plant a table that says this
+# process execs an untraced image (what a traced process's shim writes) and
+# ask the launcher on DIR/watch.sock to attach; print its answer and our
+# TracerPid afterwards.
+ask_watch() {
+	python3 - "$1" <<'PY'
+import glob, os, socket, struct, sys
+d = sys.argv[1]
+start = open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19]
+table = bytearray(open(glob.glob(d + "/live/*.tbl")[0], "rb").read())
+struct.pack_into("<i", table, 8, os.getpid())
+struct.pack_into("<Q", table, 16, int(start))
+struct.pack_into("<I", table, 28, 1)  # untraced
+open("%s/live/%d-%s.tbl" % (d, os.getpid(), start), "wb").write(table)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(d + "/watch.sock")
+s.send(struct.pack("ii", os.getpid(), 0))
+answer = s.recv(1).decode()
+tracer = [l.split()[1] for l in open("/proc/self/status") if l.startswith("TracerPid:")][0]
+print("answer=%s tracer=%s" % (answer, tracer))
+PY
+}
+
+@test "watch.sock: mode 0600 whatever the umask; a process outside the traced tree is never attached to" {
+	((EUID == 0)) || grep -q 'CapEff:.*[1-9a-f]' /proc/self/status ||
+		skip "the launcher watches static images only with CAP_SYS_PTRACE"
+	D="$BATS_TEST_TMPDIR/trace"
+	fifo="$BATS_TEST_TMPDIR/go"
+	mkfifo "$fifo"
+	(umask 000; exec 3>&-; exec "$KT" --trace-dir "$D" -o "$BATS_TEST_TMPDIR/r.txt" -- \
+		sh -c 'read x <"$1"' sh "$fifo" >/dev/null 2>&1) &
+	launcher=$!
+	for _ in $(seq 100); do
+		[[ -S $D/watch.sock ]] && compgen -G "$D/live/*.tbl" >/dev/null && break
+		sleep 0.1
+	done
+	[[ -S $D/watch.sock ]] || fail "no watch.sock in $D"
+	mode=$(stat -c %a "$D/watch.sock")
+	run ask_watch "$D"
+	echo go >"$fifo"
+	wait "$launcher"
+	assert_equal "$mode" 600
+	assert_output "answer=n tracer=0"
+}
