@@ -25,7 +25,7 @@ static void reaped(pid_t pid, int status)
  * written exactly when it would be without the shim (not for WNOHANG's 0,
  * not on failure), and a bad pointer gives EFAULT, not a crash in here.
  * The status is read back only from memory the kernel has just written. */
-KT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
+static pid_t wait_and_tell(pid_t pid, int *status, int options, struct rusage *usage)
 {
 	int own_status;
 	int *st = status ? status : &own_status;
@@ -35,19 +35,24 @@ KT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
 	return r;
 }
 
+KT_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
+{
+	return wait_and_tell(pid, status, options, usage);
+}
+
 KT_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
-	return wait4(pid, status, options, NULL);
+	return wait_and_tell(pid, status, options, NULL);
 }
 
 KT_EXPORT pid_t wait(int *status)
 {
-	return wait4(-1, status, 0, NULL);
+	return wait_and_tell(-1, status, 0, NULL);
 }
 
 KT_EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
 {
-	return wait4(-1, status, options, usage);
+	return wait_and_tell(-1, status, options, usage);
 }
 
 KT_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
