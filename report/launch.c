@@ -1,6 +1,7 @@
 /* The launcher: run one command with the shim preloaded into a trace
  * directory, and wait for it the way time(1) does. */
 #include "launch.h"
+#include "stale.h"
 #include "tracedir.h"
 
 #include <errno.h>
@@ -130,6 +131,7 @@ bool kt_prepare_trace_dir(struct kt_launch *launch)
 {
 	if (launch->trace_dir_option == NULL) {
 		char temp[4200];
+		kt_clean_stale_traces();
 		int r = kt_trace_make_temp(temp, sizeof temp);
 		if (r < 0) {
 			kt_warn("cannot create a trace directory in %s: %s", kt_trace_tmp_parent(),
@@ -137,6 +139,12 @@ bool kt_prepare_trace_dir(struct kt_launch *launch)
 			return false;
 		}
 		launch->temporary = true;
+		/* while the launcher runs, no other run may judge it stale */
+		if ((r = kt_trace_mark_launcher(temp)) < 0) {
+			kt_warn("cannot write in trace directory %s: %s", temp, strerror(-r));
+			kt_trace_remove(temp);
+			return false;
+		}
 		return make_absolute(launch, temp);
 	}
 	const char *dir = launch->trace_dir_option;

@@ -412,7 +412,9 @@ static int run_command(struct options *opt, char **command)
 	}
 	else if (started && !launch.temporary && !running)
 		kt_trace_remove_live(launch.trace_dir);
-	else if (launch.temporary && (rc == 0 || !keep_on_error) &&
+	else if (launch.temporary && rc != 0 && keep_on_error)
+		kt_trace_mark_kept(launch.trace_dir); /* said kept: never judged stale */
+	else if (launch.temporary &&
 	    kt_trace_remove_dir(launch.trace_dir) != 0)
 		kt_warn("cannot remove trace directory %s: %s", launch.trace_dir, strerror(errno));
 	kt_launch_free(&launch);

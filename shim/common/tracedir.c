@@ -170,16 +170,89 @@ int kt_trace_each_table(const char *dir, int (*fn)(pid_t pid, unsigned long long
 	return r;
 }
 
-int kt_trace_mark_reported(const char *dir)
+/* Make DIR/NAME, an empty mark. */
+static int make_mark(const char *dir, const char *name)
 {
 	char path[4200];
-	if (!join(path, sizeof path, dir, KT_TRACE_REPORTED))
+	if (!join(path, sizeof path, dir, name))
 		return -ENAMETOOLONG;
 	int fd = kt_sys_open_high(AT_FDCWD, path, O_WRONLY | O_CREAT | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return fd;
 	kt_sys_close(fd);
 	return 0;
+}
+
+int kt_trace_mark_reported(const char *dir)
+{
+	return make_mark(dir, KT_TRACE_REPORTED);
+}
+
+int kt_trace_mark_kept(const char *dir)
+{
+	return make_mark(dir, KT_TRACE_KEPT);
+}
+
+int kt_trace_mark_launcher(const char *dir)
+{
+	char name[64];
+	unsigned long long start;
+	int r = kt_proc_stat(getpid(), &start, NULL, NULL);
+	if (r != 0)
+		return r < 0 ? r : -EIO;
+	kt_proc_name(name, getpid(), start, KT_TRACE_LAUNCHER);
+	return make_mark(dir, name);
+}
+
+/* Whether name is a process's file (suffix) and that process still runs. */
+static int names_running(int dfd, const char *name, void *suffix)
+{
+	(void)dfd;
+	pid_t pid;
+	unsigned long long start;
+	return kt_trace_parse_name(name, suffix, &pid, &start) && kt_proc_alive(pid, start) == 1;
+}
+
+
+static int table_running(pid_t pid, unsigned long long start, void *ctx)
+{
+	(void)ctx;
+	return kt_proc_alive(pid, start) == 1;
+}
+
+/* Whether name is not one a trace's directory holds: then it is not
+ * provably ours, and stays whole. */
+static int foreign_name(int dfd, const char *name, void *ctx)
+{
+	(void)dfd;
+	(void)ctx;
+	pid_t pid;
+	unsigned long long start;
+	return !(kt_trace_parse_name(name, KT_TRACE_REC, &pid, &start) ||
+		 kt_trace_parse_name(name, KT_TRACE_LAUNCHER, &pid, &start) ||
+		 strcmp(name, KT_TRACE_REPORTED) == 0 || strcmp(name, KT_WATCH_SOCKET) == 0 ||
+		 strcmp(name, KT_TRACE_LIVE) == 0);
+}
+
+static int foreign_or_running(int dfd, const char *name, void *ctx)
+{
+	return foreign_name(dfd, name, ctx) || names_running(dfd, name, KT_TRACE_REC) ||
+	       names_running(dfd, name, KT_TRACE_LAUNCHER);
+}
+
+bool kt_trace_stale(const char *dir)
+{
+	char kept[4200];
+	if (!join(kept, sizeof kept, dir, KT_TRACE_KEPT) ||
+	    kt_sys_faccessat(AT_FDCWD, kept, F_OK) == 0)
+		return false;
+	int dfd = kt_sys_open_high(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	if (dfd < 0)
+		return false;
+	int keep = each_entry(dfd, foreign_or_running, NULL);
+	kt_sys_close(dfd);
+	/* an unreadable live directory proves nothing */
+	return keep == 0 && kt_trace_each_table(dir, table_running, NULL) == 0;
 }
 
 bool kt_trace_reported(const char *dir)
@@ -254,7 +327,10 @@ static int unlink_record(int dfd, const char *name, void *ctx)
 	int *err = ctx;
 	pid_t pid;
 	unsigned long long start;
-	int r = kt_trace_parse_name(name, KT_TRACE_REC, &pid, &start) ? kt_sys_unlinkat(dfd, name, 0) : 0;
+	int r = kt_trace_parse_name(name, KT_TRACE_REC, &pid, &start) ||
+			kt_trace_parse_name(name, KT_TRACE_LAUNCHER, &pid, &start)
+		? kt_sys_unlinkat(dfd, name, 0)
+		: 0;
 	if (r < 0 && r != -ENOENT && *err == 0)
 		*err = r;
 	return 0;
@@ -269,7 +345,7 @@ int kt_trace_remove(const char *dir)
 	int r = each_entry(dfd, unlink_record, &err);
 	if (err == 0 && r < 0)
 		err = r;
-	static const char *const marks[] = {KT_TRACE_REPORTED, KT_WATCH_SOCKET};
+	static const char *const marks[] = {KT_TRACE_REPORTED, KT_TRACE_KEPT, KT_WATCH_SOCKET};
 	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
 		r = kt_sys_unlinkat(dfd, marks[i], 0);
 		if (r < 0 && r != -ENOENT && err == 0)

@@ -23,6 +23,8 @@
 #define KT_TRACE_REPORTED "reported"
 #define KT_TRACE_REC ".rec"
 #define KT_TRACE_TBL ".tbl"
+#define KT_TRACE_LAUNCHER ".launcher" /* PID-START.launcher: the launcher runs */
+#define KT_TRACE_KEPT "kept" /* a temporary trace kept on purpose */
 
 /* Where temporary trace directories go: $TMPDIR when set; else /dev/shm
  * when usable (records are small, and a file created on a disk file system
@@ -63,6 +65,16 @@ int kt_trace_each_table(const char *dir, int (*fn)(pid_t pid, unsigned long long
 /* Make DIR/reported. Returns 0 or -errno. */
 int kt_trace_mark_reported(const char *dir);
 bool kt_trace_reported(const char *dir);
+
+/* Mark DIR as a temporary trace kept on purpose (never stale), or as
+ * in use by this launcher (PID-START.launcher). Return 0 or -errno. */
+int kt_trace_mark_kept(const char *dir);
+int kt_trace_mark_launcher(const char *dir);
+
+/* Whether DIR is a trace left by runs that can no longer end well: not
+ * kept, holding only a trace's names, and none of the processes it names
+ * (records, tables, launcher) still runs. Stale traces are removed by the next run (stale.c). */
+bool kt_trace_stale(const char *dir);
 
 /* Remove DIR/live: its tables, and the directory it links to when it is
  * a link to one of ours on /dev/shm. Returns 0 or -errno. */

@@ -100,3 +100,46 @@ PY
 	assert_equal "$mode" 600
 	assert_output "answer=n tracer=0"
 }
+
+# killed_run [SCRIPT]: a run whose launcher is killed with SIGKILL by its
+# own command (sh -c 'SCRIPT kill -KILL $PPID'), leaving its temporary trace
+# in $TMPDIR; prints that directory.
+killed_run() {
+	local before after
+	before=$(ls -d "$TMPDIR"/kcmptrace.* 2>/dev/null || true)
+	kcmptrace_no_fd3 "$KT" -o /dev/null -- sh -c "${1-} kill -KILL \$PPID" >/dev/null 2>&1 || true
+	after=$(ls -d "$TMPDIR"/kcmptrace.* 2>/dev/null | grep -v -x -F "$before" || true)
+	[[ -d $after ]] || fail "the killed run left no single new trace in $TMPDIR: $after"
+	printf '%s\n' "$after"
+}
+
+@test "stale temporary traces of killed runs are removed by the next run, and only those" {
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir "$TMPDIR"
+	stale=$(killed_run)
+	touch -d '2 minutes ago' "$stale"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" -o /dev/null -- true
+	assert_success
+	[[ ! -e $stale ]] || fail "the stale trace $stale stayed: $(ls -A "$stale")"
+	[[ -z $(ls -A "$TMPDIR") ]] || fail "left in TMPDIR: $(ls -A "$TMPDIR")"
+
+	# too recent: another run may be about to use it
+	recent=$(killed_run)
+	# a foreign file inside: not provably ours, the directory stays whole
+	foreign=$(killed_run)
+	echo mine >"$foreign/notes.txt"
+	# kept on purpose
+	kept=$(killed_run)
+	: >"$kept/kept"
+	touch -d '2 minutes ago' "$foreign" "$kept"
+	# a process of the trace still runs
+	running=$(killed_run 'sleep 30 &')
+	touch -d '2 minutes ago' "$running"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" -o /dev/null -- true
+	assert_success
+	pkill -f '^sleep 30$' || true
+	for d in "$recent" "$foreign" "$kept" "$running"; do
+		compgen -G "$d/*.rec" >/dev/null || fail "$d lost its records (recent=$recent foreign=$foreign kept=$kept running=$running): $(ls -A "$d" 2>&1)"
+	done
+	assert_equal "$(cat "$foreign/notes.txt")" mine
+}
