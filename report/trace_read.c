@@ -51,6 +51,8 @@ void kt_snapshot_sort(struct kt_snapshot *s)
 static struct kt_fd *find_fd(struct kt_snapshot *s, int fd)
 {
 	struct kt_fd key = {.rec = {.fd = fd}};
+	if (s->nfds == 0)
+		return NULL; /* bsearch wants an array, even an empty one */
 	return bsearch(&key, s->fds, s->nfds, sizeof *s->fds, compare_fd);
 }
 
