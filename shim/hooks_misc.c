@@ -191,10 +191,12 @@ KT_EXPORT int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)
 		int saved = errno;
 		char path[64], buf[512];
 		snprintf(path, sizeof path, "/proc/self/fdinfo/%d", pidfd);
+		kt_own_fds_begin();
 		int info = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 		ssize_t n = info >= 0 ? kt_sys_read(info, buf, sizeof buf - 1) : -1;
 		if (info >= 0)
 			kt_sys_close(info);
+		kt_own_fds_end();
 		if (n > 0) {
 			buf[n] = '\0';
 			const char *pid = strstr(buf, "Pid:");

@@ -25,7 +25,9 @@ static void before_fork(struct fork_state *st)
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &st->old_mask);
+	kt_own_fds_begin();
 	kt_table_prepare_fork(&st->prep);
+	kt_own_fds_end();
 }
 
 static void after_fork(struct fork_state *st, pid_t pid)
@@ -96,6 +98,8 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	pid_t *ctid = va_arg(ap, pid_t *);
 	va_end(ap);
 	int (*real)(int (*)(void *), void *, int, void *, ...) = KT_REAL(clone);
+	if (flags & CLONE_VM)
+		kt_threads_possible();
 	if ((flags & (CLONE_VM | CLONE_THREAD)) || !kt_on())
 		return real(fn, stack, flags, arg, ptid, tls, ctid);
 	struct clone_call c = {.fn = fn, .arg = arg};

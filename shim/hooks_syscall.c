@@ -107,7 +107,15 @@ KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 		kt_process_end((int)a1 & 0xff);
 	else if (nr == SYS_close)
 		kt_note_close((int)a1);
+	int replaces = nr == SYS_close || nr == SYS_dup3 || nr == SYS_close_range;
+#ifdef SYS_dup2
+	replaces = replaces || nr == SYS_dup2;
+#endif
+	if (nr == SYS_clone || nr == SYS_clone3)
+		kt_threads_possible(); /* perhaps a thread: never wrong to assume */
+	bool gated = replaces && kt_app_replace_begin();
 	long r = real_syscall(real, nr, a1, a2, a3, a4, a5, a6);
+	kt_app_replace_end(gated);
 	if (r < 0)
 		return r;
 	int saved = errno;

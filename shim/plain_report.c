@@ -108,7 +108,5 @@ void kt_plain_remove_if_last(void)
 
 void kt_plain_report(void)
 {
-	/* Tell the processes that outlive us to remove the trace. */
-	kt_trace_mark_reported(kt_self.dir);
 	spawn_report();
 }

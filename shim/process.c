@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 struct kt_self kt_self;
 atomic_int kt_active;
@@ -58,7 +59,7 @@ void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix)
 	out[b.overflow ? 0 : b.len] = '\0';
 }
 
-int kt_write_record(const char *data, size_t len)
+static int append_to_record(const char *data, size_t len)
 {
 	char path[4200];
 	kt_trace_rec_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start);
@@ -79,6 +80,14 @@ int kt_write_record(const char *data, size_t len)
 	}
 	kt_sys_close(fd);
 	return 0;
+}
+
+int kt_write_record(const char *data, size_t len)
+{
+	kt_own_fds_begin();
+	int r = append_to_record(data, len);
+	kt_own_fds_end();
+	return r;
 }
 
 static void set_name(void)
@@ -164,6 +173,12 @@ void kt_init(int argc, char **argv, char **envp)
 	const char *dir = getenv("KCMPTRACE_DIR");
 	int r = 0;
 	struct kt_arena arena = {0};
+	kt_own_fds_begin();
+	/* Threads made before this constructor (by other libraries'): /proc
+	 * counts them in the links of its task directory (2 + threads). */
+	struct stat task;
+	if (stat("/proc/self/task", &task) != 0 || task.st_nlink > 3)
+		kt_threads_possible();
 	if (getenv("KCMPTRACE_DISABLE"))
 		goto out;
 	if ((r = identify()) < 0) {
@@ -227,6 +242,7 @@ unwritable:
 	kt_shim_warn("cannot write the trace in", kt_self.dir, -r);
 	setenv("KCMPTRACE_DISABLE", "1", 1);
 out:
+	kt_own_fds_end();
 	/* kt_prior points into the arena: keep it mapped for the life of the image. */
 	if (!kt_prior)
 		kt_arena_release(&arena);
@@ -266,6 +282,7 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 	kt_self.ppid = parent;
 	kt_self.parent_start = parent_start;
 	kt_self.root = 0;
+	kt_own_fds_fork_child();
 	kt_forget_bad_closes();
 	int r = kt_proc_stat(0, &kt_self.start, NULL, NULL);
 	if (r == 0) {
@@ -286,8 +303,10 @@ void kt_after_failed_exec(void)
 	if (!atomic_load(&kt_active))
 		return;
 	int saved = errno; /* the exec's: the program reads it next */
+	kt_own_fds_begin();
 	kt_table_mark_untraced(0);
 	kt_watch_release();
+	kt_own_fds_end();
 	errno = saved;
 }
 
@@ -298,13 +317,17 @@ void kt_process_end(int status)
 	if (atomic_exchange(&process_ended, 1))
 		return;
 	int saved = errno;
+	kt_own_fds_begin();
 	kt_snapshot(KT_WHY_EXIT, status, NULL);
 	kt_table_remove();
-	if (kt_self.root) {
-		kt_plain_report();
-	} else {
+	if (kt_self.root)
+		kt_trace_mark_reported(kt_self.dir); /* those that outlive us remove the trace */
+	else
 		kt_plain_remove_if_last();
-	}
+	kt_own_fds_end();
+	/* outside the section: the report takes a while, other threads may close */
+	if (kt_self.root)
+		kt_plain_report();
 	errno = saved;
 }
 
@@ -313,6 +336,7 @@ void kt_before_exec(int dirfd, const char *path, int flags)
 	if (!atomic_load(&kt_active))
 		return;
 	int saved = errno;
+	kt_own_fds_begin();
 	const char *why = kt_exec_untraced(dirfd, path, flags);
 	/* The report lists the process as untraced from here on. */
 	struct kt_rec_untraced untraced = {path && *path ? path : "(descriptor)", why};
@@ -323,5 +347,6 @@ void kt_before_exec(int dirfd, const char *path, int flags)
 		kt_table_mark_untraced(1);
 	if (why && strcmp(why, KT_UNTRACED_STATIC) == 0)
 		kt_watch_ask();
+	kt_own_fds_end();
 	errno = saved;
 }

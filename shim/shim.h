@@ -6,6 +6,7 @@
 #undef _FORTIFY_SOURCE
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -163,6 +164,17 @@ struct kt_unopened_closes {
 extern struct kt_unopened_closes kt_unopened_closes;
 /* In a fork child: what the parent noted is the parent's. */
 void kt_forget_bad_closes(void);
+
+/* own_fds.c: the shim's sections that hold descriptors of their own, and
+ * the application's calls that replace or close descriptors by number,
+ * exclude each other (never nest a replacing call in a section's own
+ * work). kt_own_fds_fork_child in the child of a fork. */
+void kt_own_fds_begin(void);
+void kt_own_fds_end(void);
+bool kt_app_replace_begin(void);
+void kt_app_replace_end(bool gated);
+void kt_own_fds_fork_child(void);
+void kt_threads_possible(void);
 /* Set an entry wholesale (start-up, exec): fields from *v, generation gen. */
 void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
 /* close_range/closefrom: retire the entries of [first, last] the table ever

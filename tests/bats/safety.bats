@@ -143,3 +143,19 @@ killed_run() {
 	done
 	assert_equal "$(cat "$foreign/notes.txt")" mine
 }
+
+@test "a thread that dup2()s over the low numbers while others fork and exit never reaches the shim's own files" {
+	F="$BATS_TEST_TMPDIR/app-file"
+	printf hello >"$F"
+	traced "$SCEN/dup2_race" "$F" 300
+	assert_success
+	assert_output "forks=300 file=hello"
+	assert_equal "$stderr" ""
+	assert_equal "$(stat -c %s "$F")" 5
+	assert_invariants
+	printf hello >"$F"
+	preloaded "$SCEN/dup2_race" "$F" 300
+	assert_success
+	assert_output "forks=300 file=hello"
+	assert_equal "$(stat -c %s "$F")" 5
+}

@@ -1,0 +1,85 @@
+/* The shim's own short-lived descriptors against the application's other
+ * threads (shim.h: kt_own_fds_begin...).
+ *
+ * The shim opens files for itself (its record, its table, /proc) and uses
+ * them for a moment. A thread of the application that dup2()s onto, or
+ * closes, that number meanwhile would make the shim truncate or write the
+ * application's file. So the calls that replace or close a descriptor by
+ * number (close, close_range, closefrom, dup2, dup3, and syscall() for
+ * them) and the shim's sections that hold descriptors exclude each other,
+ * Dekker-style on two counters: a section waits for the replacing calls in
+ * progress to finish; a replacing call that meets a section steps back and
+ * waits for it to end. Sections are short (open, use, close) and never
+ * wait for the application, so the wait is short and cannot deadlock.
+ * The thread's own counts are left out of both checks: a signal handler
+ * that interrupts its own thread in one must not wait for itself.
+ * A process with one thread has no one to race with: its replacing calls
+ * skip all this (two atomic operations less on the hot path) until a
+ * second thread may exist (kt_threads_possible). */
+#include "shim.h"
+#include "sys.h"
+
+#include <sys/syscall.h>
+
+static _Atomic unsigned own_sections;  /* threads in a section */
+static _Atomic unsigned app_replacing; /* threads in a replacing call */
+static KT_TLS unsigned my_sections, my_replacing;
+static _Atomic int threads_possible;
+
+void kt_threads_possible(void)
+{
+	atomic_store(&threads_possible, 1);
+}
+
+static void pause_briefly(void)
+{
+	kt_syscall(SYS_sched_yield);
+}
+
+void kt_own_fds_begin(void)
+{
+	if (my_sections++ > 0)
+		return;
+	atomic_fetch_add(&own_sections, 1);
+	while (atomic_load(&app_replacing) > my_replacing)
+		pause_briefly();
+}
+
+void kt_own_fds_end(void)
+{
+	if (--my_sections == 0)
+		atomic_fetch_sub(&own_sections, 1);
+}
+
+bool kt_app_replace_begin(void)
+{
+	/* Set before any second thread starts (pthread_create's clone orders
+	 * it): a single thread reads its own store. */
+	if (!atomic_load_explicit(&threads_possible, memory_order_relaxed))
+		return false;
+	my_replacing++;
+	for (;;) {
+		atomic_fetch_add(&app_replacing, 1);
+		if (atomic_load(&own_sections) <= my_sections)
+			return true;
+		atomic_fetch_sub(&app_replacing, 1);
+		while (atomic_load(&own_sections) > my_sections)
+			pause_briefly();
+	}
+}
+
+void kt_app_replace_end(bool gated)
+{
+	if (!gated)
+		return;
+	atomic_fetch_sub(&app_replacing, 1);
+	my_replacing--;
+}
+
+void kt_own_fds_fork_child(void)
+{
+	/* Only the forking thread lives on: only its counts remain. */
+	atomic_store(&own_sections, my_sections ? 1u : 0u);
+	atomic_store(&app_replacing, my_replacing);
+	atomic_store(&threads_possible, 0);
+}
