@@ -73,6 +73,42 @@ void kt_finding_relate(struct kt_finding *f, int proc)
 	f->related[f->nrelated++] = proc;
 }
 
+const char *kt_program_at(const struct kt_model *m, int proc, int snap)
+{
+	const struct kt_rec_image *im =
+		snap < 0 ? NULL : kt_process_image_at(m->procs[proc].proc, (size_t)snap);
+	if (im == NULL)
+		return m->procs[proc].name;
+	if (im->argc > 0 && im->argv[0][0] != '\0')
+		return kt_basename(im->argv[0]);
+	return im->exe != NULL ? kt_basename(im->exe) : m->procs[proc].name;
+}
+
+void kt_finding_made_by(struct kt_finding *f, const struct kt_model *m, const struct kt_chain *c)
+{
+	const struct kt_step *st = &c->steps[c->own - 1];
+	struct kt_finding_origin *o = &f->origin;
+	*o = (struct kt_finding_origin){0};
+	if (st->proc >= 0)
+		o->program = kt_program_at(m, st->proc, st->snap);
+	/* No record (closed before its snapshot), or not made in the trace:
+	 * the call was not seen. */
+	if (st->origin == NULL || st->origin->how == KT_HOW_NONE || st->origin->how == KT_HOW_UNKNOWN)
+		return;
+	o->call = kt_call_name((enum kt_call)st->origin->call);
+	o->site = st->origin->site;
+	struct kt_node_ref ref;
+	if (kt_model_node(m, st->pid, st->start, st->fd, st->gen, &ref)) {
+		o->stack = ref.rec->stack;
+		o->nstack = ref.rec->nstack;
+	}
+}
+
+void kt_finding_called(struct kt_finding *f, const char *call, const char *site)
+{
+	f->origin = (struct kt_finding_origin){.call = call, .program = f->program, .site = site};
+}
+
 void kt_finding_say(struct kt_finding *f, struct kt_str *message, struct kt_str *explanation)
 {
 	f->message = kt_str_take(message);
@@ -97,6 +133,7 @@ static void find_open_at_exit(struct kt_model *m)
 				continue;
 			struct kt_finding *f = kt_finding_add(m, "open-at-exit", KT_SEVERITY_INFO, (int)i,
 							      fd->fd, mp->fds[k].ofd, fd->target);
+			kt_finding_made_by(f, m, &c);
 			struct kt_str msg = {0}, why = {0};
 			const char *type = kt_fd_type_name(fd->type);
 			kt_str_printf(&msg, "%d %s: fd %d (%s %s) is still open at exit", mp->proc->pid,

@@ -95,19 +95,6 @@ static bool event_seen(const struct kt_process *p, size_t upto, const struct kt_
 	return false;
 }
 
-/* Basename of the program the process ran when snapshot snap was taken
- * (an event is noted by the image that made the call). */
-static const char *program_at(const struct kt_model *m, int proc, int snap)
-{
-	const struct kt_rec_image *im =
-		snap < 0 ? NULL : kt_process_image_at(m->procs[proc].proc, (size_t)snap);
-	if (im == NULL)
-		return m->procs[proc].name;
-	if (im->argc > 0 && im->argv[0][0] != '\0')
-		return kt_basename(im->argv[0]);
-	return im->exe != NULL ? kt_basename(im->exe) : m->procs[proc].name;
-}
-
 /* What the event is about, for both kinds of sharing findings. */
 struct shared {
 	const struct kt_process *p;
@@ -173,6 +160,14 @@ static void flags_fix(struct kt_str *why)
 			   "preadv2 RWF_NOWAIT).");
 }
 
+/* The call an event of the sharing kinds was, for its finding's origin. */
+static const char *event_call(const struct kt_rec_event *ev)
+{
+	if (ev->kind == KT_EVENT_FLOCK)
+		return "flock";
+	return ev->kind == KT_EVENT_OFD_LOCK ? "fcntl(F_OFD_SETLK)" : "fcntl(F_SETFL)";
+}
+
 static void shared_event(struct kt_model *m, int proc, const struct kt_event *event, bool lock)
 {
 	const struct kt_rec_event *ev = &event->rec;
@@ -186,7 +181,8 @@ static void shared_event(struct kt_model *m, int proc, const struct kt_event *ev
 	struct kt_finding *f = kt_finding_add(m, lock ? "shared-lock" : "shared-status-flags",
 					      KT_SEVERITY_WARNING, proc, ev->fd, ref.ofd,
 					      ref.rec->rec.target);
-	f->program = program_at(m, proc, event->snap);
+	f->program = kt_program_at(m, proc, event->snap);
+	kt_finding_called(f, event_call(ev), ev->site);
 	if (others_holding(m, proc, &c, ref.ofd, &holders, f) == 0) {
 		kt_finding_drop_last(m);
 		free(holders.s);
@@ -227,7 +223,8 @@ static void bad_close(struct kt_model *m, int proc, const struct kt_event *event
 	char where[1100];
 	const char *at = kt_where_of(ev->site, where, sizeof where);
 	struct kt_finding *f = kt_finding_add(m, "bad-close", KT_SEVERITY_ERROR, proc, ev->fd, 0, NULL);
-	const char *prog = f->program = program_at(m, proc, event->snap);
+	const char *prog = f->program = kt_program_at(m, proc, event->snap);
+	kt_finding_called(f, "close", ev->site);
 	struct kt_str msg = {0}, why = {0};
 	const char *what = ev->arg1 == 0       ? "was never opened"
 			   : (ev->arg1 & 1) != 0 ? "had already been closed (a double close)"
@@ -255,7 +252,8 @@ static void unopened_closes(struct kt_model *m, int proc, const struct kt_event 
 	const char *at = kt_where_of(ev->site, where, sizeof where);
 	struct kt_finding *f =
 		kt_finding_add(m, "close-unopened", KT_SEVERITY_INFO, proc, -1, 0, NULL);
-	const char *prog = f->program = program_at(m, proc, event->snap);
+	const char *prog = f->program = kt_program_at(m, proc, event->snap);
+	kt_finding_called(f, "close", ev->site);
 	/* The bad closes of the sweep: numbers it had closed before. */
 	long long closed_before = 0;
 	for (size_t e = 0; e < p->nevents; e++)

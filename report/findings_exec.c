@@ -71,6 +71,7 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_re
 	struct kt_finding *f = kt_finding_add(m, pipe_w ? "pipe-end-held" : "leaked-across-exec",
 					      pipe_w ? KT_SEVERITY_ERROR : KT_SEVERITY_WARNING,
 					      (int)i, fd->fd, ofd, fd->target);
+	kt_finding_made_by(f, m, c);
 	for (size_t st = 1; st < c->own; st++)
 		kt_finding_relate(f, c->steps[st].proc);
 	struct kt_str msg = {0}, why = {0};
@@ -196,6 +197,7 @@ static void reader_holds_writer(struct kt_model *m, size_t i, size_t k, const st
 		return;
 	struct kt_finding *f = kt_finding_add(m, "pipe-end-held", KT_SEVERITY_ERROR, (int)i, w->fd,
 					      mp->fds[k].ofd, w->target);
+	kt_finding_made_by(f, m, &c);
 	kt_finding_relate(f, writer);
 	const struct kt_mproc *wp = &m->procs[writer];
 	struct kt_str msg = {0}, why = {0};
@@ -277,6 +279,7 @@ static void peer_held(struct kt_model *m, size_t i, const struct kt_rec_fd *held
 		return;
 	struct kt_finding *f = kt_finding_add(m, "pipe-end-held", KT_SEVERITY_ERROR, (int)i, held->fd,
 					      ofd_held, held->target);
+	kt_finding_made_by(f, m, &c);
 	kt_finding_relate(f, user);
 	struct kt_str msg = {0}, why = {0};
 	const struct kt_mproc *u = &m->procs[user];

@@ -17,6 +17,18 @@ void kt_finding_relate(struct kt_finding *f, int proc);
 /* The message and the explanation, from the texts built for them. */
 void kt_finding_say(struct kt_finding *f, struct kt_str *message, struct kt_str *explanation);
 
+/* The finding's origin (model.h): the call that made the descriptor the
+ * chain is about, as the holder's own history tells (for a received one,
+ * the receive). */
+void kt_finding_made_by(struct kt_finding *f, const struct kt_model *m, const struct kt_chain *c);
+/* The finding's origin: call (a name for people) made by f->program at site. */
+void kt_finding_called(struct kt_finding *f, const char *call, const char *site);
+
+/* Basename of the program process proc ran when snapshot snap was taken
+ * (an event or a descriptor is made by the image running then); its last
+ * program when snap is -1. */
+const char *kt_program_at(const struct kt_model *m, int proc, int snap);
+
 /* The target of a descriptor, "?" when unknown. */
 const char *kt_target_of(const struct kt_rec_fd *fd);
 

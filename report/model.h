@@ -58,6 +58,17 @@ struct kt_ofd {
 
 enum kt_severity { KT_SEVERITY_INFO, KT_SEVERITY_WARNING, KT_SEVERITY_ERROR };
 
+/* The call a finding comes from: the one it is about (an fcntl, a close)
+ * or the one that made its descriptor. Findings from one origin are told
+ * together (findings_group.h); --stack=N shows its callers. */
+struct kt_finding_origin {
+	const char *call;    /* "open", "fcntl(F_SETFL)"..., NULL when not seen */
+	const char *program; /* the program that made it, NULL when unknown */
+	const char *site;    /* raw "MODULE+0xOFF", NULL when unknown */
+	const char *const *stack; /* the call's callers, innermost first */
+	size_t nstack;
+};
+
 /* Something worth a look (findings.c). */
 struct kt_finding {
 	const char *kind;   /* stable: leaked-across-exec, pipe-end-held, ... */
@@ -71,6 +82,7 @@ struct kt_finding {
 	char *explanation;  /* a paragraph: what goes wrong, how it got there */
 	int *related;       /* other processes involved (indices), for pictures */
 	size_t nrelated;
+	struct kt_finding_origin origin;
 };
 
 /* Where a descriptor node (PID, START, FD, GEN) was seen: its first record
@@ -100,6 +112,7 @@ struct kt_model {
 	size_t nfindings, findings_cap;
 	size_t nsuppressed; /* findings dropped by suppression rules */
 	int stack_frames;   /* text report: frames shown per call site (0 or 1: the site) */
+	bool quiet;         /* text report: the findings only (--quiet) */
 	struct kt_node_info *nodes; /* uthash of every node seen */
 	struct kt_proc_index *proc_index, *proc_entries; /* uthash by (pid, start) */
 };
