@@ -51,6 +51,7 @@ static const char usage_text[] =
 	"  --no-default-suppressions  do not apply the built-in rules\n"
 	"  --leaks             also report descriptors still open at exit (open-at-exit)\n"
 	"  --stack=N           show up to N frames of each call site (default 1)\n"
+	"  --quiet             text report: the findings and their summary line only\n"
 	"  --help, --version\n"
 	"\n"
 	"Environment: KCMPTRACE_LIB overrides the path of libkcmptrace.so; KCMPTRACE_LEAKS=1\n"
@@ -68,6 +69,7 @@ struct options {
 	bool leaks, leaks_set;     /* --leaks */
 	bool no_default_suppressions;
 	int stack, stack_set;      /* --stack=N */
+	bool quiet;                /* --quiet */
 	int error_exitcode;        /* --error-exitcode=N, or -1 */
 	struct kt_suppressions suppressions;
 };
@@ -173,6 +175,8 @@ static int parse_option(int argc, char **argv, int *i, struct options *opt)
 			opt->no_default_suppressions = true;
 		else if (strcmp(arg, "--leaks") == 0)
 			opt->leaks = opt->leaks_set = true;
+		else if (strcmp(arg, "--quiet") == 0)
+			opt->quiet = true;
 		else
 			return usage_error("unknown option '%s'", arg);
 	}
@@ -185,6 +189,8 @@ static int parse_option(int argc, char **argv, int *i, struct options *opt)
  * or where the command starts). Returns -1 to go on, or an exit code. */
 static int check_operands(int argc, char **argv, int i, bool end_of_options, struct options *opt)
 {
+	if (opt->quiet && opt->format != KT_FORMAT_TEXT)
+		return usage_error("%s", "--quiet is for the text report, not with --format=json or dot");
 	if (opt->report) {
 		if (end_of_options && i < argc && opt->first_operand == 0)
 			opt->first_operand = i++;
@@ -306,6 +312,7 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 	opt->no_default_suppressions = true; /* loaded once */
 	kt_suppressions_apply(&opt->suppressions, model);
 	model->stack_frames = opt->stack;
+	model->quiet = opt->quiet;
 	*gating = kt_findings_gating(model, opt->leaks);
 	int rc = 0;
 	if (kt_render(out, model, format) != 0) {

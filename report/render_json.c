@@ -1,10 +1,13 @@
 /* The JSON report. Field names and meanings are a contract with users'
  * scripts: add fields, never rename or remove them. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "findings.h"
+#include "findings_group.h"
 #include "json.h"
+#include "notes.h"
 #include "render.h"
 #include "symbolize.h"
 
@@ -154,9 +157,90 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 	for (size_t k = 0; k < p->nnotes; k++) {
 		if (k > 0)
 			fputs(", ", out);
-		kt_json_string(out, p->notes[k]);
+		char *words = kt_note_paragraph(p->notes[k]);
+		kt_json_string(out, words);
+		free(words);
 	}
 	fputs("]}", out);
+}
+
+/* What a finding comes from (model.h kt_finding_origin). */
+static void render_finding_origin(FILE *out, const struct kt_finding_origin *o)
+{
+	char site[1024];
+	fputs("{\"call\": ", out);
+	kt_json_string(out, o->call);
+	fputs(", \"program\": ", out);
+	kt_json_string(out, o->program);
+	fputs(", \"site\": ", out);
+	kt_json_string(out, o->site != NULL ? kt_symbolize(o->site, site, sizeof site) : NULL);
+	if (o->nstack > 0) {
+		fputs(", \"stack\": [", out);
+		for (size_t i = 0; i < o->nstack; i++) {
+			struct kt_symbol sym;
+			kt_symbolize_full(o->stack[i], &sym);
+			if (i > 0)
+				fputs(", ", out);
+			kt_json_string(out, sym.where);
+		}
+		fputc(']', out);
+	}
+	fputc('}', out);
+}
+
+static void render_finding(FILE *out, const struct kt_model *m, const struct kt_finding *f,
+			   int context)
+{
+	fputs("{\"kind\": ", out);
+	kt_json_string(out, f->kind);
+	fprintf(out, ", \"severity\": \"%s\", \"pid\": %d, \"start\": %llu, \"fd\": ",
+		kt_severity_name(f->severity), m->procs[f->proc].proc->pid,
+		m->procs[f->proc].proc->start);
+	if (f->fd >= 0)
+		fprintf(out, "%d", f->fd);
+	else
+		fputs("null", out);
+	fputs(", \"ofd\": ", out);
+	if (f->ofd > 0)
+		fprintf(out, "%d", f->ofd);
+	else
+		fputs("null", out);
+	fputs(", \"program\": ", out);
+	kt_json_string(out, f->program);
+	fputs(", \"target\": ", out);
+	kt_json_string(out, f->target);
+	fputs(", \"message\": ", out);
+	kt_json_string(out, f->message);
+	fputs(", \"explanation\": ", out);
+	kt_json_string(out, f->explanation);
+	fputs(", \"related\": [", out);
+	for (size_t r = 0; r < f->nrelated; r++)
+		fprintf(out, "%s%d", r ? ", " : "", m->procs[f->related[r]].proc->pid);
+	fprintf(out, "], \"context\": %d, \"origin\": ", context);
+	render_finding_origin(out, &f->origin);
+	fputc('}', out);
+}
+
+/* A context of findings (findings_group.h): what its findings share. */
+static void render_context(FILE *out, const struct kt_model *m, const struct kt_finding_context *c)
+{
+	const struct kt_finding *f = &m->findings[c->first];
+	fprintf(out, "{\"id\": %d, \"kind\": ", c->id);
+	kt_json_string(out, f->kind);
+	fprintf(out, ", \"severity\": \"%s\", \"count\": %zu, \"processes\": %zu, \"pids\": [",
+		kt_severity_name(f->severity), c->count, c->nprocs);
+	for (size_t i = 0; i < c->nprocs; i++)
+		fprintf(out, "%s%d", i ? ", " : "", m->procs[c->procs[i]].proc->pid);
+	fputs("], \"fd\": ", out);
+	if (c->fd_min >= 0 && c->fd_min == c->fd_max)
+		fprintf(out, "%d", c->fd_min);
+	else
+		fputs("null", out);
+	fputs(", \"target\": ", out);
+	kt_json_string(out, c->target);
+	fputs(", \"origin\": ", out);
+	render_finding_origin(out, &f->origin);
+	fputc('}', out);
 }
 
 void kt_render_json(FILE *out, const struct kt_model *m)
@@ -196,35 +280,17 @@ void kt_render_json(FILE *out, const struct kt_model *m)
 		fputs("]}", out);
 	}
 	fputs("],\n \"findings\": [", out);
+	struct kt_finding_contexts cx;
+	kt_finding_contexts_build(m, &cx);
 	for (size_t i = 0; i < m->nfindings; i++) {
-		const struct kt_finding *f = &m->findings[i];
 		fputs(i > 0 ? ",\n  " : "\n  ", out);
-		fputs("{\"kind\": ", out);
-		kt_json_string(out, f->kind);
-		fprintf(out, ", \"severity\": \"%s\", \"pid\": %d, \"start\": %llu, \"fd\": ",
-			kt_severity_name(f->severity), m->procs[f->proc].proc->pid,
-			m->procs[f->proc].proc->start);
-		if (f->fd >= 0)
-			fprintf(out, "%d", f->fd);
-		else
-			fputs("null", out);
-		fputs(", \"ofd\": ", out);
-		if (f->ofd > 0)
-			fprintf(out, "%d", f->ofd);
-		else
-			fputs("null", out);
-		fputs(", \"program\": ", out);
-		kt_json_string(out, f->program);
-		fputs(", \"target\": ", out);
-		kt_json_string(out, f->target);
-		fputs(", \"message\": ", out);
-		kt_json_string(out, f->message);
-		fputs(", \"explanation\": ", out);
-		kt_json_string(out, f->explanation);
-		fputs(", \"related\": [", out);
-		for (size_t r = 0; r < f->nrelated; r++)
-			fprintf(out, "%s%d", r ? ", " : "", m->procs[f->related[r]].proc->pid);
-		fputs("]}", out);
+		render_finding(out, m, &m->findings[i], cx.of[i]);
 	}
+	fputs("],\n \"finding_contexts\": [", out);
+	for (size_t c = 0; c < cx.n; c++) {
+		fputs(c > 0 ? ",\n  " : "\n  ", out);
+		render_context(out, m, &cx.items[c]);
+	}
+	kt_finding_contexts_free(&cx);
 	fprintf(out, "],\n \"suppressed\": %zu}\n", m->nsuppressed);
 }

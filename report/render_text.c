@@ -6,24 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "findings.h"
 #include "json.h"
 #include "render.h"
+#include "render_text.h"
 #include "symbolize.h"
-
-/* The line being written, and where it goes. */
-struct out {
-	FILE *file;
-	struct kt_str line;
-	int pid_width, name_width; /* shared by all sections so the eye can scan down */
-};
-
-#define NAME_MAX_COLUMNS 20
 
 /* Append s made printable and cut to at most max columns: control bytes and
  * invalid UTF-8 become '?', a cut is shown with "..." at the end, or at the
  * start when keep_tail (the end of a path says most). Returns columns used. */
-static size_t add_fitted(struct kt_str *l, const char *s, size_t max, bool keep_tail)
+size_t kt_text_fitted(struct kt_str *l, const char *s, size_t max, bool keep_tail)
 {
 	/* Collect the characters (byte offset and length of each). */
 	size_t n = strlen(s), nchars = 0;
@@ -61,13 +52,13 @@ static size_t add_fitted(struct kt_str *l, const char *s, size_t max, bool keep_
 	return cut ? max : nchars;
 }
 
-static size_t room_left(const struct kt_str *l)
+size_t kt_text_room(const struct kt_str *l)
 {
 	size_t used = kt_utf8_columns(l->s ? l->s : "", l->len);
 	return used < KT_TEXT_COLUMNS ? KT_TEXT_COLUMNS - used : 0;
 }
 
-static void flush(struct out *o)
+void kt_text_flush(struct kt_text_out *o)
 {
 	if (o->line.len > 0)
 		fwrite(o->line.s, 1, o->line.len, o->file);
@@ -77,10 +68,10 @@ static void flush(struct out *o)
 		o->line.s[0] = '\0';
 }
 
-static void add_proc_label(struct out *o, const struct kt_mproc *mp)
+void kt_text_proc_label(struct kt_text_out *o, const struct kt_mproc *mp)
 {
 	kt_str_printf(&o->line, "%*d ", o->pid_width, mp->proc->pid);
-	size_t used = add_fitted(&o->line, mp->name, NAME_MAX_COLUMNS, false);
+	size_t used = kt_text_fitted(&o->line, mp->name, KT_TEXT_NAME_COLUMNS, false);
 	for (size_t i = used; i < (size_t)o->name_width; i++)
 		kt_str_add(&o->line, " ", 1);
 }
@@ -162,16 +153,16 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 	return kt_str_take(&text);
 }
 
-static void add_origin(struct out *o, const struct kt_model *m, size_t proc, const struct kt_fd *fd)
+static void add_origin(struct kt_text_out *o, const struct kt_model *m, size_t proc, const struct kt_fd *fd)
 {
 	char *text = origin_text(m, proc, fd);
-	add_fitted(&o->line, text, room_left(&o->line), false);
+	kt_text_fitted(&o->line, text, kt_text_room(&o->line), false);
 	free(text);
 }
 
 /* A paragraph wrapped at word boundaries to the report's width, every line
  * indented; words longer than a line are cut. */
-static void add_paragraph(struct out *o, const char *text, size_t indent)
+void kt_text_paragraph(struct kt_text_out *o, const char *text, size_t indent)
 {
 	size_t width = KT_TEXT_COLUMNS - indent;
 	const char *p = text;
@@ -197,21 +188,21 @@ static void add_paragraph(struct out *o, const char *text, size_t indent)
 		memcpy(piece, p, (size_t)(end - p));
 		piece[end - p] = '\0';
 		kt_str_printf(&o->line, "%*s", (int)indent, "");
-		add_fitted(&o->line, piece, width, false);
-		flush(o);
+		kt_text_fitted(&o->line, piece, width, false);
+		kt_text_flush(o);
 		free(piece);
 		p = end;
 	}
 }
 
-static void render_tree(struct out *o, const struct kt_model *m, int proc, int depth)
+static void render_tree(struct kt_text_out *o, const struct kt_model *m, int proc, int depth)
 {
 	const struct kt_mproc *mp = &m->procs[proc];
 	char end[64];
 	kt_model_end_text(mp, end, sizeof end);
 	int indent = depth < 20 ? depth : 20; /* deep chains stay readable */
 	kt_str_printf(&o->line, "  %*s%d ", 2 * indent, "", mp->proc->pid);
-	add_fitted(&o->line, mp->name, NAME_MAX_COLUMNS, false);
+	kt_text_fitted(&o->line, mp->name, KT_TEXT_NAME_COLUMNS, false);
 	kt_str_printf(&o->line, "  %s", end);
 	if (mp->untraced_path != NULL) {
 		/* Its descriptors are the ones it held just before that exec. */
@@ -225,15 +216,15 @@ static void render_tree(struct out *o, const struct kt_model *m, int proc, int d
 			kt_str_add(&args, mp->image->argv[a], strlen(mp->image->argv[a]));
 		}
 		kt_str_add(&o->line, "  ", 2);
-		add_fitted(&o->line, args.s, room_left(&o->line), false);
+		kt_text_fitted(&o->line, args.s, kt_text_room(&o->line), false);
 		free(args.s);
 	}
-	flush(o);
+	kt_text_flush(o);
 	for (size_t c = 0; c < mp->nchildren; c++)
 		render_tree(o, m, mp->children[c], depth + 1);
 }
 
-static void render_summary(struct out *o, const struct kt_model *m)
+static void render_summary(struct kt_text_out *o, const struct kt_model *m)
 {
 	size_t running = 0;
 	for (size_t i = 0; i < m->nprocs; i++)
@@ -243,20 +234,114 @@ static void render_summary(struct out *o, const struct kt_model *m)
 	if (running > 0)
 		kt_str_printf(&o->line, " (%zu process%s still running)", running,
 			      running == 1 ? "" : "es");
-	flush(o);
+	kt_text_flush(o);
 	if (!m->kcmp_available) {
 		kt_str_printf(&o->line, "kcmp unavailable (");
-		add_fitted(&o->line, kt_errno_name(m->kcmp_error), 30, false);
+		kt_text_fitted(&o->line, kt_errno_name(m->kcmp_error), 30, false);
 		kt_str_printf(&o->line, "): sharing below comes from dup/fork tracking only");
-		flush(o);
+		kt_text_flush(o);
 	}
-	flush(o);
+	kt_text_flush(o);
 }
 
-static void render_shared(struct out *o, const struct kt_model *m)
+void kt_text_count(struct kt_str *t, size_t n)
+{
+	if (n >= 1000) {
+		kt_text_count(t, n / 1000);
+		kt_str_printf(t, ",%03zu", n % 1000);
+	} else {
+		kt_str_printf(t, "%zu", n);
+	}
+}
+
+/* A description held by more than HOLDERS_LISTED_MAX descriptors lists its
+ * first HOLDERS_LISTED holders and sums all of them up by program (a
+ * build's stdio is held by every compiler it runs); JSON lists them all. */
+#define HOLDERS_LISTED_MAX 10
+#define HOLDERS_LISTED 5
+#define PROGRAMS_NAMED 10
+
+struct program_count {
+	const char *name;
+	size_t procs, first;
+};
+
+static int by_count(const void *a, const void *b)
+{
+	const struct program_count *x = a, *y = b;
+	if (x->procs != y->procs)
+		return x->procs > y->procs ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* One item of a list after a lead on the line, ", " between items, a new
+ * line (indented 6) when the item does not fit; never cut inside an item. */
+static void add_list_item(struct kt_text_out *o, const char *item, bool first)
+{
+	size_t cols = kt_utf8_columns(item, strlen(item));
+	if (!first)
+		kt_str_add(&o->line, ",", 1);
+	if (kt_text_room(&o->line) < cols + 1) {
+		kt_text_flush(o);
+		kt_str_add(&o->line, "     ", 5);
+	}
+	kt_str_add(&o->line, " ", 1);
+	kt_text_fitted(&o->line, item, kt_text_room(&o->line), false);
+}
+
+/* "1,303 holders in 1,303 processes, the first 5 above: make (3), cc (140), ..." */
+static void render_holders_summed(struct kt_text_out *o, const struct kt_model *m,
+				  const struct kt_ofd *ofd)
+{
+	struct program_count *progs = NULL;
+	size_t nprogs = 0, cap = 0, nprocs = 0;
+	for (size_t h = 0; h < ofd->nholders; h++) {
+		int proc = ofd->holders[h].proc;
+		if (h > 0 && ofd->holders[h - 1].proc == proc)
+			continue; /* the same process (holders are in process order) */
+		nprocs++;
+		size_t p = 0;
+		while (p < nprogs && strcmp(progs[p].name, m->procs[proc].name) != 0)
+			p++;
+		if (p == nprogs)
+			*KT_PUSH(progs, nprogs, cap) = (struct program_count){m->procs[proc].name, 0, p};
+		progs[p].procs++;
+	}
+	qsort(progs, nprogs, sizeof *progs, by_count);
+	struct kt_str t = {0};
+	kt_str_add(&o->line, "    ", 4);
+	kt_text_count(&o->line, ofd->nholders);
+	kt_str_printf(&o->line, " holders in ");
+	kt_text_count(&o->line, nprocs);
+	kt_str_printf(&o->line, " processes, the first %d above:", HOLDERS_LISTED);
+	size_t others = 0;
+	for (size_t p = 0; p < nprogs; p++) {
+		if (p >= PROGRAMS_NAMED) {
+			others += progs[p].procs;
+			continue;
+		}
+		t.len = 0;
+		kt_str_printf(&t, "%s (", progs[p].name);
+		kt_text_count(&t, progs[p].procs);
+		kt_str_add(&t, ")", 1);
+		add_list_item(o, t.s, p == 0);
+	}
+	if (others > 0) {
+		t.len = 0;
+		kt_str_printf(&t, "and %zu other programs (", nprogs - PROGRAMS_NAMED);
+		kt_text_count(&t, others);
+		kt_str_printf(&t, " processes)");
+		add_list_item(o, t.s, false);
+	}
+	kt_text_flush(o);
+	free(t.s);
+	free(progs);
+}
+
+static void render_shared(struct kt_text_out *o, const struct kt_model *m)
 {
 	kt_str_printf(&o->line, "Shared open file descriptions%s", m->nshared ? "" : ": none");
-	flush(o);
+	kt_text_flush(o);
 	for (size_t i = 0; i < m->nofds; i++) {
 		const struct kt_ofd *ofd = &m->ofds[i];
 		const struct kt_rec_fd *first = &ofd->first->rec;
@@ -266,35 +351,38 @@ static void render_shared(struct out *o, const struct kt_model *m)
 		kt_str_printf(&o->line, "  ofd %d  %s  %s  ", ofd->id, kt_fd_type_name(first->type),
 			      access ? access : "?");
 		const char *evidence = ofd->evidence == KT_EVIDENCE_KCMP ? "  (kcmp)" : "  (tracked)";
-		size_t room = room_left(&o->line);
+		size_t room = kt_text_room(&o->line);
 		room = room > strlen(evidence) ? room - strlen(evidence) : 0;
-		add_fitted(&o->line, first->target ? first->target : "?", room, true);
+		kt_text_fitted(&o->line, first->target ? first->target : "?", room, true);
 		kt_str_add(&o->line, evidence, strlen(evidence));
-		flush(o);
-		for (size_t h = 0; h < ofd->nholders; h++) {
+		kt_text_flush(o);
+		bool summed = ofd->nholders > HOLDERS_LISTED_MAX;
+		for (size_t h = 0; h < ofd->nholders && (!summed || h < HOLDERS_LISTED); h++) {
 			kt_str_add(&o->line, "    ", 4);
-			add_proc_label(o, &m->procs[ofd->holders[h].proc]);
+			kt_text_proc_label(o, &m->procs[ofd->holders[h].proc]);
 			kt_str_printf(&o->line, "  fd %-2d  ", ofd->holders[h].fd);
 			add_origin(o, m, (size_t)ofd->holders[h].proc, ofd->holders[h].rec);
-			flush(o);
+			kt_text_flush(o);
 		}
+		if (summed)
+			render_holders_summed(o, m, ofd);
 	}
 }
 
 /* One descriptor that shares nothing: the room is shared between target
  * and origin; the target keeps at least half when both are long. */
-static void render_unshared_fd(struct out *o, const struct kt_model *m, size_t i,
+static void render_unshared_fd(struct kt_text_out *o, const struct kt_model *m, size_t i,
 			       const struct kt_fd *mfd)
 {
 	const struct kt_rec_fd *fd = &mfd->rec;
 	const char *access = kt_access_name(fd->access);
 	kt_str_add(&o->line, "  ", 2);
-	add_proc_label(o, &m->procs[i]);
+	kt_text_proc_label(o, &m->procs[i]);
 	kt_str_printf(&o->line, "  fd %-2d  %-4s %-2s ", fd->fd, kt_fd_type_name(fd->type),
 		      access ? access : "?");
 	const char *target = fd->target ? fd->target : "?";
 	char *origin = origin_text(m, i, mfd);
-	size_t room = room_left(&o->line), target_cols = kt_utf8_columns(target, strlen(target));
+	size_t room = kt_text_room(&o->line), target_cols = kt_utf8_columns(target, strlen(target));
 	size_t origin_cols = kt_utf8_columns(origin, strlen(origin)) + 3; /* "  (" ... ")" */
 	if (target_cols + origin_cols + 1 > room) {
 		size_t half = room / 2;
@@ -303,17 +391,17 @@ static void render_unshared_fd(struct out *o, const struct kt_model *m, size_t i
 			budget = target_cols < half ? target_cols : half;
 		target_cols = budget;
 	}
-	add_fitted(&o->line, target, target_cols, true);
-	if (room_left(&o->line) >= 12) {
+	kt_text_fitted(&o->line, target, target_cols, true);
+	if (kt_text_room(&o->line) >= 12) {
 		kt_str_add(&o->line, "  (", 3);
-		add_fitted(&o->line, origin, room_left(&o->line) - 1, false);
+		kt_text_fitted(&o->line, origin, kt_text_room(&o->line) - 1, false);
 		kt_str_add(&o->line, ")", 1);
 	}
 	free(origin);
-	flush(o);
+	kt_text_flush(o);
 }
 
-static void render_unshared(struct out *o, const struct kt_model *m)
+static void render_unshared(struct kt_text_out *o, const struct kt_model *m)
 {
 	size_t nunshared = 0;
 	for (size_t i = 0; i < m->nofds; i++)
@@ -321,7 +409,7 @@ static void render_unshared(struct out *o, const struct kt_model *m)
 	if (nunshared == 0)
 		return;
 	kt_str_printf(&o->line, "Descriptors that share nothing");
-	flush(o);
+	kt_text_flush(o);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct kt_mproc *mp = &m->procs[i];
 		for (size_t k = 0; k < mp->nfds; k++)
@@ -330,76 +418,31 @@ static void render_unshared(struct out *o, const struct kt_model *m)
 	}
 }
 
-static void render_findings(struct out *o, const struct kt_model *m)
-{
-	if (m->nfindings == 0 && m->nsuppressed == 0)
-		return;
-	kt_str_printf(&o->line, "Findings");
-	if (m->nfindings == 0)
-		kt_str_printf(&o->line, ": none");
-	if (m->nsuppressed > 0)
-		kt_str_printf(&o->line, " (%zu suppressed)", m->nsuppressed);
-	flush(o);
-	for (size_t i = 0; i < m->nfindings; i++) {
-		const struct kt_finding *f = &m->findings[i];
-		const struct kt_mproc *mp = &m->procs[f->proc];
-		kt_str_printf(&o->line, "  %s %s  %d ", kt_severity_name(f->severity), f->kind,
-			      mp->proc->pid);
-		add_fitted(&o->line, mp->name, NAME_MAX_COLUMNS, false);
-		if (f->fd >= 0)
-			kt_str_printf(&o->line, "  fd %d", f->fd);
-		if (f->target != NULL) {
-			kt_str_add(&o->line, "  ", 2);
-			add_fitted(&o->line, f->target, room_left(&o->line), true);
-		}
-		flush(o);
-		if (f->explanation != NULL)
-			add_paragraph(o, f->explanation, 4);
-	}
-}
-
-static void render_notes(struct out *o, const struct kt_model *m)
-{
-	bool header = false;
-	for (size_t i = 0; i < m->nprocs; i++) {
-		const struct kt_mproc *mp = &m->procs[i];
-		for (size_t k = 0; k < mp->proc->nnotes; k++) {
-			if (!header) {
-				kt_str_printf(&o->line, "Notes");
-				flush(o);
-				header = true;
-			}
-			kt_str_add(&o->line, "  ", 2);
-			add_proc_label(o, mp);
-			kt_str_add(&o->line, "  ", 2);
-			add_fitted(&o->line, mp->proc->notes[k], room_left(&o->line), false);
-			flush(o);
-		}
-	}
-}
-
 void kt_render_text(FILE *file, const struct kt_model *m)
 {
-	struct out o = {.file = file, .pid_width = 1, .name_width = 1};
+	struct kt_text_out o = {.file = file, .pid_width = 1, .name_width = 1};
 	for (size_t i = 0; i < m->nprocs; i++) {
 		int digits = snprintf(NULL, 0, "%d", m->procs[i].proc->pid);
 		if (digits > o.pid_width)
 			o.pid_width = digits;
 		struct kt_str tmp = {0};
-		int w = (int)add_fitted(&tmp, m->procs[i].name, NAME_MAX_COLUMNS, false);
+		int w = (int)kt_text_fitted(&tmp, m->procs[i].name, KT_TEXT_NAME_COLUMNS, false);
 		free(tmp.s);
 		if (w > o.name_width)
 			o.name_width = w;
 	}
-	render_summary(&o, m);
-	render_shared(&o, m);
-	render_unshared(&o, m);
-	kt_str_printf(&o.line, "Process tree");
-	flush(&o);
-	for (size_t i = 0; i < m->nprocs; i++)
-		if (m->procs[i].parent < 0)
-			render_tree(&o, m, (int)i, 0);
-	render_findings(&o, m);
-	render_notes(&o, m);
+	if (!m->quiet) {
+		render_summary(&o, m);
+		render_shared(&o, m);
+		render_unshared(&o, m);
+		kt_str_printf(&o.line, "Process tree");
+		kt_text_flush(&o);
+		for (size_t i = 0; i < m->nprocs; i++)
+			if (m->procs[i].parent < 0)
+				render_tree(&o, m, (int)i, 0);
+	}
+	kt_text_findings(&o, m);
+	if (!m->quiet)
+		kt_text_notes(&o, m);
 	free(o.line.s);
 }

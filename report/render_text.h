@@ -1,0 +1,41 @@
+/* The text report's parts and the line writer they share: render_text.c
+ * writes the summary and the tables, render_text_findings.c the findings
+ * and the notes. Every line is fitted to KT_TEXT_COLUMNS. */
+#ifndef KT_RENDER_TEXT_H
+#define KT_RENDER_TEXT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "model.h"
+
+/* The line being written, and where it goes. */
+struct kt_text_out {
+	FILE *file;
+	struct kt_str line;
+	int pid_width, name_width; /* shared by all sections so the eye can scan down */
+};
+
+#define KT_TEXT_NAME_COLUMNS 20
+
+/* Append s made printable and cut to at most max columns: control bytes and
+ * invalid UTF-8 become '?', a cut is shown with "..." at the end, or at the
+ * start when keep_tail (the end of a path says most). Returns columns used. */
+size_t kt_text_fitted(struct kt_str *line, const char *s, size_t max, bool keep_tail);
+/* Columns left on the line. */
+size_t kt_text_room(const struct kt_str *line);
+/* Write the line and start a new one. */
+void kt_text_flush(struct kt_text_out *o);
+/* "PID NAME" padded to the widths of the report. */
+void kt_text_proc_label(struct kt_text_out *o, const struct kt_mproc *mp);
+/* A paragraph wrapped at word boundaries, every line indented. */
+void kt_text_paragraph(struct kt_text_out *o, const char *text, size_t indent);
+/* A count for people: 1,095. */
+void kt_text_count(struct kt_str *t, size_t n);
+
+/* The findings, told by context, after their summary line ("Findings: ..."). */
+void kt_text_findings(struct kt_text_out *o, const struct kt_model *m);
+/* The notes in words, one entry per kind of note. */
+void kt_text_notes(struct kt_text_out *o, const struct kt_model *m);
+
+#endif
