@@ -269,7 +269,7 @@ for i in range(3):
 	[[ $(kcmptrace_query .suppressed) == 2 ]]
 	# the text report says how many were suppressed
 	run kcmptrace_no_fd3 "$KT" --suppressions="$S" -- "$SCEN/leaky_server"
-	assert_output --partial "Findings (1 suppressed)"
+	assert_output --partial "Findings: 1 in 1 context (1 error; 1 suppressed)"
 
 	printf 'kind=leaked-across-exec\nprogramme=x\n' >"$S.bad"
 	run --separate-stderr kcmptrace_no_fd3 "$KT" --suppressions="$S.bad" -- true
