@@ -442,7 +442,6 @@ void kt_render_text(FILE *file, const struct kt_model *m)
 				render_tree(&o, m, (int)i, 0);
 	}
 	kt_text_findings(&o, m);
-	if (!m->quiet)
-		kt_text_notes(&o, m);
+	kt_text_notes(&o, m);
 	free(o.line.s);
 }

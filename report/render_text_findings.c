@@ -273,11 +273,18 @@ void kt_text_notes(struct kt_text_out *o, const struct kt_model *m)
 	size_t nkinds = 0;
 	collect_notes(m, &kinds, &nkinds);
 	if (nkinds > 0) {
-		kt_str_printf(&o->line, "Notes");
+		/* --quiet still says that the trace is incomplete, in one line */
+		if (m->quiet)
+			kt_str_printf(&o->line, "Notes: %zu kind%s (the trace is incomplete); "
+						"run without --quiet to read them",
+				      nkinds, nkinds == 1 ? "" : "s");
+		else
+			kt_str_printf(&o->line, "Notes");
 		kt_text_flush(o);
 	}
 	for (size_t k = 0; k < nkinds; k++) {
-		render_note_kind(o, m, &kinds[k]);
+		if (!m->quiet)
+			render_note_kind(o, m, &kinds[k]);
 		for (size_t e = 0; e < kinds[k].n; e++)
 			kt_note_words_free(&kinds[k].entries[e].words);
 		free(kinds[k].entries);

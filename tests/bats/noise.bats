@@ -170,6 +170,11 @@ assert_width() {
 	assert_success
 	assert_invariants
 	q_true '[.processes[].notes[]] | length > 0 and all(test("errno") | not) and any(test("EPERM"))'
+	# --quiet still says, in one line, that the trace is incomplete
+	run --separate-stderr kcmptrace_no_fd3 "$KT" report --quiet "$T"
+	assert_success
+	assert_line "Notes: 1 kind (the trace is incomplete); run without --quiet to read them"
+	refute_line --partial "Some kcmp(KCMP_FILE) comparisons failed"
 	# two children that end without a snapshot: one entry for both
 	run --separate-stderr kcmptrace_no_fd3 "$KT" -o "$TXT" -- "$SCEN/no_snapshot_exit" "$DATA"
 	assert_success
