@@ -261,6 +261,9 @@ unwritable:
 		setenv("KCMPTRACE_DISABLE", "1", 1);
 out:
 	kt_own_fds_end();
+	/* The program sees the environment it was given, whatever became of
+	 * its trace. */
+	kt_env_hide();
 	/* kt_prior points into the arena: keep it mapped for the life of the image. */
 	if (!kt_prior)
 		kt_arena_release(&arena);

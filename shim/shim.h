@@ -81,6 +81,13 @@ void kt_plain_remove_if_last(void);
  *     char *const *env = kt_exec_env(envp, slots, text);
  * env is envp itself when nothing was missing. */
 void kt_env_init(void);
+/* A setting of the trace (KCMPTRACE_NAME's value) as this image started
+ * with it, or NULL: environ may have lost it since (kt_env_hide). */
+const char *kt_env_setting(const char *name);
+const char *kt_env_setting_entry(const char *name); /* "NAME=value" */
+/* Before main: take out of environ what the exec into this image added
+ * (KCMPTRACE_ADDED), restoring a LD_PRELOAD we only prepended to. */
+void kt_env_hide(void);
 size_t kt_exec_env_slots(char *const envp[]);
 size_t kt_exec_env_text(char *const envp[]);
 char *const *kt_exec_env(char *const envp[], char **slots, char *text);
