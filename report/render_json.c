@@ -179,10 +179,11 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 		fprintf(out, ": %llu", mp->snap->stats[k].value);
 	}
 	fputs("}, \"notes\": [", out);
-	for (size_t k = 0; k < p->nnotes; k++) {
+	for (size_t k = 0; k < p->nunrecorded + p->nnotes; k++) {
 		if (k > 0)
 			fputs(", ", out);
-		char *words = kt_note_paragraph(p->notes[k]);
+		char *words = k < p->nunrecorded ? kt_unrecorded_paragraph(&p->unrecorded[k])
+						 : kt_note_paragraph(p->notes[k - p->nunrecorded]);
 		kt_json_string(out, words);
 		free(words);
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "notes.h"
 #include "procfs.h"
 #include "record.h"
 #include "table.h"
@@ -134,21 +135,75 @@ const char *kt_unrecorded_reason(const struct kt_rec_unrecorded *u, char *buf, s
 	return buf;
 }
 
-char *kt_unrecorded_what(const struct kt_rec_unrecorded *u)
+/* What is missing, as a sentence without its period. */
+static char *what_sentence(const struct kt_rec_unrecorded *u)
 {
 	switch (u->what) {
 	case KT_LOST_START:
-		return kt_xstrdup("its new program's trace");
+		return kt_xstrdup("Its new program could not start a trace");
 	case KT_LOST_FORK:
-		return kt_xstrdup("all but its fork");
+		return kt_xstrdup("Nothing but its fork could be recorded (it could not get a table)");
 	case KT_LOST_EXEC:
-		return kt_xasprintf("all from its exec of %s on", u->path ? u->path : "a program");
+		return kt_xasprintf("Nothing from its exec of %s on could be written",
+				    u->path ? u->path : "a program");
 	case KT_LOST_EXIT:
-		return kt_xstrdup("exit snapshot");
+		return kt_xstrdup("Its exit snapshot could not be written");
 	case KT_LOST_END:
 	default:
-		return kt_xstrdup("its end (no snapshot, no table)");
+		return kt_xstrdup("Nothing of its end was recorded: it left neither a snapshot nor a "
+				  "table");
 	}
+}
+
+static const char *meaning_of(enum kt_lost_what what)
+{
+	switch (what) {
+	case KT_LOST_FORK:
+		return "It is listed with its parent's program; its descriptors and its end are not "
+		       "known.";
+	case KT_LOST_END:
+		return "Its last descriptors are not known, nor how they were shared.";
+	case KT_LOST_EXIT:
+		return "Its descriptors are those its table last held, without kcmp.";
+	default: /* start, exec */
+		return "Its descriptors are those its table held at that exec, without kcmp; what "
+		       "the new program did is not known.";
+	}
+}
+
+static const char *advice_of(const char *cause)
+{
+	if (cause == NULL)
+		return "Trace again; if it stays, keep the trace (--trace-dir) and report it.";
+	if (strcmp(cause, "seccomp") == 0)
+		return "Nothing to fix in the program: it sandboxes this process on purpose. To trace "
+		       "it in full, run it without its sandbox if it offers that (man-db: "
+		       "MAN_DISABLE_SECCOMP=1).";
+	if (strcmp(cause, "permission") == 0)
+		return "Give the run a trace directory every traced process can write (--trace-dir).";
+	return "Check the trace directory's file system (free space, quota) and trace again.";
+}
+
+void kt_unrecorded_words(const struct kt_rec_unrecorded *u, struct kt_note_words *w)
+{
+	char reason[160];
+	char *what = what_sentence(u);
+	const char *cause = kt_unrecorded_cause(u);
+	w->what = kt_xasprintf("%s: %s", what, kt_unrecorded_reason(u, reason, sizeof reason));
+	w->meaning = meaning_of(u->what);
+	w->advice = advice_of(cause);
+	w->kind = kt_xasprintf("unrecorded %s %s %s", kt_lost_what_name(u->what), cause ? cause : "-",
+			       kt_errno_name(u->err));
+	free(what);
+}
+
+char *kt_unrecorded_paragraph(const struct kt_rec_unrecorded *u)
+{
+	struct kt_note_words w;
+	kt_unrecorded_words(u, &w);
+	char *text = kt_xasprintf("%s. %s %s", w.what, w.meaning, w.advice);
+	kt_note_words_free(&w);
+	return text;
 }
 
 const char *kt_unrecorded_program(const struct kt_mproc *mp)

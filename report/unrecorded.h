@@ -26,9 +26,12 @@ void kt_trace_infer_unrecorded(struct kt_trace *trace);
  * or NULL when unknown. */
 const char *kt_unrecorded_reason(const struct kt_rec_unrecorded *u, char *buf, size_t len);
 const char *kt_unrecorded_cause(const struct kt_rec_unrecorded *u);
-/* What is missing, in words: "exit snapshot", "all from its exec of
- * /usr/bin/tbl on"... (caller frees). */
-char *kt_unrecorded_what(const struct kt_rec_unrecorded *u);
+/* A loss told as the notes are (notes.h): what is missing and why, what
+ * it means for the report, what to do; its kind groups the same losses.
+ * Free with kt_note_words_free. The same as one paragraph (caller frees). */
+struct kt_note_words;
+void kt_unrecorded_words(const struct kt_rec_unrecorded *u, struct kt_note_words *w);
+char *kt_unrecorded_paragraph(const struct kt_rec_unrecorded *u);
 /* The program a loss concerns: an exec's, else the process's. */
 const char *kt_unrecorded_program(const struct kt_mproc *mp);
 
