@@ -19,6 +19,7 @@
 #include "image.h"
 #include "procfs.h"
 #include "trace.h"
+#include "unrecorded.h"
 #include "util.h"
 #include "watch.h"
 
@@ -235,7 +236,9 @@ static _Noreturn void exec_command(struct run *r)
 	char *preload = old_preload != NULL && *old_preload != '\0'
 				? kt_xasprintf("%s:%s", r->shim, old_preload)
 				: kt_xstrdup(r->shim);
+	/* KCMPTRACE_LAUNCHER: the shim keeps off the program's stderr. */
 	if (setenv("KCMPTRACE_DIR", r->launch->trace_dir, 1) != 0 ||
+	    setenv("KCMPTRACE_LAUNCHER", "1", 1) != 0 ||
 	    setenv("LD_PRELOAD", preload, 1) != 0 || unsetenv("KCMPTRACE_ROOT") != 0) {
 		int e = errno;
 		(void)!write(r->errpipe[1], &e, sizeof e);
@@ -353,7 +356,10 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		launch->exit_code = err == ENOENT ? 127 : 126;
 		return false;
 	}
-	/* How each ended is the trace's, for every later rendering of it. */
+	/* How each ended is the trace's, for every later rendering of it;
+	 * first the records of fork children only their parents' tables
+	 * name (unrecorded.h), so that those we reaped get their end too. */
+	kt_trace_collect_unrecorded(launch->trace_dir);
 	kt_trace_append_ends(launch->trace_dir, launch->reaped, launch->nreaped);
 	if (WIFEXITED(status))
 		launch->exit_code = WEXITSTATUS(status);

@@ -311,11 +311,14 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 		struct live_proc lp = {.pid = p->pid, .start = p->start};
 		read_left_table(trace->dir, &lp);
 		if (lp.fds != NULL) {
+			/* A process marked unrecorded has its own note of why. */
+			const char *note = p->nunrecorded ? NULL : table_note;
 			attach_snapshot(p, &lp, KT_WHY_TABLE, KT_KCMP_NONE);
-			*KT_PUSH(p->notes, p->nnotes, p->notes_cap) = table_note;
+			if (note != NULL)
+				*KT_PUSH(p->notes, p->nnotes, p->notes_cap) = note;
 			/* The table goes with live/: the record keeps what it said. */
 			struct kt_buf b;
-			if (put_snapshot(&b, &lp, KT_WHY_TABLE, KT_KCMP_NONE, table_note))
+			if (put_snapshot(&b, &lp, KT_WHY_TABLE, KT_KCMP_NONE, note))
 				kt_trace_append_records(trace->dir, p->pid, p->start, b.data, b.len);
 			free(b.data);
 			captured++;

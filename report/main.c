@@ -18,6 +18,7 @@
 #include "symbolize.h"
 #include "trace.h"
 #include "tracedir.h"
+#include "unrecorded.h"
 #include "util.h"
 
 #ifndef KT_VERSION
@@ -293,6 +294,8 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 	const char *out_path = opt->output;
 	enum kt_format format = opt->format;
 	struct kt_error err = {{0}};
+	/* What the tables of ended processes kept that their records lack. */
+	kt_trace_collect_unrecorded(dir);
 	struct kt_trace *trace = kt_trace_load(dir, &err);
 	if (trace == NULL) {
 		kt_warn("%s%s", err.msg, suffix);
@@ -303,6 +306,7 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 	kt_trace_capture_live(trace);
 	/* Ended without a snapshot: what their tables last held. */
 	kt_trace_capture_left(trace);
+	kt_trace_infer_unrecorded(trace);
 	struct kt_model *model = kt_model_build(trace);
 	settings_from_environment(opt);
 	struct kt_findings_options fopt = {.leaks = opt->leaks};
@@ -320,6 +324,9 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 			strerror(errno));
 		rc = EXIT_BAD_TRACE;
 	}
+	/* Running a command: the run's processes that the report marks. */
+	if (!opt->report)
+		kt_unrecorded_say(model);
 	/* One just forked may have a table but no record yet: running too. */
 	*still_running = kt_trace_live_tables_alive(dir);
 	for (size_t i = 0; i < model->nprocs; i++) {

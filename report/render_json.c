@@ -10,6 +10,7 @@
 #include "notes.h"
 #include "render.h"
 #include "symbolize.h"
+#include "unrecorded.h"
 
 static const char *evidence_name(enum kt_evidence e)
 {
@@ -69,6 +70,29 @@ static void render_origin(FILE *out, const struct kt_mproc *mp, const struct kt_
 	fputc('}', out);
 }
 
+/* Present only when part of its trace is missing: what, and why. */
+static void render_unrecorded(FILE *out, const struct kt_process *p)
+{
+	if (p->nunrecorded == 0)
+		return;
+	fputs(", \"unrecorded\": [", out);
+	for (size_t k = 0; k < p->nunrecorded; k++) {
+		const struct kt_rec_unrecorded *u = &p->unrecorded[k];
+		char reason[160];
+		fprintf(out, "%s{\"what\": \"%s\", \"errno\": ", k > 0 ? ", " : "",
+			kt_lost_what_name(u->what));
+		kt_json_string(out, kt_errno_name_known(u->err));
+		fputs(", \"cause\": ", out);
+		kt_json_string(out, kt_unrecorded_cause(u));
+		fputs(", \"exe\": ", out);
+		kt_json_string(out, u->path);
+		fputs(", \"reason\": ", out);
+		kt_json_string(out, kt_unrecorded_reason(u, reason, sizeof reason));
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
 static void render_end(FILE *out, const struct kt_mproc *mp)
 {
 	switch (mp->end) {
@@ -114,6 +138,7 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 		kt_json_string(out, mp->untraced_reason);
 		fputc('}', out);
 	}
+	render_unrecorded(out, p);
 	fputs(", \"snapshot\": ", out);
 	if (mp->snap == NULL)
 		fputs("null", out);
@@ -154,10 +179,11 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 		fprintf(out, ": %llu", mp->snap->stats[k].value);
 	}
 	fputs("}, \"notes\": [", out);
-	for (size_t k = 0; k < p->nnotes; k++) {
+	for (size_t k = 0; k < p->nunrecorded + p->nnotes; k++) {
 		if (k > 0)
 			fputs(", ", out);
-		char *words = kt_note_paragraph(p->notes[k]);
+		char *words = k < p->nunrecorded ? kt_unrecorded_paragraph(&p->unrecorded[k])
+						 : kt_note_paragraph(p->notes[k - p->nunrecorded]);
 		kt_json_string(out, words);
 		free(words);
 	}

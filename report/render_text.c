@@ -10,6 +10,7 @@
 #include "render.h"
 #include "render_text.h"
 #include "symbolize.h"
+#include "unrecorded.h"
 
 /* Append s made printable and cut to at most max columns: control bytes and
  * invalid UTF-8 become '?', a cut is shown with "..." at the end, or at the
@@ -195,6 +196,21 @@ void kt_text_paragraph(struct kt_text_out *o, const char *text, size_t indent)
 	}
 }
 
+/* "not recorded (seccomp)": its notes say what and why. */
+static void add_unrecorded_mark(struct kt_text_out *o, const struct kt_mproc *mp)
+{
+	const struct kt_process *p = mp->proc;
+	if (p->nunrecorded == 0)
+		return;
+	const struct kt_rec_unrecorded *u = &p->unrecorded[p->nunrecorded - 1];
+	const char *cause = kt_unrecorded_cause(u);
+	kt_str_printf(&o->line, "  not recorded");
+	if (u->what == KT_LOST_EXEC)
+		kt_str_printf(&o->line, " after exec of %s", kt_unrecorded_program(mp));
+	if (cause != NULL)
+		kt_str_printf(&o->line, " (%s)", cause);
+}
+
 static void render_tree(struct kt_text_out *o, const struct kt_model *m, int proc, int depth)
 {
 	const struct kt_mproc *mp = &m->procs[proc];
@@ -204,6 +220,7 @@ static void render_tree(struct kt_text_out *o, const struct kt_model *m, int pro
 	kt_str_printf(&o->line, "  %*s%d ", 2 * indent, "", mp->proc->pid);
 	kt_text_fitted(&o->line, mp->name, KT_TEXT_NAME_COLUMNS, false);
 	kt_str_printf(&o->line, "  %s", end);
+	add_unrecorded_mark(o, mp);
 	if (mp->untraced_path != NULL) {
 		/* Its descriptors are the ones it held just before that exec. */
 		kt_str_printf(&o->line, "  untraced after exec of %s (%s)", mp->untraced_path,

@@ -11,6 +11,7 @@
 #include "findings_group.h"
 #include "notes.h"
 #include "render_text.h"
+#include "unrecorded.h"
 
 /* Processes named on a context's or a note's line; the rest are counted. */
 #define PROCS_NAMED 5
@@ -205,9 +206,13 @@ static void collect_notes(const struct kt_model *m, struct note_kind **kinds, si
 	size_t cap = 0;
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct kt_process *p = m->procs[i].proc;
-		for (size_t k = 0; k < p->nnotes; k++) {
+		/* What could not be recorded first, then what was. */
+		for (size_t k = 0; k < p->nunrecorded + p->nnotes; k++) {
 			struct note_entry e = {.proc = (int)i};
-			kt_note_words(p->notes[k], &e.words);
+			if (k < p->nunrecorded)
+				kt_unrecorded_words(&p->unrecorded[k], &e.words);
+			else
+				kt_note_words(p->notes[k - p->nunrecorded], &e.words);
 			size_t j = 0;
 			while (j < *nkinds && strcmp((*kinds)[j].kind, e.words.kind) != 0)
 				j++;

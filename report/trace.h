@@ -114,6 +114,10 @@ struct kt_process {
 	 * written with the exec snapshot numbered untraced_snap. */
 	const char *untraced_path, *untraced_reason;
 	size_t untraced_snap;
+	/* Parts of its trace that could not be written ("unrecorded"
+	 * records, unrecorded.h). */
+	struct kt_rec_unrecorded *unrecorded;
+	size_t nunrecorded, unrecorded_cap;
 };
 
 /* The image the process ran when its snapshot number snap was taken (the
@@ -129,6 +133,12 @@ struct kt_trace {
 /* Load every *.rec file of dir. NULL with err filled on any problem: an
  * unreadable directory, no records, or a corrupt record. */
 struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err);
+
+/* Load the record of one process, DIR/PID-START.rec, into out (release it
+ * with kt_process_free, also on failure). False with err filled when it is
+ * missing or corrupt. */
+bool kt_trace_load_process(const char *dir, int pid, unsigned long long start,
+			   struct kt_process *out, struct kt_error *err);
 
 /* Parse one record file's text (takes ownership of text). Exposed for tests.
  * Returns false with err filled when the text is not a valid record. */

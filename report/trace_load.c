@@ -135,6 +135,21 @@ static bool load_process(struct kt_trace *trace, size_t *cap, const char *name,
 	return kt_process_parse(p, p->path, text, len, err);
 }
 
+bool kt_trace_load_process(const char *dir, int pid, unsigned long long start,
+			   struct kt_process *out, struct kt_error *err)
+{
+	char path[4200];
+	*out = (struct kt_process){.pid = pid, .start = start};
+	if (!kt_trace_rec_path(path, sizeof path, dir, pid, start)) {
+		kt_error_set(err, "%s: name too long", dir);
+		return false;
+	}
+	out->path = kt_xstrdup(path);
+	size_t len;
+	char *text = read_whole_file(path, &len, err);
+	return text != NULL && kt_process_parse(out, out->path, text, len, err);
+}
+
 struct kt_trace *kt_trace_load(const char *dir, struct kt_error *err)
 {
 	DIR *d = opendir(dir);

@@ -207,6 +207,10 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 	case KT_REC_REAPED:
 		return kt_rec_parse_reaped(l, KT_PUSH(p->reaps, p->nreaps, p->reaps_cap), e) ||
 		       fail(r, e->what);
+	case KT_REC_UNRECORDED:
+		return kt_rec_parse_unrecorded(l, KT_PUSH(p->unrecorded, p->nunrecorded,
+							  p->unrecorded_cap), e) ||
+		       fail(r, e->what);
 	default: /* a future extension: skipped */
 		return true;
 	}
@@ -297,6 +301,7 @@ void kt_process_free(struct kt_process *p)
 	free(p->snaps);
 	free(p->notes);
 	free(p->reaps);
+	free(p->unrecorded);
 	free(p->observed);
 	free(p->events);
 	free(p->text);

@@ -3,6 +3,9 @@
  * LD_PRELOAD gets this library prepended when it lacks it (never
  * overwritten), and each KCMPTRACE_* setting of the trace is added when
  * missing (never replaced: a traced program may start a trace of its own).
+ * What was added is named in KCMPTRACE_ADDED, and the new image's library
+ * takes exactly that out of environ again before main (kt_env_hide): the
+ * program sees the environment it was given.
  * No malloc: the caller provides the storage (exec is async-signal-safe). */
 #include "shim.h"
 
@@ -14,26 +17,57 @@
 extern char **environ;
 
 #define MAX_SETTINGS 16
+#define ADDED "KCMPTRACE_ADDED="
+/* In KCMPTRACE_ADDED: LD_PRELOAD was missing (the name alone), or had
+ * N bytes prepended ("LD_PRELOAD+N"). */
+#define PREPENDED "LD_PRELOAD+"
 static char preload_self[PATH_MAX];  /* this library, absolute */
 static char settings_text[8192];     /* "KCMPTRACE_X=v\0KCMPTRACE_Y=w\0" */
 static char *settings[MAX_SETTINGS]; /* into settings_text */
 static size_t nsettings;
 
-void kt_env_init(void)
+static void find_self(void)
 {
 	Dl_info info;
-	if (dladdr((void *)kt_env_init, &info) && info.dli_fname &&
+	if (!preload_self[0] && dladdr((void *)find_self, &info) && info.dli_fname &&
 	    !realpath(info.dli_fname, preload_self))
 		preload_self[0] = '\0';
+}
+
+/* Variables of one exec, not settings of the trace. */
+static int per_exec(const char *entry)
+{
+	return strncmp(entry, ADDED, sizeof ADDED - 1) == 0 ||
+	       strncmp(entry, "KCMPTRACE_SPAWN=", 16) == 0;
+}
+
+void kt_env_init(void)
+{
+	find_self();
 	size_t used = 0;
 	for (char **e = environ; e && *e && nsettings < MAX_SETTINGS; e++) {
 		size_t len = strlen(*e) + 1;
-		if (strncmp(*e, "KCMPTRACE_", 10) != 0 || used + len > sizeof settings_text)
+		if (strncmp(*e, "KCMPTRACE_", 10) != 0 || per_exec(*e) || used + len > sizeof settings_text)
 			continue;
 		memcpy(settings_text + used, *e, len);
 		settings[nsettings++] = settings_text + used;
 		used += len;
 	}
+}
+
+const char *kt_env_setting_entry(const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < nsettings; i++)
+		if (strncmp(settings[i], name, len) == 0 && settings[i][len] == '=')
+			return settings[i];
+	return NULL;
+}
+
+const char *kt_env_setting(const char *name)
+{
+	const char *entry = kt_env_setting_entry(name);
+	return entry ? entry + strlen(name) + 1 : NULL;
 }
 
 static const char *value_of(char *const *envp, const char *name, size_t len)
@@ -68,13 +102,56 @@ size_t kt_exec_env_slots(char *const envp[])
 	size_t n = 0;
 	while (envp && envp[n])
 		n++;
-	return n + MAX_SETTINGS + 2;
+	return n + MAX_SETTINGS + 3; /* settings, LD_PRELOAD, KCMPTRACE_ADDED, NULL */
 }
 
 size_t kt_exec_env_text(char *const envp[])
 {
 	const char *preload = value_of(envp, "LD_PRELOAD", 10);
-	return sizeof "LD_PRELOAD=" + strlen(preload_self) + 1 + (preload ? strlen(preload) : 0);
+	size_t added = sizeof ADDED + sizeof PREPENDED + 24;
+	for (size_t i = 0; i < nsettings; i++)
+		added += strcspn(settings[i], "=") + 1;
+	return sizeof "LD_PRELOAD=" + strlen(preload_self) + 1 + (preload ? strlen(preload) : 0) +
+	       added;
+}
+
+static char *put_decimal(char *at, size_t v)
+{
+	char digits[24];
+	size_t n = 0;
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		*at++ = digits[--n];
+	return at;
+}
+
+/* "KCMPTRACE_ADDED=LD_PRELOAD+N KCMPTRACE_DIR ..." at text: what
+ * kt_exec_env put into the environment. */
+static char *added_entry(char *text, int need_preload, size_t prepended, char *const envp[])
+{
+	char *at = text;
+	memcpy(at, ADDED, sizeof ADDED - 1);
+	at += sizeof ADDED - 1;
+	if (need_preload && prepended) {
+		memcpy(at, PREPENDED, sizeof PREPENDED - 1);
+		at = put_decimal(at + sizeof PREPENDED - 1, prepended);
+		*at++ = ' ';
+	} else if (need_preload) {
+		memcpy(at, "LD_PRELOAD ", 11);
+		at += 11;
+	}
+	for (size_t i = 0; i < nsettings; i++) {
+		size_t len = strcspn(settings[i], "=");
+		if (value_of(envp, settings[i], len))
+			continue;
+		memcpy(at, settings[i], len);
+		at += len;
+		*at++ = ' ';
+	}
+	at[-1] = '\0'; /* the last separator, or the '=' of an empty list */
+	return text;
 }
 
 char *const *kt_exec_env(char *const envp[], char **slots, char *text)
@@ -91,26 +168,91 @@ char *const *kt_exec_env(char *const envp[], char **slots, char *text)
 	}
 	if (!need_preload && !missing)
 		return envp; /* the common case: nothing to copy */
-	size_t k = 0;
-	for (char *const *e = envp; e && *e; e++)
-		if (!need_preload || strncmp(*e, "LD_PRELOAD=", 11) != 0)
-			slots[k++] = *e;
+	size_t prepended = 0;
+	char *preload_entry = text;
 	if (need_preload) {
 		strcpy(text, "LD_PRELOAD=");
 		strcat(text, preload_self);
-		if (preload && *preload) {
+		if (preload) { /* even empty: hidden again, it comes back as it was */
 			strcat(text, ":");
 			strcat(text, preload);
+			prepended = strlen(preload_self) + 1;
 		}
-		slots[k++] = text;
+		text += strlen(text) + 1;
 	}
+	/* The program's own entries in their order (printenv shows it), ours
+	 * in place of its LD_PRELOAD, else after them. */
+	size_t k = 0;
+	for (char *const *e = envp; e && *e; e++) {
+		if (strncmp(*e, ADDED, sizeof ADDED - 1) == 0)
+			continue;
+		if (need_preload && *e + 11 == preload) /* the one value_of found */
+			slots[k++] = preload_entry;
+		else
+			slots[k++] = *e;
+	}
+	if (need_preload && !preload)
+		slots[k++] = preload_entry;
 	for (size_t i = 0; i < nsettings; i++) {
 		size_t len = strcspn(settings[i], "=");
 		if (!value_of(envp, settings[i], len))
 			slots[k++] = settings[i];
 	}
+	slots[k++] = added_entry(text, need_preload, prepended, envp);
 	slots[k] = NULL;
 	return slots;
+}
+
+/* ---- the new image: what the exec put there goes again ---- */
+
+/* LD_PRELOAD=ours:theirs back to LD_PRELOAD=theirs, in place (the string
+ * is this image's own, on its stack), when the first n bytes are still the
+ * element we prepended. */
+static void restore_preload(size_t n)
+{
+	char *value = getenv("LD_PRELOAD");
+	if (!value || strlen(value) < n || n == 0 || value[n - 1] != ':')
+		return;
+	char first[PATH_MAX];
+	if (n > sizeof first)
+		return;
+	memcpy(first, value, n - 1);
+	first[n - 1] = '\0';
+	if (preloads_self(first))
+		memmove(value, value + n, strlen(value + n) + 1);
+}
+
+static void hide_one(const char *token, size_t len)
+{
+	char name[128];
+	if (len >= sizeof name)
+		return;
+	memcpy(name, token, len);
+	name[len] = '\0';
+	if (strncmp(name, PREPENDED, sizeof PREPENDED - 1) == 0) {
+		size_t n = 0;
+		for (const char *c = name + sizeof PREPENDED - 1; *c >= '0' && *c <= '9'; c++)
+			n = n * 10 + (size_t)(*c - '0');
+		restore_preload(n);
+	} else if (strcmp(name, "LD_PRELOAD") == 0 || strncmp(name, "KCMPTRACE_", 10) == 0) {
+		unsetenv(name);
+	}
+}
+
+void kt_env_hide(void)
+{
+	const char *added = getenv("KCMPTRACE_ADDED");
+	if (!added)
+		return;
+	find_self();
+	/* unsetenv moves pointers, not strings: the list stays readable. */
+	for (const char *p = added; *p;) {
+		size_t n = strcspn(p, " ");
+		hide_one(p, n);
+		p += n;
+		p += strspn(p, " ");
+	}
+	unsetenv("KCMPTRACE_ADDED");
 }
 
 /* ---- images the loader will not preload into ---- */

@@ -306,10 +306,12 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 	suffix[5] = '-';
 	memcpy(suffix + 5 + b.len, ".tbl", 5);
 	kt_trace_path(prep->tmp, sizeof prep->tmp, KT_TRACE_LIVE "/.", suffix);
-	int err;
-	prep->table = old ? map_table_file(prep->tmp, capacity_of(old), &err) : NULL;
-	if (!prep->table)
-		return -EIO;
+	prep->err = EIO;
+	prep->table = old ? map_table_file(prep->tmp, capacity_of(old), &prep->err) : NULL;
+	if (!prep->table) {
+		prep->err = prep->err < 0 ? -prep->err : prep->err;
+		return -prep->err;
+	}
 	struct kt_fd_entry *t = prep->table;
 	struct kt_table_header *oh = header_of(old), *nh = header_of(t);
 	uint32_t max_fd = atomic_load(&oh->max_fd_plus_one);
@@ -418,16 +420,33 @@ KT_RACY static void check_inherited(struct kt_fd_entry *mine, const struct kt_fd
 	}
 }
 
+/* No table for us: say so in the parent's, the one place the report will
+ * look that we can still write (no system call needed). */
+static void note_lost_child(struct kt_fd_entry *parent, int err)
+{
+	struct kt_table_header *h = header_of(parent);
+	uint32_t slot = atomic_fetch_add(&h->nlost_children, 1);
+	if (slot >= KT_TABLE_LOST_CHILDREN)
+		return; /* counted */
+	struct kt_table_lost_child *c = &h->lost_children[slot];
+	c->err = err;
+	c->start = kt_self.start;
+	c->seccomp = (uint32_t)kt_lost_seccomp();
+	atomic_store_explicit(&c->pid, kt_self.pid, memory_order_release);
+}
+
 int kt_table_fork_child(struct kt_fork_prep *prep)
 {
 	struct kt_fd_entry *old = atomic_load(&kt_table);
 	if (old && prep->table)
 		check_inherited(prep->table, old, kt_self.ppid);
+	if (old && !prep->table)
+		note_lost_child(old, prep->err);
 	if (old)
 		munmap(header_of(old), mapping_size(old));
 	if (!prep->table) {
 		atomic_store(&kt_table, NULL);
-		return -EIO;
+		return -prep->err;
 	}
 	set_owner(prep->table);
 	atomic_store_explicit(&kt_table, prep->table, memory_order_release);
@@ -443,6 +462,26 @@ void kt_table_remove(void)
 	char path[4200];
 	if (kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start))
 		kt_sys_unlinkat(AT_FDCWD, path, 0);
+}
+
+void kt_table_note_lost(const struct kt_rec_unrecorded *u)
+{
+	struct kt_fd_entry *t = atomic_load(&kt_table);
+	if (!t)
+		return;
+	struct kt_table_lost *l = &header_of(t)->lost;
+	l->err = u->err;
+	l->seccomp = u->seccomp;
+	size_t n = u->path ? strnlen(u->path, sizeof l->path - 1) : 0;
+	memcpy(l->path, u->path ? u->path : "", n);
+	l->path[n] = '\0';
+	atomic_store_explicit(&l->what_plus1, (uint32_t)u->what + 1, memory_order_release);
+}
+
+int kt_table_has_lost_children(void)
+{
+	struct kt_fd_entry *t = atomic_load(&kt_table);
+	return t && atomic_load(&header_of(t)->nlost_children) > 0;
 }
 
 const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start, size_t *capacity)
@@ -489,13 +528,25 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 	}
 }
 
-/* The untraced image will not close its close-on-exec descriptors through
- * us: the exec does. Retire them first, so that an observer never names a
- * number the new image reuses after the generation of the one it lost; put
- * back the ones still open when the exec failed. The ones it keeps get their
- * inode cached: an observer that finds another file under that number knows
- * the image closed it and opened something else. */
+/* An image the shim cannot follow: other processes observe it from
+ * outside (its table's header says so), knowing what the exec closed. */
 KT_RACY void kt_table_mark_untraced(int on)
+{
+	struct kt_fd_entry *t = atomic_load(&kt_table);
+	if (!t)
+		return;
+	kt_table_retire_cloexec(on);
+	atomic_store(&header_of(t)->untraced, (uint32_t)(on != 0));
+}
+
+/* A new image that will not close its close-on-exec descriptors through
+ * us (untraced, or unable to write its trace): the exec does. Retire them
+ * first, so that an observer never names a number the new image reuses
+ * after the generation of the one it lost; put back the ones still open
+ * when the exec failed. The ones it keeps get their inode cached: an
+ * observer that finds another file under that number knows the image
+ * closed it and opened something else. */
+KT_RACY void kt_table_retire_cloexec(int on)
 {
 	struct kt_fd_entry *t = atomic_load(&kt_table);
 	if (!t)
@@ -519,7 +570,6 @@ KT_RACY void kt_table_mark_untraced(int on)
 		else if (!on && (gen & 1u) && kt_sys_fcntl((int)fd, F_GETFD, 0) >= 0)
 			atomic_store(&e->gen, gen & ~1u);
 	}
-	atomic_store(&header_of(t)->untraced, (uint32_t)(on != 0));
 }
 
 int kt_table_is_untraced(const struct kt_fd_entry *other)

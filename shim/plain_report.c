@@ -34,8 +34,9 @@ static void spawn_report(void)
 	if (!cli[0] || access(cli, X_OK) != 0)
 		snprintf(cli, sizeof cli, "%s/kcmptrace", KT_INSTALL_BINDIR);
 
-	const char *format = getenv("KCMPTRACE_FORMAT");
-	const char *output = getenv("KCMPTRACE_OUTPUT");
+	/* The trace's settings, which environ may no longer show (env.c). */
+	const char *format = kt_env_setting("KCMPTRACE_FORMAT");
+	const char *output = kt_env_setting("KCMPTRACE_OUTPUT");
 	char format_arg[64];
 	snprintf(format_arg, sizeof format_arg, "--format=%s", format && *format ? format : "text");
 	char *args[8];
@@ -54,18 +55,20 @@ static void spawn_report(void)
 	size_t envc = 0;
 	while (environ && environ[envc])
 		envc++;
-	char **env = mmap(NULL, (envc + 1) * sizeof *env, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t env_size = (envc + 3) * sizeof(char *);
+	char **env = mmap(NULL, env_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (env == MAP_FAILED)
 		return;
 	size_t k = 0;
 	/* Untraced, and without the trace's settings but the report's own. */
 	for (size_t i = 0; i < envc; i++)
 		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
-		    (strncmp(environ[i], "KCMPTRACE_", 10) != 0 ||
-		     strncmp(environ[i], "KCMPTRACE_LEAKS=", 16) == 0 ||
-		     strncmp(environ[i], "KCMPTRACE_STACK=", 16) == 0))
+		    strncmp(environ[i], "KCMPTRACE_", 10) != 0)
 			env[k++] = environ[i];
+	static const char *const report_settings[] = {"KCMPTRACE_LEAKS", "KCMPTRACE_STACK"};
+	for (size_t i = 0; i < 2; i++)
+		if (kt_env_setting_entry(report_settings[i]))
+			env[k++] = (char *)kt_env_setting_entry(report_settings[i]);
 	env[k] = NULL;
 
 	/* A raw fork: the application's atfork handlers must not run for us. */
@@ -84,7 +87,7 @@ static void spawn_report(void)
 		while (kt_sys_wait4(pid, &st, 0) == -EINTR)
 			;
 	}
-	munmap(env, (envc + 1) * sizeof *env);
+	munmap(env, env_size);
 }
 
 /* A table whose process still runs. A process that ended without removing

@@ -31,6 +31,8 @@ extern char **environ;
 
 void kt_shim_warn(const char *what, const char *detail, int err)
 {
+	if (kt_launcher_run)
+		return; /* the launcher speaks for the run (kt_lost) */
 	char line[1024];
 	struct kt_buf b = {line, 0, sizeof line - 2, 0};
 	kt_buf_str(&b, "kcmptrace: warning: ");
@@ -163,12 +165,22 @@ static int make_root_dir(void)
 	return 0;
 }
 
+/* The earlier image could not write its exec snapshot and kept that in
+ * its table, which ours replaces: the record keeps it. */
+static void forward_lost_exec(const struct kt_fd_entry *before)
+{
+	struct kt_rec_unrecorded lost;
+	if (before && kt_table_lost_of(before, &lost) && lost.what == KT_LOST_EXEC)
+		kt_lost_forward(&lost);
+}
+
 void kt_init(int argc, char **argv, char **envp)
 {
 	static atomic_int done;
 	(void)envp;
 	if (atomic_exchange(&done, 1))
 		return;
+	kt_lost_init();
 	kt_resolve();
 	const char *dir = getenv("KCMPTRACE_DIR");
 	int r = 0;
@@ -227,6 +239,8 @@ void kt_init(int argc, char **argv, char **envp)
 		kt_adopt_initial_fds(&arena, continuation);
 		kt_keep_closed_generations(before, before_cap);
 	}
+	if (r == 0)
+		forward_lost_exec(before);
 	kt_table_unmap(before);
 	if (r < 0)
 		goto unwritable;
@@ -239,10 +253,17 @@ void kt_init(int argc, char **argv, char **envp)
 	atomic_store(&kt_active, 1);
 	goto out;
 unwritable:
+	kt_lost(KT_LOST_START, -r, NULL);
 	kt_shim_warn("cannot write the trace in", kt_self.dir, -r);
-	setenv("KCMPTRACE_DISABLE", "1", 1);
+	/* Said once for the tree; the launcher says it for the run instead,
+	 * and the program's environment stays its own. */
+	if (!kt_launcher_run)
+		setenv("KCMPTRACE_DISABLE", "1", 1);
 out:
 	kt_own_fds_end();
+	/* The program sees the environment it was given, whatever became of
+	 * its trace. */
+	kt_env_hide();
 	/* kt_prior points into the arena: keep it mapped for the life of the image. */
 	if (!kt_prior)
 		kt_arena_release(&arena);
@@ -318,8 +339,13 @@ void kt_process_end(int status)
 		return;
 	int saved = errno;
 	kt_own_fds_begin();
-	kt_snapshot(KT_WHY_EXIT, status, NULL);
-	kt_table_remove();
+	int r = kt_snapshot(KT_WHY_EXIT, status, NULL);
+	if (r < 0)
+		kt_lost(KT_LOST_EXIT, -r, NULL);
+	/* Else the table is all the report will have of this process, or of
+	 * its children that could not get one (in its header). */
+	if (r == 0 && !kt_table_has_lost_children())
+		kt_table_remove();
 	if (kt_self.root)
 		kt_trace_mark_reported(kt_self.dir); /* those that outlive us remove the trace */
 	else
@@ -340,7 +366,13 @@ void kt_before_exec(int dirfd, const char *path, int flags)
 	const char *why = kt_exec_untraced(dirfd, path, flags);
 	/* The report lists the process as untraced from here on. */
 	struct kt_rec_untraced untraced = {path && *path ? path : "(descriptor)", why};
-	kt_snapshot(KT_WHY_EXEC, -1, why ? &untraced : NULL);
+	int r = kt_snapshot(KT_WHY_EXEC, -1, why ? &untraced : NULL);
+	if (r < 0) {
+		kt_lost(KT_LOST_EXEC, -r, untraced.path);
+		/* The table then tells what the new image keeps. */
+		if (!why)
+			kt_table_retire_cloexec(1);
+	}
 	/* Others observe it from outside from now on; a failed exec (the
 	 * process goes on here) turns that off again (kt_after_failed_exec). */
 	if (why)

@@ -53,6 +53,7 @@ static inline int kt_on(void)
 }
 
 void kt_init(int argc, char **argv, char **envp);
+/* One warning line on stderr; nothing under the launcher (kt_lost). */
 void kt_shim_warn(const char *what, const char *detail, int err);
 /* After fork, in the child: become a process of its own in the trace. */
 struct kt_fork_prep;
@@ -80,6 +81,13 @@ void kt_plain_remove_if_last(void);
  *     char *const *env = kt_exec_env(envp, slots, text);
  * env is envp itself when nothing was missing. */
 void kt_env_init(void);
+/* A setting of the trace (KCMPTRACE_NAME's value) as this image started
+ * with it, or NULL: environ may have lost it since (kt_env_hide). */
+const char *kt_env_setting(const char *name);
+const char *kt_env_setting_entry(const char *name); /* "NAME=value" */
+/* Before main: take out of environ what the exec into this image added
+ * (KCMPTRACE_ADDED), restoring a LD_PRELOAD we only prepended to. */
+void kt_env_hide(void);
 size_t kt_exec_env_slots(char *const envp[]);
 size_t kt_exec_env_text(char *const envp[]);
 char *const *kt_exec_env(char *const envp[], char **slots, char *text);
@@ -95,6 +103,20 @@ void kt_watch_release(void);
  * directory that tracedir.h has no path for (the tables being made). */
 void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix);
 int kt_write_record(const char *data, size_t len);
+
+/* ---- what could not be written (lost.c) ---- */
+/* The launcher runs this trace (KCMPTRACE_LAUNCHER): the shim never writes
+ * to the program's stderr. */
+extern int kt_launcher_run;
+void kt_lost_init(void);
+/* Whether this process runs under a seccomp filter. */
+int kt_lost_seccomp(void);
+/* Part of this process's trace could not be written (err: errno value;
+ * path: an exec's program): keep that in its record, else its table. */
+struct kt_rec_unrecorded;
+void kt_lost(enum kt_lost_what what, int err, const char *path);
+/* A loss another image kept: into this process's record. */
+void kt_lost_forward(const struct kt_rec_unrecorded *u);
 
 /* ---- real libc functions (real.c) ---- */
 struct msghdr;
@@ -117,12 +139,18 @@ extern struct kt_fd_entry *_Atomic kt_table;
 int kt_table_create(void);              /* map this process's table file */
 struct kt_fork_prep {
 	struct kt_fd_entry *table; /* the child's table, written before fork */
+	int err;                   /* when there is none: why (errno value) */
 	char tmp[4300];
 };
 int kt_table_prepare_fork(struct kt_fork_prep *prep);
 void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child);
 int kt_table_fork_child(struct kt_fork_prep *prep);
 void kt_table_remove(void);             /* unlink the file at exit */
+/* Keep what could not go into the record in the table's header (table.h);
+ * whether fork children of this process could not get tables of their
+ * own (the table must then stay for the report to read). */
+void kt_table_note_lost(const struct kt_rec_unrecorded *u);
+int kt_table_has_lost_children(void);
 struct kt_fd_entry *kt_table_entry(int fd); /* NULL when fd is out of range or no table */
 /* Map another process's table read-only; kt_table_unmap releases it. */
 const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start, size_t *capacity);
@@ -184,6 +212,10 @@ void kt_note_source(int fd, pid_t pid, int src_fd);
 /* This process execs into an image the shim cannot follow (or that exec
  * failed: off again); whether another process's table says so. */
 void kt_table_mark_untraced(int on);
+/* The exec closes the close-on-exec descriptors out of our sight: retire
+ * their entries first (on), or put back those still open after a failed
+ * exec (off). */
+void kt_table_retire_cloexec(int on);
 int kt_table_is_untraced(const struct kt_fd_entry *other);
 
 /* Another traced process's descriptors (its table and /proc), to find by
@@ -222,8 +254,9 @@ void kt_arena_release(struct kt_arena *a);
 
 /* ---- snapshots (snapshot.c) ---- */
 /* Snapshot this process's descriptors (why exit or exec); untraced: the
- * record to write after it in the same write, or NULL. */
-void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *untraced);
+ * record to write after it in the same write, or NULL. 0, or -errno when
+ * it could not be taken or written. */
+int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *untraced);
 
 /* ---- call sites (site.c) ---- */
 /* "MODULE+0xOFF" for a return address; "-" when it cannot be said. Room

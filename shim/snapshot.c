@@ -54,19 +54,19 @@ KT_RACY static int collect(struct snapshot *s)
 	struct kt_fd_list own = KT_ARENA_FD_LIST(&s->arena);
 	long listed = kt_proc_list_all(0, &own);
 	if (listed < 0)
-		return -1;
+		return (int)listed;
 	size_t n = (size_t)listed;
 	const int *fds = own.fds;
 	s->fds = kt_arena_alloc(&s->arena, (n + 1) * sizeof *s->fds);
 	s->sorted = kt_arena_alloc(&s->arena, (n + 1) * sizeof *s->sorted);
 	if (!s->fds || !s->sorted)
-		return -1;
+		return -ENOMEM;
 	/* 4 KiB: in the arena, not on the stack of an exit path, and not a
 	 * static that two threads' exec snapshots would share. */
 	struct kt_fd_info *info = kt_arena_alloc(&s->arena, sizeof *info);
 	char site[KT_SITE_TEXT];
 	if (!info)
-		return -1;
+		return -ENOMEM;
 	s->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		int fd = fds[i];
@@ -101,7 +101,7 @@ KT_RACY static int collect(struct snapshot *s)
 		kt_site_format(f->entry.site, site, sizeof site);
 		f->site = arena_strdup(&s->arena, site);
 		if (!f->target || !f->site)
-			return -1;
+			return -ENOMEM;
 		s->sorted[s->n] = (struct kt_desc){.pid = kt_self.pid, .fd = fd, .dev = info->dev,
 						   .ino = info->ino, .gen = gen, .index = (uint32_t)s->n};
 		s->n++;
@@ -452,16 +452,17 @@ static void stat_line(struct kt_buf *b, const char *name, unsigned long long v)
 	kt_rec_put_stat(b, &(struct kt_rec_stat){name, v});
 }
 
-void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *untraced)
+int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *untraced)
 {
 	struct snapshot s;
 	struct timespec t0, t1;
 	memset(&s, 0, sizeof s);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (collect(&s) < 0) {
+	int r = collect(&s);
+	if (r < 0) {
 		kt_shim_warn("cannot take a snapshot of the descriptors;", "the trace of this process is incomplete", 0);
 		kt_arena_release(&s.arena);
-		return;
+		return r;
 	}
 	size_t cap = ((size_t)64 << 20) + s.n * 2048;
 	for (size_t i = 0; i < s.n; i++)
@@ -469,7 +470,7 @@ void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced 
 	char *out = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (out == MAP_FAILED) {
 		kt_arena_release(&s.arena);
-		return;
+		return -ENOMEM;
 	}
 	s.out = (struct kt_buf){out, 0, cap, 0};
 	s.kcmp_error = kt_kcmp_probe(s.n ? s.fds[0].fd : -1);
@@ -497,9 +498,10 @@ void kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced 
 	emit_events(&s);
 	if (untraced)
 		kt_rec_put_untraced(&s.out, untraced);
-	int r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len);
+	r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len);
 	if (r < 0)
 		kt_shim_warn("cannot write the trace in", kt_self.dir, -r);
 	munmap(out, cap);
 	kt_arena_release(&s.arena);
+	return r;
 }

@@ -158,7 +158,10 @@ long kt_proc_list_fds(pid_t pid, int *fds, size_t max)
 	char path[64];
 	char buf[8192] __attribute__((aligned(8)));
 	fmt_pid_path(path, pid, "/fd");
-	int dfd = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	/* No O_DIRECTORY: man-db's permissive seccomp filter refuses opens
+	 * with any bit of O_TMPFILE, O_DIRECTORY's among them (getdents64
+	 * says ENOTDIR if this is no directory). */
+	int dfd = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (dfd < 0)
 		return dfd;
 	dfd = kt_sys_move_high(dfd);

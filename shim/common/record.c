@@ -21,12 +21,17 @@ static const char *const access_names[] = {"r", "w", "rw"};
 static const char *const why_names[] = {"exit", "exec", "live", "table", "exit-observed"};
 static const char *const event_names[] = {"unknown", "close-ebadf", "setfl", "flock", "ofd-lock",
 					  "setfd", "close-unopened"};
-/* The errno values a kcmp probe fails with, as snapshots name them. */
+static const char *const lost_what_names[] = {"start", "fork", "exec", "exit", "end"};
+/* The errno values a kcmp probe fails with (the first seven), and those
+ * writing a trace may fail with, as records name them. */
 static const struct {
 	int err;
 	const char *name;
-} errno_names[] = {{ENOSYS, "ENOSYS"}, {EPERM, "EPERM"}, {EACCES, "EACCES"}, {EINVAL, "EINVAL"},
-		   {EBADF, "EBADF"},   {ESRCH, "ESRCH"}, {EIO, "EIO"}};
+} errno_names[] = {{ENOSYS, "ENOSYS"}, {EPERM, "EPERM"},   {EACCES, "EACCES"}, {EINVAL, "EINVAL"},
+		   {EBADF, "EBADF"},   {ESRCH, "ESRCH"},   {EIO, "EIO"},       {EROFS, "EROFS"},
+		   {ENOSPC, "ENOSPC"}, {EDQUOT, "EDQUOT"}, {ENOENT, "ENOENT"}, {ENOTDIR, "ENOTDIR"},
+		   {ELOOP, "ELOOP"},   {EMFILE, "EMFILE"}, {ENFILE, "ENFILE"}, {ENOMEM, "ENOMEM"},
+		   {EEXIST, "EEXIST"}, {EFBIG, "EFBIG"},   {EFAULT, "EFAULT"}};
 
 const char *kt_how_name(enum kt_how how)
 {
@@ -69,12 +74,23 @@ const char *kt_call_name(enum kt_call call)
 	return (unsigned)call < KT_CALL_COUNT ? names[call] : NULL;
 }
 
-const char *kt_errno_name(int err)
+const char *kt_errno_name_known(int err)
 {
 	for (size_t i = 0; i < COUNT(errno_names); i++)
 		if (errno_names[i].err == err)
 			return errno_names[i].name;
-	return "EIO";
+	return NULL;
+}
+
+const char *kt_errno_name(int err)
+{
+	const char *name = kt_errno_name_known(err);
+	return name ? name : "EIO";
+}
+
+const char *kt_lost_what_name(enum kt_lost_what what)
+{
+	return (unsigned)what < COUNT(lost_what_names) ? lost_what_names[what] : "end";
 }
 
 const char *kt_kcmp_text(int kcmp, char buf[32])
@@ -129,6 +145,11 @@ int kt_errno_from_name(const char *s)
 		if (strcmp(s, errno_names[i].name) == 0)
 			return errno_names[i].err;
 	return -1;
+}
+
+int kt_lost_what_from_name(const char *s)
+{
+	return name_index(lost_what_names, COUNT(lost_what_names), 0, s);
 }
 
 int kt_call_from_name(const char *s)
@@ -401,5 +422,15 @@ void kt_rec_put_ended(struct kt_buf *b, int status)
 {
 	kt_buf_str(b, "ended");
 	kt_buf_num(b, status);
+	kt_buf_endline(b);
+}
+
+void kt_rec_put_unrecorded(struct kt_buf *b, const struct kt_rec_unrecorded *r)
+{
+	kt_buf_str(b, "unrecorded");
+	kt_buf_field(b, kt_lost_what_name(r->what));
+	kt_buf_field(b, kt_errno_name_known(r->err));
+	kt_buf_field(b, r->seccomp ? "seccomp" : NULL);
+	kt_buf_field(b, r->path);
 	kt_buf_endline(b);
 }

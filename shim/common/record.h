@@ -129,6 +129,19 @@
  *        Appended by the launcher once it reaped this process: the raw
  *        wait status. How a process ended that no traced parent reaped
  *        (the command itself, an orphan) is known from it.
+ * unrecorded WHAT ERRNO CAUSE PATH
+ *        Part of this process's trace could not be written (a sandbox
+ *        refused the calls, a full disk...). WHAT: "start" (its image could
+ *        not start a trace of its own), "fork" (a fork child that could not
+ *        get a table: this record, which the report makes from what the
+ *        child left in its parent's table, is all there is of it), "exec"
+ *        (its snapshot at the exec of PATH), "exit" (its exit snapshot) or
+ *        "end" (neither a snapshot nor a table: the report could only see
+ *        that it ended). ERRNO: the error's name, "-" when unknown. CAUSE:
+ *        "seccomp" when the process ran under a seccomp filter then, else
+ *        "-". PATH: the program of an exec, else "-". Written by the
+ *        process when it still can, else by the report from its table
+ *        (table.h).
  *
  * Nodes: (PID, START, FD, GEN) names one descriptor over one stretch of its
  * life: GEN changes whenever the number is closed or reused, and is kept
@@ -178,6 +191,9 @@ enum kt_snap_why { KT_WHY_EXIT, KT_WHY_EXEC, KT_WHY_LIVE, KT_WHY_TABLE, KT_WHY_E
  * KT_KCMP_NONE "none" (a table snapshot: nothing compared). */
 #define KT_KCMP_NONE (-1)
 
+/* WHAT of an "unrecorded" record. */
+enum kt_lost_what { KT_LOST_START, KT_LOST_FORK, KT_LOST_EXEC, KT_LOST_EXIT, KT_LOST_END };
+
 /* KIND of an event; KT_EVENT_UNKNOWN for kinds this reader does not know. */
 enum kt_event_kind { KT_EVENT_UNKNOWN, KT_EVENT_CLOSE_EBADF, KT_EVENT_SETFL, KT_EVENT_FLOCK,
 		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD, KT_EVENT_CLOSE_UNOPENED };
@@ -201,6 +217,9 @@ const char *kt_event_name(enum kt_event_kind kind);
 const char *kt_call_name(enum kt_call call); /* NULL for KT_CALL_NONE ("-") */
 /* "ENOSYS", "EPERM"... for the errno values kcmp fails with; "EIO" else. */
 const char *kt_errno_name(int err);
+/* The name of any errno value the format knows, or NULL ("-"). */
+const char *kt_errno_name_known(int err);
+const char *kt_lost_what_name(enum kt_lost_what what);
 /* The KCMP field of a snapshot: "ok", "none" or "unavailable:ENAME", in buf. */
 const char *kt_kcmp_text(int kcmp, char buf[32]);
 /* The value a name stands for, or -1 when it names none ("-" is the call
@@ -212,6 +231,7 @@ int kt_snap_why_from_name(const char *s);
 int kt_event_from_name(const char *s);
 int kt_errno_from_name(const char *s);
 int kt_call_from_name(const char *s);
+int kt_lost_what_from_name(const char *s);
 
 /* ---- writing ---- */
 
@@ -320,6 +340,13 @@ struct kt_rec_reaped {
 	int status; /* the raw wait status */
 };
 
+struct kt_rec_unrecorded {
+	enum kt_lost_what what;
+	int err;          /* errno value, 0 when unknown */
+	bool seccomp;     /* the process ran under a seccomp filter */
+	const char *path; /* NULL when absent */
+};
+
 /* Whether an fd record names the descriptor it is a copy of: a dup (in this
  * process), an inheritance (the parent's), a received one whose sender is
  * known, or one kept across exec that was one of these before. False for
@@ -350,6 +377,7 @@ void kt_rec_put_event(struct kt_buf *b, const struct kt_rec_event *r);
 void kt_rec_put_untraced(struct kt_buf *b, const struct kt_rec_untraced *r);
 void kt_rec_put_reaped(struct kt_buf *b, const struct kt_rec_reaped *r);
 void kt_rec_put_ended(struct kt_buf *b, int status);
+void kt_rec_put_unrecorded(struct kt_buf *b, const struct kt_rec_unrecorded *r);
 
 /* ---- reading ---- */
 
@@ -357,7 +385,7 @@ enum kt_rec_kind {
 	KT_REC_OTHER, /* a kind this reader does not know: skip it */
 	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
 	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
-	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED
+	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED
 };
 
 /* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
@@ -406,5 +434,7 @@ bool kt_rec_parse_untraced(const struct kt_rec_line *l, struct kt_rec_untraced *
 			   struct kt_rec_error *err);
 bool kt_rec_parse_reaped(const struct kt_rec_line *l, struct kt_rec_reaped *r, struct kt_rec_error *err);
 bool kt_rec_parse_ended(const struct kt_rec_line *l, int *status, struct kt_rec_error *err);
+bool kt_rec_parse_unrecorded(const struct kt_rec_line *l, struct kt_rec_unrecorded *r,
+			     struct kt_rec_error *err);
 
 #endif

@@ -107,7 +107,7 @@ static const char *const kind_names[] = {
 	[KT_REC_SAME] = "same",           [KT_REC_OBSERVED] = "observed", [KT_REC_NOTE] = "note",
 	[KT_REC_STAT] = "stat",           [KT_REC_END] = "end",         [KT_REC_EVENT] = "event",
 	[KT_REC_UNTRACED] = "untraced",   [KT_REC_REAPED] = "reaped",     [KT_REC_CLOSED] = "closed",
-	[KT_REC_ENDED] = "ended",
+	[KT_REC_ENDED] = "ended",         [KT_REC_UNRECORDED] = "unrecorded",
 };
 
 #define FAIL(err, ...)                                                                             \
@@ -440,5 +440,24 @@ bool kt_rec_parse_ended(const struct kt_rec_line *l, int *status, struct kt_rec_
 	if (l->n < 2 || !field_ll(l->f[1], INT_MIN, INT_MAX, &v))
 		FAIL(err, "malformed ended record");
 	*status = (int)v;
+	return true;
+}
+
+bool kt_rec_parse_unrecorded(const struct kt_rec_line *l, struct kt_rec_unrecorded *r,
+			     struct kt_rec_error *err)
+{
+	if (l->n < 5)
+		FAIL(err, "malformed unrecorded record");
+	int what = kt_lost_what_from_name(l->f[1]);
+	if (what < 0)
+		FAIL(err, "unknown unrecorded WHAT '%s'", l->f[1]);
+	r->what = (enum kt_lost_what)what;
+	r->err = strcmp(l->f[2], "-") == 0 ? 0 : kt_errno_from_name(l->f[2]);
+	if (r->err < 0)
+		r->err = 0; /* a name this reader does not know: unknown */
+	if (strcmp(l->f[3], "seccomp") != 0 && strcmp(l->f[3], "-") != 0)
+		FAIL(err, "unknown unrecorded CAUSE '%s'", l->f[3]);
+	r->seccomp = strcmp(l->f[3], "seccomp") == 0;
+	r->path = optional(l->f[4]);
 	return true;
 }

@@ -275,6 +275,11 @@ static inline int kt_sys_ftruncate(int fd, off_t size)
 	return (int)kt_syscall(SYS_ftruncate, fd, size);
 }
 
+static inline long kt_sys_prctl(int option, unsigned long arg2)
+{
+	return kt_syscall(SYS_prctl, option, arg2, 0, 0, 0);
+}
+
 static inline pid_t kt_sys_getpid(void)
 {
 	return (pid_t)kt_syscall(SYS_getpid);

@@ -82,3 +82,31 @@ void kt_table_unmap(const struct kt_fd_entry *t)
 	if (t)
 		munmap((char *)t - KT_TABLE_HEADER_SIZE, kt_table_file_size(kt_table_header_of(t)->capacity));
 }
+
+bool kt_table_lost_of(const struct kt_fd_entry *t, struct kt_rec_unrecorded *u)
+{
+	const struct kt_table_lost *l = &kt_table_header_of(t)->lost;
+	uint32_t what = atomic_load_explicit(&l->what_plus1, memory_order_acquire);
+	if (!what || what - 1 > KT_LOST_END)
+		return false;
+	*u = (struct kt_rec_unrecorded){(enum kt_lost_what)(what - 1), l->err, l->seccomp != 0,
+					l->path[0] && memchr(l->path, '\0', sizeof l->path) ? l->path : NULL};
+	return true;
+}
+
+size_t kt_table_lost_children(const struct kt_fd_entry *t, struct kt_table_lost_child *out,
+			      size_t max)
+{
+	const struct kt_table_header *h = kt_table_header_of(t);
+	size_t taken = atomic_load(&h->nlost_children), n = 0;
+	for (size_t i = 0; i < taken && i < KT_TABLE_LOST_CHILDREN && n < max; i++) {
+		const struct kt_table_lost_child *c = &h->lost_children[i];
+		int32_t pid = atomic_load_explicit(&c->pid, memory_order_acquire);
+		if (pid <= 0)
+			continue; /* the child died filling it */
+		out[n] = (struct kt_table_lost_child){.err = c->err, .start = c->start, .seccomp = c->seccomp};
+		atomic_init(&out[n].pid, pid);
+		n++;
+	}
+	return n;
+}

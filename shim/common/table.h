@@ -55,7 +55,29 @@ struct kt_fd_entry {
 	uint64_t stack[KT_STACK_MAX];
 };
 
-#define KT_TABLE_MAGIC "kttbl02"
+#define KT_TABLE_MAGIC "kttbl03"
+
+/* What a process could not write into its record (record.h
+ * "unrecorded"), kept in its table instead: a sandbox that refuses opening
+ * files for writing still lets it store into a mapping made before. */
+struct kt_table_lost {
+	_Atomic uint32_t what_plus1; /* enum kt_lost_what + 1; 0: nothing lost */
+	int32_t err;
+	uint32_t seccomp;
+	char path[1024]; /* an exec's program, cut to fit */
+};
+
+/* A fork child that could not get a table of its own (its parent could not
+ * create the file) names itself in its parent's table, before it lets that
+ * mapping go. */
+struct kt_table_lost_child {
+	_Atomic int32_t pid; /* written last: 0 while the slot is being filled */
+	int32_t err;
+	uint64_t start;
+	uint32_t seccomp, reserved;
+};
+
+#define KT_TABLE_LOST_CHILDREN 64
 
 struct kt_table_header {
 	char magic[8];
@@ -67,6 +89,11 @@ struct kt_table_header {
 	 * as the process left it, and other traced processes observe its
 	 * descriptors from outside at their exits ("observed" records). */
 	_Atomic uint32_t untraced;
+	struct kt_table_lost lost;
+	/* Slots taken, which may exceed KT_TABLE_LOST_CHILDREN: the rest are
+	 * counted only. */
+	_Atomic uint32_t nlost_children;
+	struct kt_table_lost_child lost_children[KT_TABLE_LOST_CHILDREN];
 };
 
 #define KT_TABLE_HEADER_SIZE 4096
@@ -137,6 +164,14 @@ kt_entry_current(const struct kt_fd_entry *e, uint32_t gen, uint64_t dev, uint64
 {
 	return gen != 0 && !(gen & 1u) && !kt_entry_replaced(e, gen, dev, ino);
 }
+
+/* The loss a table's header holds (record.h "unrecorded"; path points
+ * into the mapping): false when none. */
+bool kt_table_lost_of(const struct kt_fd_entry *t, struct kt_rec_unrecorded *u);
+/* The fork children that named themselves in a table's header, at most
+ * max of them into out; the header's nlost_children says how many tried. */
+size_t kt_table_lost_children(const struct kt_fd_entry *t, struct kt_table_lost_child *out,
+			      size_t max);
 
 /* The header must fit its page: the entries start right after it. */
 _Static_assert(sizeof(struct kt_table_header) <= KT_TABLE_HEADER_SIZE,

@@ -49,14 +49,64 @@ skip_if_sanitized() {
 	assert_traced_through_exec "$(readlink -f /bin/true)"
 }
 
-@test "exec with another LD_PRELOAD: ours is prepended, theirs kept" {
+@test "exec with another LD_PRELOAD: ours is prepended for the loader, the program sees only theirs" {
 	skip_if_sanitized
 	traced "$SCEN/exec_env" other-preload /usr/bin/env
 	assert_success
-	assert_line --regexp '^LD_PRELOAD=/.*libkcmptrace\.so:libm\.so\.6$'
-	assert_line 'PATH=/usr/bin:/bin'
+	assert_equal "$output" "$(printf 'kept_fd=3\nLD_PRELOAD=libm.so.6\nPATH=/usr/bin:/bin')"
+	assert_traced_through_exec /usr/bin/env
+}
+
+# same_env ENV-ARGS...: `env ENV-ARGS... printenv` prints, traced, exactly
+# what it prints untraced, and printenv is still traced: its own process
+# entry (the exec keeps the pid) with its descriptors.
+same_env() {
+	skip_if_sanitized
+	run -0 --separate-stderr kcmptrace_no_fd3 env "$@" printenv
+	local untraced=$output
+	traced env "$@" printenv
+	assert_success
+	assert_equal "$output" "$untraced"
+	assert_equal "$stderr" ""
+	assert_invariants
 	P=$(root_pid)
-	assert_equal "$(q 'proc($p).exe' --argjson p "$P")" /usr/bin/env
+	q_true '(.processes | length) == 1'
+	q_true 'proc($p) | .exe == $exe and .images == 2 and .snapshot.why == "exit"
+		and ([.fds[].fd] | index(1) != null)' --argjson p "$P" --arg exe "$(readlink -f "$(command -v printenv)")"
+}
+
+@test "env -i printenv: the variables the library put back for the new image are not shown to it" {
+	same_env -i
+	assert_output ""
+}
+
+@test "env -i FOO=1 printenv: only what env passed" {
+	same_env -i FOO=1
+	assert_output FOO=1
+}
+
+@test "env -i with a LD_PRELOAD of the program's own, in the middle: shown as it was, in its place" {
+	same_env -i A=1 LD_PRELOAD=libm.so.6 B=2
+	assert_output "$(printf 'A=1\nLD_PRELOAD=libm.so.6\nB=2')"
+}
+
+@test "env -i with an empty LD_PRELOAD and a KCMPTRACE_ setting of the program's own: its values" {
+	same_env -i LD_PRELOAD= KCMPTRACE_STACK=4
+	assert_output "$(printf 'LD_PRELOAD=\nKCMPTRACE_STACK=4')"
+}
+
+@test "a cleared environment through two execs (env -i sh -c ...): each image sees its own, both traced" {
+	skip_if_sanitized
+	local script='printenv; X=1 exec printenv'
+	run -0 --separate-stderr kcmptrace_no_fd3 env -i /bin/sh -c "$script"
+	local untraced=$output
+	traced env -i /bin/sh -c "$script"
+	assert_success
+	assert_equal "$output" "$untraced"
+	assert_line X=1
+	assert_invariants
+	q_true '[.processes[] | select(.name == "printenv")] | length == 2'
+	q_true '[.processes[] | select(.name == "printenv") | .fds | length > 0] | all'
 }
 
 @test "a KCMPTRACE_DIR the program sets itself is left alone" {

@@ -17,7 +17,9 @@
 #include "procfs.h"
 #include "record.h"
 #include "render.h"
+#include "table.h"
 #include "trace.h"
+#include "unrecorded.h"
 
 #include "unit.h"
 
@@ -460,6 +462,114 @@ static void test_remove_dir(void)
 	CHECK(access(live, F_OK) != 0); /* the link itself is ours to remove */
 }
 
+/* A process whose trace could not be written in full: its "unrecorded"
+ * records read, rendered in JSON and text; the report's move of what a
+ * table kept (its loss, a fork child named in it) into the records. */
+static void test_unrecorded(void)
+{
+	const char *dir = new_dir("unrecorded");
+	write_file(dir, "4000001-7.rec",
+		   HDR "image\t4000001\t1\t0\t7\t/bin/man\t2\tman\tls\n"
+		       "unrecorded\texec\tENOSYS\tseccomp\t/usr/bin/preconv\n"
+		       "unrecorded\texit\tEWHATEVER\t-\t-\n");
+	/* Its table in live/: an exit loss, and a child that named itself. */
+	char live[4400];
+	snprintf(live, sizeof live, "%s/live", dir);
+	CHECK(mkdir(live, 0700) == 0);
+	size_t size = kt_table_file_size(8);
+	struct kt_table_header *h = calloc(1, size);
+	memcpy(h->magic, KT_TABLE_MAGIC, sizeof h->magic);
+	h->pid = 4000001;
+	h->start = 7;
+	h->capacity = 8;
+	atomic_init(&h->lost.what_plus1, KT_LOST_EXIT + 1);
+	h->lost.err = EPERM;
+	h->lost.seccomp = 0; /* EPERM without a filter: permissions */
+	atomic_init(&h->nlost_children, 1);
+	atomic_init(&h->lost_children[0].pid, 4000002);
+	h->lost_children[0].start = 8;
+	h->lost_children[0].err = ENOSYS;
+	h->lost_children[0].seccomp = 1;
+	char path[4500];
+	snprintf(path, sizeof path, "%s/4000001-7.tbl", live);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL && fwrite(h, 1, size, f) == size);
+	if (f)
+		fclose(f);
+	free(h);
+	kt_trace_collect_unrecorded(dir);
+	kt_trace_collect_unrecorded(dir); /* nothing added twice */
+
+	struct kt_error err = {{0}};
+	struct kt_trace *t = kt_trace_load(dir, &err);
+	CHECK(t != NULL);
+	if (t == NULL) {
+		fprintf(stderr, "load: %s\n", err.msg);
+		return;
+	}
+	CHECK(t->nprocs == 2);
+	const struct kt_process *p = &t->procs[0], *c = &t->procs[1];
+	CHECK(p->nunrecorded == 3);
+	CHECK(p->unrecorded[0].what == KT_LOST_EXEC && p->unrecorded[0].err == ENOSYS &&
+	      p->unrecorded[0].seccomp && strcmp(p->unrecorded[0].path, "/usr/bin/preconv") == 0);
+	CHECK(p->unrecorded[1].what == KT_LOST_EXIT && p->unrecorded[1].err == 0 &&
+	      !p->unrecorded[1].seccomp && p->unrecorded[1].path == NULL);
+	CHECK(p->unrecorded[2].what == KT_LOST_EXIT && p->unrecorded[2].err == EPERM);
+	CHECK(c->pid == 4000002 && c->start == 8 && c->nimages == 1 && c->nunrecorded == 1);
+	CHECK(c->images[0].ppid == 4000001 && c->images[0].parent_start == 7 &&
+	      c->images[0].argc == 2 && strcmp(c->images[0].exe, "/bin/man") == 0);
+	CHECK(c->unrecorded[0].what == KT_LOST_FORK && c->unrecorded[0].err == ENOSYS);
+
+	struct kt_model *m = kt_model_build(t);
+	CHECK(strcmp(kt_unrecorded_program(&m->procs[0]), "preconv") == 0);
+	CHECK(strcmp(kt_unrecorded_program(&m->procs[1]), "man") == 0);
+	char *json = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&json, &len);
+	kt_render_json(out, m);
+	fclose(out);
+	CHECK(strstr(json, "\"unrecorded\": [{\"what\": \"exec\", \"errno\": \"ENOSYS\", "
+			   "\"cause\": \"seccomp\", \"exe\": \"/usr/bin/preconv\", \"reason\": "
+			   "\"a seccomp filter refused writing the trace (ENOSYS)\"}") != NULL);
+	CHECK(strstr(json, "{\"what\": \"exit\", \"errno\": null, \"cause\": null, \"exe\": null, "
+			   "\"reason\": \"reason unknown\"}") != NULL);
+	CHECK(strstr(json, "\"cause\": \"permission\"") != NULL);
+	free(json);
+	out = open_memstream(&json, &len);
+	kt_render_text(out, m);
+	fclose(out);
+	CHECK(strstr(json, "not recorded (permission)") != NULL);
+	CHECK(strstr(json, "4000002 man  end unknown  not recorded (seccomp)") != NULL);
+	CHECK(strstr(json, "Nothing but its fork could be recorded (it could not get a table)") != NULL);
+	CHECK(strstr(json, "in 1 process: 4000002 man") != NULL);
+	CHECK(strstr(json, "MAN_DISABLE_SECCOMP=1") != NULL);
+	free(json);
+	kt_model_free(m);
+	kt_trace_free(t);
+	/* Ended with neither a snapshot nor a table: its end is marked lost,
+	 * in its record too; one that ended with its own snapshot is not. */
+	dir = new_dir("unrecorded-end");
+	write_file(dir, "4000003-9.rec", HDR "image\t4000003\t1\t0\t9\t/bin/x\t1\tx\n");
+	write_file(dir, "4000004-9.rec", HDR "image\t4000004\t1\t0\t9\t/bin/y\t1\ty\n"
+						"snap\texit\t0\tok\nend\n");
+	t = kt_trace_load(dir, &err);
+	CHECK(t != NULL);
+	if (t == NULL)
+		return;
+	kt_trace_infer_unrecorded(t);
+	CHECK(t->procs[0].nunrecorded == 1 && t->procs[0].unrecorded[0].what == KT_LOST_END);
+	CHECK(t->procs[1].nunrecorded == 0);
+	kt_trace_free(t);
+	t = kt_trace_load(dir, &err);
+	CHECK(t != NULL && t->procs[0].nunrecorded == 1 && t->procs[1].nunrecorded == 0);
+	if (t != NULL)
+		kt_trace_free(t);
+	expect_rejected("unrecorded-what", HDR "unrecorded\tnever\t-\t-\t-\n",
+			":2: unknown unrecorded WHAT 'never'");
+	expect_rejected("unrecorded-cause", HDR "unrecorded\texit\tEPERM\tsun\t-\n",
+			":2: unknown unrecorded CAUSE 'sun'");
+}
+
 int main(void)
 {
 	unit_begin("test_model");
@@ -471,5 +581,6 @@ int main(void)
 	test_closed_links();
 	test_lenient();
 	test_remove_dir();
+	test_unrecorded();
 	return unit_end("test_model");
 }
