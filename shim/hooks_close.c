@@ -20,9 +20,9 @@ KT_EXPORT int close(int fd)
 	if (kt_on())
 		kt_note_close(fd);
 	int (*real)(int) = KT_REAL(close);
-	bool gated = kt_app_replace_begin();
+	enum kt_gate gate = kt_app_replace_begin();
 	int r = real ? real(fd) : (int)kt_syscall_libc(SYS_close, fd);
-	kt_app_replace_end(gated);
+	kt_app_replace_end(gate);
 	if (r < 0 && errno == EBADF && kt_on())
 		kt_note_bad_close(fd, __builtin_return_address(0)); /* errno untouched */
 	return r;
@@ -38,9 +38,9 @@ KT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	int cloexec = ((unsigned int)flags & CLOSE_RANGE_CLOEXEC) != 0;
 	if (valid && !cloexec && kt_on())
 		kt_note_range(first, last, 0);
-	bool gated = kt_app_replace_begin();
+	enum kt_gate gate = kt_app_replace_begin();
 	int r = real ? real(first, last, flags) : (int)kt_syscall_libc(SYS_close_range, first, last, flags);
-	kt_app_replace_end(gated);
+	kt_app_replace_end(gate);
 	if (r == 0 && cloexec && kt_on())
 		kt_note_range(first, last, 1);
 	return r;
@@ -52,10 +52,10 @@ KT_EXPORT void closefrom(int lowfd)
 	unsigned int first = lowfd < 0 ? 0 : (unsigned int)lowfd;
 	if (kt_on())
 		kt_note_range(first, ~0U, 0);
-	bool gated = kt_app_replace_begin();
+	enum kt_gate gate = kt_app_replace_begin();
 	if (real)
 		real(lowfd);
 	else
 		kt_syscall(SYS_close_range, first, ~0U, 0);
-	kt_app_replace_end(gated);
+	kt_app_replace_end(gate);
 }

@@ -28,9 +28,9 @@ KT_EXPORT int dup2(int oldfd, int newfd)
 	if (oldfd == newfd) /* no new reference: nothing to note */
 		return real ? real(oldfd, newfd) : (int)kt_syscall_libc(SYS_dup3, oldfd, newfd, 0);
 	uint32_t before = kt_note_retire(newfd);
-	bool gated = kt_app_replace_begin(); /* newfd may be the shim's for a moment (own_fds.c) */
+	enum kt_gate gate = kt_app_replace_begin(); /* newfd may be the shim's for a moment (own_fds.c) */
 	int fd = real ? real(oldfd, newfd) : (int)kt_syscall_libc(SYS_dup3, oldfd, newfd, 0);
-	kt_app_replace_end(gated);
+	kt_app_replace_end(gate);
 	if (fd < 0) {
 		int e = errno;
 		kt_note_unretire(newfd, before);
@@ -44,9 +44,9 @@ KT_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	int (*real)(int, int, int) = KT_REAL(dup3);
 	uint32_t before = oldfd != newfd ? kt_note_retire(newfd) : 1u;
-	bool gated = kt_app_replace_begin();
+	enum kt_gate gate = kt_app_replace_begin();
 	int fd = real ? real(oldfd, newfd, flags) : (int)kt_syscall_libc(SYS_dup3, oldfd, newfd, flags);
-	kt_app_replace_end(gated);
+	kt_app_replace_end(gate);
 	if (fd < 0) {
 		int e = errno;
 		kt_note_unretire(newfd, before);

@@ -113,9 +113,9 @@ KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 #endif
 	if (nr == SYS_clone || nr == SYS_clone3)
 		kt_threads_possible(); /* perhaps a thread: never wrong to assume */
-	bool gated = replaces && kt_app_replace_begin();
+	enum kt_gate gate = replaces ? kt_app_replace_begin() : KT_GATE_OPEN;
 	long r = real_syscall(real, nr, a1, a2, a3, a4, a5, a6);
-	kt_app_replace_end(gated);
+	kt_app_replace_end(gate);
 	if (r < 0)
 		return r;
 	int saved = errno;

@@ -12,7 +12,8 @@
  * waits for it to end. Sections are short (open, use, close) and never
  * wait for the application, so the wait is short and cannot deadlock.
  * The thread's own counts are left out of both checks: a signal handler
- * that interrupts its own thread in one must not wait for itself.
+ * that interrupts its own thread in one must not wait for itself, and a
+ * replacing call nested in the handler of one shares the outer one's turn.
  * A process with one thread has no one to race with: its replacing calls
  * skip all this (two atomic operations less on the hot path) until a
  * second thread may exist (kt_threads_possible). */
@@ -23,7 +24,11 @@
 
 static _Atomic unsigned own_sections;  /* threads in a section */
 static _Atomic unsigned app_replacing; /* threads in a replacing call */
-static KT_TLS unsigned my_sections, my_replacing;
+static KT_TLS unsigned my_sections;    /* this thread's section depth */
+/* 1 while this thread's unit may be in app_replacing: set before the add,
+ * cleared after the subtraction, so a signal handler never believes it
+ * holds less than it does (it would wait for itself). */
+static KT_TLS unsigned my_unit;
 static _Atomic int threads_possible;
 
 void kt_threads_possible(void)
@@ -41,7 +46,7 @@ void kt_own_fds_begin(void)
 	if (my_sections++ > 0)
 		return;
 	atomic_fetch_add(&own_sections, 1);
-	while (atomic_load(&app_replacing) > my_replacing)
+	while (atomic_load(&app_replacing) > my_unit)
 		pause_briefly();
 }
 
@@ -51,35 +56,42 @@ void kt_own_fds_end(void)
 		atomic_fetch_sub(&own_sections, 1);
 }
 
-bool kt_app_replace_begin(void)
+enum kt_gate kt_app_replace_begin(void)
 {
 	/* Set before any second thread starts (pthread_create's clone orders
 	 * it): a single thread reads its own store. */
 	if (!atomic_load_explicit(&threads_possible, memory_order_relaxed))
-		return false;
-	my_replacing++;
+		return KT_GATE_OPEN;
+	/* A signal handler interrupting this thread's own replacing call
+	 * shares its unit: taking a second one and backing off before a
+	 * section would leave the first blocking that section for ever. */
+	if (my_unit)
+		return KT_GATE_SHARED;
+	unsigned mine = my_sections ? 1u : 0u;
 	for (;;) {
+		my_unit = 1;
 		atomic_fetch_add(&app_replacing, 1);
-		if (atomic_load(&own_sections) <= my_sections)
-			return true;
+		if (atomic_load(&own_sections) <= mine)
+			return KT_GATE_HELD;
 		atomic_fetch_sub(&app_replacing, 1);
-		while (atomic_load(&own_sections) > my_sections)
+		my_unit = 0;
+		while (atomic_load(&own_sections) > mine)
 			pause_briefly();
 	}
 }
 
-void kt_app_replace_end(bool gated)
+void kt_app_replace_end(enum kt_gate gate)
 {
-	if (!gated)
+	if (gate != KT_GATE_HELD)
 		return;
 	atomic_fetch_sub(&app_replacing, 1);
-	my_replacing--;
+	my_unit = 0;
 }
 
 void kt_own_fds_fork_child(void)
 {
 	/* Only the forking thread lives on: only its counts remain. */
 	atomic_store(&own_sections, my_sections ? 1u : 0u);
-	atomic_store(&app_replacing, my_replacing);
+	atomic_store(&app_replacing, my_unit);
 	atomic_store(&threads_possible, 0);
 }

@@ -199,8 +199,13 @@ void kt_forget_bad_closes(void);
  * work). kt_own_fds_fork_child in the child of a fork. */
 void kt_own_fds_begin(void);
 void kt_own_fds_end(void);
-bool kt_app_replace_begin(void);
-void kt_app_replace_end(bool gated);
+enum kt_gate {
+	KT_GATE_OPEN,   /* one thread: nothing to exclude */
+	KT_GATE_SHARED, /* nested in this thread's own replacing call */
+	KT_GATE_HELD,   /* this call holds the thread's turn */
+};
+enum kt_gate kt_app_replace_begin(void);
+void kt_app_replace_end(enum kt_gate gate);
 void kt_own_fds_fork_child(void);
 void kt_threads_possible(void);
 /* Set an entry wholesale (start-up, exec): fields from *v, generation gen. */

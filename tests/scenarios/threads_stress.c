@@ -7,7 +7,10 @@
  *
  * Each worker loops open/dup/pipe/socketpair/close. One thread forks FORKS
  * children (each exits at once, checked by waitpid). A timer signal's
- * handler closes a descriptor that the main thread keeps reopening. At the
+ * handler closes a descriptor that the main thread keeps reopening, or else
+ * a copy it makes: a timer of each worker's own interrupts it, often inside
+ * its own close(), while the forker's fork holds the shim's section (the
+ * nested close once deadlocked there). At the
  * end every worker keeps exactly one descriptor open (kept_fd lines), so the
  * report can be checked.
  *
@@ -19,7 +22,13 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
+
+#ifndef sigev_notify_thread_id /* glibc before 2.35 does not name it */
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
 
 static int iterations = 2000, forks = 50;
 static atomic_int signal_fd = -1, signals_handled, errors;
@@ -33,6 +42,8 @@ static void on_alarm(int sig)
 	if (fd >= 0) {
 		close(fd);
 		atomic_fetch_add(&signals_handled, 1);
+	} else if ((fd = fcntl(2, F_DUPFD_CLOEXEC, 0)) >= 0) {
+		close(fd);
 	}
 	errno = saved;
 }
@@ -40,6 +51,15 @@ static void on_alarm(int sig)
 static void *worker(void *arg)
 {
 	int id = (int)(intptr_t)arg;
+	/* A timer aimed at this thread: its handler runs inside this loop's
+	 * close() calls, not only in the main thread. */
+	struct sigevent ev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM};
+	ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+	timer_t timer;
+	int timing = timer_create(CLOCK_MONOTONIC, &ev, &timer) == 0;
+	struct itimerspec every = {{0, 300000}, {0, 300000}};
+	if (timing)
+		timer_settime(timer, 0, &every, NULL);
 	for (int i = 0; i < iterations; i++) {
 		int a = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		int b = a >= 0 ? dup(a) : -1;
@@ -55,6 +75,8 @@ static void *worker(void *arg)
 		close(sp[0]);
 		close(sp[1]);
 	}
+	if (timing)
+		timer_delete(timer);
 	kept[id] = open("/dev/null", O_RDONLY);
 	return NULL;
 }
