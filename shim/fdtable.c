@@ -537,6 +537,21 @@ KT_RACY void kt_table_mark_untraced(int on)
 		return;
 	kt_table_retire_cloexec(on);
 	atomic_store(&header_of(t)->untraced, (uint32_t)(on != 0));
+	char mark[4200];
+	if (!kt_trace_untraced_path(mark, sizeof mark, kt_self.dir, kt_self.pid, kt_self.start))
+		return;
+	if (!on) {
+		kt_sys_unlinkat(AT_FDCWD, mark, 0);
+		return;
+	}
+	/* Without its mark, a process that ends with all it holds linked
+	 * would not look at this table: its image's descriptors would go
+	 * unobserved. The header stays the truth; the mark only says "look". */
+	kt_own_fds_begin();
+	int fd = kt_sys_open_high(AT_FDCWD, mark, O_WRONLY | O_CREAT | O_NOFOLLOW, 0600);
+	if (fd >= 0)
+		kt_sys_close(fd);
+	kt_own_fds_end();
 }
 
 /* A new image that will not close its close-on-exec descriptors through

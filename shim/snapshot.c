@@ -30,6 +30,12 @@ struct snapshot {
 	size_t n;
 	struct kt_desc *sorted; /* this process's descriptors in kcmp order */
 	size_t *sorted_pos;     /* fds[i] is sorted[sorted_pos[i]] */
+	/* One description of ours needs one `same` line to one other live
+	 * holder: that holder ends later, and its own snapshot links it on
+	 * (each holder links to one that outlives it, so all are joined). */
+	size_t *group_of;       /* sorted[j]'s description: its first index */
+	unsigned char *linked;  /* by first index: linked to another process */
+	size_t unlinked;        /* descriptions not linked yet */
 	struct kt_group_stats stats;
 	struct kt_buf out;
 	struct kt_fd_list others; /* room to list other processes' descriptors */
@@ -115,6 +121,37 @@ static void emit_same(struct snapshot *s, const struct kt_desc *mine, pid_t pid,
 	kt_rec_put_same(&s->out, &(struct kt_rec_same){mine->fd, mine->gen, pid, start, fd2, gen2});
 }
 
+/* Number the descriptions of the sorted descriptors (adjacent equal ones
+ * share one), all not linked yet. */
+static void number_groups(struct snapshot *s, const unsigned char *equal_to_previous)
+{
+	s->group_of = kt_arena_alloc(&s->arena, (s->n + 1) * sizeof *s->group_of);
+	s->linked = kt_arena_alloc(&s->arena, s->n + 1);
+	if (!s->group_of || !s->linked) {
+		s->group_of = NULL; /* compare with everyone, as before */
+		return;
+	}
+	memset(s->linked, 0, s->n + 1);
+	for (size_t j = 0; j < s->n; j++) {
+		bool same = j > 0 && equal_to_previous[j];
+		s->group_of[j] = same ? s->group_of[j - 1] : j;
+		s->unlinked += !same;
+	}
+}
+
+static bool is_linked(const struct snapshot *s, size_t j)
+{
+	return s->group_of && s->linked[s->group_of[j]];
+}
+
+static void mark_linked(struct snapshot *s, size_t j)
+{
+	if (s->group_of && !s->linked[s->group_of[j]]) {
+		s->linked[s->group_of[j]] = 1;
+		s->unlinked--;
+	}
+}
+
 static void note(struct snapshot *s, const char *a, long num, const char *c)
 {
 	char text[256];
@@ -129,6 +166,8 @@ static void note(struct snapshot *s, const char *a, long num, const char *c)
 			*p = ' ';
 	kt_rec_put_note(&s->out, text);
 }
+
+static void inode_range(const struct snapshot *s, uint64_t dev, uint64_t ino, size_t *lo, size_t *hi);
 
 /* Within this process: sort, then adjacent equal descriptors share. */
 static void group_own(struct snapshot *s)
@@ -148,11 +187,30 @@ static void group_own(struct snapshot *s)
 	if (s->sorted_pos)
 		for (size_t j = 0; j < s->n; j++)
 			s->sorted_pos[s->sorted[j].index] = j;
+	unsigned char *equal_to_previous = kt_arena_alloc(&s->arena, s->n + 1);
 	for (size_t i = 1; i < s->n; i++) {
 		const struct kt_desc *a = &s->sorted[i - 1], *b = &s->sorted[i];
-		if (a->dev == b->dev && a->ino == b->ino && kt_desc_compare(a, b, &s->stats) == 0)
+		bool same = a->dev == b->dev && a->ino == b->ino && kt_desc_compare(a, b, &s->stats) == 0;
+		if (same)
 			emit_same(s, b, kt_self.pid, kt_self.start, a->fd, a->gen);
+		if (equal_to_previous)
+			equal_to_previous[i] = same;
 	}
+	if (equal_to_previous)
+		number_groups(s, equal_to_previous);
+}
+
+/* Every description of ours with this (dev, ino) is linked already. */
+static bool inode_linked(const struct snapshot *s, uint64_t dev, uint64_t ino)
+{
+	size_t lo, hi;
+	if (!s->group_of)
+		return false;
+	inode_range(s, dev, ino, &lo, &hi);
+	for (size_t j = lo; j < hi; j++)
+		if (!is_linked(s, j))
+			return false;
+	return true;
 }
 
 /* Where this process's descriptor number fd stands in sorted order, or -1. */
@@ -224,6 +282,11 @@ static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start
 	const struct kt_fd_entry *table = kt_table_map_other(pid, start, &cap);
 	if (!table)
 		return;
+	int untraced = kt_table_is_untraced(table);
+	if (!untraced && s->group_of && s->unlinked == 0) {
+		kt_table_unmap(table); /* nothing of ours left to link */
+		return;
+	}
 	long n = kt_proc_list_all(pid, &s->others);
 	if (n == -EACCES || n == -EPERM)
 		note(s, "cannot compare with process", pid, ": permission denied");
@@ -232,7 +295,6 @@ static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start
 		return;
 	}
 	s->live++;
-	int untraced = kt_table_is_untraced(table);
 	for (long i = 0; i < n; i++) {
 		int fd = s->others.fds[i];
 		if ((size_t)fd >= cap)
@@ -262,6 +324,8 @@ static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start
 		} else if (kt_fd_inode(pid, fd, &key.dev, &key.ino) < 0) {
 			continue;
 		}
+		if (!untraced && inode_linked(s, key.dev, key.ino))
+			continue; /* nothing of ours to link (or none of this inode) */
 		/* Inheritance keeps numbers: try our descriptor of the same number
 		 * first (one kcmp), then search the inode's bucket (log n). */
 		long at = sorted_index_of_fd(s, fd);
@@ -271,25 +335,81 @@ static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start
 		/* Same generation after the comparison: it was that descriptor we
 		 * compared (an observed one is named for this moment only). */
 		if (at >= 0 && ((g1 & KT_GEN_OBSERVED) ||
-				atomic_load_explicit(&table[fd].gen, memory_order_acquire) == g1))
+				atomic_load_explicit(&table[fd].gen, memory_order_acquire) == g1)) {
 			emit_same(s, &s->sorted[at], pid, start, fd, g1);
+			mark_linked(s, (size_t)at);
+		}
 	}
 	kt_table_unmap(table);
 }
 
-static int compare_with_table(pid_t pid, unsigned long long start, void *ctx)
+/* The other live tables, listed once: the parent's is compared first,
+ * the likeliest holder of what we hold, so that most of the others need
+ * no comparison at all (cost linear, not quadratic, in the processes alive
+ * at once). The tables marked untraced (tracedir.h) are looked at in any
+ * case: their images' descriptors are observed from outside. */
+struct live_table {
+	pid_t pid;
+	unsigned long long start;
+	bool marked;
+};
+
+struct live_list {
+	struct kt_arena *arena;
+	struct live_table *t, marks[32];
+	size_t n, cap, n_marks;
+	bool incomplete; /* a table or a mark could not be kept */
+};
+
+static int list_live(pid_t pid, unsigned long long start, bool untraced_mark, void *ctx)
 {
-	if (pid != kt_self.pid || start != kt_self.start)
-		compare_with(ctx, pid, start);
+	struct live_list *l = ctx;
+	if (untraced_mark) {
+		if (l->n_marks == sizeof l->marks / sizeof l->marks[0])
+			return l->incomplete = true, 0;
+		l->marks[l->n_marks++] = (struct live_table){pid, start, true};
+		return 0;
+	}
+	if (pid == kt_self.pid && start == kt_self.start)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		struct live_table *t = kt_arena_alloc(l->arena, cap * sizeof *t);
+		if (!t)
+			return l->incomplete = true, 1;
+		if (l->n)
+			memcpy(t, l->t, l->n * sizeof *t);
+		l->t = t;
+		l->cap = cap;
+	}
+	l->t[l->n++] = (struct live_table){pid, start, false};
 	return 0;
 }
 
-/* With every other traced process that has a table (they run). */
+static void apply_marks(struct live_list *l)
+{
+	for (size_t m = 0; m < l->n_marks; m++)
+		for (size_t i = 0; i < l->n; i++)
+			if (l->t[i].pid == l->marks[m].pid && l->t[i].start == l->marks[m].start)
+				l->t[i].marked = true;
+}
+
 static void group_across(struct snapshot *s)
 {
 	s->others = KT_ARENA_FD_LIST(&s->arena);
 	s->others.cap = 1024;
-	kt_trace_each_table(kt_self.dir, compare_with_table, s);
+	struct live_list l = {.arena = &s->arena};
+	kt_trace_each_live(kt_self.dir, list_live, &l);
+	apply_marks(&l);
+	if (l.incomplete)
+		s->group_of = NULL; /* no early end: look at every table listed */
+	pid_t parent = (pid_t)kt_syscall(SYS_getppid);
+	for (size_t i = 0; i < l.n; i++)
+		if (l.t[i].pid == parent)
+			compare_with(s, l.t[i].pid, l.t[i].start);
+	for (size_t i = 0; i < l.n; i++)
+		if (l.t[i].pid != parent && (l.t[i].marked || !s->group_of || s->unlinked > 0))
+			compare_with(s, l.t[i].pid, l.t[i].start);
 }
 
 /* The prior image's record of a descriptor kept across the exec into this

@@ -99,6 +99,11 @@ bool kt_trace_table_path(char *out, size_t n, const char *dir, pid_t pid, unsign
 	return named_path(out, n, dir, KT_TRACE_LIVE "/", pid, start, KT_TRACE_TBL);
 }
 
+bool kt_trace_untraced_path(char *out, size_t n, const char *dir, pid_t pid, unsigned long long start)
+{
+	return named_path(out, n, dir, KT_TRACE_LIVE "/", pid, start, KT_TRACE_UNTRACED);
+}
+
 bool kt_trace_parse_name(const char *name, const char *suffix, pid_t *pid,
 			 unsigned long long *start)
 {
@@ -141,22 +146,26 @@ static int each_entry(int dfd, int (*fn)(int dfd, const char *name, void *ctx), 
 	return got < 0 ? (int)got : 0;
 }
 
-struct each_table {
-	int (*fn)(pid_t, unsigned long long, void *);
+struct each_live {
+	int (*fn)(pid_t, unsigned long long, bool, void *);
 	void *ctx;
+	bool with_marks;
 };
 
-static int table_entry(int dfd, const char *name, void *ctx)
+static int live_entry(int dfd, const char *name, void *ctx)
 {
 	(void)dfd;
-	struct each_table *e = ctx;
+	struct each_live *e = ctx;
 	pid_t pid;
 	unsigned long long start;
-	return kt_trace_parse_name(name, KT_TRACE_TBL, &pid, &start) ? e->fn(pid, start, e->ctx) : 0;
+	if (kt_trace_parse_name(name, KT_TRACE_TBL, &pid, &start))
+		return e->fn(pid, start, false, e->ctx);
+	if (e->with_marks && kt_trace_parse_name(name, KT_TRACE_UNTRACED, &pid, &start))
+		return e->fn(pid, start, true, e->ctx);
+	return 0;
 }
 
-int kt_trace_each_table(const char *dir, int (*fn)(pid_t pid, unsigned long long start, void *ctx),
-			void *ctx)
+static int each_live(const char *dir, struct each_live *e)
 {
 	char live[4200];
 	if (!join(live, sizeof live, dir, KT_TRACE_LIVE))
@@ -164,10 +173,37 @@ int kt_trace_each_table(const char *dir, int (*fn)(pid_t pid, unsigned long long
 	int dfd = kt_sys_open_high(AT_FDCWD, live, O_RDONLY | O_DIRECTORY, 0);
 	if (dfd < 0)
 		return dfd;
-	struct each_table e = {fn, ctx};
-	int r = each_entry(dfd, table_entry, &e);
+	int r = each_entry(dfd, live_entry, e);
 	kt_sys_close(dfd);
 	return r;
+}
+
+int kt_trace_each_live(const char *dir,
+		       int (*fn)(pid_t pid, unsigned long long start, bool untraced_mark, void *ctx),
+		       void *ctx)
+{
+	struct each_live e = {fn, ctx, true};
+	return each_live(dir, &e);
+}
+
+struct each_table {
+	int (*fn)(pid_t, unsigned long long, void *);
+	void *ctx;
+};
+
+static int table_only(pid_t pid, unsigned long long start, bool untraced_mark, void *ctx)
+{
+	(void)untraced_mark;
+	struct each_table *t = ctx;
+	return t->fn(pid, start, t->ctx);
+}
+
+int kt_trace_each_table(const char *dir, int (*fn)(pid_t pid, unsigned long long start, void *ctx),
+			void *ctx)
+{
+	struct each_table t = {fn, ctx};
+	struct each_live e = {table_only, &t, false};
+	return each_live(dir, &e);
 }
 
 /* Make DIR/NAME, an empty mark. */
@@ -262,13 +298,15 @@ bool kt_trace_reported(const char *dir)
 	       kt_sys_faccessat(AT_FDCWD, path, F_OK) == 0;
 }
 
-/* A table (PID-START.tbl) or one being made (.NAME): ours to remove. */
+/* A table (PID-START.tbl), its untraced mark, or one being made (.NAME):
+ * ours to remove. */
 static bool table_name(const char *name)
 {
 	size_t n = strlen(name);
 	pid_t pid;
 	unsigned long long start;
 	return kt_trace_parse_name(name, KT_TRACE_TBL, &pid, &start) ||
+	       kt_trace_parse_name(name, KT_TRACE_UNTRACED, &pid, &start) ||
 	       (name[0] == '.' && ((n > 4 && strcmp(name + n - 4, KT_TRACE_TBL) == 0) ||
 				   (n > 8 && strcmp(name + n - 8, KT_TRACE_TBL ".tmp") == 0)));
 }

@@ -23,6 +23,10 @@
 #define KT_TRACE_REPORTED "reported"
 #define KT_TRACE_REC ".rec"
 #define KT_TRACE_TBL ".tbl"
+/* live/PID-START.untraced: that table's image ran untraced (its header
+ * says whether it still does), so that others need not map every table to
+ * find the few they must observe from outside. */
+#define KT_TRACE_UNTRACED ".untraced"
 #define KT_TRACE_LAUNCHER ".launcher" /* PID-START.launcher: the launcher runs */
 #define KT_TRACE_KEPT "kept" /* a temporary trace kept on purpose */
 
@@ -51,6 +55,7 @@ int kt_trace_make_live(const char *dir);
  * it does not fit. */
 bool kt_trace_rec_path(char *out, size_t n, const char *dir, pid_t pid, unsigned long long start);
 bool kt_trace_table_path(char *out, size_t n, const char *dir, pid_t pid, unsigned long long start);
+bool kt_trace_untraced_path(char *out, size_t n, const char *dir, pid_t pid, unsigned long long start);
 
 /* Whether name is "PID-START" then suffix; their values go to pid and start. */
 bool kt_trace_parse_name(const char *name, const char *suffix, pid_t *pid,
@@ -61,6 +66,12 @@ bool kt_trace_parse_name(const char *name, const char *suffix, pid_t *pid,
  * when live cannot be read. */
 int kt_trace_each_table(const char *dir, int (*fn)(pid_t pid, unsigned long long start, void *ctx),
 			void *ctx);
+
+/* Call fn for each table and each untraced mark (KT_TRACE_UNTRACED) in
+ * DIR/live, in one pass, until it returns nonzero. */
+int kt_trace_each_live(const char *dir,
+		       int (*fn)(pid_t pid, unsigned long long start, bool untraced_mark, void *ctx),
+		       void *ctx);
 
 /* Make DIR/reported. Returns 0 or -errno. */
 int kt_trace_mark_reported(const char *dir);

@@ -61,3 +61,24 @@ check_many_fds() {
 @test "500 descriptors, 3 children, children exit in reverse order" {
 	check_many_fds 500 3 reverse
 }
+
+@test "200 children alive at once: each description of an ending process is linked once, to a live holder; the trace grows linearly" {
+	local D="$BATS_TEST_TMPDIR/trace" P
+	mkdir -m 700 "$D"
+	R="$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --format=json -o "$R" --trace-dir "$D" -- "$SCEN/live_children" 200
+	assert_success
+	assert_output "children=200"
+	assert_invariants
+	P=$(root_pid)
+	# The read end: the 200 children's fd, one description with kcmp's word.
+	q_true '[.processes[] | select(.ppid == $p) | .fds[] | select(.type == "pipe" and .access == "r")] as $r
+	        | ($r | length) == 200 and ([$r[].ofd] | unique | length) == 1
+	          and ([.ofds[] | select(.id == $r[0].ofd)][0].evidence == "kcmp")' --argjson p "$P"
+	# Each child links each of its descriptions once (the old way linked
+	# each to every live child: about 200 * 200 / 2 * 4 lines).
+	local same fds
+	same=$(cat "$D"/*.rec | grep -c '^same	')
+	fds=$(q '[.processes[].fds[]] | length')
+	((same <= fds)) || fail "$same same lines for $fds descriptors in 201 processes"
+}
