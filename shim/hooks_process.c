@@ -1,6 +1,7 @@
 /* Hooks: fork, the exec family, exit and _exit. A fork child becomes a
  * process of its own in the trace; exec and exit take a snapshot first. */
 #include "shim.h"
+#include "sys.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -18,7 +19,24 @@
 struct fork_state {
 	sigset_t old_mask;
 	struct kt_fork_prep prep;
+	bool child_ready; /* an atfork child handler's hook made it so */
 };
+
+KT_TLS void *kt_forking;
+
+/* A hook called while this thread is in glibc's fork: a prepare or parent
+ * handler in the parent, or a child handler in the child (not yet a
+ * process of its own in the trace: what it closes would be written to the
+ * parent's table). Only here is getpid asked. */
+void kt_fork_catch_up(void)
+{
+	struct fork_state *st = kt_forking;
+	if (kt_sys_getpid() == kt_self.pid)
+		return;
+	kt_forking = NULL;
+	st->child_ready = true;
+	kt_after_fork_child(&st->prep);
+}
 
 static void before_fork(struct fork_state *st)
 {
@@ -33,10 +51,10 @@ static void before_fork(struct fork_state *st)
 static void after_fork(struct fork_state *st, pid_t pid)
 {
 	int saved = errno;
-	if (pid == 0)
-		kt_after_fork_child(&st->prep);
-	else
+	if (pid != 0)
 		kt_table_parent_after_fork(&st->prep, pid);
+	else if (!st->child_ready)
+		kt_after_fork_child(&st->prep);
 	pthread_sigmask(SIG_SETMASK, &st->old_mask, NULL);
 	errno = saved;
 }
@@ -45,9 +63,11 @@ static pid_t traced_fork(pid_t (*real)(void))
 {
 	if (!kt_on())
 		return real();
-	struct fork_state st;
+	struct fork_state st = {.child_ready = false};
 	before_fork(&st);
+	kt_forking = &st;
 	pid_t pid = real();
+	kt_forking = NULL;
 	after_fork(&st, pid);
 	return pid;
 }

@@ -47,8 +47,16 @@ extern atomic_int kt_active;
  * shim's own system calls never reach its hooks (common/sys.h), and it
  * calls hooked functions by name only where it means to (daemon, vfork,
  * the execl family, syscall(SYS_fork)). */
+/* Set in a thread while glibc's fork runs (hooks_process.c): its atfork
+ * child handlers run in the child before fork returns there, and what
+ * they do is the child's (kt_fork_catch_up makes it a process first). */
+extern KT_TLS void *kt_forking;
+void kt_fork_catch_up(void);
+
 static inline int kt_on(void)
 {
+	if (__builtin_expect(kt_forking != NULL, 0))
+		kt_fork_catch_up();
 	return atomic_load_explicit(&kt_active, memory_order_relaxed);
 }
 

@@ -85,3 +85,22 @@ check_child_shares() {
 	run -0 kcmptrace_no_fd3 "$KT" -- env
 	refute_line --regexp '^KCMPTRACE_SPAWN='
 }
+
+@test "pthread_atfork child handler: what it closes and opens is the child's; the parent's descriptors keep their origins" {
+	traced "$SCEN/atfork_close"
+	assert_success
+	assert_equal "$(kv child)" 0
+	assert_invariants
+	local P C args
+	P=$(root_pid)
+	C=$(only_child "$P")
+	args=(--argjson a "$(kv a)" --argjson b "$(kv b)")
+	# the parent: A opened in main, B its dup, one description
+	q_true 'proc($p).fds as $f | ($f[] | select(.fd == $a)) as $fa | ($f[] | select(.fd == $b)) as $fb
+	        | $fa.origin.how == "open" and $fa.target == "/dev/null" and ($fa.origin.site | test("^main"))
+	          and $fb.origin.how == "dup" and $fb.ofd == $fa.ofd' --argjson p "$P" "${args[@]}"
+	# the child: A's number reopened by the handler, B inherited
+	q_true 'proc($c).fds as $f | ($f[] | select(.fd == $a)) as $fa | ($f[] | select(.fd == $b)) as $fb
+	        | $fa.origin.how == "open" and ($fa.origin.site | test("^in_child")) and ($fa.target | endswith("atfork_close"))
+	          and $fb.origin.how == "inherited"' --argjson c "$C" "${args[@]}"
+}
