@@ -221,6 +221,15 @@ void kt_buf_field(struct kt_buf *b, const char *s)
 	}
 }
 
+void kt_buf_field_exact(struct kt_buf *b, const char *s)
+{
+	/* A NUL ends the string where it stands: "\x00" reads as "". */
+	if (s != NULL && (*s == '\0' || strcmp(s, "-") == 0))
+		kt_buf_put(b, *s ? "\t\\x2d" : "\t\\x00", 5);
+	else
+		kt_buf_field(b, s);
+}
+
 void kt_buf_unum(struct kt_buf *b, unsigned long long v)
 {
 	char digits[24];
@@ -274,7 +283,7 @@ void kt_rec_put_image(struct kt_buf *b, const struct kt_rec_image *r)
 	kt_buf_field(b, r->exe);
 	kt_buf_num(b, r->argc);
 	for (int i = 0; i < r->argc; i++)
-		kt_buf_field(b, r->argv[i]);
+		kt_buf_field_exact(b, r->argv[i]);
 	kt_buf_endline(b);
 }
 

@@ -246,6 +246,9 @@ struct kt_buf {
 void kt_buf_put(struct kt_buf *b, const char *s, size_t n);
 void kt_buf_str(struct kt_buf *b, const char *s);       /* raw */
 void kt_buf_field(struct kt_buf *b, const char *s);     /* TAB + escaped s, "-" if NULL or empty */
+/* TAB + escaped s, never read back as absent: "" and "-" stay themselves
+ * (argv elements). */
+void kt_buf_field_exact(struct kt_buf *b, const char *s);
 void kt_buf_num(struct kt_buf *b, long long v);          /* TAB + decimal */
 void kt_buf_unum(struct kt_buf *b, unsigned long long v);
 void kt_buf_endline(struct kt_buf *b);
@@ -401,7 +404,10 @@ struct kt_rec_error {
 };
 
 /* Split one line (without its LF) in place into at most max fields, unescaping
- * each. Returns the number of fields, or -1 on a malformed escape. */
+ * each. Returns the number of fields, or -1 on a malformed escape. A field
+ * written as a raw "-" (an absent string) is kt_rec_absent itself, never
+ * to be written to; an escaped dash is a string "-" of the line's. */
+extern const char kt_rec_absent[];
 int kt_record_split(char *line, char **fields, int max);
 
 /* The number of fields of a line before splitting (TABs + 1). */

@@ -60,6 +60,8 @@ static int unescape_field(char *s)
 	return 0;
 }
 
+const char kt_rec_absent[] = "-";
+
 int kt_record_split(char *line, char **fields, int max)
 {
 	int n = 0;
@@ -74,7 +76,9 @@ int kt_record_split(char *line, char **fields, int max)
 			*tab = '\0';
 		else
 			tab = NULL;
-		if (unescape_field(p) != 0)
+		if (p[0] == '-' && p[1] == '\0')
+			p = (char *)kt_rec_absent; /* not the same as an escaped dash */
+		else if (unescape_field(p) != 0)
 			return -1;
 		fields[n++] = p;
 		if (tab == NULL || n == max)
@@ -183,10 +187,10 @@ static bool field_ll(const char *s, long long lo, long long hi, long long *out)
 			FAIL(err, "%s record has %d fields, expected %d", (l)->f[0], (l)->n, want); \
 	} while (0)
 
-/* "-" stands for an absent string. */
+/* A raw "-" stands for an absent string (kt_record_split). */
 static const char *optional(const char *field)
 {
-	return strcmp(field, "-") == 0 ? NULL : field;
+	return field == kt_rec_absent ? NULL : field;
 }
 
 static bool parse_type(const char *s, enum kt_fd_type *out, struct kt_rec_error *err)

@@ -340,3 +340,10 @@ kept_trace() {
 	R="$BATS_TEST_TMPDIR/d.json"
 	q_true '.processes[0].end == {"how": "exit", "status": 5}'
 }
+
+@test "argv elements that are empty or a lone dash are shown as given, not as absent" {
+	traced /usr/bin/printf '%s' '' -
+	assert_success
+	assert_output -- -
+	q_true '.processes[0].argv == ["/usr/bin/printf", "%s", "", "-"]'
+}

@@ -158,18 +158,23 @@ static void test_record_escaping(void)
 	kt_buf_num(&b, -42);
 	kt_buf_unum(&b, 18446744073709551615ULL);
 	kt_buf_field(&b, NULL);
+	kt_buf_field_exact(&b, "");
+	kt_buf_field_exact(&b, "-");
 	storage[b.len] = '\0';
 	CHECK(!b.overflow);
 	CHECK(strchr(storage, '\n') == NULL);
 	char *f[8];
 	int n = kt_record_split(storage, f, 8);
-	CHECK(n == 5);
-	if (n == 5) {
+	CHECK(n == 7);
+	if (n == 7) {
 		CHECK(strcmp(f[0], "kind") == 0);
 		CHECK(strcmp(f[1], tricky) == 0);
 		CHECK(strcmp(f[2], "-42") == 0);
 		CHECK(strcmp(f[3], "18446744073709551615") == 0);
-		CHECK(strcmp(f[4], "-") == 0);
+		/* absent, and an exact empty string and lone dash: three things */
+		CHECK(f[4] == kt_rec_absent);
+		CHECK(f[5] != kt_rec_absent && f[5][0] == '\0');
+		CHECK(f[6] != kt_rec_absent && strcmp(f[6], "-") == 0);
 	}
 	char bad1[] = "x\t\\q";
 	CHECK(kt_record_split(bad1, f, 8) == -1);
