@@ -35,7 +35,10 @@ void kt_fork_catch_up(void)
 		return;
 	kt_forking = NULL;
 	st->child_ready = true;
+	kt_own_fds_fork_child();
+	kt_own_fds_begin_signals_blocked(); /* by the fork hook */
 	kt_after_fork_child(&st->prep);
+	kt_own_fds_end();
 }
 
 static void before_fork(struct fork_state *st)
@@ -43,7 +46,7 @@ static void before_fork(struct fork_state *st)
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &st->old_mask);
-	kt_own_fds_begin();
+	kt_own_fds_begin_signals_blocked();
 	kt_table_prepare_fork(&st->prep);
 	kt_own_fds_end();
 }
@@ -51,10 +54,14 @@ static void before_fork(struct fork_state *st)
 static void after_fork(struct fork_state *st, pid_t pid)
 {
 	int saved = errno;
+	if (pid == 0)
+		kt_own_fds_fork_child(); /* the parent's other threads' counts are not ours */
+	kt_own_fds_begin_signals_blocked();
 	if (pid != 0)
 		kt_table_parent_after_fork(&st->prep, pid);
 	else if (!st->child_ready)
 		kt_after_fork_child(&st->prep);
+	kt_own_fds_end();
 	pthread_sigmask(SIG_SETMASK, &st->old_mask, NULL);
 	errno = saved;
 }

@@ -20,6 +20,9 @@
 #include "shim.h"
 #include "sys.h"
 
+#include "procfs.h"
+
+#include <signal.h>
 #include <sys/syscall.h>
 
 static _Atomic unsigned own_sections;  /* threads in a section */
@@ -41,19 +44,53 @@ static void pause_briefly(void)
 	kt_syscall(SYS_sched_yield);
 }
 
-void kt_own_fds_begin(void)
+/* With one thread and no signal handler able to run, a descriptor the
+ * shim opens and closes within the section takes no number from anyone:
+ * it may stay where open put it, saving a move up and a close for each
+ * (procfs.h). Blocking signals costs two calls per section, saved by the
+ * first descriptor; a caller that blocked them already says so. */
+static KT_TLS sigset_t my_saved_mask;
+static KT_TLS bool my_masked;
+
+static void section_enter(bool signals_blocked)
 {
 	if (my_sections++ > 0)
 		return;
 	atomic_fetch_add(&own_sections, 1);
 	while (atomic_load(&app_replacing) > my_unit)
 		pause_briefly();
+	if (atomic_load_explicit(&threads_possible, memory_order_relaxed))
+		return;
+	if (!signals_blocked) {
+		sigset_t all;
+		sigfillset(&all);
+		if (kt_syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &my_saved_mask, _NSIG / 8) != 0)
+			return;
+		my_masked = true;
+	}
+	kt_fds_may_stay_low = 1;
+}
+
+void kt_own_fds_begin(void)
+{
+	section_enter(false);
+}
+
+void kt_own_fds_begin_signals_blocked(void)
+{
+	section_enter(true);
 }
 
 void kt_own_fds_end(void)
 {
-	if (--my_sections == 0)
-		atomic_fetch_sub(&own_sections, 1);
+	if (--my_sections != 0)
+		return;
+	kt_fds_may_stay_low = 0;
+	if (my_masked) {
+		my_masked = false;
+		kt_syscall(SYS_rt_sigprocmask, SIG_SETMASK, &my_saved_mask, NULL, _NSIG / 8);
+	}
+	atomic_fetch_sub(&own_sections, 1);
 }
 
 enum kt_gate kt_app_replace_begin(void)

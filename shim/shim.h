@@ -206,6 +206,7 @@ void kt_forget_bad_closes(void);
  * exclude each other (never nest a replacing call in a section's own
  * work). kt_own_fds_fork_child in the child of a fork. */
 void kt_own_fds_begin(void);
+void kt_own_fds_begin_signals_blocked(void); /* the caller blocked every signal */
 void kt_own_fds_end(void);
 enum kt_gate {
 	KT_GATE_OPEN,   /* one thread: nothing to exclude */

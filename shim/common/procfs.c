@@ -29,9 +29,11 @@ static long high_floor(int refresh)
 	return floor;
 }
 
+__thread int kt_fds_may_stay_low __attribute__((tls_model("initial-exec")));
+
 int kt_sys_move_high(int fd)
 {
-	if (fd < 0)
+	if (fd < 0 || kt_fds_may_stay_low)
 		return fd;
 	int high = kt_sys_fcntl(fd, F_DUPFD_CLOEXEC, high_floor(0));
 	if (high == -EINVAL)
@@ -106,7 +108,7 @@ int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state)
 {
 	char path[64], buf[1024];
 	fmt_pid_path(path, pid, "/stat");
-	int fd = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	int fd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
 	if (fd < 0)
 		return fd == -ENOENT ? -ESRCH : fd;
 	ssize_t n = kt_sys_read(fd, buf, sizeof buf - 1);
@@ -257,7 +259,7 @@ static int fdinfo_flags(pid_t pid, int fd, long *flags)
 {
 	char path[64], buf[512];
 	fd_path(path, pid, fd, "/fdinfo/");
-	int f = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	int f = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
 	if (f < 0)
 		return f;
 	ssize_t n = kt_sys_read(f, buf, sizeof buf - 1);

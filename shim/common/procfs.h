@@ -9,6 +9,12 @@
 
 #include "record.h"
 
+/* Set by the shim while a short-lived descriptor of its own cannot take a
+ * number the application would have got: one thread, signals blocked
+ * (shim/own_fds.c). Otherwise every descriptor opened here is moved up
+ * out of the application's way at once (kt_sys_move_high). */
+extern __thread int kt_fds_may_stay_low __attribute__((tls_model("initial-exec")));
+
 /* Start time of PID (field 22 of /proc/PID/stat, clock ticks since boot),
  * its parent pid and state letter. Returns 0, or -errno (-ESRCH when the
  * process does not exist). */
