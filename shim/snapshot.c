@@ -460,11 +460,55 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
  * the snapshot's buffer: what follows them must fit. */
 #define CLOSED_ROOM_KEPT ((size_t)16 << 20)
 
-/* The numbers this process closed whose last generation was a copy of
- * another descriptor (a dup, an inheritance, one kept across exec or
- * received): the link from what was copied from them (a later dup, a
- * child's descriptor) to where they came from. Each entry is read twice:
- * one a hook is rewriting meanwhile is not taken. */
+/* A closed descriptor worth a record: a copy of another (a dup, an
+ * inheritance, one kept across exec or received), or made here and copied
+ * since (the call that made what its copies hold). */
+static bool closed_worth(const struct kt_rec_fd *r, const struct kt_fd_entry *e)
+{
+	return kt_rec_fd_source(r) || (e->how == KT_HOW_OPEN && (e->flags & KT_ENTRY_COPIED));
+}
+
+/* Write closed generation gen of fd as its entry e tells it; false when
+ * there was no room. */
+static bool put_closed(struct snapshot *s, int fd, uint32_t gen, const struct kt_fd_entry *e)
+{
+	char site[KT_SITE_TEXT] = "";
+	struct kt_rec_fd r;
+	kt_table_record_fd(&r, fd, gen, KT_FD_UNKNOWN, NULL, KT_ACCESS_UNKNOWN, 0, e, site);
+	if (e->how == KT_HOW_EXEC)
+		origin_before_exec(&r);
+	if (!closed_worth(&r, e))
+		return true;
+	if (s->out.cap - s->out.len < CLOSED_ROOM_KEPT)
+		return false;
+	if (e->how != KT_HOW_EXEC) /* else the earlier image's site */
+		kt_site_format(e->site, site, sizeof site);
+	kt_rec_put_closed(&s->out, &r);
+	return true;
+}
+
+/* Whether ring slot i names what the table still holds for its number
+ * (written from the table, or open again after a failed dup2), or what a
+ * later slot names too. */
+KT_RACY static bool ring_repeats(const struct kt_fd_entry *t, size_t cap, size_t i, int fd,
+				 uint32_t gen)
+{
+	if ((size_t)fd < cap && (atomic_load(&t[fd].gen) & ~1u) == gen)
+		return true;
+	struct kt_fd_entry later;
+	int lfd;
+	uint32_t lgen;
+	for (size_t j = i + 1; j < KT_CLOSED_RING; j++)
+		if (kt_closed_get(j, &lfd, &lgen, &later) && lfd == fd && lgen == gen)
+			return true;
+	return false;
+}
+
+/* The descriptors this process closed that are links of a chain (see
+ * closed_worth): each number's last generation from the table, and earlier
+ * generations of reused numbers from the ring of recent closes
+ * (closed_ring.c). Each entry is read twice: one a hook is rewriting
+ * meanwhile is not taken. */
 KT_RACY static void emit_closed(struct snapshot *s)
 {
 	const struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
@@ -472,7 +516,6 @@ KT_RACY static void emit_closed(struct snapshot *s)
 		return;
 	const struct kt_table_header *h = kt_table_header_of(t);
 	size_t end = atomic_load(&h->max_fd_plus_one), skipped = 0;
-	char site[KT_SITE_TEXT] = "";
 	for (size_t fd = 0; fd < end && fd < h->capacity; fd++) {
 		uint32_t gen = atomic_load_explicit(&t[fd].gen, memory_order_acquire);
 		struct kt_fd_entry a, b;
@@ -482,19 +525,14 @@ KT_RACY static void emit_closed(struct snapshot *s)
 		memcpy(&b, &t[fd], sizeof b);
 		if (memcmp(&a, &b, sizeof a) != 0 || atomic_load(&t[fd].gen) != gen)
 			continue;
-		struct kt_rec_fd r;
-		kt_table_record_fd(&r, (int)fd, gen & ~1u, KT_FD_UNKNOWN, NULL, KT_ACCESS_UNKNOWN, 0, &a, site);
-		if (a.how == KT_HOW_EXEC)
-			origin_before_exec(&r);
-		if (!kt_rec_fd_source(&r))
-			continue;
-		if (s->out.cap - s->out.len < CLOSED_ROOM_KEPT) {
-			skipped++;
-			continue;
-		}
-		if (a.how != KT_HOW_EXEC) /* else the earlier image's site */
-			kt_site_format(a.site, site, sizeof site);
-		kt_rec_put_closed(&s->out, &r);
+		skipped += !put_closed(s, (int)fd, gen & ~1u, &a);
+	}
+	for (size_t i = 0; i < KT_CLOSED_RING; i++) {
+		struct kt_fd_entry e;
+		int fd;
+		uint32_t gen;
+		if (kt_closed_get(i, &fd, &gen, &e) && !ring_repeats(t, h->capacity, i, fd, gen))
+			skipped += !put_closed(s, fd, gen, &e);
 	}
 	if (skipped)
 		note(s, "and", (long)skipped, " more closed descriptors not written (no room)");

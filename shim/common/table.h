@@ -27,7 +27,11 @@
 /* One descriptor number's entry. */
 struct kt_fd_entry {
 	_Atomic uint32_t gen;  /* even: open (0: never seen); odd: closed or changing */
-	uint8_t how, call, cloexec, reserved;
+	uint8_t how, call, cloexec;
+	/* KT_ENTRY_COPIED: a dup or a fork copied this generation, so that
+	 * once closed it is still the link from those copies to the call that
+	 * made it (snapshot.c writes it as a "closed" record). */
+	uint8_t flags;
 	int32_t src_fd;
 	uint32_t src_gen;
 	int32_t src_pid;
@@ -55,7 +59,9 @@ struct kt_fd_entry {
 	uint64_t stack[KT_STACK_MAX];
 };
 
-#define KT_TABLE_MAGIC "kttbl03"
+#define KT_ENTRY_COPIED 0x01u
+
+#define KT_TABLE_MAGIC "kttbl04"
 
 /* What a process could not write into its record (record.h
  * "unrecorded"), kept in its table instead: a sandbox that refuses opening
