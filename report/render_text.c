@@ -9,6 +9,7 @@
 #include "json.h"
 #include "render.h"
 #include "render_text.h"
+#include "shell.h"
 #include "symbolize.h"
 #include "unrecorded.h"
 
@@ -107,6 +108,12 @@ static const char *unknown_origin(const struct kt_model *m, size_t proc, const s
 	return m->procs[proc].parent < 0 && fd->gen <= 2 ? "present at start" : "origin unknown";
 }
 
+/* What a descriptor was made as (origin.made), in words. */
+static const char *made_words(const char *made)
+{
+	return strcmp(made, KT_MADE_SHELL_REDIRECTION) == 0 ? "shell redirection" : made;
+}
+
 /* The origin in words; caller frees. */
 static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_fd *fd)
 {
@@ -151,6 +158,8 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 		kt_str_printf(&text, "%s", unknown_origin(m, proc, &fd->rec));
 		break;
 	}
+	if (o->made != NULL)
+		kt_str_printf(&text, ", %s", made_words(o->made));
 	return kt_str_take(&text);
 }
 
