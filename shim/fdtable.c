@@ -52,6 +52,23 @@ static void mark_used(struct kt_fd_entry *t, int fd)
 		;
 }
 
+/* A dup's root (table.h): its source when opened here, else the
+ * source's own root when the source is a dup. */
+KT_RACY static void note_root(struct kt_fd_entry *e, const struct kt_fd_entry *src, int src_fd)
+{
+	if (src->how == KT_HOW_OPEN) {
+		e->root_fd_plus1 = src_fd + 1;
+		e->root_gen = e->src_gen;
+		e->root_call = src->call;
+		e->root_site = src->site;
+	} else if (src->how == KT_HOW_DUP && src->root_fd_plus1 > 0) {
+		e->root_fd_plus1 = src->root_fd_plus1;
+		e->root_gen = src->root_gen;
+		e->root_call = src->root_call;
+		e->root_site = src->root_site;
+	}
+}
+
 KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site)
 {
 	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
@@ -63,6 +80,7 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	e->call = (uint8_t)call;
 	e->cloexec = (uint8_t)(cloexec != 0);
 	e->flags = 0;
+	e->root_fd_plus1 = 0;
 	e->src_fd = src_fd;
 	e->src_gen = 0;
 	e->src_pid = 0;
@@ -73,6 +91,7 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 		struct kt_fd_entry *src = &t[src_fd];
 		e->src_gen = atomic_load_explicit(&src->gen, memory_order_relaxed);
 		src->flags |= KT_ENTRY_COPIED;
+		note_root(e, src, src_fd);
 		e->src_pid = kt_self.pid;
 		e->src_start = kt_self.start;
 		if (atomic_load_explicit(&src->ino_gen, memory_order_relaxed) == e->src_gen) {
@@ -103,6 +122,7 @@ KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 	e->call = v->call;
 	e->cloexec = v->cloexec;
 	e->flags = v->flags;
+	e->root_fd_plus1 = 0; /* the earlier image's exec snapshot wrote it */
 	e->src_fd = v->src_fd;
 	e->src_gen = v->src_gen;
 	e->src_pid = v->src_pid;
@@ -354,6 +374,7 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 			e->call = KT_CALL_FORK;
 			e->cloexec = old[fd].cloexec;
 			e->flags = 0;
+			e->root_fd_plus1 = 0; /* the parent's to write */
 			old[fd].flags |= KT_ENTRY_COPIED;
 			e->src_pid = kt_self.pid;
 			e->src_start = kt_self.start;

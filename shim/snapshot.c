@@ -435,6 +435,32 @@ static void origin_before_exec(struct kt_rec_fd *r)
 	r->src_gen = before ? before->src_gen : 0;
 }
 
+/* Closed records (record.h "closed") stop when less than this is left of
+ * the snapshot's buffer: what follows them must fit. */
+#define CLOSED_ROOM_KEPT ((size_t)16 << 20)
+
+/* The descriptor a dup's chain of dups started from, opened in this image
+ * (table.h root_*), as a closed record when it is closed now: the one link
+ * a reused number would otherwise lose. A root the table writes itself
+ * (its number's last generation, closed) is left to emit_closed. */
+KT_RACY static void put_root(struct snapshot *s, const struct kt_fd_entry *e)
+{
+	const struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
+	if (!t || e->how != KT_HOW_DUP || e->root_fd_plus1 <= 0 ||
+	    (uint32_t)e->root_fd_plus1 > kt_table_header_of(t)->capacity ||
+	    s->out.cap - s->out.len < CLOSED_ROOM_KEPT)
+		return;
+	int fd = e->root_fd_plus1 - 1;
+	uint32_t now = atomic_load_explicit(&t[fd].gen, memory_order_acquire);
+	if ((now & ~1u) == e->root_gen)
+		return; /* open, or the table's closed generation */
+	char site[KT_SITE_TEXT];
+	kt_site_format(e->root_site, site, sizeof site);
+	kt_rec_put_closed(&s->out, &(struct kt_rec_fd){
+		.fd = fd, .gen = e->root_gen, .type = KT_FD_UNKNOWN, .access = KT_ACCESS_UNKNOWN,
+		.how = KT_HOW_OPEN, .call = (int)e->root_call, .src_fd = -1, .site = site});
+}
+
 static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 {
 	const struct kt_fd_entry *e = &f->entry;
@@ -443,6 +469,7 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 	if (e->how == KT_HOW_EXEC)
 		origin_before_exec(&r);
 	kt_rec_put_fd(&s->out, &r);
+	put_root(s, e);
 	/* Callers of the creating call, for descriptors made in this image. */
 	if (e->how != KT_HOW_EXEC && e->how != KT_HOW_INHERITED && e->site && e->stack[0] &&
 	    s->stack_text) {
@@ -455,10 +482,6 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 							    (const char *const *)s->stack_sites});
 	}
 }
-
-/* Closed records (record.h "closed") stop when less than this is left of
- * the snapshot's buffer: what follows them must fit. */
-#define CLOSED_ROOM_KEPT ((size_t)16 << 20)
 
 /* A closed descriptor worth a record: a copy of another (a dup, an
  * inheritance, one kept across exec or received), or made here and copied
@@ -484,6 +507,7 @@ static bool put_closed(struct snapshot *s, int fd, uint32_t gen, const struct kt
 	if (e->how != KT_HOW_EXEC) /* else the earlier image's site */
 		kt_site_format(e->site, site, sizeof site);
 	kt_rec_put_closed(&s->out, &r);
+	put_root(s, e);
 	return true;
 }
 
