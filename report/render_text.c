@@ -124,6 +124,9 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 	const char *at = site ? " at " : "";
 	site = site ? site : "";
 	struct kt_str text = {0};
+	/* First, so that a line cut to fit keeps it. */
+	if (o->made != NULL)
+		kt_str_printf(&text, "%s: ", made_words(o->made));
 	switch (o->how) {
 	case KT_HOW_OPEN:
 		kt_str_printf(&text, "%s%s%s", call ? call : "opened", at, site);
@@ -158,8 +161,6 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 		kt_str_printf(&text, "%s", unknown_origin(m, proc, &fd->rec));
 		break;
 	}
-	if (o->made != NULL)
-		kt_str_printf(&text, ", %s", made_words(o->made));
 	return kt_str_take(&text);
 }
 
