@@ -55,6 +55,13 @@ KT_RACY bool kt_closed_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry 
 	return atomic_load_explicit(&s->seq, memory_order_acquire) == seq;
 }
 
+KT_RACY bool kt_closed_names(size_t i, int fd, uint32_t gen)
+{
+	struct closed_slot *s = &ring[i % KT_CLOSED_RING];
+	uint32_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+	return seq != 0 && s->fd == fd && s->gen == gen;
+}
+
 void kt_closed_forget(void)
 {
 	for (size_t i = 0; i < KT_CLOSED_RING; i++)

@@ -208,6 +208,7 @@ void kt_forget_bad_closes(void);
 #define KT_CLOSED_RING 256
 void kt_closed_remember(int fd, const struct kt_fd_entry *e, uint32_t gen);
 bool kt_closed_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry *out);
+bool kt_closed_names(size_t i, int fd, uint32_t gen); /* slot i holds (fd, gen) */
 void kt_closed_forget(void);
 
 /* own_fds.c: the shim's sections that hold descriptors of their own, and

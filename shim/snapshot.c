@@ -519,11 +519,8 @@ KT_RACY static bool ring_repeats(const struct kt_fd_entry *t, size_t cap, size_t
 {
 	if ((size_t)fd < cap && (atomic_load(&t[fd].gen) & ~1u) == gen)
 		return true;
-	struct kt_fd_entry later;
-	int lfd;
-	uint32_t lgen;
 	for (size_t j = i + 1; j < KT_CLOSED_RING; j++)
-		if (kt_closed_get(j, &lfd, &lgen, &later) && lfd == fd && lgen == gen)
+		if (kt_closed_names(j, fd, gen))
 			return true;
 	return false;
 }
