@@ -1,6 +1,7 @@
 /* Findings (see findings.h): adding them, the open-at-exit kind, and
  * running every kind's finder (findings_exec.c, findings_events.c). */
 #include "findings_impl.h"
+#include "shell.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,7 @@ void kt_finding_made_by(struct kt_finding *f, const struct kt_model *m, const st
 	*o = (struct kt_finding_origin){0};
 	if (st->proc >= 0)
 		o->program = kt_program_at(m, st->proc, st->snap);
+	o->made = kt_shell_made(m, c);
 	/* No record (closed before its snapshot), or not made in the trace:
 	 * the call was not seen. */
 	if (st->origin == NULL || st->origin->how == KT_HOW_NONE || st->origin->how == KT_HOW_UNKNOWN)

@@ -3,6 +3,7 @@
  * reader keeping a write end, a process keeping the socketpair end it
  * handed over). */
 #include "findings_impl.h"
+#include "shell.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -100,6 +101,17 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_re
 	}
 	kt_chain_describe(&why, m, c, true);
 	kt_chain_add_exec(&why, m, (int)i, (int)s);
+	if (f->origin.made != NULL) {
+		kt_str_printf(&why,
+			      ". A shell opened it for a redirection the script asked for (exec %d<FILE, "
+			      "CMD %d>FILE): the script meant the programs it runs to have it. The "
+			      "built-in suppression made=shell-redirection drops this finding unless "
+			      "--default-suppressions=no; close it in the script (exec %d<&-) or for "
+			      "one command (CMD %d<&-) to keep it from this program.",
+			      fd->fd, fd->fd, fd->fd, fd->fd);
+		kt_finding_say(f, &msg, &why);
+		return;
+	}
 	const struct kt_origin *made = c->steps[c->own - 1].origin;
 	kt_str_printf(&why,
 		      ". Fix: create it with %s (or set FD_CLOEXEC with fcntl), or dup2 it onto the "
@@ -141,7 +153,10 @@ void kt_find_exec_leaks(struct kt_model *m)
 				int ofd = kt_model_node(m, p->pid, p->start, fd->fd, fd->gen, &ref)
 						  ? ref.ofd
 						  : 0;
-				if (kt_chain_made_in_trace(m, &c, ofd) && !placed(&c) &&
+				/* A shell's redirection is reported whichever number open()
+				 * returned (a default suppression keeps it quiet). */
+				bool redirection = kt_shell_made(m, &c) != NULL;
+				if (kt_chain_made_in_trace(m, &c, ofd) && (redirection || !placed(&c)) &&
 				    !made_inheritable(p, fd->fd, fd->gen) &&
 				    !named_in_argv(kt_process_image_at(p, s + 1), fd->fd))
 					exec_leak(m, i, s, fd, &c, ofd);

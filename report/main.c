@@ -49,7 +49,9 @@ static const char usage_text[] =
 	"  --error-exitcode=N  exit with N when there is a finding (error or warning;\n"
 	"                      info findings too with --leaks)\n"
 	"  --suppressions=FILE rules for intended sharing (several allowed)\n"
-	"  --no-default-suppressions  do not apply the built-in rules\n"
+	"  --default-suppressions=yes|no  apply the built-in rules (yes, the default): bash's\n"
+	"                      second closes, a shell's redirections (made=shell-redirection)\n"
+	"  --no-default-suppressions  the same as --default-suppressions=no\n"
 	"  --leaks             also report descriptors still open at exit (open-at-exit)\n"
 	"  --stack=N           show up to N frames of each call site (default 1)\n"
 	"  --quiet             text report: the findings and their summary line only\n"
@@ -131,6 +133,11 @@ static int parse_valued_option(int argc, char **argv, int *i, struct options *op
 			kt_warn("%s", err.msg);
 			return EXIT_USAGE;
 		}
+	} else if ((value = option_value(argc, argv, i, "--default-suppressions", NULL, missing)) !=
+		   NULL) {
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+			return usage_error("bad --default-suppressions '%s' (yes or no)", value);
+		opt->no_default_suppressions = strcmp(value, "no") == 0;
 	} else if ((value = option_value(argc, argv, i, "--stack", NULL, missing)) != NULL) {
 		if (!kt_parse_ll(value, &n) || n < 0 || n > 1000)
 			return usage_error("bad --stack '%s' (a number of frames)", value);

@@ -2,6 +2,7 @@
  * end, the origin of every descriptor (origin.c) and the open file
  * descriptions they share (ofd.c). */
 #include "model.h"
+#include "shell.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -188,6 +189,7 @@ struct kt_model *kt_model_build(struct kt_trace *trace)
 	link_children(m);
 	kt_model_origins(trace);
 	kt_model_group(m);
+	kt_shell_mark(m);
 	return m;
 }
 

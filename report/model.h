@@ -65,6 +65,7 @@ struct kt_finding_origin {
 	const char *call;    /* "open", "fcntl(F_SETFL)"..., NULL when not seen */
 	const char *program; /* the program that made it, NULL when unknown */
 	const char *site;    /* raw "MODULE+0xOFF", NULL when unknown */
+	const char *made;    /* what the descriptor was made as (shell.h), or NULL */
 	const char *const *stack; /* the call's callers, innermost first */
 	size_t nstack;
 };

@@ -55,6 +55,10 @@ static void render_origin(FILE *out, const struct kt_mproc *mp, const struct kt_
 		fputs(", \"site_raw\": ", out);
 		kt_json_string(out, o->site);
 	}
+	if (o->made != NULL) {
+		fputs(", \"made\": ", out);
+		kt_json_string(out, o->made);
+	}
 	if (mfd->nstack > 0) {
 		/* The callers of the call that made it, innermost first. */
 		fputs(", \"stack\": [", out);
@@ -200,6 +204,10 @@ static void render_finding_origin(FILE *out, const struct kt_finding_origin *o)
 	kt_json_string(out, o->program);
 	fputs(", \"site\": ", out);
 	kt_json_string(out, o->site != NULL ? kt_symbolize(o->site, site, sizeof site) : NULL);
+	if (o->made != NULL) {
+		fputs(", \"made\": ", out);
+		kt_json_string(out, o->made);
+	}
 	if (o->nstack > 0) {
 		fputs(", \"stack\": [", out);
 		for (size_t i = 0; i < o->nstack; i++) {

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "render.h"
 #include "render_text.h"
+#include "shell.h"
 #include "symbolize.h"
 #include "unrecorded.h"
 
@@ -107,6 +108,12 @@ static const char *unknown_origin(const struct kt_model *m, size_t proc, const s
 	return m->procs[proc].parent < 0 && fd->gen <= 2 ? "present at start" : "origin unknown";
 }
 
+/* What a descriptor was made as (origin.made), in words. */
+static const char *made_words(const char *made)
+{
+	return strcmp(made, KT_MADE_SHELL_REDIRECTION) == 0 ? "shell redirection" : made;
+}
+
 /* The origin in words; caller frees. */
 static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_fd *fd)
 {
@@ -117,6 +124,9 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 	const char *at = site ? " at " : "";
 	site = site ? site : "";
 	struct kt_str text = {0};
+	/* First, so that a line cut to fit keeps it. */
+	if (o->made != NULL)
+		kt_str_printf(&text, "%s: ", made_words(o->made));
 	switch (o->how) {
 	case KT_HOW_OPEN:
 		kt_str_printf(&text, "%s%s%s", call ? call : "opened", at, site);

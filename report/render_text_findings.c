@@ -11,6 +11,7 @@
 #include "findings_group.h"
 #include "notes.h"
 #include "render_text.h"
+#include "shell.h"
 #include "unrecorded.h"
 
 /* Processes named on a context's or a note's line; the rest are counted. */
@@ -98,6 +99,8 @@ static void render_origin(struct kt_text_out *o, const struct kt_model *m, const
 		kt_str_printf(&t, " at %s", where);
 	if (or->call == NULL)
 		kt_str_printf(&t, " (the call was not seen)");
+	if (or->made != NULL && strcmp(or->made, KT_MADE_SHELL_REDIRECTION) == 0)
+		kt_str_printf(&t, " (a shell redirection)");
 	kt_str_add(&o->line, "    ", 4);
 	kt_text_fitted(&o->line, t.s, kt_text_room(&o->line), false);
 	kt_text_flush(o);

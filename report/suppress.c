@@ -1,5 +1,6 @@
 /* Suppression files (see suppress.h). */
 #include "suppress.h"
+#include "shell.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -27,7 +28,7 @@ static bool parse_line(struct kt_suppression *rule, char *line, const char *path
 	     tok = strtok_r(NULL, " \t\r\n", &save)) {
 		char *eq = strchr(tok, '=');
 		if (eq == NULL) {
-			kt_error_set(err, "%s:%d: '%s' is not key=value (kind, program or target)",
+			kt_error_set(err, "%s:%d: '%s' is not key=value (kind, program, target or made)",
 				     path, lineno, tok);
 			return false;
 		}
@@ -36,9 +37,10 @@ static bool parse_line(struct kt_suppression *rule, char *line, const char *path
 		char **slot = strcmp(tok, "kind") == 0      ? &rule->kind
 			      : strcmp(tok, "program") == 0 ? &rule->program
 			      : strcmp(tok, "target") == 0  ? &rule->target
+			      : strcmp(tok, "made") == 0    ? &rule->made
 							    : NULL;
 		if (slot == NULL) {
-			kt_error_set(err, "%s:%d: unknown key '%s' (kind, program or target)", path,
+			kt_error_set(err, "%s:%d: unknown key '%s' (kind, program, target or made)", path,
 				     lineno, tok);
 			return false;
 		}
@@ -69,6 +71,7 @@ static void free_rule(struct kt_suppression *r)
 	free(r->kind);
 	free(r->program);
 	free(r->target);
+	free(r->made);
 	free(r->file);
 }
 
@@ -87,7 +90,7 @@ bool kt_suppressions_load(struct kt_suppressions *s, const char *path, struct kt
 		lineno++;
 		struct kt_suppression rule = {0};
 		ok = parse_line(&rule, line, path, lineno, err);
-		if (ok && (rule.kind || rule.program || rule.target)) {
+		if (ok && (rule.kind || rule.program || rule.target || rule.made)) {
 			rule.file = kt_xstrdup(path);
 			rule.line = lineno;
 			*KT_PUSH(s->rules, s->n, s->cap) = rule;
@@ -108,7 +111,10 @@ bool kt_suppressions_load(struct kt_suppressions *s, const char *path, struct kt
  * harmless habits, so that tracing them stays quiet. */
 static const char default_rules[] =
 	"# bash closes the ends of a pipeline's pipes again after closing them\n"
-	"kind=bad-close program=bash\n";
+	"kind=bad-close program=bash\n"
+	"# a shell opens a redirection's file (exec 3<FILE, CMD 5>FILE) because the\n"
+	"# script wants the programs it runs to have it (shell.h)\n"
+	"made=" KT_MADE_SHELL_REDIRECTION "\n";
 
 bool kt_suppressions_load_defaults(struct kt_suppressions *s)
 {
@@ -121,7 +127,7 @@ bool kt_suppressions_load_defaults(struct kt_suppressions *s)
 	     line = strtok_r(NULL, "\n", &save)) {
 		struct kt_suppression rule = {0};
 		ok = parse_line(&rule, line, "(built in)", ++lineno, &err);
-		if (ok && (rule.kind || rule.program || rule.target)) {
+		if (ok && (rule.kind || rule.program || rule.target || rule.made)) {
 			rule.file = kt_xstrdup("(built in)");
 			rule.line = lineno;
 			*KT_PUSH(s->rules, s->n, s->cap) = rule;
@@ -142,6 +148,9 @@ static bool matches(const struct kt_suppression *r, const struct kt_model *m,
 		    const struct kt_finding *f)
 {
 	if (!glob_match(r->kind, f->kind) || !glob_match(r->target, f->target))
+		return false;
+	/* A made rule matches only findings whose descriptor was made so. */
+	if (r->made != NULL && (f->origin.made == NULL || !glob_match(r->made, f->origin.made)))
 		return false;
 	if (r->program == NULL)
 		return true;

@@ -4,7 +4,8 @@
  *   kind=pipe-end-held program=make target=pipe:*
  *
  * kind matches the finding's kind, program the basename of the process's
- * program (argv[0] or exe), target what the descriptor refers to. A missing
+ * program (argv[0] or exe), target what the descriptor refers to, made what
+ * the descriptor was made as (origin.made: shell-redirection). A missing
  * field matches anything. A suppressed finding is dropped from the report
  * and counted in model->nsuppressed. */
 #ifndef KT_SUPPRESS_H
@@ -18,6 +19,7 @@
 
 struct kt_suppression {
 	char *kind, *program, *target; /* NULL: any */
+	char *made; /* NULL: any; else only findings made so (origin.made) */
 	char *file;
 	int line;
 };
@@ -31,7 +33,8 @@ struct kt_suppressions {
 bool kt_suppressions_load(struct kt_suppressions *s, const char *path, struct kt_error *err);
 
 /* Adds the built-in rules for well-known programs' harmless habits (bash's
- * second close of pipeline pipe ends). */
+ * second close of pipeline pipe ends) and intended sharing (a shell's
+ * redirections, made=shell-redirection). */
 bool kt_suppressions_load_defaults(struct kt_suppressions *s);
 
 /* Drops the findings a rule matches. */

@@ -30,6 +30,9 @@ struct kt_origin {
 	bool created;        /* made in the trace by a call the shim saw */
 	enum kt_how before;  /* how exec: KT_HOW_DUP or KT_HOW_INHERITED when it was a
 			      * copy before the exec, else KT_HOW_NONE */
+	/* What its history shows it was made as (shell.h): "shell-redirection",
+	 * or NULL. Set for the descriptors of snapshots once the model is built. */
+	const char *made;
 };
 
 /* A descriptor of a snapshot: its fd record, the call sites of the

@@ -52,6 +52,23 @@ static void mark_used(struct kt_fd_entry *t, int fd)
 		;
 }
 
+/* A dup's root (table.h): its source when opened here, else the
+ * source's own root when the source is a dup. */
+KT_RACY static void note_root(struct kt_fd_entry *e, const struct kt_fd_entry *src, int src_fd)
+{
+	if (src->how == KT_HOW_OPEN) {
+		e->root_fd_plus1 = src_fd + 1;
+		e->root_gen = e->src_gen;
+		e->root_call = src->call;
+		e->root_site = src->site;
+	} else if (src->how == KT_HOW_DUP && src->root_fd_plus1 > 0) {
+		e->root_fd_plus1 = src->root_fd_plus1;
+		e->root_gen = src->root_gen;
+		e->root_call = src->root_call;
+		e->root_site = src->root_site;
+	}
+}
+
 KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site)
 {
 	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
@@ -62,6 +79,8 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	e->how = (uint8_t)how;
 	e->call = (uint8_t)call;
 	e->cloexec = (uint8_t)(cloexec != 0);
+	e->flags = 0;
+	e->root_fd_plus1 = 0;
 	e->src_fd = src_fd;
 	e->src_gen = 0;
 	e->src_pid = 0;
@@ -69,8 +88,10 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	uint32_t new_gen = (old + 2) & ~1u;
 	uint32_t ino_gen = 0;
 	if (src_fd >= 0 && (unsigned)src_fd < capacity_of(t)) {
-		const struct kt_fd_entry *src = &t[src_fd];
+		struct kt_fd_entry *src = &t[src_fd];
 		e->src_gen = atomic_load_explicit(&src->gen, memory_order_relaxed);
+		src->flags |= KT_ENTRY_COPIED;
+		note_root(e, src, src_fd);
 		e->src_pid = kt_self.pid;
 		e->src_start = kt_self.start;
 		if (atomic_load_explicit(&src->ino_gen, memory_order_relaxed) == e->src_gen) {
@@ -100,6 +121,8 @@ KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 	e->how = v->how;
 	e->call = v->call;
 	e->cloexec = v->cloexec;
+	e->flags = v->flags;
+	e->root_fd_plus1 = 0; /* the earlier image's exec snapshot wrote it */
 	e->src_fd = v->src_fd;
 	e->src_gen = v->src_gen;
 	e->src_pid = v->src_pid;
@@ -115,7 +138,10 @@ KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 uint32_t kt_note_retire(int fd)
 {
 	struct kt_fd_entry *e = kt_on() ? kt_table_entry(fd) : NULL;
-	return e ? atomic_fetch_or(&e->gen, 1u) : 1u;
+	uint32_t before = e ? atomic_fetch_or(&e->gen, 1u) : 1u;
+	if (e)
+		kt_closed_remember(fd, e, before);
+	return before;
 }
 
 void kt_note_unretire(int fd, uint32_t before)
@@ -131,7 +157,7 @@ void kt_note_close(int fd)
 	struct kt_fd_entry *e = kt_table_entry(fd);
 	/* Generation 0 (never seen) stays 0: closing it is news to nobody. */
 	if (e && atomic_load_explicit(&e->gen, memory_order_relaxed))
-		atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release);
+		kt_closed_remember(fd, e, atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release));
 }
 
 /* Events start afresh with each generation of a descriptor. */
@@ -347,6 +373,9 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 			e->how = KT_HOW_INHERITED;
 			e->call = KT_CALL_FORK;
 			e->cloexec = old[fd].cloexec;
+			e->flags = 0;
+			e->root_fd_plus1 = 0; /* the parent's to write */
+			old[fd].flags |= KT_ENTRY_COPIED;
 			e->src_pid = kt_self.pid;
 			e->src_start = kt_self.start;
 			e->src_fd = (int32_t)fd;
@@ -524,7 +553,8 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 		if (cloexec_only)
 			e->cloexec = 1;
 		else
-			atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release);
+			kt_closed_remember((int)fd, e,
+					   atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release));
 	}
 }
 

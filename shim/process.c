@@ -305,6 +305,7 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 	kt_self.root = 0;
 	kt_own_fds_fork_child();
 	kt_forget_bad_closes();
+	kt_closed_forget();
 	int r = kt_proc_stat(0, &kt_self.start, NULL, NULL);
 	if (r == 0) {
 		set_name();

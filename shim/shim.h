@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <dirent.h>
@@ -200,6 +201,15 @@ struct kt_unopened_closes {
 extern struct kt_unopened_closes kt_unopened_closes;
 /* In a fork child: what the parent noted is the parent's. */
 void kt_forget_bad_closes(void);
+/* closed_ring.c: entries closed lately that are links of a chain (a copy,
+ * or made here and copied), for the next snapshot's "closed" records:
+ * remember one as it is closed (gen: its open generation); read slot i
+ * (false when empty or being rewritten); forget them in a fork child. */
+#define KT_CLOSED_RING 256
+void kt_closed_remember(int fd, const struct kt_fd_entry *e, uint32_t gen);
+bool kt_closed_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry *out);
+bool kt_closed_names(size_t i, int fd, uint32_t gen); /* slot i holds (fd, gen) */
+void kt_closed_forget(void);
 
 /* own_fds.c: the shim's sections that hold descriptors of their own, and
  * the application's calls that replace or close descriptors by number,

@@ -435,6 +435,32 @@ static void origin_before_exec(struct kt_rec_fd *r)
 	r->src_gen = before ? before->src_gen : 0;
 }
 
+/* Closed records (record.h "closed") stop when less than this is left of
+ * the snapshot's buffer: what follows them must fit. */
+#define CLOSED_ROOM_KEPT ((size_t)16 << 20)
+
+/* The descriptor a dup's chain of dups started from, opened in this image
+ * (table.h root_*), as a closed record when it is closed now: the one link
+ * a reused number would otherwise lose. A root the table writes itself
+ * (its number's last generation, closed) is left to emit_closed. */
+KT_RACY static void put_root(struct snapshot *s, const struct kt_fd_entry *e)
+{
+	const struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
+	if (!t || e->how != KT_HOW_DUP || e->root_fd_plus1 <= 0 ||
+	    (uint32_t)e->root_fd_plus1 > kt_table_header_of(t)->capacity ||
+	    s->out.cap - s->out.len < CLOSED_ROOM_KEPT)
+		return;
+	int fd = e->root_fd_plus1 - 1;
+	uint32_t now = atomic_load_explicit(&t[fd].gen, memory_order_acquire);
+	if ((now & ~1u) == e->root_gen)
+		return; /* open, or the table's closed generation */
+	char site[KT_SITE_TEXT];
+	kt_site_format(e->root_site, site, sizeof site);
+	kt_rec_put_closed(&s->out, &(struct kt_rec_fd){
+		.fd = fd, .gen = e->root_gen, .type = KT_FD_UNKNOWN, .access = KT_ACCESS_UNKNOWN,
+		.how = KT_HOW_OPEN, .call = (int)e->root_call, .src_fd = -1, .site = site});
+}
+
 static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 {
 	const struct kt_fd_entry *e = &f->entry;
@@ -443,6 +469,7 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 	if (e->how == KT_HOW_EXEC)
 		origin_before_exec(&r);
 	kt_rec_put_fd(&s->out, &r);
+	put_root(s, e);
 	/* Callers of the creating call, for descriptors made in this image. */
 	if (e->how != KT_HOW_EXEC && e->how != KT_HOW_INHERITED && e->site && e->stack[0] &&
 	    s->stack_text) {
@@ -456,15 +483,53 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 	}
 }
 
-/* Closed records (record.h "closed") stop when less than this is left of
- * the snapshot's buffer: what follows them must fit. */
-#define CLOSED_ROOM_KEPT ((size_t)16 << 20)
+/* A closed descriptor worth a record: a copy of another (a dup, an
+ * inheritance, one kept across exec or received), or made here and copied
+ * since (the call that made what its copies hold). */
+static bool closed_worth(const struct kt_rec_fd *r, const struct kt_fd_entry *e)
+{
+	return kt_rec_fd_source(r) || (e->how == KT_HOW_OPEN && (e->flags & KT_ENTRY_COPIED));
+}
 
-/* The numbers this process closed whose last generation was a copy of
- * another descriptor (a dup, an inheritance, one kept across exec or
- * received): the link from what was copied from them (a later dup, a
- * child's descriptor) to where they came from. Each entry is read twice:
- * one a hook is rewriting meanwhile is not taken. */
+/* Write closed generation gen of fd as its entry e tells it; false when
+ * there was no room. */
+static bool put_closed(struct snapshot *s, int fd, uint32_t gen, const struct kt_fd_entry *e)
+{
+	char site[KT_SITE_TEXT] = "";
+	struct kt_rec_fd r;
+	kt_table_record_fd(&r, fd, gen, KT_FD_UNKNOWN, NULL, KT_ACCESS_UNKNOWN, 0, e, site);
+	if (e->how == KT_HOW_EXEC)
+		origin_before_exec(&r);
+	if (!closed_worth(&r, e))
+		return true;
+	if (s->out.cap - s->out.len < CLOSED_ROOM_KEPT)
+		return false;
+	if (e->how != KT_HOW_EXEC) /* else the earlier image's site */
+		kt_site_format(e->site, site, sizeof site);
+	kt_rec_put_closed(&s->out, &r);
+	put_root(s, e);
+	return true;
+}
+
+/* Whether ring slot i names what the table still holds for its number
+ * (written from the table, or open again after a failed dup2), or what a
+ * later slot names too. */
+KT_RACY static bool ring_repeats(const struct kt_fd_entry *t, size_t cap, size_t i, int fd,
+				 uint32_t gen)
+{
+	if ((size_t)fd < cap && (atomic_load(&t[fd].gen) & ~1u) == gen)
+		return true;
+	for (size_t j = i + 1; j < KT_CLOSED_RING; j++)
+		if (kt_closed_names(j, fd, gen))
+			return true;
+	return false;
+}
+
+/* The descriptors this process closed that are links of a chain (see
+ * closed_worth): each number's last generation from the table, and earlier
+ * generations of reused numbers from the ring of recent closes
+ * (closed_ring.c). Each entry is read twice: one a hook is rewriting
+ * meanwhile is not taken. */
 KT_RACY static void emit_closed(struct snapshot *s)
 {
 	const struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
@@ -472,7 +537,6 @@ KT_RACY static void emit_closed(struct snapshot *s)
 		return;
 	const struct kt_table_header *h = kt_table_header_of(t);
 	size_t end = atomic_load(&h->max_fd_plus_one), skipped = 0;
-	char site[KT_SITE_TEXT] = "";
 	for (size_t fd = 0; fd < end && fd < h->capacity; fd++) {
 		uint32_t gen = atomic_load_explicit(&t[fd].gen, memory_order_acquire);
 		struct kt_fd_entry a, b;
@@ -482,19 +546,14 @@ KT_RACY static void emit_closed(struct snapshot *s)
 		memcpy(&b, &t[fd], sizeof b);
 		if (memcmp(&a, &b, sizeof a) != 0 || atomic_load(&t[fd].gen) != gen)
 			continue;
-		struct kt_rec_fd r;
-		kt_table_record_fd(&r, (int)fd, gen & ~1u, KT_FD_UNKNOWN, NULL, KT_ACCESS_UNKNOWN, 0, &a, site);
-		if (a.how == KT_HOW_EXEC)
-			origin_before_exec(&r);
-		if (!kt_rec_fd_source(&r))
-			continue;
-		if (s->out.cap - s->out.len < CLOSED_ROOM_KEPT) {
-			skipped++;
-			continue;
-		}
-		if (a.how != KT_HOW_EXEC) /* else the earlier image's site */
-			kt_site_format(a.site, site, sizeof site);
-		kt_rec_put_closed(&s->out, &r);
+		skipped += !put_closed(s, (int)fd, gen & ~1u, &a);
+	}
+	for (size_t i = 0; i < KT_CLOSED_RING; i++) {
+		struct kt_fd_entry e;
+		int fd;
+		uint32_t gen;
+		if (kt_closed_get(i, &fd, &gen, &e) && !ring_repeats(t, h->capacity, i, fd, gen))
+			skipped += !put_closed(s, fd, gen, &e);
 	}
 	if (skipped)
 		note(s, "and", (long)skipped, " more closed descriptors not written (no room)");

@@ -57,11 +57,14 @@
  *        the object's lowest PT_LOAD segment; the link-time address is
  *        OFFSET + (lowest PT_LOAD p_vaddr rounded down to the page size).
  * closed FD GEN HOW CALL SRC_PID SRC_START SRC_FD SRC_GEN SITE
- *        A descriptor this process had and closed before this snapshot
- *        (the last generation of its number), with its origin as in fd
- *        records: the link between what was copied from it (a dup, a
- *        child's inherited descriptor) and where it came from, or the call
- *        that made it. Only what the shim saw made.
+ *        A descriptor this process had and closed before this snapshot,
+ *        with its origin as in fd records: the link between what was
+ *        copied from it (a dup, a child's inherited descriptor) and where
+ *        it came from, or the call that made it. Written for a copy, and
+ *        for one made by a call (HOW open) that was copied since: its
+ *        number's last generation, earlier generations closed lately, and
+ *        the descriptor that a dup's chain of dups started from. Only what
+ *        the shim saw made; the same node may be written twice.
  * stack  FD GEN SITE...
  *        With KCMPTRACE_STACK=N > 1: the call sites of the callers of the
  *        call that made FD (the one in its fd line's SITE), innermost first,

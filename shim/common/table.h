@@ -27,7 +27,11 @@
 /* One descriptor number's entry. */
 struct kt_fd_entry {
 	_Atomic uint32_t gen;  /* even: open (0: never seen); odd: closed or changing */
-	uint8_t how, call, cloexec, reserved;
+	uint8_t how, call, cloexec;
+	/* KT_ENTRY_COPIED: a dup or a fork copied this generation, so that
+	 * once closed it is still the link from those copies to the call that
+	 * made it (snapshot.c writes it as a "closed" record). */
+	uint8_t flags;
 	int32_t src_fd;
 	uint32_t src_gen;
 	int32_t src_pid;
@@ -49,13 +53,23 @@ struct kt_fd_entry {
 	/* The other end made by the same socketpair (or pipe) call, plus one;
 	 * 0 when none. Kept across fork: the ends stay each other's. */
 	int32_t peer_plus1;
-	uint32_t peer_reserved;
+	/* A dup (through any number of dups) of a descriptor opened in this
+	 * image: that one's number plus one (0: none), generation, call and
+	 * site. The snapshot writes it as a "closed" record while it is
+	 * closed, however often its number was reused since: a shell opens a
+	 * redirection's file at 3, dup2s it onto 7 and reuses 3 at once. */
+	uint32_t root_gen;
+	int32_t root_fd_plus1;
+	uint32_t root_call;
+	uint64_t root_site;
 	/* With KCMPTRACE_STACK=N > 1: the return addresses of the creating
 	 * call's callers, innermost first, 0-terminated when shorter. */
 	uint64_t stack[KT_STACK_MAX];
 };
 
-#define KT_TABLE_MAGIC "kttbl03"
+#define KT_ENTRY_COPIED 0x01u
+
+#define KT_TABLE_MAGIC "kttbl04"
 
 /* What a process could not write into its record (record.h
  * "unrecorded"), kept in its table instead: a sandbox that refuses opening

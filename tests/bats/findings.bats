@@ -274,7 +274,7 @@ for i in range(3):
 	printf 'kind=leaked-across-exec\nprogramme=x\n' >"$S.bad"
 	run --separate-stderr kcmptrace_no_fd3 "$KT" --suppressions="$S.bad" -- true
 	assert_equal "$status" 2
-	assert_equal "$stderr" "kcmptrace: $S.bad:2: unknown key 'programme' (kind, program or target)"
+	assert_equal "$stderr" "kcmptrace: $S.bad:2: unknown key 'programme' (kind, program, target or made)"
 	run --separate-stderr kcmptrace_no_fd3 "$KT" --suppressions="$S.missing" -- true
 	assert_equal "$status" 2
 	[[ $stderr == "kcmptrace: cannot read suppressions $S.missing: "* ]]
