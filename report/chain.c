@@ -75,6 +75,17 @@ bool kt_chain_made_in_trace(const struct kt_model *m, const struct kt_chain *c, 
 	return created || (ofd > 0 && m->ofds[ofd - 1].created_in_trace);
 }
 
+int kt_chain_copied_at(const struct kt_chain *c)
+{
+	for (size_t i = c->own; i-- > 0;) {
+		const struct kt_origin *o = c->steps[i].origin;
+		if (c->steps[i].proc >= 0 && o != NULL &&
+		    (o->how == KT_HOW_DUP || (o->how == KT_HOW_EXEC && o->before == KT_HOW_DUP)))
+			return (int)i;
+	}
+	return -1;
+}
+
 bool kt_chain_from_other_process(const struct kt_chain *c)
 {
 	for (size_t i = 1; i < c->own; i++)

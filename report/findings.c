@@ -104,6 +104,22 @@ void kt_finding_made_by(struct kt_finding *f, const struct kt_model *m, const st
 	}
 }
 
+void kt_finding_copied_by(struct kt_finding *f, const struct kt_model *m, const struct kt_chain *c,
+			  int step)
+{
+	const struct kt_step *st = &c->steps[step];
+	f->origin = (struct kt_finding_origin){
+		.call = kt_call_name((enum kt_call)st->origin->call),
+		.program = kt_program_at(m, st->proc, st->snap),
+		.site = st->origin->site,
+	};
+	struct kt_node_ref ref;
+	if (kt_model_node(m, st->pid, st->start, st->fd, st->gen, &ref)) {
+		f->origin.stack = ref.rec->stack;
+		f->origin.nstack = ref.rec->nstack;
+	}
+}
+
 void kt_finding_called(struct kt_finding *f, const char *call, const char *site)
 {
 	f->origin = (struct kt_finding_origin){.call = call, .program = f->program, .site = site};
@@ -129,11 +145,18 @@ static void find_open_at_exit(struct kt_model *m)
 				continue;
 			struct kt_chain c;
 			kt_chain_walk(m, mp->proc->pid, mp->proc->start, fd->fd, fd->gen, &c);
-			if (!kt_chain_made_in_trace(m, &c, mp->fds[k].ofd))
+			/* A copy made here of a descriptor from outside (exec 7>&1,
+			 * dup(2)) is this program's to close, as valgrind says. */
+			bool made = kt_chain_made_in_trace(m, &c, mp->fds[k].ofd);
+			int copied = made ? -1 : kt_chain_copied_at(&c);
+			if (!made && copied < 0)
 				continue;
 			struct kt_finding *f = kt_finding_add(m, "open-at-exit", KT_SEVERITY_INFO, (int)i,
 							      fd->fd, mp->fds[k].ofd, fd->target);
-			kt_finding_made_by(f, m, &c);
+			if (made)
+				kt_finding_made_by(f, m, &c);
+			else
+				kt_finding_copied_by(f, m, &c, copied);
 			struct kt_str msg = {0}, why = {0};
 			const char *type = kt_fd_type_name(fd->type);
 			kt_str_printf(&msg, "%d %s: fd %d (%s %s) is still open at exit", mp->proc->pid,
