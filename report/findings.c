@@ -188,7 +188,7 @@ void kt_findings_find(struct kt_model *m, const struct kt_findings_options *opt)
 	kt_find_exec_leaks(m);
 	kt_find_readers_holding_writers(m);
 	kt_find_socket_peers_held(m);
-	kt_find_events(m);
+	kt_find_events(m, opt != NULL && opt->close_minus_one);
 	if (opt != NULL && opt->leaks)
 		find_open_at_exit(m);
 	if (m->nfindings > 1)

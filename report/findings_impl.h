@@ -40,6 +40,6 @@ const char *kt_target_of(const struct kt_rec_fd *fd);
 void kt_find_exec_leaks(struct kt_model *m);
 void kt_find_readers_holding_writers(struct kt_model *m);
 void kt_find_socket_peers_held(struct kt_model *m);
-void kt_find_events(struct kt_model *m);
+void kt_find_events(struct kt_model *m, bool minus_one);
 
 #endif

@@ -55,7 +55,7 @@ static void spawn_report(void)
 	size_t envc = 0;
 	while (environ && environ[envc])
 		envc++;
-	size_t env_size = (envc + 3) * sizeof(char *);
+	size_t env_size = (envc + 4) * sizeof(char *);
 	char **env = mmap(NULL, env_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (env == MAP_FAILED)
 		return;
@@ -65,8 +65,9 @@ static void spawn_report(void)
 		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
 		    strncmp(environ[i], "KCMPTRACE_", 10) != 0)
 			env[k++] = environ[i];
-	static const char *const report_settings[] = {"KCMPTRACE_LEAKS", "KCMPTRACE_STACK"};
-	for (size_t i = 0; i < 2; i++)
+	static const char *const report_settings[] = {"KCMPTRACE_LEAKS", "KCMPTRACE_STACK",
+						      "KCMPTRACE_CLOSE_MINUS_ONE"};
+	for (size_t i = 0; i < sizeof report_settings / sizeof report_settings[0]; i++)
 		if (kt_env_setting_entry(report_settings[i]))
 			env[k++] = (char *)kt_env_setting_entry(report_settings[i]);
 	env[k] = NULL;

@@ -165,7 +165,8 @@ const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start
 
 /* Hook bookkeeping: publish after a successful create, retire before close. */
 void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site);
-void kt_note_close(int fd);
+/* Returns the generation the entry had before (odd: closed already). */
+uint32_t kt_note_close(int fd, enum kt_close_call call, void *site);
 /* A call that makes fd name another description (dup2, login_tty): retire
  * its entry first, so another process comparing at that moment never
  * pairs the old generation with the new description; give it back with
@@ -180,13 +181,23 @@ void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site);
 void kt_note_lock(int fd, int op, void *site);
 void kt_note_inheritable(int fd, void *site); /* F_SETFD cleared FD_CLOEXEC */
 void kt_note_pair(int a, int b);              /* the two ends of one socketpair/pipe */
-void kt_note_bad_close(int fd, void *site);
+/* close(fd) failed with EBADF; before: what kt_note_close returned. */
+void kt_note_bad_close(int fd, uint32_t before, void *site);
 #define KT_BAD_CLOSE_RING 64
 struct kt_bad_close {
 	int fd;
-	uint32_t gen; /* the entry's generation then (odd: closed by a tracked close) */
+	uint32_t gen;   /* the entry's generation then (odd: closed by a tracked close) */
+	uint32_t flags; /* KT_BAD_CLOSE_* (record.h) */
 	uint64_t site;
+	uint64_t opened_site, closed_site; /* the call that made it, the close before */
+	uint8_t closed_call;               /* enum kt_close_call of that close */
 };
+/* close(-1) calls: counted, with the first call's site. */
+struct kt_minus_one_closes {
+	atomic_uint count;
+	_Atomic uint64_t site;
+};
+extern struct kt_minus_one_closes kt_minus_one_closes;
 extern struct kt_bad_close kt_bad_closes[KT_BAD_CLOSE_RING];
 extern atomic_uint kt_bad_close_count;
 /* Closes of numbers the table never had open (a close-everything sweep, or
@@ -219,8 +230,11 @@ void kt_threads_possible(void);
 /* Set an entry wholesale (start-up, exec): fields from *v, generation gen. */
 void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
 /* close_range/closefrom: retire the entries of [first, last] the table ever
- * used (before the real call), or with cloexec_only set their FD_CLOEXEC bit. */
-void kt_note_range(unsigned int first, unsigned int last, int cloexec_only);
+ * used (before the real call), or with cloexec_only set their FD_CLOEXEC bit;
+ * a close_range of a few named numbers notes those closed before as bad
+ * closes. */
+void kt_note_range(unsigned int first, unsigned int last, int cloexec_only,
+		   enum kt_close_call call, void *site);
 void kt_note_source(int fd, pid_t pid, int src_fd);
 /* This process execs into an image the shim cannot follow (or that exec
  * failed: off again); whether another process's table says so. */

@@ -97,8 +97,18 @@
  *        close-ebadf  close(FD) failed with EBADF (FD was not open: a double
  *                     close, or, in traces of older versions, a close of a
  *                     number never opened); GEN 0, ARG1 the generation the
- *                     entry had (odd: closed by a tracked close before),
- *                     ARG2 0.
+ *                     entry had (odd: closed by a tracked close before;
+ *                     even: closed behind the shim's back, or 0 with
+ *                     ARG2 bit 2), ARG2 bits: 1 the call was close_range
+ *                     (FD a number of its range closed before), 2 FD is
+ *                     no descriptor number (negative, or not below the
+ *                     RLIMIT_NOFILE soft limit). Three more fields may
+ *                     follow: OPENED_SITE (of the call that made FD),
+ *                     CLOSED_CALL and CLOSED_SITE (the close that closed
+ *                     it before: close, close_range, closefrom, fclose,
+ *                     closedir, syscall, login_tty), each - when unknown.
+ *        close-minus-one  close(-1) calls, as a count: ARG1 how many,
+ *                     SITE the first's; FD -1, GEN 0, ARG2 0.
  *        close-unopened  close() failed with EBADF on ARG1 numbers the
  *                     process never had open since it was traced (a
  *                     close-everything sweep, or a stale number): FD the
@@ -196,7 +206,17 @@ enum kt_lost_what { KT_LOST_START, KT_LOST_FORK, KT_LOST_EXEC, KT_LOST_EXIT, KT_
 
 /* KIND of an event; KT_EVENT_UNKNOWN for kinds this reader does not know. */
 enum kt_event_kind { KT_EVENT_UNKNOWN, KT_EVENT_CLOSE_EBADF, KT_EVENT_SETFL, KT_EVENT_FLOCK,
-		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD, KT_EVENT_CLOSE_UNOPENED };
+		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD, KT_EVENT_CLOSE_UNOPENED,
+		     KT_EVENT_CLOSE_MINUS_ONE };
+
+/* The calls that close descriptors, named in close-ebadf events. */
+enum kt_close_call { KT_CLOSE_NONE, KT_CLOSE_CLOSE, KT_CLOSE_CLOSE_RANGE, KT_CLOSE_CLOSEFROM,
+		     KT_CLOSE_FCLOSE, KT_CLOSE_CLOSEDIR, KT_CLOSE_SYSCALL, KT_CLOSE_LOGIN_TTY };
+
+/* ARG2 bits of a close-ebadf event. */
+#define KT_BAD_CLOSE_RANGE 1   /* a number of a close_range() that was closed already */
+#define KT_BAD_CLOSE_INVALID 2 /* FD is no descriptor number: negative, or not below the
+				* RLIMIT_NOFILE soft limit */
 
 /* The calls that make descriptors, the CALL of an fd record (stored as
  * a number in the shared tables): hooks.def lists them with the hooks. */
@@ -215,6 +235,7 @@ const char *kt_access_name(int access); /* NULL for KT_ACCESS_UNKNOWN */
 const char *kt_snap_why_name(enum kt_snap_why why);
 const char *kt_event_name(enum kt_event_kind kind);
 const char *kt_call_name(enum kt_call call); /* NULL for KT_CALL_NONE ("-") */
+const char *kt_close_call_name(enum kt_close_call call); /* NULL for KT_CLOSE_NONE */
 /* "ENOSYS", "EPERM"... for the errno values kcmp fails with; "EIO" else. */
 const char *kt_errno_name(int err);
 /* The name of any errno value the format knows, or NULL ("-"). */
@@ -328,6 +349,10 @@ struct kt_rec_event {
 	unsigned long long gen;
 	long long arg1, arg2;
 	const char *site;
+	/* close-ebadf only, NULL when absent: the site of the call that made
+	 * the descriptor, and the call (a kt_close_call name) and site of the
+	 * close that closed it before. */
+	const char *opened_site, *closed_call, *closed_site;
 };
 
 struct kt_rec_untraced {

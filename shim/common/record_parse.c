@@ -410,6 +410,9 @@ bool kt_rec_parse_event(const struct kt_rec_line *l, struct kt_rec_event *r, str
 		FAIL(err, "bad number in event arguments '%s' '%s'", l->f[4], l->f[5]);
 	r->kind = (enum kt_event_kind)kt_event_from_name(l->f[1]);
 	r->site = optional(l->f[6]);
+	r->opened_site = l->n > 7 ? optional(l->f[7]) : NULL;
+	r->closed_call = l->n > 8 ? optional(l->f[8]) : NULL;
+	r->closed_site = l->n > 9 ? optional(l->f[9]) : NULL;
 	return true;
 }
 

@@ -27,7 +27,8 @@
 /* One descriptor number's entry. */
 struct kt_fd_entry {
 	_Atomic uint32_t gen;  /* even: open (0: never seen); odd: closed or changing */
-	uint8_t how, call, cloexec, reserved;
+	uint8_t how, call, cloexec;
+	uint8_t close_call; /* enum kt_close_call of the close that closed it (odd gen) */
 	int32_t src_fd;
 	uint32_t src_gen;
 	int32_t src_pid;
@@ -53,9 +54,11 @@ struct kt_fd_entry {
 	/* With KCMPTRACE_STACK=N > 1: the return addresses of the creating
 	 * call's callers, innermost first, 0-terminated when shorter. */
 	uint64_t stack[KT_STACK_MAX];
+	/* The return address of that close, 0 when none was seen. */
+	uint64_t close_site;
 };
 
-#define KT_TABLE_MAGIC "kttbl03"
+#define KT_TABLE_MAGIC "kttbl04"
 
 /* What a process could not write into its record (record.h
  * "unrecorded"), kept in its table instead: a sandbox that refuses opening

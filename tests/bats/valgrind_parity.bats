@@ -34,3 +34,83 @@ open_at_exit() {
 	# the descriptors from outside themselves are not findings
 	assert_equal "$(kcmptrace_query '[.findings[] | select(.fd <= 2)] | length')" 0
 }
+
+# bad_close_field FIELD: FIELD of the one bad-close finding (fails otherwise).
+bad_close_field() {
+	kcmptrace_query "[.findings[] | select(.kind == \"bad-close\")] | if length == 1 then .[0]$1 else error(\"bad-close findings: \(length)\") end"
+}
+
+@test "a close() after a close the tracer did not see is told as such, not as a double close" {
+	kcmptrace_run "$SCEN/fd_checks" raw_close "$DATA"
+	assert_success
+	assert_output --partial "second_close=EBADF"
+	FD=$(kv fd)
+	assert_finding bad-close fd_checks "$FD"
+	msg=$(bad_close_field .message)
+	[[ $msg == *"fd $FD was not open (closed behind the tracer's back"* ]] || fail "message: $msg"
+	[[ $msg != *"double close"* ]] || fail "message: $msg"
+
+	# a close through syscall(SYS_close) is seen: the later close() is a
+	# double close, and the message names the syscall that closed it first
+	kcmptrace_run "$SCEN/fd_checks" syscall_close "$DATA"
+	assert_success
+	msg=$(bad_close_field .message)
+	[[ $msg == *"double close) by syscall(SYS_close) at by_syscall"*"(fd_checks.c:"* ]] || fail "message: $msg"
+}
+
+@test "a double close names the earlier close's site and the open's site" {
+	kcmptrace_run "$SCEN/fd_checks" close_twice "$DATA"
+	assert_success
+	FD=$(kv fd)
+	msg=$(bad_close_field .message)
+	[[ $msg == *"close($FD) at closed_then_closed"*"fd $FD had already been closed (a double close) by close() at by_close"*"(fd_checks.c:"*"; it was opened at xopen"*"(scenario.h:"* ]] ||
+		fail "message: $msg"
+	why=$(bad_close_field .explanation)
+	[[ $why == *"by close() at by_close"*"it was opened at xopen"* ]] || fail "explanation: $why"
+}
+
+@test "close_range over numbers already closed is a double close of each" {
+	kcmptrace_run "$SCEN/fd_checks" range_twice "$DATA"
+	assert_success
+	A=$(kv first)
+	Z=$(kv last)
+	got=$(kcmptrace_query '[.findings[] | select(.kind == "bad-close") | .fd] | sort | map(tostring) | join(" ")')
+	assert_equal "$got" "$(seq -s' ' "$A" "$Z")"
+	kcmptrace_query '[.findings[] | select(.kind == "bad-close") | .origin.call] | unique == ["close_range"]' | grep -qx true
+	msg=$(kcmptrace_query ".findings[] | select(.fd == $A) | .message")
+	[[ $msg == *"close_range() at range_twice"*"closed fd $A again: it had already been closed (a double close) by close_range() at range_twice"* ]] ||
+		fail "message: $msg"
+	# a sweep to the limit over numbers closed before is no double close
+	kcmptrace_run python3 -c '
+import os
+fds = [os.open("/dev/null", os.O_RDONLY) for i in range(3)]
+for fd in fds:
+    os.close(fd)
+os.closerange(fds[0], 4096)'
+	assert_success
+	assert_no_findings bad-close
+}
+
+@test "close() of invalid numbers: negative and above the limit are bad closes; close(-1) only with --report-close-minus-one" {
+	kcmptrace_run "$SCEN/fd_checks" invalid
+	assert_success
+	assert_output --partial "minus_one=EBADF minus_seven=EBADF"
+	ABOVE=$(kv above)
+	assert_equal "$(kcmptrace_query '[.findings[] | select(.kind == "bad-close")] | length')" 2
+	kcmptrace_query '.findings[] | select(.kind == "bad-close") | .message' | grep -q 'close(-7) at invalid.*no descriptor number (negative)' ||
+		fail "$(kcmptrace_findings)"
+	assert_finding bad-close fd_checks "$ABOVE"
+	kcmptrace_query '.findings[] | select(.fd == $a) | .message' --argjson a "$ABOVE" | grep -q 'not below the RLIMIT_NOFILE limit' ||
+		fail "$(kcmptrace_findings)"
+	run ! grep -q 'close(-1)' <<<"$(kcmptrace_findings)"
+
+	kcmptrace_run --report-close-minus-one -- "$SCEN/fd_checks" invalid
+	assert_success
+	assert_equal "$(kcmptrace_query '[.findings[] | select(.kind == "bad-close")] | length')" 3
+	kcmptrace_query '.findings[] | select(.kind == "bad-close") | .message' | grep -q 'close(-1) called 1 time, first at invalid' ||
+		fail "$(kcmptrace_findings)"
+	# the setting of plain LD_PRELOAD runs does the same
+	preloaded env KCMPTRACE_CLOSE_MINUS_ONE=1 "$SCEN/fd_checks" invalid
+	assert_success
+	q_true '[.findings[] | select(.kind == "bad-close" and (.message | contains("close(-1)")))] | length == 1'
+}
