@@ -224,6 +224,8 @@ void kt_init(int argc, char **argv, char **envp)
 	}
 	const char *root = getenv("KCMPTRACE_ROOT");
 	kt_self.root = root && strcmp(root, kt_self.name) == 0;
+	if (kt_self.root)
+		kt_plain_remember_stderr();
 
 	if ((r = kt_trace_make_live(kt_self.dir)) < 0)
 		goto unwritable;

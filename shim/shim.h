@@ -82,6 +82,8 @@ void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t cap);
 /* Plain LD_PRELOAD run (plain_report.c): the first process reports at its
  * exit; the last one removes a temporary trace the report left. */
 void kt_plain_report(void);
+/* The root's stderr at start, where its report goes. */
+void kt_plain_remember_stderr(void);
 void kt_plain_remove_if_last(void);
 /* Put LD_PRELOAD and the KCMPTRACE_* settings into an exec's environment
  * (env.c). Storage comes from the caller's stack:

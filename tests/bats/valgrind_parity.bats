@@ -114,3 +114,33 @@ os.closerange(fds[0], 4096)'
 	assert_success
 	q_true '[.findings[] | select(.kind == "bad-close" and (.message | contains("close(-1)")))] | length == 1'
 }
+
+@test "plain LD_PRELOAD: a program that closes fd 2 still gets its report on the stderr it started with" {
+	# stderr a file: opened again by its name
+	run --separate-stderr kcmptrace_no_fd3 env KCMPTRACE_LEAKS=1 LD_PRELOAD="$SHIM" \
+		"$SCEN/fd_checks" close_stderr "$DATA"
+	assert_success
+	assert_output "kept_fd=$(kv kept_fd)"
+	FD=$(kv kept_fd)
+	[[ $stderr == *"Findings: 1 in 1 context (1 info)"*"info open-at-exit"*"fd $FD  $DATA"* ]] || fail "stderr: $stderr"
+	[[ $output != *Findings* ]] || fail "the report went to stdout: $output"
+
+	# stderr a pipe: through the parent that still holds it
+	run --separate-stderr kcmptrace_no_fd3 bash -c '
+		exec 4>&2 2> >(cat >"$4")
+		KCMPTRACE_LEAKS=1 LD_PRELOAD="$1" "$2" close_stderr "$3"
+		exec 2>&4 4>&-
+		wait $!' _ "$SHIM" "$SCEN/fd_checks" "$DATA" "$BATS_TEST_TMPDIR/piped"
+	assert_success
+	assert_output "kept_fd=$FD"
+	grep -q "info open-at-exit" "$BATS_TEST_TMPDIR/piped" || fail "piped stderr: $(cat "$BATS_TEST_TMPDIR/piped")"
+
+	# no stderr at all: the report is kept in the trace directory
+	mkdir "$BATS_TEST_TMPDIR/t"
+	run kcmptrace_no_fd3 bash -c 'exec 2>&-; exec "$@"' _ env TMPDIR="$BATS_TEST_TMPDIR/t" \
+		KCMPTRACE_LEAKS=1 LD_PRELOAD="$SHIM" "$SCEN/fd_checks" close_stderr "$DATA"
+	assert_success
+	reports=("$BATS_TEST_TMPDIR"/t/kcmptrace.*/report)
+	[[ ${#reports[@]} -eq 1 && -f ${reports[0]} ]] || fail "no kept report: $(ls -R "$BATS_TEST_TMPDIR/t")"
+	grep -q "Process tree" "${reports[0]}" || fail "report: $(cat "${reports[0]}")"
+}
