@@ -325,6 +325,7 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 	struct kt_model *model = kt_model_build(trace);
 	settings_from_environment(opt);
 	struct kt_findings_options fopt = {.leaks = opt->leaks, .close_minus_one = opt->minus_one};
+	model->stack_frames = opt->stack; /* the explanations show the frames too */
 	kt_findings_find(model, &fopt);
 	if (!opt->no_default_suppressions)
 		kt_suppressions_load_defaults(&opt->suppressions);

@@ -144,3 +144,21 @@ os.closerange(fds[0], 4096)'
 	[[ ${#reports[@]} -eq 1 && -f ${reports[0]} ]] || fail "no kept report: $(ls -R "$BATS_TEST_TMPDIR/t")"
 	grep -q "Process tree" "${reports[0]}" || fail "report: $(cat "${reports[0]}")"
 }
+
+@test "the text report wraps call sites instead of cutting them; --stack=N frames are in the finding's paragraph too" {
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --leaks --stack=3 -- "$SCEN/nested_open" "$DATA"
+	assert_success
+	local long
+	long=$(awk 'length($0) > 100' <<<"$stderr")
+	[[ -z $long ]] || fail "lines over 100 columns: $long"
+	# each frame whole in the descriptor's line, the origin lines and the paragraph
+	for line in 11 18 25; do
+		n=$(grep -o "(nested_open.c:$line)" <<<"$stderr" | wc -l)
+		[[ $n -eq 3 ]] || fail "(nested_open.c:$line) shown $n times, not 3:
+$stderr"
+	done
+	para=$(sed -n '/^Findings/,$p' <<<"$stderr" | tr -s ' \n' ' ')
+	[[ $para == *"with open at open_file+0x"*"(nested_open.c:11) < open_config+0x"*"(nested_open.c:18) < main+0x"*"(nested_open.c:25)."* ]] ||
+		fail "paragraph: $para"
+	run ! grep -E '(\.\.\.\)|< [^ ]*\.\.\.)' <<<"$stderr"
+}

@@ -246,6 +246,8 @@ class Normaliser:
             if f[1] == 'close-ebadf':  # ARG1: the generation the entry had
                 f[4] = self.gen(f[4])
             f[6] = self.site(f[6])
+            if f[1] == 'close-ebadf' and len(f) > 9:  # the open's and the close's sites
+                f[7], f[9] = self.site(f[7]), self.site(f[9])
         elif k == 'stat':
             if f[1] in self.zero_stats:
                 f[2] = '0'
