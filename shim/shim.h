@@ -66,8 +66,17 @@ void kt_shim_warn(const char *what, const char *detail, int err);
 /* After fork, in the child: become a process of its own in the trace. */
 struct kt_fork_prep;
 void kt_after_fork_child(struct kt_fork_prep *prep);
-/* The process ends (exit status) or execs (status -1): snapshot it. */
-void kt_process_end(int status);
+/* The process ends (exit status): snapshot it. Returns whether this call
+ * did (the first end of the process). */
+int kt_process_end(int status);
+/* The same, where exit handlers and destructors run next (main returned,
+ * exit()): their end is written too (real_end.c). */
+void kt_process_end_then_handlers(int status);
+/* real_end.c: expect the real end after an exit snapshot (on), or not
+ * (fork child, exec); write it (the destructor, or a second end: _exit in
+ * an exit handler). */
+void kt_real_end_expect(int on);
+void kt_real_end(void);
 /* Before exec of path (as execveat takes it): snapshot, and note when the
  * new image leaves the traced world. */
 void kt_before_exec(int dirfd, const char *path, int flags);

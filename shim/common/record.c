@@ -320,6 +320,26 @@ void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r)
 	kt_buf_endline(b);
 }
 
+void kt_rec_put_end_fd(struct kt_buf *b, const struct kt_rec_fd *r)
+{
+	kt_buf_str(b, "end-fd");
+	kt_buf_num(b, r->fd);
+	kt_buf_unum(b, r->gen);
+	kt_buf_field(b, kt_fd_type_name(r->type));
+	kt_buf_field(b, r->target);
+	kt_buf_field(b, kt_access_name(r->access));
+	kt_buf_num(b, r->cloexec);
+	put_origin(b, r);
+	kt_buf_endline(b);
+}
+
+void kt_rec_put_end_fds(struct kt_buf *b, long n)
+{
+	kt_buf_str(b, "end-fds");
+	kt_buf_num(b, n);
+	kt_buf_endline(b);
+}
+
 void kt_rec_put_closed(struct kt_buf *b, const struct kt_rec_fd *r)
 {
 	kt_buf_str(b, "closed");

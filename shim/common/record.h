@@ -135,6 +135,17 @@
  *        the raw wait status. Written at once. How a child ended that took
  *        no exit snapshot (killed by a signal, or running an untraced image)
  *        is known only from this line.
+ * end-fd FD GEN TYPE TARGET ACCESS CLOEXEC HOW CALL SRC_PID SRC_START SRC_FD
+ *        SRC_GEN SITE
+ *        As an fd line: one descriptor above 2 open at the process's real
+ *        end, after its exit handlers and destructors ran (the exit
+ *        snapshot is taken when main returns or exit() is called, before
+ *        them). GEN is the one of its fd line in the exit snapshot when it
+ *        is the same descriptor; another GEN is one made after it.
+ * end-fds N
+ *        Ends the end-fd lines (N of them), written with them in one write
+ *        by the library's destructor: without it, the real end is unknown
+ *        (_exit in a handler, a fatal signal) and the exit snapshot tells.
  * ended  STATUS
  *        Appended by the launcher once it reaped this process: the raw
  *        wait status. How a process ended that no traced parent reaped
@@ -391,6 +402,9 @@ void kt_rec_put_snap(struct kt_buf *b, const struct kt_rec_snap *r);
 void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r);
 /* A "closed" record: r's number, generation and origin. */
 void kt_rec_put_closed(struct kt_buf *b, const struct kt_rec_fd *r);
+/* "end-fd": an fd line of the descriptors at the real end; "end-fds N". */
+void kt_rec_put_end_fd(struct kt_buf *b, const struct kt_rec_fd *r);
+void kt_rec_put_end_fds(struct kt_buf *b, long n);
 void kt_rec_put_stack(struct kt_buf *b, const struct kt_rec_stack *r);
 void kt_rec_put_peer(struct kt_buf *b, const struct kt_rec_peer *r);
 void kt_rec_put_same(struct kt_buf *b, const struct kt_rec_same *r);
@@ -410,7 +424,7 @@ enum kt_rec_kind {
 	KT_REC_OTHER, /* a kind this reader does not know: skip it */
 	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
 	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
-	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED
+	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED, KT_REC_END_FD, KT_REC_END_FDS
 };
 
 /* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
@@ -446,6 +460,8 @@ bool kt_rec_parse_snap(const struct kt_rec_line *l, struct kt_rec_snap *r, struc
 bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err);
 /* A "closed" record into r: type unknown, no target, access unknown. */
 bool kt_rec_parse_closed(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err);
+/* end-fd: as an fd line; end-fds: its count. */
+bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, struct kt_rec_error *err);
 bool kt_rec_parse_stack(const struct kt_rec_line *l, struct kt_rec_stack *r, struct kt_rec_error *err);
 bool kt_rec_parse_peer(const struct kt_rec_line *l, struct kt_rec_peer *r, struct kt_rec_error *err);
 bool kt_rec_parse_same(const struct kt_rec_line *l, struct kt_rec_same *r, struct kt_rec_error *err);

@@ -108,6 +108,7 @@ static const char *const kind_names[] = {
 	[KT_REC_STAT] = "stat",           [KT_REC_END] = "end",         [KT_REC_EVENT] = "event",
 	[KT_REC_UNTRACED] = "untraced",   [KT_REC_REAPED] = "reaped",     [KT_REC_CLOSED] = "closed",
 	[KT_REC_ENDED] = "ended",         [KT_REC_UNRECORDED] = "unrecorded",
+	[KT_REC_END_FD] = "end-fd",       [KT_REC_END_FDS] = "end-fds",
 };
 
 #define FAIL(err, ...)                                                                             \
@@ -307,6 +308,13 @@ bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt
 	r->target = optional(l->f[4]);
 	r->cloexec = cloexec != 0;
 	return parse_origin(l, 7, "fd", r, err);
+}
+
+bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, struct kt_rec_error *err)
+{
+	NFIELDS(err, l, 2);
+	INT_FIELD(err, l, 1, "end-fds N", 0, INT_MAX, *n);
+	return true;
 }
 
 bool kt_rec_parse_closed(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err)

@@ -162,3 +162,21 @@ $stderr"
 		fail "paragraph: $para"
 	run ! grep -E '(\.\.\.\)|< [^ ]*\.\.\.)' <<<"$stderr"
 }
+
+@test "open-at-exit is what exit handlers left open; the sharing snapshot stays where main returned" {
+	kcmptrace_run --leaks -- "$SCEN/fd_checks" atexit "$DATA"
+	assert_success
+	C=$(kv closed_at_exit)
+	O=$(kv opened_at_exit)
+	P=$(kcmptrace_pid fd_checks)
+	# fd C, closed by the handler, is no leak; fd O, opened there, is
+	assert_equal "$(open_at_exit "$P")" "$O"
+	f=".findings[] | select(.kind == \"open-at-exit\" and .fd == $O)"
+	assert_equal "$(kcmptrace_query "$f | .origin.call")" open
+	[[ $(kcmptrace_query "$f | .origin.site") == "at_exit+0x"* ]] || fail "$(kcmptrace_query "$f | .origin")"
+	[[ $(kcmptrace_query "$f | .explanation") == *"after main returned, by an exit handler or a destructor."* ]] ||
+		fail "$(kcmptrace_query "$f | .explanation")"
+	# the process's descriptors are those of the snapshot when main returned
+	assert_equal "$(fd_get "$P" "$C" .target)" "$DATA"
+	assert_no_fd "$P" "$O"
+}
