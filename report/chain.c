@@ -24,6 +24,21 @@ void kt_str_add_at(struct kt_str *t, const char *site)
 		kt_str_printf(t, " at %s", buf);
 }
 
+/* " at SITE" for the call that made a step's descriptor, then up to
+ * --stack=N - 1 of its callers (" < caller+0x10 (main.c:3)"). */
+static void add_at_step(struct kt_str *t, const struct kt_model *m, const struct kt_step *st,
+			const char *site)
+{
+	kt_str_add_at(t, site);
+	struct kt_node_ref ref;
+	if (site == NULL || m->stack_frames < 2 ||
+	    !kt_model_node(m, st->pid, st->start, st->fd, st->gen, &ref))
+		return;
+	char buf[1100];
+	for (size_t i = 0; i < ref.rec->nstack && (int)i + 1 < m->stack_frames; i++)
+		kt_str_printf(t, " < %s", kt_where_of(ref.rec->stack[i], buf, sizeof buf));
+}
+
 static const char *proc_name(const struct kt_model *m, int proc)
 {
 	return proc >= 0 ? m->procs[proc].name : "?";
@@ -73,6 +88,17 @@ bool kt_chain_made_in_trace(const struct kt_model *m, const struct kt_chain *c, 
 {
 	bool created = c->own < c->n ? c->steps[c->own - 1].origin->created : c->created;
 	return created || (ofd > 0 && m->ofds[ofd - 1].created_in_trace);
+}
+
+int kt_chain_copied_at(const struct kt_chain *c)
+{
+	for (size_t i = c->own; i-- > 0;) {
+		const struct kt_origin *o = c->steps[i].origin;
+		if (c->steps[i].proc >= 0 && o != NULL &&
+		    (o->how == KT_HOW_DUP || (o->how == KT_HOW_EXEC && o->before == KT_HOW_DUP)))
+			return (int)i;
+	}
+	return -1;
 }
 
 bool kt_chain_from_other_process(const struct kt_chain *c)
@@ -147,7 +173,7 @@ static void describe_start(struct kt_str *t, const struct kt_model *m, const str
 			      last->fd);
 		if (call != NULL)
 			kt_str_printf(t, " with %s", call);
-		kt_str_add_at(t, last->origin->site);
+		add_at_step(t, m, last, last->origin->site);
 		/* A received copy's close-on-exec flag is the receive's. */
 		if (say_cloexec && c->own == c->n)
 			kt_str_printf(t, " without %s", kt_cloexec_flag(last->origin->call));
@@ -182,12 +208,12 @@ static void describe_step(struct kt_str *t, const struct kt_model *m, const stru
 				      proc_name(m, st->proc), st->fd);
 			if (call != NULL)
 				kt_str_printf(t, " with %s", call);
-			kt_str_add_at(t, o->site);
+			add_at_step(t, m, st, o->site);
 			if (say_cloexec && i + 1 == c->own)
 				kt_str_printf(t, " without %s", kt_cloexec_flag(o->call));
 		} else {
 			kt_str_printf(t, ", %s onto fd %d", call ? call : "dup", st->fd);
-			kt_str_add_at(t, o->site);
+			add_at_step(t, m, st, o->site);
 		}
 	}
 	if (st->proc >= 0 && i > 0 && c->steps[i - 1].proc != st->proc && c->steps[i - 1].proc >= 0) {

@@ -42,6 +42,13 @@ void kt_chain_walk(const struct kt_model *m, int pid, unsigned long long start, 
  * history (a receive counts as made), or by any descriptor joined to it. */
 bool kt_chain_made_in_trace(const struct kt_model *m, const struct kt_chain *c, int ofd);
 
+/* The step of the descriptor's own history that copied it onto a number
+ * of its own inside the trace (dup, dup2, dup3, fcntl F_DUPFD, before an
+ * exec too), the one nearest the description's start; -1 when none: a
+ * copy made in the trace of a descriptor from outside is a descriptor made
+ * in the trace. */
+int kt_chain_copied_at(const struct kt_chain *c);
+
 /* Whether the descriptor's own history (not a sender's) passed through
  * another process than steps[0]'s. */
 bool kt_chain_from_other_process(const struct kt_chain *c);

@@ -106,6 +106,22 @@ void kt_finding_made_by(struct kt_finding *f, const struct kt_model *m, const st
 	}
 }
 
+void kt_finding_copied_by(struct kt_finding *f, const struct kt_model *m, const struct kt_chain *c,
+			  int step)
+{
+	const struct kt_step *st = &c->steps[step];
+	f->origin = (struct kt_finding_origin){
+		.call = kt_call_name((enum kt_call)st->origin->call),
+		.program = kt_program_at(m, st->proc, st->snap),
+		.site = st->origin->site,
+	};
+	struct kt_node_ref ref;
+	if (kt_model_node(m, st->pid, st->start, st->fd, st->gen, &ref)) {
+		f->origin.stack = ref.rec->stack;
+		f->origin.nstack = ref.rec->nstack;
+	}
+}
+
 void kt_finding_called(struct kt_finding *f, const char *call, const char *site)
 {
 	f->origin = (struct kt_finding_origin){.call = call, .program = f->program, .site = site};
@@ -119,36 +135,96 @@ void kt_finding_say(struct kt_finding *f, struct kt_str *message, struct kt_str 
 
 /* ---- open-at-exit (--leaks) ---- */
 
+static void open_at_exit_texts(struct kt_str *msg, struct kt_str *why, const struct kt_mproc *mp,
+			       const struct kt_rec_fd *fd)
+{
+	const char *type = kt_fd_type_name(fd->type);
+	kt_str_printf(msg, "%d %s: fd %d (%s %s) is still open at exit", mp->proc->pid, mp->name,
+		      fd->fd, type, kt_target_of(fd));
+	kt_str_printf(why,
+		      "%d (%s) exited with fd %d (%s %s) open: the kernel closes it, but a "
+		      "long-running program that forgets it leaks a descriptor each time. The "
+		      "descriptor was ",
+		      mp->proc->pid, mp->name, fd->fd, type, kt_target_of(fd));
+}
+
+/* fd of process i, a node of the model (in ofd), open at its end. */
+static void open_at_exit(struct kt_model *m, size_t i, const struct kt_rec_fd *fd, int ofd)
+{
+	const struct kt_mproc *mp = &m->procs[i];
+	struct kt_chain c;
+	kt_chain_walk(m, mp->proc->pid, mp->proc->start, fd->fd, fd->gen, &c);
+	/* A copy made here of a descriptor from outside (exec 7>&1,
+	 * dup(2)) is this program's to close, as valgrind says. */
+	bool made = kt_chain_made_in_trace(m, &c, ofd);
+	int copied = made ? -1 : kt_chain_copied_at(&c);
+	if (!made && copied < 0)
+		return;
+	struct kt_finding *f =
+		kt_finding_add(m, "open-at-exit", KT_SEVERITY_INFO, (int)i, fd->fd, ofd, fd->target);
+	if (made)
+		kt_finding_made_by(f, m, &c);
+	else
+		kt_finding_copied_by(f, m, &c, copied);
+	struct kt_str msg = {0}, why = {0};
+	open_at_exit_texts(&msg, &why, mp, fd);
+	kt_chain_describe(&why, m, &c, false);
+	kt_str_printf(&why, ".");
+	kt_finding_say(f, &msg, &why);
+}
+
+/* fd of process i made after its exit snapshot, by an exit handler or a
+ * destructor: no node of the model, its own record tells. */
+static void made_at_end(struct kt_model *m, size_t i, const struct kt_rec_fd *fd)
+{
+	const struct kt_mproc *mp = &m->procs[i];
+	const char *call = kt_call_name((enum kt_call)fd->call);
+	if (fd->gen == 0 || call == NULL)
+		return; /* not seen made: nothing to say where */
+	struct kt_finding *f =
+		kt_finding_add(m, "open-at-exit", KT_SEVERITY_INFO, (int)i, fd->fd, 0, fd->target);
+	kt_finding_called(f, call, fd->site);
+	struct kt_str msg = {0}, why = {0};
+	open_at_exit_texts(&msg, &why, mp, fd);
+	kt_str_printf(&why, "made by %s", call);
+	kt_str_add_at(&why, fd->site);
+	kt_str_printf(&why, " as fd %d after main returned, by an exit handler or a destructor.",
+		      fd->fd);
+	kt_finding_say(f, &msg, &why);
+}
+
+/* What was open at the real end, after the exit handlers and destructors
+ * (the exit snapshot is taken before them): the descriptors it shares
+ * with the snapshot are the model's nodes. */
+static void open_at_real_end(struct kt_model *m, size_t i)
+{
+	const struct kt_process *p = m->procs[i].proc;
+	for (size_t k = 0; k < p->nend_fds; k++) {
+		const struct kt_rec_fd *fd = &p->end_fds[k].rec;
+		struct kt_node_ref ref;
+		if (fd->fd <= 2)
+			continue;
+		if (fd->gen != 0 && kt_model_node(m, p->pid, p->start, fd->fd, fd->gen, &ref) &&
+		    ref.proc == (int)i)
+			open_at_exit(m, i, &ref.rec->rec, ref.ofd);
+		else
+			made_at_end(m, i, fd);
+	}
+}
+
 static void find_open_at_exit(struct kt_model *m)
 {
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct kt_mproc *mp = &m->procs[i];
 		if (mp->snap == NULL || mp->snap->head.why != KT_WHY_EXIT)
 			continue;
-		for (size_t k = 0; k < mp->nfds; k++) {
-			const struct kt_rec_fd *fd = &mp->fds[k].fd->rec;
-			if (fd->fd <= 2)
-				continue;
-			struct kt_chain c;
-			kt_chain_walk(m, mp->proc->pid, mp->proc->start, fd->fd, fd->gen, &c);
-			if (!kt_chain_made_in_trace(m, &c, mp->fds[k].ofd))
-				continue;
-			struct kt_finding *f = kt_finding_add(m, "open-at-exit", KT_SEVERITY_INFO, (int)i,
-							      fd->fd, mp->fds[k].ofd, fd->target);
-			kt_finding_made_by(f, m, &c);
-			struct kt_str msg = {0}, why = {0};
-			const char *type = kt_fd_type_name(fd->type);
-			kt_str_printf(&msg, "%d %s: fd %d (%s %s) is still open at exit", mp->proc->pid,
-				      mp->name, fd->fd, type, kt_target_of(fd));
-			kt_str_printf(&why,
-				      "%d (%s) exited with fd %d (%s %s) open: the kernel closes it, "
-				      "but a long-running program that forgets it leaks a descriptor "
-				      "each time. The descriptor was ",
-				      mp->proc->pid, mp->name, fd->fd, type, kt_target_of(fd));
-			kt_chain_describe(&why, m, &c, false);
-			kt_str_printf(&why, ".");
-			kt_finding_say(f, &msg, &why);
+		if (mp->proc->end_known) {
+			open_at_real_end(m, i);
+			continue;
 		}
+		for (size_t k = 0; k < mp->nfds; k++)
+			if (mp->fds[k].fd->rec.fd > 2)
+				open_at_exit(m, i, &mp->fds[k].fd->rec, mp->fds[k].ofd);
 	}
 }
 
@@ -167,7 +243,7 @@ void kt_findings_find(struct kt_model *m, const struct kt_findings_options *opt)
 	kt_find_exec_leaks(m);
 	kt_find_readers_holding_writers(m);
 	kt_find_socket_peers_held(m);
-	kt_find_events(m);
+	kt_find_events(m, opt != NULL && opt->close_minus_one);
 	if (opt != NULL && opt->leaks)
 		find_open_at_exit(m);
 	if (m->nfindings > 1)

@@ -25,7 +25,8 @@
 #include "model.h"
 
 struct kt_findings_options {
-	bool leaks; /* open-at-exit findings */
+	bool leaks;           /* open-at-exit findings */
+	bool close_minus_one; /* close(-1) is a bad-close finding */
 };
 
 /* Adds the findings to model->findings, sorted by process, fd and kind. */

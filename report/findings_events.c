@@ -212,32 +212,116 @@ static bool in_sweep(const struct kt_process *p, const struct kt_event *bad)
 	return false;
 }
 
+/* What was wrong with the number a bad close closed, in words, and the
+ * fix; NULL wrongs leave the finding out. */
+struct bad_close_words {
+	const char *what; /* "had already been closed (a double close)"... */
+	struct kt_str before; /* " by close() at f (x.c:3); it was opened at g (x.c:2)" */
+	const char *fix;
+};
+
+static const char fix_double[] = "Fix: close each descriptor once and set the variable to -1 after "
+				 "closing it.";
+
+static void bad_close_words(const struct kt_rec_event *ev, struct bad_close_words *w)
+{
+	char where[1100];
+	w->fix = fix_double;
+	if (ev->arg2 & KT_BAD_CLOSE_INVALID) {
+		w->what = ev->fd < 0 ? "is no descriptor number (negative)"
+				     : "is no descriptor number (not below the RLIMIT_NOFILE limit)";
+		w->fix = "Fix: check the variable before closing it: an unset descriptor is -1, and "
+			 "numbers never reach the limit.";
+		return;
+	}
+	if (ev->arg1 == 0) {
+		w->what = "was never opened";
+		return;
+	}
+	if ((ev->arg1 & 1) == 0 || (ev->closed_call == NULL && ev->opened_site != NULL)) {
+		w->what = "was not open (closed behind the tracer's back: a raw system call, or a "
+			  "library that bypasses close())";
+	} else {
+		w->what = "had already been closed (a double close)";
+		if (ev->closed_call != NULL) {
+			kt_str_printf(&w->before, " by %s%s", ev->closed_call,
+				      strcmp(ev->closed_call, "syscall") == 0 ? "(SYS_close)" : "()");
+			const char *at = kt_where_of(ev->closed_site, where, sizeof where);
+			if (at)
+				kt_str_printf(&w->before, " at %s", at);
+		}
+	}
+	const char *opened = kt_where_of(ev->opened_site, where, sizeof where);
+	if (opened)
+		kt_str_printf(&w->before, "; it was opened at %s", opened);
+}
+
 static void bad_close(struct kt_model *m, int proc, const struct kt_event *event)
 {
 	const struct kt_rec_event *ev = &event->rec;
 	const struct kt_process *p = m->procs[proc].proc;
-	if (ev->fd < 0)
-		return; /* close(-1): an unset descriptor, harmless */
-	if (in_sweep(p, event))
+	if (ev->fd == -1)
+		return; /* close(-1) of older traces: an unset descriptor, harmless */
+	if (!(ev->arg2 & KT_BAD_CLOSE_INVALID) && in_sweep(p, event))
 		return; /* told with the sweep */
 	char where[1100];
 	const char *at = kt_where_of(ev->site, where, sizeof where);
+	bool range = (ev->arg2 & KT_BAD_CLOSE_RANGE) != 0;
 	struct kt_finding *f = kt_finding_add(m, "bad-close", KT_SEVERITY_ERROR, proc, ev->fd, 0, NULL);
+	const char *prog = f->program = kt_program_at(m, proc, event->snap);
+	kt_finding_called(f, range ? "close_range" : "close", ev->site);
+	struct bad_close_words w = {0};
+	bad_close_words(ev, &w);
+	const char *before = w.before.s ? w.before.s : "";
+	struct kt_str msg = {0}, why = {0};
+	if (range) {
+		kt_str_printf(&msg, "%d %s: close_range()%s%s closed fd %d again: it %s%s", p->pid, prog,
+			      at ? " at " : "", at ? at : "", ev->fd, w.what, before);
+		kt_str_printf(&why, "%d (%s) called close_range()%s%s on a range that names fd %d, but "
+				    "fd %d %s%s. close_range() does not fail for closed numbers; ",
+			      p->pid, prog, at ? " at " : "", at ? at : "", ev->fd, ev->fd, w.what,
+			      before);
+	} else {
+		kt_str_printf(&msg, "%d %s: close(%d)%s%s failed with EBADF: fd %d %s%s", p->pid, prog,
+			      ev->fd, at ? " at " : "", at ? at : "", ev->fd, w.what, before);
+		kt_str_printf(&why, "%d (%s) called close(%d)%s%s, but fd %d %s%s. Here the call only "
+				    "failed; ",
+			      p->pid, prog, ev->fd, at ? " at " : "", at ? at : "", ev->fd, w.what,
+			      before);
+	}
+	if (ev->arg2 & KT_BAD_CLOSE_INVALID)
+		kt_str_printf(&why, "a program that computes or keeps descriptor numbers wrongly may "
+				    "close a real descriptor next time. %s", w.fix);
+	else
+		kt_str_printf(&why,
+			      "had another thread, a library or a later open taken the number %d in "
+			      "between, this close would have closed that descriptor instead, and its "
+			      "owner would then read, write or close the wrong file. %s",
+			      ev->fd, w.fix);
+	free(w.before.s);
+	kt_finding_say(f, &msg, &why);
+}
+
+/* close(-1) calls, with --report-close-minus-one: one finding per image. */
+static void minus_one_closes(struct kt_model *m, int proc, const struct kt_event *event)
+{
+	const struct kt_rec_event *ev = &event->rec;
+	const struct kt_process *p = m->procs[proc].proc;
+	char where[1100];
+	const char *at = kt_where_of(ev->site, where, sizeof where);
+	struct kt_finding *f = kt_finding_add(m, "bad-close", KT_SEVERITY_ERROR, proc, -1, 0, NULL);
 	const char *prog = f->program = kt_program_at(m, proc, event->snap);
 	kt_finding_called(f, "close", ev->site);
 	struct kt_str msg = {0}, why = {0};
-	const char *what = ev->arg1 == 0       ? "was never opened"
-			   : (ev->arg1 & 1) != 0 ? "had already been closed (a double close)"
-						 : "was not open (closed behind the tracer's back)";
-	kt_str_printf(&msg, "%d %s: close(%d)%s%s failed with EBADF: fd %d %s", p->pid, prog, ev->fd,
-		      at ? " at " : "", at ? at : "", ev->fd, what);
+	kt_str_printf(&msg, "%d %s: close(-1) called %lld time%s%s%s", p->pid, prog, ev->arg1,
+		      ev->arg1 == 1 ? "" : "s", at ? ", first at " : "", at ? at : "");
 	kt_str_printf(&why,
-		      "%d (%s) called close(%d)%s%s, but fd %d %s. Here the call only failed; had "
-		      "another thread, a library or a later open taken the number %d in between, this "
-		      "close would have closed that descriptor instead, and its owner would then read, "
-		      "write or close the wrong file. Fix: close each descriptor once and set the "
-		      "variable to -1 after closing it.",
-		      p->pid, prog, ev->fd, at ? " at " : "", at ? at : "", ev->fd, what, ev->fd);
+		      "%d (%s) called close(-1)%s%s: -1 is no descriptor, the call fails with EBADF. "
+		      "It usually closes a variable that was never set or was reset after a close "
+		      "(harmless, which is why it is reported only with --report-close-minus-one, "
+		      "like valgrind's --track-fds=bad); it may also be an open whose failure was "
+		      "not checked. Fix: close only descriptors the program holds.",
+		      p->pid, prog, at ? " at " : "", at ? at : "");
 	kt_finding_say(f, &msg, &why);
 }
 
@@ -280,7 +364,7 @@ static void unopened_closes(struct kt_model *m, int proc, const struct kt_event 
 	kt_finding_say(f, &msg, &why);
 }
 
-void kt_find_events(struct kt_model *m)
+void kt_find_events(struct kt_model *m, bool minus_one)
 {
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct kt_process *p = m->procs[i].proc;
@@ -301,6 +385,10 @@ void kt_find_events(struct kt_model *m)
 				break;
 			case KT_EVENT_CLOSE_UNOPENED:
 				unopened_closes(m, (int)i, ev);
+				break;
+			case KT_EVENT_CLOSE_MINUS_ONE:
+				if (minus_one)
+					minus_one_closes(m, (int)i, ev);
 				break;
 			default:
 				break;

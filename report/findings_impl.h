@@ -21,6 +21,10 @@ void kt_finding_say(struct kt_finding *f, struct kt_str *message, struct kt_str 
  * chain is about, as the holder's own history tells (for a received one,
  * the receive). */
 void kt_finding_made_by(struct kt_finding *f, const struct kt_model *m, const struct kt_chain *c);
+/* The finding's origin: the copy (a dup, step of the chain) that put a
+ * descriptor from outside the trace onto the number the finding is about. */
+void kt_finding_copied_by(struct kt_finding *f, const struct kt_model *m, const struct kt_chain *c,
+			  int step);
 /* The finding's origin: call (a name for people) made by f->program at site. */
 void kt_finding_called(struct kt_finding *f, const char *call, const char *site);
 
@@ -36,6 +40,6 @@ const char *kt_target_of(const struct kt_rec_fd *fd);
 void kt_find_exec_leaks(struct kt_model *m);
 void kt_find_readers_holding_writers(struct kt_model *m);
 void kt_find_socket_peers_held(struct kt_model *m);
-void kt_find_events(struct kt_model *m);
+void kt_find_events(struct kt_model *m, bool minus_one);
 
 #endif

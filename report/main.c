@@ -53,12 +53,15 @@ static const char usage_text[] =
 	"                      second closes, a shell's redirections (made=shell-redirection)\n"
 	"  --no-default-suppressions  the same as --default-suppressions=no\n"
 	"  --leaks             also report descriptors still open at exit (open-at-exit)\n"
+	"  --report-close-minus-one  close(-1) is a bad-close finding too (as valgrind's\n"
+	"                      --track-fds=bad)\n"
 	"  --stack=N           show up to N frames of each call site (default 1)\n"
 	"  --quiet             text report: the findings and their summary line only\n"
 	"  --help, --version\n"
 	"\n"
-	"Environment: KCMPTRACE_LIB overrides the path of libkcmptrace.so; KCMPTRACE_LEAKS=1\n"
-	"and KCMPTRACE_STACK=N act as --leaks and --stack=N.\n";
+	"Environment: KCMPTRACE_LIB overrides the path of libkcmptrace.so; KCMPTRACE_LEAKS=1,\n"
+	"KCMPTRACE_CLOSE_MINUS_ONE=1 and KCMPTRACE_STACK=N act as --leaks,\n"
+	"--report-close-minus-one and --stack=N.\n";
 
 struct options {
 	enum kt_format format;
@@ -70,6 +73,7 @@ struct options {
 	bool report; /* the report subcommand */
 	int first_operand;
 	bool leaks, leaks_set;     /* --leaks */
+	bool minus_one, minus_one_set; /* --report-close-minus-one */
 	bool no_default_suppressions;
 	int stack, stack_set;      /* --stack=N */
 	bool quiet;                /* --quiet */
@@ -183,6 +187,8 @@ static int parse_option(int argc, char **argv, int *i, struct options *opt)
 			opt->no_default_suppressions = true;
 		else if (strcmp(arg, "--leaks") == 0)
 			opt->leaks = opt->leaks_set = true;
+		else if (strcmp(arg, "--report-close-minus-one") == 0)
+			opt->minus_one = opt->minus_one_set = true;
 		else if (strcmp(arg, "--quiet") == 0)
 			opt->quiet = true;
 		else
@@ -278,10 +284,19 @@ static bool close_output(FILE *out, const char *path)
 	return true;
 }
 
-/* KCMPTRACE_LEAKS=1 and KCMPTRACE_STACK=N act as --leaks and --stack=N
- * (under plain LD_PRELOAD the shim passes them to `kcmptrace report`). */
+static bool setting_on(const char *name)
+{
+	const char *v = getenv(name);
+	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
+
+/* KCMPTRACE_LEAKS=1, KCMPTRACE_CLOSE_MINUS_ONE=1 and KCMPTRACE_STACK=N act
+ * as --leaks, --report-close-minus-one and --stack=N (under plain
+ * LD_PRELOAD the shim passes them to `kcmptrace report`). */
 static void settings_from_environment(struct options *opt)
 {
+	if (!opt->minus_one_set)
+		opt->minus_one = setting_on("KCMPTRACE_CLOSE_MINUS_ONE");
 	if (!opt->leaks_set) {
 		const char *v = getenv("KCMPTRACE_LEAKS");
 		opt->leaks = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
@@ -316,7 +331,8 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 	kt_trace_infer_unrecorded(trace);
 	struct kt_model *model = kt_model_build(trace);
 	settings_from_environment(opt);
-	struct kt_findings_options fopt = {.leaks = opt->leaks};
+	struct kt_findings_options fopt = {.leaks = opt->leaks, .close_minus_one = opt->minus_one};
+	model->stack_frames = opt->stack; /* the explanations show the frames too */
 	kt_findings_find(model, &fopt);
 	if (!opt->no_default_suppressions)
 		kt_suppressions_load_defaults(&opt->suppressions);

@@ -164,46 +164,80 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 	return kt_str_take(&text);
 }
 
+/* The origin after a holder's label: wrapped, never cut (a site's
+ * file:line must stay whole). */
 static void add_origin(struct kt_text_out *o, const struct kt_model *m, size_t proc, const struct kt_fd *fd)
 {
 	char *text = origin_text(m, proc, fd);
-	kt_text_fitted(&o->line, text, kt_text_room(&o->line), false);
+	kt_text_flow(o, text, 8);
 	free(text);
 }
 
-/* A paragraph wrapped at word boundaries to the report's width, every line
- * indented; words longer than a line are cut. */
-void kt_text_paragraph(struct kt_text_out *o, const char *text, size_t indent)
+/* Characters of s (bytes s[0..n)) that fit in room columns, at least one:
+ * how many bytes they take. */
+static size_t bytes_fitting(const char *s, size_t n, size_t room)
 {
-	size_t width = KT_TEXT_COLUMNS - indent;
-	const char *p = text;
-	while (*p != '\0') {
+	size_t used = 0, cols = 0;
+	while (used < n) {
+		size_t len = kt_utf8_sequence_length((const unsigned char *)s + used, n - used);
+		len = len ? len : 1;
+		if (cols + 1 > room && used > 0)
+			break;
+		cols++;
+		used += len;
+	}
+	return used;
+}
+
+/* One word at the end of the line, split over lines when it is longer
+ * than a whole one: nothing of it is cut. */
+static void flow_word(struct kt_text_out *o, const char *w, size_t n, size_t indent)
+{
+	while (n > 0) {
+		size_t take = bytes_fitting(w, n, kt_text_room(&o->line));
+		char *piece = kt_xmalloc(take + 1);
+		memcpy(piece, w, take);
+		piece[take] = '\0';
+		kt_text_fitted(&o->line, piece, take, false);
+		free(piece);
+		w += take;
+		n -= take;
+		if (n > 0) {
+			kt_text_flush(o);
+			kt_str_printf(&o->line, "%*s", (int)indent, "");
+		}
+	}
+}
+
+void kt_text_flow(struct kt_text_out *o, const char *text, size_t indent)
+{
+	bool first = true;
+	for (const char *p = text; *p != '\0';) {
 		while (*p == ' ')
 			p++;
 		if (*p == '\0')
 			break;
-		/* Take words while they fit. */
-		const char *end = p, *last_break = NULL;
-		size_t cols = 0;
-		for (const char *c = p; *c != '\0'; c++) {
-			if (*c == ' ')
-				last_break = c;
-			cols += kt_utf8_columns(c, 1);
-			if (cols > width)
-				break;
-			end = c + 1;
+		size_t n = strcspn(p, " ");
+		size_t cols = kt_utf8_columns(p, n) + (first ? 0 : 1);
+		if (cols > kt_text_room(&o->line) && kt_utf8_columns(o->line.s, o->line.len) > indent) {
+			kt_text_flush(o);
+			kt_str_printf(&o->line, "%*s", (int)indent, "");
+		} else if (!first) {
+			kt_str_add(&o->line, " ", 1);
 		}
-		if (*end != '\0' && last_break != NULL && last_break > p)
-			end = last_break;
-		char *piece = kt_xmalloc((size_t)(end - p) + 1);
-		memcpy(piece, p, (size_t)(end - p));
-		piece[end - p] = '\0';
-		kt_str_printf(&o->line, "%*s", (int)indent, "");
-		kt_text_fitted(&o->line, piece, width, false);
-		kt_text_flush(o);
-		free(piece);
-		p = end;
+		flow_word(o, p, n, indent);
+		first = false;
+		p += n;
 	}
+}
+
+/* A paragraph wrapped at word boundaries to the report's width, every line
+ * indented; a word longer than a line goes on over the next. */
+void kt_text_paragraph(struct kt_text_out *o, const char *text, size_t indent)
+{
+	kt_str_printf(&o->line, "%*s", (int)indent, "");
+	kt_text_flow(o, text, indent);
+	kt_text_flush(o);
 }
 
 /* "not recorded (seccomp)": its notes say what and why. */
@@ -396,8 +430,8 @@ static void render_shared(struct kt_text_out *o, const struct kt_model *m)
 	}
 }
 
-/* One descriptor that shares nothing: the room is shared between target
- * and origin; the target keeps at least half when both are long. */
+/* One descriptor that shares nothing: target, then its origin, wrapped
+ * onto the next lines when long (a site is never cut). */
 static void render_unshared_fd(struct kt_text_out *o, const struct kt_model *m, size_t i,
 			       const struct kt_fd *mfd)
 {
@@ -411,19 +445,16 @@ static void render_unshared_fd(struct kt_text_out *o, const struct kt_model *m, 
 	char *origin = origin_text(m, i, mfd);
 	size_t room = kt_text_room(&o->line), target_cols = kt_utf8_columns(target, strlen(target));
 	size_t origin_cols = kt_utf8_columns(origin, strlen(origin)) + 3; /* "  (" ... ")" */
-	if (target_cols + origin_cols + 1 > room) {
-		size_t half = room / 2;
-		size_t budget = room > origin_cols + 1 ? room - origin_cols - 1 : 0;
-		if (budget < half)
-			budget = target_cols < half ? target_cols : half;
-		target_cols = budget;
-	}
+	/* The origin wraps: the target keeps what it needs, short of the
+	 * room for the origin's first word. */
+	if (target_cols + origin_cols + 1 > room && target_cols + 14 > room)
+		target_cols = room > 28 ? room - 14 : room / 2;
 	kt_text_fitted(&o->line, target, target_cols, true);
-	if (kt_text_room(&o->line) >= 12) {
-		kt_str_add(&o->line, "  (", 3);
-		kt_text_fitted(&o->line, origin, kt_text_room(&o->line) - 1, false);
-		kt_str_add(&o->line, ")", 1);
-	}
+	/* The origin wraps onto the next lines rather than losing its site. */
+	char *said = kt_xasprintf("(%s)", origin);
+	kt_str_add(&o->line, "  ", 2);
+	kt_text_flow(o, said, 8);
+	free(said);
 	free(origin);
 	kt_text_flush(o);
 }

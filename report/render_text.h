@@ -28,6 +28,10 @@ size_t kt_text_room(const struct kt_str *line);
 void kt_text_flush(struct kt_text_out *o);
 /* "PID NAME" padded to the widths of the report. */
 void kt_text_proc_label(struct kt_text_out *o, const struct kt_mproc *mp);
+/* Append text to the line, going on over lines indented by indent at word
+ * boundaries when it is full; nothing is cut (a word longer than a line is
+ * split over lines). */
+void kt_text_flow(struct kt_text_out *o, const char *text, size_t indent);
 /* A paragraph wrapped at word boundaries, every line indented. */
 void kt_text_paragraph(struct kt_text_out *o, const char *text, size_t indent);
 /* A count for people: 1,095. */

@@ -102,13 +102,12 @@ static void render_origin(struct kt_text_out *o, const struct kt_model *m, const
 	if (or->made != NULL && strcmp(or->made, KT_MADE_SHELL_REDIRECTION) == 0)
 		kt_str_printf(&t, " (a shell redirection)");
 	kt_str_add(&o->line, "    ", 4);
-	kt_text_fitted(&o->line, t.s, kt_text_room(&o->line), false);
+	kt_text_flow(o, t.s, 6);
 	kt_text_flush(o);
 	free(t.s);
 	for (size_t i = 0; i < or->nstack && (int)i + 1 < m->stack_frames; i++) {
 		kt_str_add(&o->line, "      < ", 8);
-		kt_text_fitted(&o->line, kt_where_of(or->stack[i], where, sizeof where),
-			       kt_text_room(&o->line), false);
+		kt_text_flow(o, kt_where_of(or->stack[i], where, sizeof where), 8);
 		kt_text_flush(o);
 	}
 }

@@ -121,6 +121,11 @@ struct kt_process {
 	 * records, unrecorded.h). */
 	struct kt_rec_unrecorded *unrecorded;
 	size_t nunrecorded, unrecorded_cap;
+	/* Its descriptors above 2 at its real end, after its exit handlers and
+	 * destructors ("end-fd" records), when end_known. */
+	struct kt_fd *end_fds;
+	size_t nend_fds, end_fds_cap;
+	bool end_known;
 };
 
 /* The image the process ran when its snapshot number snap was taken (the

@@ -207,6 +207,20 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 	case KT_REC_REAPED:
 		return kt_rec_parse_reaped(l, KT_PUSH(p->reaps, p->nreaps, p->reaps_cap), e) ||
 		       fail(r, e->what);
+	case KT_REC_END_FD: {
+		struct kt_fd *fd = KT_PUSH(p->end_fds, p->nend_fds, p->end_fds_cap);
+		*fd = (struct kt_fd){0};
+		return kt_rec_parse_fd(l, &fd->rec, e) || fail(r, e->what);
+	}
+	case KT_REC_END_FDS: {
+		long n;
+		if (!kt_rec_parse_end_fds(l, &n, e))
+			return fail(r, e->what);
+		if ((size_t)n != p->nend_fds)
+			return fail(r, "end-fds count differs from its end-fd lines");
+		p->end_known = true;
+		return true;
+	}
 	case KT_REC_UNRECORDED:
 		return kt_rec_parse_unrecorded(l, KT_PUSH(p->unrecorded, p->nunrecorded,
 							  p->unrecorded_cap), e) ||
@@ -304,6 +318,7 @@ void kt_process_free(struct kt_process *p)
 	free(p->unrecorded);
 	free(p->observed);
 	free(p->events);
+	free(p->end_fds);
 	free(p->text);
 	for (size_t j = 0; j < p->nowned; j++)
 		free(p->owned[j]);

@@ -9,9 +9,12 @@
 #include "sys.h"
 #include "tracedir.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 struct kt_fd_entry *_Atomic kt_table;
 
@@ -152,12 +155,19 @@ void kt_note_unretire(int fd, uint32_t before)
 		atomic_compare_exchange_strong(&e->gen, &expected, before);
 }
 
-void kt_note_close(int fd)
+KT_RACY uint32_t kt_note_close(int fd, enum kt_close_call call, void *site)
 {
 	struct kt_fd_entry *e = kt_table_entry(fd);
-	/* Generation 0 (never seen) stays 0: closing it is news to nobody. */
-	if (e && atomic_load_explicit(&e->gen, memory_order_relaxed))
-		kt_closed_remember(fd, e, atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release));
+	uint32_t gen = e ? atomic_load_explicit(&e->gen, memory_order_relaxed) : 0;
+	/* Generation 0 (never seen) stays 0: closing it is news to nobody. A
+	 * closed one keeps the close that closed it, for a double close. */
+	if (gen && !(gen & 1u)) {
+		e->close_call = (uint8_t)call;
+		e->close_site = (uint64_t)(uintptr_t)site;
+		gen = atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release);
+		kt_closed_remember(fd, e, gen);
+	}
+	return gen;
 }
 
 /* Events start afresh with each generation of a descriptor. */
@@ -238,26 +248,71 @@ static void note_unopened(int fd, void *site)
 
 void kt_forget_bad_closes(void)
 {
+	atomic_store(&kt_minus_one_closes.count, 0);
 	atomic_store(&kt_bad_close_count, 0);
 	atomic_store(&kt_unopened_closes.count, 0);
 }
 
-KT_RACY void kt_note_bad_close(int fd, void *site)
+struct kt_minus_one_closes kt_minus_one_closes;
+
+static void ring_bad_close(const struct kt_bad_close *bad)
 {
+	unsigned slot = atomic_fetch_add(&kt_bad_close_count, 1);
+	if (slot < KT_BAD_CLOSE_RING)
+		kt_bad_closes[slot] = *bad;
+	/* else counted: the snapshot says how many more there were */
+}
+
+/* Negative, or not below the soft RLIMIT_NOFILE: no descriptor's number. */
+static int invalid_number(int fd)
+{
+	struct rlimit lim;
+	if (fd < 0)
+		return 1;
+	return kt_syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &lim) == 0 &&
+	       lim.rlim_cur != RLIM_INFINITY && (rlim_t)fd >= lim.rlim_cur;
+}
+
+KT_RACY void kt_note_bad_close(int fd, uint32_t before, void *site)
+{
+	if (fd == -1) { /* an unset descriptor: counted apart (an idiom) */
+		if (atomic_fetch_add(&kt_minus_one_closes.count, 1) == 0)
+			atomic_store(&kt_minus_one_closes.site, (uint64_t)(uintptr_t)site);
+		return;
+	}
+	struct kt_bad_close bad = {.fd = fd, .site = (uint64_t)(uintptr_t)site};
+	if (invalid_number(fd)) {
+		bad.flags = KT_BAD_CLOSE_INVALID;
+		ring_bad_close(&bad);
+		return;
+	}
 	struct kt_fd_entry *e = kt_table_entry(fd);
-	uint32_t gen = e ? atomic_load_explicit(&e->gen, memory_order_relaxed) : 0;
 	/* Never open in this image: not seen made (generation 0), or closed
 	 * before it (an earlier image's number, kept closed: how NONE). */
-	if (gen == 0 || e->how == KT_HOW_NONE) {
+	if (before == 0 || e == NULL || e->how == KT_HOW_NONE) {
 		note_unopened(fd, site);
 		return;
 	}
-	unsigned slot = atomic_fetch_add(&kt_bad_close_count, 1);
-	if (slot >= KT_BAD_CLOSE_RING)
-		return; /* counted: the snapshot says how many more there were */
-	kt_bad_closes[slot].fd = fd;
-	kt_bad_closes[slot].gen = gen;
-	kt_bad_closes[slot].site = (uint64_t)(uintptr_t)site;
+	bad.gen = before;
+	bad.opened_site = e->site;
+	if (before & 1u) { /* closed by a close the shim saw: that one */
+		bad.closed_call = e->close_call;
+		bad.closed_site = e->close_site;
+	} else { /* open by the table: closed behind the shim's back */
+		e->close_call = KT_CLOSE_NONE;
+		e->close_site = 0;
+	}
+	ring_bad_close(&bad);
+}
+
+KT_RACY static void range_closed_before(struct kt_fd_entry *e, int fd, uint32_t gen, void *site)
+{
+	/* Closed by a tracked close, and not open again behind our back. */
+	if (e->how == KT_HOW_NONE || e->close_call == KT_CLOSE_NONE ||
+	    kt_sys_fcntl(fd, F_GETFD, 0) != -EBADF)
+		return;
+	ring_bad_close(&(struct kt_bad_close){fd, gen, KT_BAD_CLOSE_RANGE, (uint64_t)(uintptr_t)site,
+					       e->site, e->close_site, e->close_call});
 }
 
 KT_RACY void kt_note_cloexec(int fd, int cloexec)
@@ -521,10 +576,29 @@ const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start
 	return kt_table_map_path(path, capacity);
 }
 
+/* A close_range() of a few numbers each opened in this image, not a sweep
+ * to the limit nor over numbers never opened (close-unopened tells those):
+ * the program means each number of it. */
+#define NAMED_RANGE_MAX 64
+KT_RACY static int names_its_numbers(const struct kt_fd_entry *t, unsigned first, unsigned last)
+{
+	struct rlimit lim;
+	if (last - first >= NAMED_RANGE_MAX || last >= header_of((struct kt_fd_entry *)t)->capacity ||
+	    kt_syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &lim) != 0 ||
+	    (lim.rlim_cur != RLIM_INFINITY && last >= lim.rlim_cur - 1))
+		return 0;
+	for (unsigned fd = first; fd <= last; fd++)
+		if (atomic_load_explicit(&t[fd].gen, memory_order_relaxed) == 0 ||
+		    t[fd].how == KT_HOW_NONE)
+			return 0;
+	return 1;
+}
+
 /* close_range, closefrom: every entry of [first, last] that the table ever
  * used (pages_used, up to max_fd_plus_one), retired before the real call, or
  * made close-on-exec after it (cloexec_only). Plain stores and atomics. */
-KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_only)
+KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_only,
+			   enum kt_close_call call, void *site)
 {
 	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
 	if (!t || first > last)
@@ -535,6 +609,10 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 		end = h->capacity;
 	if (end == 0 || first >= end)
 		return;
+	/* A range that names its numbers (not a sweep to the limit): those
+	 * closed before are closed twice, as close() of them would be. */
+	int report_closed = call == KT_CLOSE_CLOSE_RANGE && !cloexec_only &&
+			    names_its_numbers(t, first, last);
 	if (last >= end)
 		last = end - 1;
 	for (size_t fd = first; fd <= last; fd++) {
@@ -548,13 +626,18 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 		}
 		struct kt_fd_entry *e = &t[fd];
 		uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
+		if (gen & 1u && report_closed)
+			range_closed_before(e, (int)fd, gen, site);
 		if (gen == 0 || (gen & 1u))
 			continue;
-		if (cloexec_only)
+		if (cloexec_only) {
 			e->cloexec = 1;
-		else
+		} else {
+			e->close_call = (uint8_t)call;
+			e->close_site = (uint64_t)(uintptr_t)site;
 			kt_closed_remember((int)fd, e,
 					   atomic_fetch_or_explicit(&e->gen, 1u, memory_order_release));
+		}
 	}
 }
 

@@ -17,14 +17,15 @@
 
 KT_EXPORT int close(int fd)
 {
-	if (kt_on())
-		kt_note_close(fd);
+	void *site = __builtin_return_address(0);
+	/* What the table said before this close: open, or closed already. */
+	uint32_t before = kt_on() ? kt_note_close(fd, KT_CLOSE_CLOSE, site) : 0;
 	int (*real)(int) = KT_REAL(close);
 	enum kt_gate gate = kt_app_replace_begin();
 	int r = real ? real(fd) : (int)kt_syscall_libc(SYS_close, fd);
 	kt_app_replace_end(gate);
 	if (r < 0 && errno == EBADF && kt_on())
-		kt_note_bad_close(fd, __builtin_return_address(0)); /* errno untouched */
+		kt_note_bad_close(fd, before, site); /* errno untouched */
 	return r;
 }
 
@@ -37,12 +38,12 @@ KT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 	int valid = first <= last && !((unsigned int)flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC));
 	int cloexec = ((unsigned int)flags & CLOSE_RANGE_CLOEXEC) != 0;
 	if (valid && !cloexec && kt_on())
-		kt_note_range(first, last, 0);
+		kt_note_range(first, last, 0, KT_CLOSE_CLOSE_RANGE, __builtin_return_address(0));
 	enum kt_gate gate = kt_app_replace_begin();
 	int r = real ? real(first, last, flags) : (int)kt_syscall_libc(SYS_close_range, first, last, flags);
 	kt_app_replace_end(gate);
 	if (r == 0 && cloexec && kt_on())
-		kt_note_range(first, last, 1);
+		kt_note_range(first, last, 1, KT_CLOSE_CLOSE_RANGE, NULL);
 	return r;
 }
 
@@ -51,7 +52,7 @@ KT_EXPORT void closefrom(int lowfd)
 	void (*real)(int) = KT_REAL(closefrom);
 	unsigned int first = lowfd < 0 ? 0 : (unsigned int)lowfd;
 	if (kt_on())
-		kt_note_range(first, ~0U, 0);
+		kt_note_range(first, ~0U, 0, KT_CLOSE_CLOSEFROM, __builtin_return_address(0));
 	enum kt_gate gate = kt_app_replace_begin();
 	if (real)
 		real(lowfd);

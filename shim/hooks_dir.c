@@ -55,7 +55,7 @@ KT_EXPORT int closedir(DIR *d)
 		int fd = dirfd(d);
 		errno = saved;
 		if (fd >= 0)
-			kt_note_close(fd);
+			kt_note_close(fd, KT_CLOSE_CLOSEDIR, __builtin_return_address(0));
 	}
 	return real(d);
 }

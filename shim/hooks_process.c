@@ -278,7 +278,7 @@ KT_EXPORT int execle(const char *path, const char *arg, ...)
 
 KT_EXPORT void exit(int status)
 {
-	kt_process_end(status & 0xff);
+	kt_process_end_then_handlers(status & 0xff);
 	KT_REAL(exit)(status);
 }
 

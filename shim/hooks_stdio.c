@@ -35,12 +35,13 @@ static inline FILE *opened(FILE *fp, enum kt_call call, int cloexec, void *site)
 	return fp;
 }
 
-static inline void retire(FILE *fp)
+/* fclose, pclose, freopen: named fclose where a double close names it. */
+static inline void retire(FILE *fp, void *site)
 {
 	if (fp && kt_on()) {
 		int fd = stream_fd(fp);
 		if (fd >= 0)
-			kt_note_close(fd);
+			kt_note_close(fd, KT_CLOSE_FCLOSE, site);
 	}
 }
 
@@ -76,7 +77,7 @@ static inline FILE *reopen(FILE *(*real)(const char *, const char *, FILE *), co
 {
 	if (!real)
 		NO_REAL(NULL);
-	retire(fp);
+	retire(fp, site);
 	return opened(real(path, mode, fp), call, mode_cloexec(mode), site);
 }
 
@@ -104,7 +105,7 @@ KT_EXPORT int fclose(FILE *fp)
 	int (*real)(FILE *) = KT_REAL(fclose);
 	if (!real)
 		NO_REAL(EOF);
-	retire(fp);
+	retire(fp, __builtin_return_address(0));
 	return real(fp);
 }
 
@@ -138,6 +139,6 @@ KT_EXPORT int pclose(FILE *fp)
 	int (*real)(FILE *) = KT_REAL(pclose);
 	if (!real)
 		NO_REAL(-1);
-	retire(fp);
+	retire(fp, __builtin_return_address(0));
 	return real(fp);
 }

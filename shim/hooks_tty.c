@@ -57,7 +57,7 @@ KT_EXPORT int login_tty(int fd)
 			if (i != fd)
 				kt_note_new(i, KT_HOW_DUP, KT_CALL_LOGIN_TTY, 0, fd, site);
 		if (fd > 2)
-			kt_note_close(fd);
+			kt_note_close(fd, KT_CLOSE_LOGIN_TTY, site);
 	}
 	return r;
 }

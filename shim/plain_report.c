@@ -7,13 +7,91 @@
 #include "tracedir.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char **environ;
+
+/* The report goes to the program's stderr as it was at start: a program
+ * that closes fd 2 must not lose it (nor put it on its stdout). */
+static struct {
+	int known;
+	dev_t dev;
+	ino_t ino;
+	char path[4096]; /* what /proc/self/fd/2 named */
+} start_stderr;
+
+void kt_plain_remember_stderr(void)
+{
+	struct stat st;
+	if (kt_sys_fstat(2, &st) != 0)
+		return;
+	ssize_t n = kt_sys_readlinkat(AT_FDCWD, "/proc/self/fd/2", start_stderr.path,
+				      sizeof start_stderr.path - 1);
+	start_stderr.path[n > 0 ? n : 0] = '\0';
+	start_stderr.dev = st.st_dev;
+	start_stderr.ino = st.st_ino;
+	start_stderr.known = 1;
+}
+
+/* In the report's child: a descriptor for the start's stderr, opened
+ * again by its name or through the parent that still holds it (a pipe),
+ * and only if it is the same file; -1 when there is none. */
+static int reopen_start_stderr(void)
+{
+	char parent[64];
+	snprintf(parent, sizeof parent, "/proc/%d/fd/2", (int)kt_self.ppid);
+	const char *const names[] = {start_stderr.path, parent};
+	for (size_t i = 0; start_stderr.known && i < 2; i++) {
+		if (names[i][0] != '/')
+			continue; /* "pipe:[...]": no name to open */
+		int fd = kt_sys_openat(AT_FDCWD, names[i], O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC, 0);
+		struct stat st;
+		if (fd >= 0 && kt_sys_fstat(fd, &st) == 0 && st.st_dev == start_stderr.dev &&
+		    st.st_ino == start_stderr.ino)
+			return fd;
+		if (fd >= 0)
+			kt_sys_close(fd);
+	}
+	return -1;
+}
+
+/* In the report's child, without KCMPTRACE_OUTPUT: the report goes to
+ * stdout, which is to be stderr (closed by the program: the start's
+ * stderr again). Else it goes to a file kept in the trace directory
+ * (args loses --remove-if-done), and the terminal, if any, is told. */
+static void report_output(char **args, int remove_arg)
+{
+	if (kt_sys_fcntl(2, F_GETFD, 0) >= 0) {
+		kt_syscall(SYS_dup3, 2, 1, 0);
+		return;
+	}
+	int fd = reopen_start_stderr();
+	if (fd >= 0) {
+		kt_syscall(SYS_dup3, fd, 1, 0);
+		return;
+	}
+	static char file[4200], line[4400];
+	snprintf(file, sizeof file, "%s/report", kt_self.dir);
+	for (int i = remove_arg; args[i]; i++)
+		args[i] = args[i + 1];
+	fd = kt_sys_openat(AT_FDCWD, file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		kt_syscall(SYS_dup3, fd, 1, 0);
+	int tty = kt_sys_openat(AT_FDCWD, "/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC, 0);
+	if (tty >= 0) {
+		int n = snprintf(line, sizeof line,
+				 "kcmptrace: the program closed its stderr: report in %s\n", file);
+		kt_sys_write(tty, line, (size_t)n);
+		kt_sys_close(tty);
+	}
+}
 
 /* The first process of a plain LD_PRELOAD run renders the report with the
  * CLI, untraced, after its own snapshot. */
@@ -48,6 +126,7 @@ static void spawn_report(void)
 		args[a++] = "-o";
 		args[a++] = (char *)output;
 	}
+	int remove_arg = a;
 	args[a++] = "--remove-if-done";
 	args[a++] = kt_self.dir;
 	args[a] = NULL;
@@ -55,7 +134,7 @@ static void spawn_report(void)
 	size_t envc = 0;
 	while (environ && environ[envc])
 		envc++;
-	size_t env_size = (envc + 3) * sizeof(char *);
+	size_t env_size = (envc + 4) * sizeof(char *);
 	char **env = mmap(NULL, env_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (env == MAP_FAILED)
 		return;
@@ -65,8 +144,9 @@ static void spawn_report(void)
 		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 &&
 		    strncmp(environ[i], "KCMPTRACE_", 10) != 0)
 			env[k++] = environ[i];
-	static const char *const report_settings[] = {"KCMPTRACE_LEAKS", "KCMPTRACE_STACK"};
-	for (size_t i = 0; i < 2; i++)
+	static const char *const report_settings[] = {"KCMPTRACE_LEAKS", "KCMPTRACE_STACK",
+						      "KCMPTRACE_CLOSE_MINUS_ONE"};
+	for (size_t i = 0; i < sizeof report_settings / sizeof report_settings[0]; i++)
 		if (kt_env_setting_entry(report_settings[i]))
 			env[k++] = (char *)kt_env_setting_entry(report_settings[i]);
 	env[k] = NULL;
@@ -77,7 +157,7 @@ static void spawn_report(void)
 		/* The report goes to the program's stderr (or KCMPTRACE_OUTPUT):
 		 * `kcmptrace report` writes on its stdout. */
 		if (!(output && *output))
-			kt_syscall(SYS_dup3, 2, 1, 0);
+			report_output(args, remove_arg);
 		int err = kt_sys_execve(cli, args, env);
 		kt_shim_warn("cannot run", cli, -err);
 		kt_sys_exit_group(127);

@@ -224,6 +224,8 @@ void kt_init(int argc, char **argv, char **envp)
 	}
 	const char *root = getenv("KCMPTRACE_ROOT");
 	kt_self.root = root && strcmp(root, kt_self.name) == 0;
+	if (kt_self.root)
+		kt_plain_remember_stderr();
 
 	if ((r = kt_trace_make_live(kt_self.dir)) < 0)
 		goto unwritable;
@@ -281,7 +283,7 @@ static int main_wrapper(int argc, char **argv, char **envp)
 {
 	int status = app_main(argc, argv, envp);
 	/* Before atexit handlers: coreutils close stdio in one. */
-	kt_process_end(status & 0xff);
+	kt_process_end_then_handlers(status & 0xff);
 	return status;
 }
 
@@ -306,6 +308,7 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 	kt_own_fds_fork_child();
 	kt_forget_bad_closes();
 	kt_closed_forget();
+	kt_real_end_expect(0);
 	int r = kt_proc_stat(0, &kt_self.start, NULL, NULL);
 	if (r == 0) {
 		set_name();
@@ -332,12 +335,21 @@ void kt_after_failed_exec(void)
 	errno = saved;
 }
 
-void kt_process_end(int status)
+void kt_process_end_then_handlers(int status)
+{
+	/* The first process of a plain run has reported already. */
+	if (kt_process_end(status) && !kt_self.root)
+		kt_real_end_expect(1);
+}
+
+int kt_process_end(int status)
 {
 	if (!atomic_load(&kt_active))
-		return;
-	if (atomic_exchange(&process_ended, 1))
-		return;
+		return 0;
+	if (atomic_exchange(&process_ended, 1)) {
+		kt_real_end(); /* a second end (_exit in an exit handler): the real one */
+		return 0;
+	}
 	int saved = errno;
 	kt_own_fds_begin();
 	int r = kt_snapshot(KT_WHY_EXIT, status, NULL);
@@ -356,6 +368,7 @@ void kt_process_end(int status)
 	if (kt_self.root)
 		kt_plain_report();
 	errno = saved;
+	return 1;
 }
 
 void kt_before_exec(int dirfd, const char *path, int flags)
@@ -363,6 +376,7 @@ void kt_before_exec(int dirfd, const char *path, int flags)
 	if (!atomic_load(&kt_active))
 		return;
 	int saved = errno;
+	kt_real_end_expect(0); /* an exec from an exit handler: the new image ends it */
 	kt_own_fds_begin();
 	const char *why = kt_exec_untraced(dirfd, path, flags);
 	/* The report lists the process as untraced from here on. */

@@ -67,8 +67,17 @@ void kt_shim_warn(const char *what, const char *detail, int err);
 /* After fork, in the child: become a process of its own in the trace. */
 struct kt_fork_prep;
 void kt_after_fork_child(struct kt_fork_prep *prep);
-/* The process ends (exit status) or execs (status -1): snapshot it. */
-void kt_process_end(int status);
+/* The process ends (exit status): snapshot it. Returns whether this call
+ * did (the first end of the process). */
+int kt_process_end(int status);
+/* The same, where exit handlers and destructors run next (main returned,
+ * exit()): their end is written too (real_end.c). */
+void kt_process_end_then_handlers(int status);
+/* real_end.c: expect the real end after an exit snapshot (on), or not
+ * (fork child, exec); write it (the destructor, or a second end: _exit in
+ * an exit handler). */
+void kt_real_end_expect(int on);
+void kt_real_end(void);
 /* Before exec of path (as execveat takes it): snapshot, and note when the
  * new image leaves the traced world. */
 void kt_before_exec(int dirfd, const char *path, int flags);
@@ -83,6 +92,8 @@ void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t cap);
 /* Plain LD_PRELOAD run (plain_report.c): the first process reports at its
  * exit; the last one removes a temporary trace the report left. */
 void kt_plain_report(void);
+/* The root's stderr at start, where its report goes. */
+void kt_plain_remember_stderr(void);
 void kt_plain_remove_if_last(void);
 /* Put LD_PRELOAD and the KCMPTRACE_* settings into an exec's environment
  * (env.c). Storage comes from the caller's stack:
@@ -166,7 +177,8 @@ const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start
 
 /* Hook bookkeeping: publish after a successful create, retire before close. */
 void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site);
-void kt_note_close(int fd);
+/* Returns the generation the entry had before (odd: closed already). */
+uint32_t kt_note_close(int fd, enum kt_close_call call, void *site);
 /* A call that makes fd name another description (dup2, login_tty): retire
  * its entry first, so another process comparing at that moment never
  * pairs the old generation with the new description; give it back with
@@ -181,13 +193,23 @@ void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site);
 void kt_note_lock(int fd, int op, void *site);
 void kt_note_inheritable(int fd, void *site); /* F_SETFD cleared FD_CLOEXEC */
 void kt_note_pair(int a, int b);              /* the two ends of one socketpair/pipe */
-void kt_note_bad_close(int fd, void *site);
+/* close(fd) failed with EBADF; before: what kt_note_close returned. */
+void kt_note_bad_close(int fd, uint32_t before, void *site);
 #define KT_BAD_CLOSE_RING 64
 struct kt_bad_close {
 	int fd;
-	uint32_t gen; /* the entry's generation then (odd: closed by a tracked close) */
+	uint32_t gen;   /* the entry's generation then (odd: closed by a tracked close) */
+	uint32_t flags; /* KT_BAD_CLOSE_* (record.h) */
 	uint64_t site;
+	uint64_t opened_site, closed_site; /* the call that made it, the close before */
+	uint8_t closed_call;               /* enum kt_close_call of that close */
 };
+/* close(-1) calls: counted, with the first call's site. */
+struct kt_minus_one_closes {
+	atomic_uint count;
+	_Atomic uint64_t site;
+};
+extern struct kt_minus_one_closes kt_minus_one_closes;
 extern struct kt_bad_close kt_bad_closes[KT_BAD_CLOSE_RING];
 extern atomic_uint kt_bad_close_count;
 /* Closes of numbers the table never had open (a close-everything sweep, or
@@ -230,8 +252,11 @@ void kt_threads_possible(void);
 /* Set an entry wholesale (start-up, exec): fields from *v, generation gen. */
 void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
 /* close_range/closefrom: retire the entries of [first, last] the table ever
- * used (before the real call), or with cloexec_only set their FD_CLOEXEC bit. */
-void kt_note_range(unsigned int first, unsigned int last, int cloexec_only);
+ * used (before the real call), or with cloexec_only set their FD_CLOEXEC bit;
+ * a close_range of a few named numbers notes those closed before as bad
+ * closes. */
+void kt_note_range(unsigned int first, unsigned int last, int cloexec_only,
+		   enum kt_close_call call, void *site);
 void kt_note_source(int fd, pid_t pid, int src_fd);
 /* This process execs into an image the shim cannot follow (or that exec
  * failed: off again); whether another process's table says so. */

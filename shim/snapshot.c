@@ -564,7 +564,23 @@ static void event_line(struct kt_buf *b, enum kt_event_kind kind, int fd, uint32
 {
 	char where[KT_SITE_TEXT];
 	kt_site_format(site, where, sizeof where);
-	kt_rec_put_event(b, &(struct kt_rec_event){kind, fd, gen, a1, a2, where});
+	kt_rec_put_event(b, &(struct kt_rec_event){.kind = kind, .fd = fd, .gen = gen, .arg1 = a1,
+						   .arg2 = a2, .site = where});
+}
+
+/* A close-ebadf event, with the sites of the open and of the close before. */
+static void bad_close_line(struct kt_buf *b, const struct kt_bad_close *bad)
+{
+	char at[3][KT_SITE_TEXT];
+	const uint64_t sites[3] = {bad->site, bad->opened_site, bad->closed_site};
+	for (int i = 0; i < 3; i++)
+		kt_site_format(sites[i], at[i], sizeof at[i]);
+	kt_rec_put_event(b, &(struct kt_rec_event){
+				    .kind = KT_EVENT_CLOSE_EBADF, .fd = bad->fd, .gen = 0,
+				    .arg1 = bad->gen, .arg2 = bad->flags, .site = at[0],
+				    .opened_site = bad->opened_site ? at[1] : NULL,
+				    .closed_call = kt_close_call_name((enum kt_close_call)bad->closed_call),
+				    .closed_site = bad->closed_site ? at[2] : NULL});
 }
 
 static const struct snap_fd *own_fd(const struct snapshot *s, int fd)
@@ -615,8 +631,7 @@ static void emit_events(struct snapshot *s)
 	}
 	unsigned count = atomic_exchange(&kt_bad_close_count, 0);
 	for (unsigned i = 0; i < count && i < KT_BAD_CLOSE_RING; i++)
-		event_line(&s->out, KT_EVENT_CLOSE_EBADF, kt_bad_closes[i].fd, 0, kt_bad_closes[i].gen, 0,
-			   kt_bad_closes[i].site);
+		bad_close_line(&s->out, &kt_bad_closes[i]);
 	if (count > KT_BAD_CLOSE_RING)
 		note(s, "and", count - KT_BAD_CLOSE_RING, " more closes of descriptors already closed");
 	struct kt_unopened_closes *u = &kt_unopened_closes;
@@ -624,6 +639,10 @@ static void emit_events(struct snapshot *s)
 	if (unopened)
 		event_line(&s->out, KT_EVENT_CLOSE_UNOPENED, atomic_load(&u->lowest), 0, unopened,
 			   atomic_load(&u->highest), atomic_load(&u->site));
+	unsigned minus_one = atomic_exchange(&kt_minus_one_closes.count, 0);
+	if (minus_one)
+		event_line(&s->out, KT_EVENT_CLOSE_MINUS_ONE, -1, 0, minus_one, 0,
+			   atomic_load(&kt_minus_one_closes.site));
 }
 
 static void stat_line(struct kt_buf *b, const char *name, unsigned long long v)

@@ -20,7 +20,7 @@ static const char *const type_names[] = {"unknown", "file", "dir",  "pipe", "fif
 static const char *const access_names[] = {"r", "w", "rw"};
 static const char *const why_names[] = {"exit", "exec", "live", "table", "exit-observed"};
 static const char *const event_names[] = {"unknown", "close-ebadf", "setfl", "flock", "ofd-lock",
-					  "setfd", "close-unopened"};
+					  "setfd", "close-unopened", "close-minus-one"};
 static const char *const lost_what_names[] = {"start", "fork", "exec", "exit", "end"};
 /* The errno values a kcmp probe fails with (the first seven), and those
  * writing a trace may fail with, as records name them. */
@@ -51,6 +51,13 @@ const char *kt_access_name(int access)
 const char *kt_snap_why_name(enum kt_snap_why why)
 {
 	return (unsigned)why < COUNT(why_names) ? why_names[why] : "exit";
+}
+
+const char *kt_close_call_name(enum kt_close_call call)
+{
+	static const char *const names[] = {NULL,	"close",   "close_range", "closefrom",
+					    "fclose",	"closedir", "syscall",     "login_tty"};
+	return (unsigned)call < COUNT(names) ? names[call] : NULL;
 }
 
 const char *kt_event_name(enum kt_event_kind kind)
@@ -322,6 +329,26 @@ void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r)
 	kt_buf_endline(b);
 }
 
+void kt_rec_put_end_fd(struct kt_buf *b, const struct kt_rec_fd *r)
+{
+	kt_buf_str(b, "end-fd");
+	kt_buf_num(b, r->fd);
+	kt_buf_unum(b, r->gen);
+	kt_buf_field(b, kt_fd_type_name(r->type));
+	kt_buf_field(b, r->target);
+	kt_buf_field(b, kt_access_name(r->access));
+	kt_buf_num(b, r->cloexec);
+	put_origin(b, r);
+	kt_buf_endline(b);
+}
+
+void kt_rec_put_end_fds(struct kt_buf *b, long n)
+{
+	kt_buf_str(b, "end-fds");
+	kt_buf_num(b, n);
+	kt_buf_endline(b);
+}
+
 void kt_rec_put_closed(struct kt_buf *b, const struct kt_rec_fd *r)
 {
 	kt_buf_str(b, "closed");
@@ -408,6 +435,11 @@ void kt_rec_put_event(struct kt_buf *b, const struct kt_rec_event *r)
 	kt_buf_num(b, r->arg1);
 	kt_buf_num(b, r->arg2);
 	kt_buf_field(b, r->site);
+	if (r->opened_site || r->closed_call || r->closed_site) {
+		kt_buf_field(b, r->opened_site);
+		kt_buf_field(b, r->closed_call);
+		kt_buf_field(b, r->closed_site);
+	}
 	kt_buf_endline(b);
 }
 

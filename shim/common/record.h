@@ -100,8 +100,18 @@
  *        close-ebadf  close(FD) failed with EBADF (FD was not open: a double
  *                     close, or, in traces of older versions, a close of a
  *                     number never opened); GEN 0, ARG1 the generation the
- *                     entry had (odd: closed by a tracked close before),
- *                     ARG2 0.
+ *                     entry had (odd: closed by a tracked close before;
+ *                     even: closed behind the shim's back, or 0 with
+ *                     ARG2 bit 2), ARG2 bits: 1 the call was close_range
+ *                     (FD a number of its range closed before), 2 FD is
+ *                     no descriptor number (negative, or not below the
+ *                     RLIMIT_NOFILE soft limit). Three more fields may
+ *                     follow: OPENED_SITE (of the call that made FD),
+ *                     CLOSED_CALL and CLOSED_SITE (the close that closed
+ *                     it before: close, close_range, closefrom, fclose,
+ *                     closedir, syscall, login_tty), each - when unknown.
+ *        close-minus-one  close(-1) calls, as a count: ARG1 how many,
+ *                     SITE the first's; FD -1, GEN 0, ARG2 0.
  *        close-unopened  close() failed with EBADF on ARG1 numbers the
  *                     process never had open since it was traced (a
  *                     close-everything sweep, or a stale number): FD the
@@ -128,6 +138,17 @@
  *        the raw wait status. Written at once. How a child ended that took
  *        no exit snapshot (killed by a signal, or running an untraced image)
  *        is known only from this line.
+ * end-fd FD GEN TYPE TARGET ACCESS CLOEXEC HOW CALL SRC_PID SRC_START SRC_FD
+ *        SRC_GEN SITE
+ *        As an fd line: one descriptor above 2 open at the process's real
+ *        end, after its exit handlers and destructors ran (the exit
+ *        snapshot is taken when main returns or exit() is called, before
+ *        them). GEN is the one of its fd line in the exit snapshot when it
+ *        is the same descriptor; another GEN is one made after it.
+ * end-fds N
+ *        Ends the end-fd lines (N of them), written with them in one write
+ *        by the library's destructor: without it, the real end is unknown
+ *        (_exit in a handler, a fatal signal) and the exit snapshot tells.
  * ended  STATUS
  *        Appended by the launcher once it reaped this process: the raw
  *        wait status. How a process ended that no traced parent reaped
@@ -199,7 +220,17 @@ enum kt_lost_what { KT_LOST_START, KT_LOST_FORK, KT_LOST_EXEC, KT_LOST_EXIT, KT_
 
 /* KIND of an event; KT_EVENT_UNKNOWN for kinds this reader does not know. */
 enum kt_event_kind { KT_EVENT_UNKNOWN, KT_EVENT_CLOSE_EBADF, KT_EVENT_SETFL, KT_EVENT_FLOCK,
-		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD, KT_EVENT_CLOSE_UNOPENED };
+		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD, KT_EVENT_CLOSE_UNOPENED,
+		     KT_EVENT_CLOSE_MINUS_ONE };
+
+/* The calls that close descriptors, named in close-ebadf events. */
+enum kt_close_call { KT_CLOSE_NONE, KT_CLOSE_CLOSE, KT_CLOSE_CLOSE_RANGE, KT_CLOSE_CLOSEFROM,
+		     KT_CLOSE_FCLOSE, KT_CLOSE_CLOSEDIR, KT_CLOSE_SYSCALL, KT_CLOSE_LOGIN_TTY };
+
+/* ARG2 bits of a close-ebadf event. */
+#define KT_BAD_CLOSE_RANGE 1   /* a number of a close_range() that was closed already */
+#define KT_BAD_CLOSE_INVALID 2 /* FD is no descriptor number: negative, or not below the
+				* RLIMIT_NOFILE soft limit */
 
 /* The calls that make descriptors, the CALL of an fd record (stored as
  * a number in the shared tables): hooks.def lists them with the hooks. */
@@ -218,6 +249,7 @@ const char *kt_access_name(int access); /* NULL for KT_ACCESS_UNKNOWN */
 const char *kt_snap_why_name(enum kt_snap_why why);
 const char *kt_event_name(enum kt_event_kind kind);
 const char *kt_call_name(enum kt_call call); /* NULL for KT_CALL_NONE ("-") */
+const char *kt_close_call_name(enum kt_close_call call); /* NULL for KT_CLOSE_NONE */
 /* "ENOSYS", "EPERM"... for the errno values kcmp fails with; "EIO" else. */
 const char *kt_errno_name(int err);
 /* The name of any errno value the format knows, or NULL ("-"). */
@@ -334,6 +366,10 @@ struct kt_rec_event {
 	unsigned long long gen;
 	long long arg1, arg2;
 	const char *site;
+	/* close-ebadf only, NULL when absent: the site of the call that made
+	 * the descriptor, and the call (a kt_close_call name) and site of the
+	 * close that closed it before. */
+	const char *opened_site, *closed_call, *closed_site;
 };
 
 struct kt_rec_untraced {
@@ -372,6 +408,9 @@ void kt_rec_put_snap(struct kt_buf *b, const struct kt_rec_snap *r);
 void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r);
 /* A "closed" record: r's number, generation and origin. */
 void kt_rec_put_closed(struct kt_buf *b, const struct kt_rec_fd *r);
+/* "end-fd": an fd line of the descriptors at the real end; "end-fds N". */
+void kt_rec_put_end_fd(struct kt_buf *b, const struct kt_rec_fd *r);
+void kt_rec_put_end_fds(struct kt_buf *b, long n);
 void kt_rec_put_stack(struct kt_buf *b, const struct kt_rec_stack *r);
 void kt_rec_put_peer(struct kt_buf *b, const struct kt_rec_peer *r);
 void kt_rec_put_same(struct kt_buf *b, const struct kt_rec_same *r);
@@ -391,7 +430,7 @@ enum kt_rec_kind {
 	KT_REC_OTHER, /* a kind this reader does not know: skip it */
 	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
 	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
-	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED
+	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED, KT_REC_END_FD, KT_REC_END_FDS
 };
 
 /* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
@@ -430,6 +469,8 @@ bool kt_rec_parse_snap(const struct kt_rec_line *l, struct kt_rec_snap *r, struc
 bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err);
 /* A "closed" record into r: type unknown, no target, access unknown. */
 bool kt_rec_parse_closed(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err);
+/* end-fd: as an fd line; end-fds: its count. */
+bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, struct kt_rec_error *err);
 bool kt_rec_parse_stack(const struct kt_rec_line *l, struct kt_rec_stack *r, struct kt_rec_error *err);
 bool kt_rec_parse_peer(const struct kt_rec_line *l, struct kt_rec_peer *r, struct kt_rec_error *err);
 bool kt_rec_parse_same(const struct kt_rec_line *l, struct kt_rec_same *r, struct kt_rec_error *err);

@@ -112,6 +112,7 @@ static const char *const kind_names[] = {
 	[KT_REC_STAT] = "stat",           [KT_REC_END] = "end",         [KT_REC_EVENT] = "event",
 	[KT_REC_UNTRACED] = "untraced",   [KT_REC_REAPED] = "reaped",     [KT_REC_CLOSED] = "closed",
 	[KT_REC_ENDED] = "ended",         [KT_REC_UNRECORDED] = "unrecorded",
+	[KT_REC_END_FD] = "end-fd",       [KT_REC_END_FDS] = "end-fds",
 };
 
 #define FAIL(err, ...)                                                                             \
@@ -313,6 +314,13 @@ bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt
 	return parse_origin(l, 7, "fd", r, err);
 }
 
+bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, struct kt_rec_error *err)
+{
+	NFIELDS(err, l, 2);
+	INT_FIELD(err, l, 1, "end-fds N", 0, INT_MAX, *n);
+	return true;
+}
+
 bool kt_rec_parse_closed(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err)
 {
 	/* closed FD GEN HOW CALL SRC_PID SRC_START SRC_FD SRC_GEN SITE */
@@ -414,6 +422,9 @@ bool kt_rec_parse_event(const struct kt_rec_line *l, struct kt_rec_event *r, str
 		FAIL(err, "bad number in event arguments '%s' '%s'", l->f[4], l->f[5]);
 	r->kind = (enum kt_event_kind)kt_event_from_name(l->f[1]);
 	r->site = optional(l->f[6]);
+	r->opened_site = l->n > 7 ? optional(l->f[7]) : NULL;
+	r->closed_call = l->n > 8 ? optional(l->f[8]) : NULL;
+	r->closed_site = l->n > 9 ? optional(l->f[9]) : NULL;
 	return true;
 }
 

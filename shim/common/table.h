@@ -32,6 +32,7 @@ struct kt_fd_entry {
 	 * once closed it is still the link from those copies to the call that
 	 * made it (snapshot.c writes it as a "closed" record). */
 	uint8_t flags;
+	uint8_t close_call; /* enum kt_close_call of the close that closed it (odd gen) */
 	int32_t src_fd;
 	uint32_t src_gen;
 	int32_t src_pid;
@@ -65,11 +66,13 @@ struct kt_fd_entry {
 	/* With KCMPTRACE_STACK=N > 1: the return addresses of the creating
 	 * call's callers, innermost first, 0-terminated when shorter. */
 	uint64_t stack[KT_STACK_MAX];
+	/* The return address of that close, 0 when none was seen. */
+	uint64_t close_site;
 };
 
 #define KT_ENTRY_COPIED 0x01u
 
-#define KT_TABLE_MAGIC "kttbl04"
+#define KT_TABLE_MAGIC "kttbl05"
 
 /* What a process could not write into its record (record.h
  * "unrecorded"), kept in its table instead: a sandbox that refuses opening

@@ -107,7 +107,7 @@ class Normaliser:
                 if k == 'image':
                     pair(f[1], f[4])
                     pair(f[2], f[3])
-                elif k == 'fd':
+                elif k in ('fd', 'end-fd'):
                     pair(f[9], f[10])
                     gens += [f[2], f[12]]
                 elif k == 'closed':
@@ -212,7 +212,7 @@ class Normaliser:
             f[4] = self.start(f[1], f[4])
             f[1], f[2] = self.pid(f[1]), self.pid(f[2])
             f[5:] = [self.path(x) for x in f[5:]]
-        elif k == 'fd':
+        elif k in ('fd', 'end-fd'):  # end-fd: as fd, at the real end
             f[2] = self.gen(f[2])
             f[4] = self.target(f[4])
             f[10] = self.start(f[9], f[10])
@@ -246,6 +246,8 @@ class Normaliser:
             if f[1] == 'close-ebadf':  # ARG1: the generation the entry had
                 f[4] = self.gen(f[4])
             f[6] = self.site(f[6])
+            if f[1] == 'close-ebadf' and len(f) > 9:  # the open's and the close's sites
+                f[7], f[9] = self.site(f[7]), self.site(f[9])
         elif k == 'stat':
             if f[1] in self.zero_stats:
                 f[2] = '0'
@@ -255,7 +257,7 @@ class Normaliser:
             f[1] = self.path(f[1])
         elif k == 'reaped':
             f[1] = self.pid(f[1])
-        elif k in ('snap', 'end', 'ended'):
+        elif k in ('snap', 'end', 'ended', 'end-fds'):
             pass
         else:
             die(f'unknown record kind {k!r}: teach normalise.py its fields')

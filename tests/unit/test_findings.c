@@ -423,11 +423,71 @@ static void test_suppressions(void)
 	CHECK(!kt_suppressions_load(&b, path, &err) && strstr(err.msg, "cannot read") != NULL);
 }
 
+/* The real end (end-fd records) decides open-at-exit: fd 3, closed by an
+ * exit handler, is none; fd 5, opened there, is one. A bad close names the
+ * earlier close and the open; a close_range over closed numbers is one. */
+static void test_real_end_and_closes(void)
+{
+	const char *dir = new_dir("real_end");
+	write_file(dir, "30-300.rec",
+		   HDR "image\t30\t1\t0\t300\t/nonexistent/q\t1\tq\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t3\t2\tfile\t/tmp/a\tr\t0\topen\topenat\t0\t0\t-1\t0\t/nonexistent/q+0x10\n"
+		       "fd\t4\t2\tfile\t/tmp/b\tr\t0\topen\topenat\t0\t0\t-1\t0\t/nonexistent/q+0x20\n"
+		       "end\n"
+		       "event\tclose-ebadf\t7\t0\t3\t0\t/nonexistent/q+0x30\t/nonexistent/q+0x40\tclose"
+		       "\t/nonexistent/q+0x50\n"
+		       "event\tclose-ebadf\t8\t0\t5\t1\t/nonexistent/q+0x60\t-\tclose_range\t-\n"
+		       "event\tclose-ebadf\t9\t0\t4\t0\t/nonexistent/q+0x70\t/nonexistent/q+0x40\t-\t-\n"
+		       "end-fd\t4\t2\tfile\t/tmp/b\tr\t0\topen\topenat\t0\t0\t-1\t0\t/nonexistent/q+0x20\n"
+		       "end-fd\t5\t2\tfile\t/tmp/c\tr\t0\topen\topen\t0\t0\t-1\t0\t/nonexistent/q+0x80\n"
+		       "end-fds\t2\n");
+	struct kt_trace *t;
+	struct kt_model *m = load(dir, true, &t);
+	if (m == NULL)
+		return;
+	CHECK(t->procs[0].end_known && t->procs[0].nend_fds == 2);
+	CHECK(count(m, "open-at-exit") == 2);
+	for (size_t i = 0; i < m->nfindings; i++) {
+		const struct kt_finding *f = &m->findings[i];
+		if (strcmp(f->kind, "open-at-exit") == 0) {
+			CHECK(f->fd == 4 || f->fd == 5);
+			if (f->fd == 5)
+				CHECK(strstr(f->explanation, "made by open at q+0x80 as fd 5 after main "
+							     "returned") != NULL);
+		} else if (f->fd == 7) {
+			CHECK(strstr(f->message, "double close) by close() at q+0x50; it was opened at "
+						 "q+0x40") != NULL);
+		} else if (f->fd == 8) {
+			CHECK(strstr(f->message, "close_range() at q+0x60 closed fd 8 again") != NULL &&
+			      strcmp(f->origin.call, "close_range") == 0);
+		} else if (f->fd == 9) {
+			CHECK(strstr(f->message, "closed behind the tracer's back") != NULL);
+		}
+	}
+	CHECK(count(m, "bad-close") == 3);
+	kt_model_free(m);
+	kt_trace_free(t);
+
+	/* end-fds counts its lines: a record that says otherwise is corrupt */
+	const char *bad = new_dir("real_end_bad");
+	write_file(bad, "31-310.rec",
+		   HDR "image\t31\t1\t0\t310\t/nonexistent/q\t1\tq\n"
+		       "end-fd\t5\t2\tfile\t/tmp/c\tr\t0\topen\topen\t0\t0\t-1\t0\t-\n"
+		       "end-fds\t3\n");
+	struct kt_error err = {{0}};
+	struct kt_trace *tb = kt_trace_load(bad, &err);
+	CHECK(tb == NULL && strstr(err.msg, "end-fds") != NULL);
+	if (tb)
+		kt_trace_free(tb);
+}
+
 int main(void)
 {
 	unit_begin("test_findings");
 	test_buggy();
 	test_clean();
+	test_real_end_and_closes();
 	test_suppressions();
 	test_target_pattern();
 	test_note_words();
