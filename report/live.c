@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blocked.h"
 #include "kcmp_group.h"
 #include "procfs.h"
 #include "record.h"
@@ -34,6 +35,7 @@ struct live_proc {
 	size_t nfds;
 	struct kt_rec_same *sames; /* kcmp's links of its descriptors */
 	size_t nsames, sames_cap;
+	struct kt_blocked *blocked; /* live snapshots: what it is blocked on */
 };
 
 /* "MODULE+0xOFF" for a return address in another process: the object's
@@ -83,7 +85,8 @@ static void *grow(void *ctx, void *old, size_t n)
 static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 {
 	size_t cap = 0;
-	const struct kt_fd_entry *table = kt_trace_map_table(dir, lp->pid, lp->start, &cap);
+	const struct kt_fd_entry *table =
+		dir != NULL ? kt_trace_map_table(dir, lp->pid, lp->start, &cap) : NULL;
 	struct kt_fd_list list = {.grow = grow};
 	long n = kt_proc_list_all(lp->pid, &list);
 	const int *fds = list.fds;
@@ -220,10 +223,12 @@ static void fd_record(const struct live_proc *lp, size_t j, struct kt_rec_fd *r)
 }
 
 /* Give p the snapshot read into lp. */
-static void attach_snapshot(struct kt_process *p, const struct live_proc *lp, enum kt_snap_why why,
+static void attach_snapshot(struct kt_process *p, struct live_proc *lp, enum kt_snap_why why,
 			    int kcmp)
 {
-	struct kt_snapshot snap = {.head = {.why = why, .status = -1, .kcmp = kcmp}};
+	struct kt_snapshot snap = {.head = {.why = why, .status = -1, .kcmp = kcmp},
+				   .blocked = lp->blocked};
+	lp->blocked = NULL; /* the snapshot's now */
 	for (size_t j = 0; j < lp->nfds; j++) {
 		struct kt_fd *fd = KT_PUSH(snap.fds, snap.nfds, snap.fds_cap);
 		*fd = (struct kt_fd){0};
@@ -241,9 +246,26 @@ static void free_live(struct live_proc *lp)
 {
 	free(lp->fds);
 	free(lp->sames);
+	if (lp->blocked != NULL)
+		kt_blocked_free(lp->blocked);
+	free(lp->blocked);
+}
+
+/* What lp is blocked on, read before its descriptors (a call that ends
+ * meanwhile shows as a descriptor closed or a changed table, not the
+ * other way round). */
+static void read_blocked(struct live_proc *lp)
+{
+	lp->blocked = kt_xcalloc(1, sizeof *lp->blocked);
+	kt_blocked_read(lp->pid, lp->blocked);
 }
 
 size_t kt_trace_capture_live(struct kt_trace *trace)
+{
+	return kt_trace_capture_live_why(trace, NULL);
+}
+
+size_t kt_trace_capture_live_why(struct kt_trace *trace, const char *why)
 {
 	struct live_proc *lps = NULL;
 	struct kt_process **procs = NULL;
@@ -257,6 +279,7 @@ size_t kt_trace_capture_live(struct kt_trace *trace)
 		struct live_proc *lp = KT_PUSH(lps, nlps, cap);
 		*lp = (struct live_proc){.pid = p->pid, .start = p->start};
 		*KT_PUSH(procs, n, pcap) = p;
+		read_blocked(lp);
 		read_process(trace->dir, lp, true);
 	}
 	int kcmp_error = kt_kcmp_probe(-1);
@@ -264,6 +287,7 @@ size_t kt_trace_capture_live(struct kt_trace *trace)
 		group(lps, nlps, -1);
 	for (size_t i = 0; i < nlps; i++) {
 		attach_snapshot(procs[i], &lps[i], KT_WHY_LIVE, -kcmp_error);
+		procs[i]->snaps[procs[i]->nsnaps - 1].live_why = why;
 		free_live(&lps[i]);
 	}
 	free(lps);

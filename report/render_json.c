@@ -8,6 +8,7 @@
 #include "findings_group.h"
 #include "json.h"
 #include "notes.h"
+#include "blocked.h"
 #include "render.h"
 #include "symbolize.h"
 #include "unrecorded.h"
@@ -112,6 +113,40 @@ static void render_end(FILE *out, const struct kt_mproc *mp)
 	}
 }
 
+/* A live snapshot's "blocked": what the process waits in, null when it
+ * was running. */
+static void render_blocked(FILE *out, const struct kt_blocked *b)
+{
+	fputs(", \"blocked\": ", out);
+	if (b->kind == KT_BLOCK_RUNNING) {
+		fputs("null", out);
+		return;
+	}
+	fputs("{\"call\": ", out);
+	kt_json_string(out, b->kind == KT_BLOCK_STOPPED ? "stopped" : b->call ? b->call : "other");
+	if (b->kind == KT_BLOCK_FD || b->kind == KT_BLOCK_LOCK)
+		fprintf(out, ", \"fd\": %d", b->fd);
+	if (b->kind == KT_BLOCK_WAIT)
+		fprintf(out, ", \"pid\": %d", b->pid);
+	if (b->kind == KT_BLOCK_FDS && b->fds_known) {
+		fputs(", \"fds\": [", out);
+		for (size_t i = 0; i < b->nfds; i++)
+			fprintf(out, "%s%d", i ? ", " : "", b->fds[i].fd);
+		fputc(']', out);
+	}
+	if (b->kind == KT_BLOCK_FDS && !b->fds_known)
+		fputs(", \"fds\": null", out);
+	if (b->timeout)
+		fputs(", \"timeout\": true", out);
+	fputs(", \"wchan\": ", out);
+	kt_json_string(out, b->wchan[0] ? b->wchan : NULL);
+	if (b->error) {
+		fputs(", \"error\": ", out);
+		kt_json_string(out, kt_errno_name(b->error));
+	}
+	fputc('}', out);
+}
+
 static void render_process(FILE *out, const struct kt_model *m, size_t i)
 {
 	const struct kt_mproc *mp = &m->procs[i];
@@ -145,10 +180,14 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 	else {
 		const struct kt_rec_snap *h = &mp->snap->head;
 		char kcmp[32];
-		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ",
-			mp->snap->observed && h->why == KT_WHY_LIVE ? "observed" : kt_snap_why_name(h->why));
+		const char *why = mp->snap->observed && h->why == KT_WHY_LIVE ? "observed"
+				  : mp->snap->live_why != NULL		   ? mp->snap->live_why
+									   : kt_snap_why_name(h->why);
+		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ", why);
 		kt_json_string(out, kt_kcmp_text(h->kcmp, kcmp));
 		fputc('}', out);
+		if (mp->snap->blocked != NULL)
+			render_blocked(out, mp->snap->blocked);
 	}
 	fputs(",\n   \"fds\": [", out);
 	for (size_t k = 0; k < mp->nfds; k++) {
