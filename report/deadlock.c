@@ -218,13 +218,12 @@ static void report_cycle(struct kt_model *m, const struct kt_waitfor *g, const b
 					      w0->ofd, w0->target);
 	kt_finding_called(f, w0->b->call, NULL);
 	struct kt_str msg = {0}, why = {0};
-	kt_str_printf(&msg, "deadlock: ");
 	for (size_t i = 0; i < n; i++) {
 		kt_str_printf(&msg, "%s", i == 0 ? "" : i + 1 == n ? " and " : ", ");
 		who(&msg, m, cycle[i]);
 		kt_finding_relate(f, cycle[i]);
 	}
-	kt_str_printf(&msg, n == 1 ? " waits for itself" : " wait for each other");
+	kt_str_printf(&msg, n == 1 ? " waits for itself, for good" : " wait for each other, for good");
 	f->cycle = kt_xcalloc(n, sizeof *f->cycle);
 	for (size_t i = 0; i < n; i++) {
 		kt_str_printf(&why, "%s", i == 0 ? "" : "; ");

@@ -253,6 +253,33 @@ static void render_finding_origin(FILE *out, const struct kt_finding_origin *o)
 	fputc('}', out);
 }
 
+/* A deadlock's "cycle": each step's process, call, descriptor and the
+ * pids it waits for. */
+static void render_cycle(FILE *out, const struct kt_model *m, const struct kt_finding *f)
+{
+	fputs(", \"cycle\": [", out);
+	for (size_t i = 0; i < f->ncycle; i++) {
+		const struct kt_cycle_step *s = &f->cycle[i];
+		fprintf(out, "%s{\"pid\": %d, \"call\": ", i ? ", " : "", m->procs[s->proc].proc->pid);
+		kt_json_string(out, s->call);
+		fputs(", \"fd\": ", out);
+		if (s->fd >= 0)
+			fprintf(out, "%d", s->fd);
+		else
+			fputs("null", out);
+		fputs(", \"ofd\": ", out);
+		if (s->ofd > 0)
+			fprintf(out, "%d", s->ofd);
+		else
+			fputs("null", out);
+		fputs(", \"waits_for\": [", out);
+		for (size_t k = 0; k < s->nwaits; k++)
+			fprintf(out, "%s%d", k ? ", " : "", s->waits_for[k]);
+		fputs("]}", out);
+	}
+	fputc(']', out);
+}
+
 static void render_finding(FILE *out, const struct kt_model *m, const struct kt_finding *f,
 			   int context)
 {
@@ -283,6 +310,8 @@ static void render_finding(FILE *out, const struct kt_model *m, const struct kt_
 		fprintf(out, "%s%d", r ? ", " : "", m->procs[f->related[r]].proc->pid);
 	fprintf(out, "], \"context\": %d, \"origin\": ", context);
 	render_finding_origin(out, &f->origin);
+	if (f->cycle != NULL)
+		render_cycle(out, m, f);
 	fputc('}', out);
 }
 
