@@ -122,7 +122,7 @@ static int chain3(void)
 	close(a[1]);
 	close(b[0]);
 	char extra[64];
-	snprintf(extra, sizeof extra, "a=%d b=%d", (int)ca, (int)cb);
+	snprintf(extra, sizeof extra, "a=%d b=%d a_write=%d", (int)ca, (int)cb, a[1]);
 	ready("chain3", extra);
 	waitpid(ca, NULL, 0);
 	return 0;
