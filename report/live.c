@@ -20,12 +20,22 @@
 #include "table.h"
 #include "util.h"
 
+/* What a snapshot keeps of a descriptor: kt_fd_info without its 4 KiB
+ * target buffer (a snapshot of 10,000 descriptors would otherwise take
+ * 80 MB). */
+struct live_info {
+	enum kt_fd_type type;
+	uint64_t dev, ino;
+	int access, cloexec;
+	char *target; /* malloc'd */
+};
+
 struct live_fd {
 	int fd;
 	uint32_t gen;
-	struct kt_fd_info info;
+	struct live_info info;
 	struct kt_fd_entry entry; /* copy; how NONE when the table has none */
-	char site[4200];
+	char *site;               /* malloc'd */
 };
 
 struct live_proc {
@@ -91,12 +101,14 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 	long n = kt_proc_list_all(lp->pid, &list);
 	const int *fds = list.fds;
 	lp->fds = kt_xcalloc(n > 0 ? (size_t)n : 1, sizeof *lp->fds);
+	struct kt_fd_info *info = kt_xmalloc(sizeof *info);
 	for (long i = 0; i < n; i++) {
 		struct live_fd *lf = &lp->fds[lp->nfds];
 		lf->fd = fds[i];
-		if (kt_fd_describe(lp->pid, lf->fd, &lf->info) != 0 ||
-		    lf->info.access == KT_ACCESS_UNKNOWN)
+		if (kt_fd_describe(lp->pid, lf->fd, info) != 0 || info->access == KT_ACCESS_UNKNOWN)
 			continue; /* closed meanwhile */
+		lf->info = (struct live_info){info->type, info->dev, info->ino, info->access,
+					      info->cloexec, kt_xstrdup(info->target)};
 		uint32_t gen = 0;
 		if (table && (size_t)lf->fd < cap) {
 			gen = atomic_load(&table[lf->fd].gen);
@@ -109,12 +121,13 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 			gen = 0;
 		}
 		lf->gen = gen;
+		char site[4200] = "-";
 		if (with_sites)
-			remote_site(lp->pid, lf->entry.site, lf->site, sizeof lf->site);
-		else
-			snprintf(lf->site, sizeof lf->site, "-");
+			remote_site(lp->pid, lf->entry.site, site, sizeof site);
+		lf->site = kt_xstrdup(site);
 		lp->nfds++;
 	}
+	free(info);
 	free(list.fds);
 	kt_table_unmap(table);
 }
@@ -196,9 +209,9 @@ static void read_left_table(const char *dir, struct live_proc *lp)
 		lf->fd = (int)fd;
 		lf->gen = gen;
 		memcpy(&lf->entry, &table[fd], sizeof lf->entry);
-		lf->info = (struct kt_fd_info){.type = KT_FD_UNKNOWN, .access = KT_ACCESS_UNKNOWN,
-					       .cloexec = lf->entry.cloexec != 0};
-		snprintf(lf->site, sizeof lf->site, "-");
+		lf->info = (struct live_info){.type = KT_FD_UNKNOWN, .access = KT_ACCESS_UNKNOWN,
+					      .cloexec = lf->entry.cloexec != 0, .target = kt_xstrdup("")};
+		lf->site = kt_xstrdup("-");
 	}
 	kt_table_unmap(table);
 }
@@ -244,6 +257,10 @@ static void attach_snapshot(struct kt_process *p, struct live_proc *lp, enum kt_
 
 static void free_live(struct live_proc *lp)
 {
+	for (size_t i = 0; i < lp->nfds; i++) {
+		free(lp->fds[i].info.target);
+		free(lp->fds[i].site);
+	}
 	free(lp->fds);
 	free(lp->sames);
 	if (lp->blocked != NULL)
