@@ -252,3 +252,25 @@ hang_pid() { # the scenario's first process (timeout's child)
 	run --separate-stderr "$KT" snapshot --tree --error-exitcode=7 "$TREE"
 	assert_failure 7
 }
+
+@test "deadlock under plain LD_PRELOAD: the report of the kept trace, taken while it hangs, names where the write end was made" {
+	need_kcmp
+	local dir="$BATS_TEST_TMPDIR/trace"
+	mkdir -m 700 "$dir"
+	start_tree env LD_PRELOAD="$SHIM" KCMPTRACE_DIR="$dir" "$SCEN/hang" pipe_wait
+	settle 2
+	R="$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr "$KT" report --format=json -o "$R" "$dir"
+	assert_success
+	assert_invariants
+	local parent child wfd
+	child=$(the_pid child)
+	parent=$(the_pid pid)
+	wfd=$(the_pid write_fd)
+	q_true '[.processes[] | select(.pid == $p or .pid == $c) | .snapshot.why] == ["live", "live"]' \
+		--argjson p "$parent" --argjson c "$child"
+	q_true '.findings[] | select(.kind == "deadlock") | [.cycle[].pid] == [$p, $c] and
+		.origin.call == "pipe" and (.origin.site | startswith("xpipe+")) and
+		(.explanation | contains("fd \($w), made by pipe at xpipe+"))' \
+		--argjson p "$parent" --argjson c "$child" --argjson w "$wfd"
+}
