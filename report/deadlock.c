@@ -105,11 +105,15 @@ static void say_step(struct kt_str *t, const struct kt_model *m, const struct kt
 	case KT_WAIT_READ:
 		kt_str_printf(t, " reads %s through fd %d and waits for data or end of file; ", target,
 			      w->fd);
-		holders(t, m, w, proc, "a write end");
+		if (w->peer != NULL)
+			kt_str_printf(t, "its other end is %s, and ", w->peer);
+		holders(t, m, w, proc, w->peer != NULL ? "it" : "a write end");
 		break;
 	case KT_WAIT_WRITE:
 		kt_str_printf(t, " writes to %s through fd %d, which is full; ", target, w->fd);
-		holders(t, m, w, proc, "its read end");
+		if (w->peer != NULL)
+			kt_str_printf(t, "its other end is %s, and ", w->peer);
+		holders(t, m, w, proc, w->peer != NULL ? "it" : "its read end");
 		break;
 	case KT_WAIT_CHILD:
 		kt_str_printf(t, " waits in %s for ", w->b->call);

@@ -91,6 +91,35 @@ static void pipe_wakers(struct build *b, struct kt_wait *w, const char *target, 
 	check_outside(w, target, access);
 }
 
+/* A UNIX socket (a socketpair's end, a connection): whoever holds its
+ * peer can send to it, read from it or close it. */
+static bool socket_wakers(struct build *b, struct kt_wait *w, const char *target)
+{
+	unsigned long ino;
+	if (sscanf(target, "socket:[%lu]", &ino) != 1)
+		return false;
+	if (!b->g->peers_read)
+		kt_unix_peers_load(&b->g->peers);
+	b->g->peers_read = true;
+	uint32_t peer = kt_unix_peer_of(&b->g->peers, (uint32_t)ino);
+	char want[64];
+	snprintf(want, sizeof want, "socket:[%u]", peer);
+	const struct kt_model *m = b->m;
+	for (size_t o = 0; peer != 0 && o < m->nofds; o++) {
+		const struct kt_ofd *ofd = &m->ofds[o];
+		const struct kt_rec_fd *r = &ofd->first->rec;
+		if (r->type != KT_FD_SOCKET || r->target == NULL || strcmp(r->target, want) != 0)
+			continue;
+		for (size_t h = 0; h < ofd->nholders; h++)
+			if (live(m, ofd->holders[h].proc))
+				add_waker(w, ofd->holders[h].proc, ofd->holders[h].fd);
+		if (w->peer == NULL)
+			w->peer = r->target;
+		check_outside(w, r->target, -1);
+	}
+	return w->peer != NULL;
+}
+
 /* fd of process proc, waited on for reading (in) or writing. */
 static void fd_wakers(struct build *b, int proc, struct kt_wait *w, int fd, bool in)
 {
@@ -100,6 +129,8 @@ static void fd_wakers(struct build *b, int proc, struct kt_wait *w, int fd, bool
 		return;
 	}
 	const struct kt_rec_fd *r = &b->m->ofds[mfd->ofd - 1].first->rec;
+	if (r->type == KT_FD_SOCKET && r->target != NULL && socket_wakers(b, w, r->target))
+		return;
 	if (!is_pipe(r)) {
 		/* A terminal, a socket, a file: input or room from outside. */
 		set_free(w, "waits on %s, which something outside can serve", kt_target_of(r));
@@ -280,6 +311,7 @@ void kt_waitfor_free(struct kt_waitfor *g)
 	}
 	free(g->w);
 	kt_sys_free(&g->sys);
+	kt_unix_peers_free(&g->peers);
 	free(g->live);
 	*g = (struct kt_waitfor){0};
 }

@@ -15,6 +15,7 @@
 
 #include "model.h"
 #include "sysscan.h"
+#include "unix_peers.h"
 
 /* What one blocked process waits on, for the words of a finding. */
 enum kt_wait_on { KT_WAIT_READ, KT_WAIT_WRITE, KT_WAIT_CHILD, KT_WAIT_LOCK, KT_WAIT_SET };
@@ -30,6 +31,7 @@ struct kt_wait {
 	enum kt_wait_on on;
 	int fd, ofd;          /* the descriptor it waits on (READ, WRITE, LOCK), else -1, 0 */
 	const char *target;   /* what that descriptor refers to, or NULL */
+	const char *peer;     /* a UNIX socket's: the other end (socket:[N]), or NULL */
 	const char *free_why; /* not NULL: it is not stuck, or something outside can wake it */
 	char why_buf[160];
 	struct kt_waker *wakers; /* processes (and their descriptors) it waits for */
@@ -49,6 +51,8 @@ struct kt_waitfor {
 	bool any_blocked;  /* some live process is blocked on something at all */
 	struct kt_sys sys; /* the system's processes, read when first needed */
 	bool scanned;
+	struct kt_unix_peers peers; /* UNIX sockets' peers, read when first needed */
+	bool peers_read;
 	int *live;         /* pids of the model's live processes */
 	size_t nlive;
 };

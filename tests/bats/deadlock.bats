@@ -95,6 +95,20 @@ hang_pid() { # the scenario's first process (timeout's child)
 	assert_output --partial "origins) is unknown"
 }
 
+@test "deadlock: the same through a socketpair: the parent keeps its end while it waits" {
+	need_kcmp
+	start_tree "$SCEN/hang" socketpair_wait
+	settle 2
+	snap
+	local parent child
+	parent=$(hang_pid)
+	child=$(the_pid child)
+	q_true '.findings[] | select(.kind == "deadlock") | [.cycle[] | [.pid, .call, .waits_for]] ==
+		[[$p, "wait4", [$c]], [$c, "read", [$p]]]' --argjson p "$parent" --argjson c "$child"
+	q_true '.findings[] | select(.kind == "deadlock") | .explanation |
+		contains("Fix: close fd \($e) in \($p) (hang) before waitpid")' --argjson p "$parent" --argjson e "$(the_pid end)"
+}
+
 @test "deadlock: a process reads a pipe whose only write end it holds itself" {
 	start_tree "$SCEN/hang" self_read
 	settle 1

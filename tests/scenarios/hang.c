@@ -12,6 +12,8 @@
  *   chain3      the parent waits for child A; A reads a pipe whose only
  *               write end child B holds; B reads a pipe whose only write
  *               end the parent holds (deadlock of three)
+ *   socketpair_wait  the same as pipe_wait through a socketpair: the
+ *               parent keeps its end open while it waits (deadlock)
  *   reader      reads its stdin to end of file, then prints how much
  *   flock_self  takes flock on a file through one descriptor, then again
  *               through a second one (deadlock)
@@ -52,6 +54,26 @@ static int pipe_wait(void)
 	snprintf(extra, sizeof extra, "child=%d write_fd=%d", (int)child, p[1]);
 	ready("pipe_wait", extra);
 	/* The bug: p[1] is still open here. */
+	waitpid(child, NULL, 0);
+	return 0;
+}
+
+static int socketpair_wait(void)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		die("socketpair");
+	pid_t child = xfork();
+	if (child == 0) {
+		close(sv[0]);
+		read_to_eof(sv[1]);
+		exit(0);
+	}
+	close(sv[1]);
+	write_all(sv[0], "hello\n", 6);
+	char extra[64];
+	snprintf(extra, sizeof extra, "child=%d end=%d", (int)child, sv[0]);
+	ready("socketpair_wait", extra);
 	waitpid(child, NULL, 0);
 	return 0;
 }
@@ -157,6 +179,8 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "";
 	if (strcmp(mode, "pipe_wait") == 0)
 		return pipe_wait();
+	if (strcmp(mode, "socketpair_wait") == 0)
+		return socketpair_wait();
 	if (strcmp(mode, "self_read") == 0)
 		return self_read();
 	if (strcmp(mode, "full_pipes") == 0)
@@ -167,5 +191,5 @@ int main(int argc, char **argv)
 		return reader();
 	if (strcmp(mode, "flock_self") == 0 && argc > 2)
 		return flock_self(argv[2]);
-	die("usage: hang pipe_wait|self_read|full_pipes|chain3|reader|flock_self FILE");
+	die("usage: hang pipe_wait|socketpair_wait|self_read|full_pipes|chain3|reader|flock_self FILE");
 }
