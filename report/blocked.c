@@ -22,7 +22,7 @@
 
 /* How the arguments of a call say what it waits for. */
 enum shape { ON_FD_IN, ON_FD_OUT, ON_POLL, ON_PPOLL, ON_SELECT, ON_EPOLL, ON_EPOLL2, ON_WAIT4,
-	     ON_WAITID, ON_FLOCK, ON_FCNTL, ON_SLEEP };
+	     ON_WAITID, ON_FLOCK, ON_FCNTL, ON_SLEEP, ON_OTHER };
 
 static const struct call_shape {
 	long nr;
@@ -59,6 +59,14 @@ static const struct call_shape {
 	{SYS_nanosleep, "nanosleep", ON_SLEEP},
 #endif
 	{SYS_clock_nanosleep, "clock_nanosleep", ON_SLEEP},
+	/* Named, but not followed: a signal or another thread wakes them. */
+	{SYS_futex, "futex", ON_OTHER},         {SYS_rt_sigsuspend, "rt_sigsuspend", ON_OTHER},
+	{SYS_rt_sigtimedwait, "rt_sigtimedwait", ON_OTHER},
+#ifdef SYS_pause
+	{SYS_pause, "pause", ON_OTHER},
+#endif
+	{SYS_ioctl, "ioctl", ON_OTHER},         {SYS_splice, "splice", ON_OTHER},
+	{SYS_sendfile, "sendfile", ON_OTHER},   {SYS_openat, "openat", ON_OTHER},
 };
 
 static const struct call_shape *shape_of(long nr)
@@ -96,8 +104,11 @@ static void read_state(int pid, struct kt_blocked *b)
 			b->state = paren[2];
 		long threads = 0;
 		const char *p = paren;
-		for (int field = 2; p != NULL && field < 20; field++)
+		for (int field = 2; p != NULL && field < 20; field++) {
 			p = strchr(p + 1, ' ');
+			if (p != NULL && (field == 13 || field == 14)) /* fields 14, 15 */
+				b->cpu += strtoull(p + 1, NULL, 10);
+		}
 		if (p != NULL)
 			threads = strtol(p + 1, NULL, 10); /* field 20, num_threads */
 		b->threads = threads > 0 ? (int)threads : 1;
@@ -248,6 +259,9 @@ static void classify(int pid, const struct call_shape *c, const uint64_t *a, str
 	case ON_SLEEP:
 		b->kind = KT_BLOCK_SLEEP;
 		b->timeout = true;
+		break;
+	case ON_OTHER:
+		b->kind = KT_BLOCK_OTHER;
 		break;
 	}
 }

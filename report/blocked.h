@@ -39,6 +39,7 @@ struct kt_blocked {
 	bool fds_known;
 	int threads;       /* threads in the process; only the main thread's call is read */
 	char state;        /* field 3 of stat: S, D, R, T... ('?' when unreadable) */
+	unsigned long long cpu; /* utime + stime (clock ticks): a stall uses none */
 	char wchan[64];    /* kernel function it sleeps in, "" when unknown */
 	int error;         /* errno when the call could not be read (EACCES...), else 0 */
 };

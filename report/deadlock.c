@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "blocked.h"
+#include "deadlock.h"
 #include "findings_impl.h"
 #include "waitfor.h"
 
@@ -275,4 +276,12 @@ void kt_find_deadlocks(struct kt_model *m)
 	free(told);
 	free(free_);
 	kt_waitfor_free(&g);
+}
+
+size_t kt_model_deadlocks(const struct kt_model *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nfindings; i++)
+		n += strcmp(m->findings[i].kind, "deadlock") == 0;
+	return n;
 }

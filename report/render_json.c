@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocked.h"
 #include "findings.h"
 #include "findings_group.h"
 #include "json.h"
 #include "notes.h"
-#include "blocked.h"
 #include "render.h"
 #include "symbolize.h"
 #include "unrecorded.h"
