@@ -29,9 +29,24 @@ static void propagate(const struct kt_waitfor *g, bool *free_)
 	}
 }
 
-/* The stuck processes: free_[i] false. The costly look outside is taken
- * only for those that look stuck from inside, until none is freed. */
-static bool *stuck_set(struct kt_waitfor *g)
+/* Whether process proc still waits in the very call the snapshot saw,
+ * without having used CPU time since: the processes were read one after
+ * the other, and a proof must not rest on a state that did not last. */
+static bool still_blocked(const struct kt_model *m, const struct kt_waitfor *g, int proc)
+{
+	const struct kt_blocked *then = g->w[proc].b;
+	struct kt_blocked now;
+	bool same = kt_blocked_read(m->procs[proc].proc->pid, &now) == 0 &&
+		    now.kind == then->kind && now.nr == then->nr && now.fd == then->fd &&
+		    now.pid == then->pid && now.cpu == then->cpu;
+	kt_blocked_free(&now);
+	return same;
+}
+
+/* The stuck processes: free_[i] false. The costly looks (outside, and
+ * again at each process) are taken only for those that look stuck from
+ * inside, until none is freed. */
+static bool *stuck_set(const struct kt_model *m, struct kt_waitfor *g)
 {
 	bool *free_ = kt_xcalloc(g->n + 1, sizeof *free_);
 	for (size_t i = 0; i < g->n; i++)
@@ -41,6 +56,9 @@ static bool *stuck_set(struct kt_waitfor *g)
 		freed = false;
 		for (size_t i = 0; i < g->n; i++)
 			if (!free_[i] && kt_waitfor_outside(g, (int)i))
+				free_[i] = freed = true;
+		for (size_t i = 0; i < g->n; i++)
+			if (!free_[i] && !still_blocked(m, g, (int)i))
 				free_[i] = freed = true;
 	}
 	return free_;
@@ -249,7 +267,7 @@ void kt_find_deadlocks(struct kt_model *m)
 		kt_waitfor_free(&g);
 		return;
 	}
-	bool *free_ = stuck_set(&g);
+	bool *free_ = stuck_set(m, &g);
 	bool *told = kt_xcalloc(g.n + 1, sizeof *told);
 	int *path = kt_xcalloc(g.n + 1, sizeof *path);
 	for (size_t i = 0; i < g.n; i++) {
