@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "record.h"
 #include "util.h"
 
 /* The most poll entries or select bits read from a process. */
@@ -341,7 +342,9 @@ void kt_blocked_describe(const struct kt_blocked *b, char *buf, size_t len)
 		snprintf(buf, len, "%s", b->call);
 		return;
 	default:
-		if (b->call != NULL)
+		if (b->error != 0)
+			snprintf(buf, len, "a call that could not be read (%s)", kt_errno_name(b->error));
+		else if (b->call != NULL)
 			snprintf(buf, len, "%s", b->call);
 		else if (b->nr >= 0)
 			snprintf(buf, len, "system call %ld", b->nr);
