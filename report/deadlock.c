@@ -43,19 +43,26 @@ static bool still_blocked(const struct kt_model *m, const struct kt_waitfor *g, 
 	return same;
 }
 
+/* Whether wait i frees its process: with lenient, a process we could not
+ * inspect is not taken to hold what would wake it. */
+static bool frees(const struct kt_waitfor *g, size_t i, bool lenient)
+{
+	return g->w[i].free_why != NULL && !(lenient && g->w[i].unknown);
+}
+
 /* The stuck processes: free_[i] false. The costly looks (outside, and
  * again at each process) are taken only for those that look stuck from
  * inside, until none is freed. */
-static bool *stuck_set(const struct kt_model *m, struct kt_waitfor *g)
+static bool *stuck_set(const struct kt_model *m, struct kt_waitfor *g, bool lenient)
 {
 	bool *free_ = kt_xcalloc(g->n + 1, sizeof *free_);
 	for (size_t i = 0; i < g->n; i++)
-		free_[i] = g->w[i].free_why != NULL;
+		free_[i] = frees(g, i, lenient);
 	for (bool freed = true; freed;) {
 		propagate(g, free_);
 		freed = false;
 		for (size_t i = 0; i < g->n; i++)
-			if (!free_[i] && kt_waitfor_outside(g, (int)i))
+			if (!free_[i] && (kt_waitfor_outside(g, (int)i), frees(g, i, lenient)))
 				free_[i] = freed = true;
 		for (size_t i = 0; i < g->n; i++)
 			if (!free_[i] && !still_blocked(m, g, (int)i))
@@ -233,12 +240,24 @@ static void add_step(const struct kt_model *m, const struct kt_waitfor *g, const
 	}
 }
 
+/* Why a stall is not proven: a process that could not be inspected, as
+ * the first stuck-looking process that could not rule it out says. */
+static const char *unproven(const struct kt_waitfor *g, const bool *free_)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (!free_[i] && g->w[i].unknown)
+			return g->w[i].free_why;
+	return "a process could not be inspected";
+}
+
 static void report_cycle(struct kt_model *m, const struct kt_waitfor *g, const bool *free_,
-			 const int *cycle, size_t n)
+			 const int *cycle, size_t n, bool proven)
 {
 	const struct kt_wait *w0 = &g->w[cycle[0]];
-	struct kt_finding *f = kt_finding_add(m, "deadlock", KT_SEVERITY_ERROR, cycle[0], w0->fd,
-					      w0->ofd, w0->target);
+	struct kt_finding *f =
+		kt_finding_add(m, proven ? "deadlock" : "stall",
+			       proven ? KT_SEVERITY_ERROR : KT_SEVERITY_INFO, cycle[0], w0->fd, w0->ofd,
+			       w0->target);
 	kt_finding_called(f, w0->b->call, NULL);
 	struct kt_str msg = {0}, why = {0};
 	for (size_t i = 0; i < n; i++) {
@@ -246,31 +265,37 @@ static void report_cycle(struct kt_model *m, const struct kt_waitfor *g, const b
 		who(&msg, m, cycle[i]);
 		kt_finding_relate(f, cycle[i]);
 	}
-	kt_str_printf(&msg, n == 1 ? " waits for itself, for good" : " wait for each other, for good");
+	if (proven)
+		kt_str_printf(&msg, n == 1 ? " waits for itself, for good" : " wait for each other, for good");
+	else
+		kt_str_printf(&msg, n == 1 ? " waits for itself, unless a process we could not inspect "
+					     "wakes it"
+					   : " wait for each other, unless a process we could not "
+					     "inspect wakes them");
 	f->cycle = kt_xcalloc(n, sizeof *f->cycle);
 	for (size_t i = 0; i < n; i++) {
 		kt_str_printf(&why, "%s", i == 0 ? "" : "; ");
 		say_step(&why, m, g, cycle[i]);
 		add_step(m, g, free_, cycle[i], &f->cycle[f->ncycle++]);
 	}
-	kt_str_printf(&why, ". None of them can proceed, and nothing outside them can wake them: "
-			    "no timer, terminal or socket, no end or child outside them.");
+	if (proven)
+		kt_str_printf(&why, ". None of them can proceed, and nothing outside them can wake "
+				    "them: no timer, terminal or socket, no end or child outside them.");
+	else
+		kt_str_printf(&why, ". It would be a deadlock, but it is not proven: %s, and could "
+				    "hold what wakes them. Run as root (or with CAP_SYS_PTRACE) to see "
+				    "every process.",
+			      unproven(g, free_));
 	say_fix(&why, m, g, cycle, n, f);
 	kt_finding_say(f, &msg, &why);
 }
 
-void kt_find_deadlocks(struct kt_model *m)
+/* One finding per cycle among the stuck processes not told yet. */
+static void report_cycles(struct kt_model *m, const struct kt_waitfor *g, const bool *free_, bool *told,
+			  bool proven)
 {
-	struct kt_waitfor g;
-	kt_waitfor_build(m, &g);
-	if (!g.any_blocked) {
-		kt_waitfor_free(&g);
-		return;
-	}
-	bool *free_ = stuck_set(m, &g);
-	bool *told = kt_xcalloc(g.n + 1, sizeof *told);
-	int *path = kt_xcalloc(g.n + 1, sizeof *path);
-	for (size_t i = 0; i < g.n; i++) {
+	int *path = kt_xcalloc(g->n + 1, sizeof *path);
+	for (size_t i = 0; i < g->n; i++) {
 		if (free_[i] || told[i])
 			continue;
 		/* Follow who waits for whom until a process comes again. */
@@ -281,18 +306,35 @@ void kt_find_deadlocks(struct kt_model *m)
 			while (j < n && path[j] != cur)
 				j++;
 			if (j < n) {
-				report_cycle(m, &g, free_, path + j, n - j);
+				report_cycle(m, g, free_, path + j, n - j, proven);
 				break;
 			}
 			path[n++] = cur;
-			cur = next_stuck(&g, free_, cur);
+			cur = next_stuck(g, free_, cur);
 		}
 		for (size_t j = 0; j < n; j++)
 			told[path[j]] = true;
 	}
 	free(path);
+}
+
+void kt_find_deadlocks(struct kt_model *m)
+{
+	struct kt_waitfor g;
+	kt_waitfor_build(m, &g);
+	if (!g.any_blocked) {
+		kt_waitfor_free(&g);
+		return;
+	}
+	bool *told = kt_xcalloc(g.n + 1, sizeof *told);
+	/* Proven deadlocks first; then, as info, the stalls that only a
+	 * process we could not inspect might end. */
+	for (int lenient = 0; lenient <= 1; lenient++) {
+		bool *free_ = stuck_set(m, &g, lenient);
+		report_cycles(m, &g, free_, told, !lenient);
+		free(free_);
+	}
 	free(told);
-	free(free_);
 	kt_waitfor_free(&g);
 }
 

@@ -293,12 +293,19 @@ void kt_waitfor_build(const struct kt_model *m, struct kt_waitfor *g)
 bool kt_waitfor_outside(struct kt_waitfor *g, int proc)
 {
 	struct kt_wait *w = &g->w[proc];
+	char unknown[200] = "";
 	for (size_t i = 0; i < w->nchecks && w->free_why == NULL; i++) {
 		char why[200];
 		int r = kt_sys_holds(sys_of(g), g->live, g->nlive, w->checks[i].target,
 				     w->checks[i].access, why, sizeof why);
-		if (r != 0)
-			set_free(w, r > 0 ? "%s can also wake it" : "%s", why);
+		if (r > 0)
+			set_free(w, "%s can also wake it", why);
+		else if (r < 0 && !unknown[0])
+			snprintf(unknown, sizeof unknown, "%s", why);
+	}
+	if (w->free_why == NULL && unknown[0]) {
+		set_free(w, "%s", unknown);
+		w->unknown = true;
 	}
 	return w->free_why != NULL;
 }

@@ -33,7 +33,8 @@ struct kt_wait {
 	const char *target;   /* what that descriptor refers to, or NULL */
 	const char *peer;     /* a UNIX socket's: the other end (socket:[N]), or NULL */
 	const char *free_why; /* not NULL: it is not stuck, or something outside can wake it */
-	char why_buf[160];
+	bool unknown;         /* free only because a process could not be inspected */
+	char why_buf[320];
 	struct kt_waker *wakers; /* processes (and their descriptors) it waits for */
 	size_t nwakers, wakers_cap;
 	/* Descriptions to look for outside (kt_waitfor_outside): a target and
@@ -62,7 +63,8 @@ void kt_waitfor_free(struct kt_waitfor *g);
 
 /* Look system-wide for what could wake process proc from outside (a
  * holder of the other end of its pipe, of its locked file, or a process
- * that could not be inspected): it is then free, with the reason.
+ * that could not be inspected: then unknown is set too): it is then
+ * free, with the reason.
  * Costly (every process's descriptors), so only for the processes that
  * look stuck. Returns whether it became free. */
 bool kt_waitfor_outside(struct kt_waitfor *g, int proc);

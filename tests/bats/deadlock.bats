@@ -243,6 +243,24 @@ hang_pid() { # the scenario's first process (timeout's child)
 	q_true '[.processes[].pid] | length == 2'
 }
 
+@test "not proven: a user who may not inspect every process gets a stall (info), not a deadlock" {
+	[[ $(id -u) == 0 ]] || skip "needs root to start processes as another user"
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	# As nobody, this test's own shell (root) cannot be inspected.
+	start_tree setpriv --reuid=65534 --regid=65534 --clear-groups "$SCEN/hang" pipe_wait
+	settle 2
+	R="$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$KT" snapshot --tree --format=json "$(hang_pid)"
+	assert_success
+	cat >"$R" <<<"$output"
+	assert_invariants
+	q_true '[.findings[] | select(.kind == "deadlock")] == []'
+	q_true '[.findings[] | select(.kind == "stall") | .severity] == ["info"]'
+	q_true '.findings[] | select(.kind == "stall") | (.cycle | length) == 2 and
+		(.explanation | contains("could not be inspected"))'
+}
+
 @test "snapshot: a pid that does not exist is one line and a failure" {
 	run --separate-stderr "$KT" snapshot 2147483647
 	assert_one_line_error
