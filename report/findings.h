@@ -16,6 +16,8 @@
  *   open-at-exit        info     fd > 2 still open at exit (only with leaks)
  *   deadlock            error    live processes that wait for each other and
  *                                that nothing outside them can wake
+ *   stall               info     the same, unless a process that could not be
+ *                                inspected wakes them
  *
  * Descriptors inherited from outside the trace (present at start, origin
  * unknown) are never findings by themselves. */
