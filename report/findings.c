@@ -52,6 +52,16 @@ void kt_finding_drop_last(struct kt_model *m)
 	free(f->related);
 	free(f->message);
 	free(f->explanation);
+	kt_finding_free_cycle(f);
+}
+
+void kt_finding_free_cycle(struct kt_finding *f)
+{
+	for (size_t i = 0; i < f->ncycle; i++)
+		free(f->cycle[i].waits_for);
+	free(f->cycle);
+	f->cycle = NULL;
+	f->ncycle = 0;
 }
 
 bool kt_finding_exists(const struct kt_model *m, const char *kind, int proc, int fd)
@@ -244,6 +254,7 @@ void kt_findings_find(struct kt_model *m, const struct kt_findings_options *opt)
 	kt_find_readers_holding_writers(m);
 	kt_find_socket_peers_held(m);
 	kt_find_events(m, opt != NULL && opt->close_minus_one);
+	kt_find_deadlocks(m);
 	if (opt != NULL && opt->leaks)
 		find_open_at_exit(m);
 	if (m->nfindings > 1)

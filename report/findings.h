@@ -14,6 +14,10 @@
  *   close-unopened      info     closes of numbers never open (a sweep),
  *                                once per image
  *   open-at-exit        info     fd > 2 still open at exit (only with leaks)
+ *   deadlock            error    live processes that wait for each other and
+ *                                that nothing outside them can wake
+ *   stall               info     the same, unless a process that could not be
+ *                                inspected wakes them
  *
  * Descriptors inherited from outside the trace (present at start, origin
  * unknown) are never findings by themselves. */
@@ -33,6 +37,9 @@ struct kt_findings_options {
 void kt_findings_find(struct kt_model *model, const struct kt_findings_options *options);
 
 const char *kt_severity_name(enum kt_severity severity);
+
+/* Release a finding's deadlock cycle. */
+void kt_finding_free_cycle(struct kt_finding *f);
 
 /* Findings that fail a --error-exitcode gate: errors and warnings, and
  * info findings when counted (--leaks). */

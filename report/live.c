@@ -13,18 +13,29 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blocked.h"
 #include "kcmp_group.h"
 #include "procfs.h"
 #include "record.h"
 #include "table.h"
 #include "util.h"
 
+/* What a snapshot keeps of a descriptor: kt_fd_info without its 4 KiB
+ * target buffer (a snapshot of 10,000 descriptors would otherwise take
+ * 80 MB). */
+struct live_info {
+	enum kt_fd_type type;
+	uint64_t dev, ino;
+	int access, cloexec;
+	char *target; /* malloc'd */
+};
+
 struct live_fd {
 	int fd;
 	uint32_t gen;
-	struct kt_fd_info info;
+	struct live_info info;
 	struct kt_fd_entry entry; /* copy; how NONE when the table has none */
-	char site[4200];
+	char *site;               /* malloc'd */
 };
 
 struct live_proc {
@@ -34,6 +45,7 @@ struct live_proc {
 	size_t nfds;
 	struct kt_rec_same *sames; /* kcmp's links of its descriptors */
 	size_t nsames, sames_cap;
+	struct kt_blocked *blocked; /* live snapshots: what it is blocked on */
 };
 
 /* "MODULE+0xOFF" for a return address in another process: the object's
@@ -83,17 +95,20 @@ static void *grow(void *ctx, void *old, size_t n)
 static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 {
 	size_t cap = 0;
-	const struct kt_fd_entry *table = kt_trace_map_table(dir, lp->pid, lp->start, &cap);
+	const struct kt_fd_entry *table =
+		dir != NULL ? kt_trace_map_table(dir, lp->pid, lp->start, &cap) : NULL;
 	struct kt_fd_list list = {.grow = grow};
 	long n = kt_proc_list_all(lp->pid, &list);
 	const int *fds = list.fds;
 	lp->fds = kt_xcalloc(n > 0 ? (size_t)n : 1, sizeof *lp->fds);
+	struct kt_fd_info *info = kt_xmalloc(sizeof *info);
 	for (long i = 0; i < n; i++) {
 		struct live_fd *lf = &lp->fds[lp->nfds];
 		lf->fd = fds[i];
-		if (kt_fd_describe(lp->pid, lf->fd, &lf->info) != 0 ||
-		    lf->info.access == KT_ACCESS_UNKNOWN)
+		if (kt_fd_describe(lp->pid, lf->fd, info) != 0 || info->access == KT_ACCESS_UNKNOWN)
 			continue; /* closed meanwhile */
+		lf->info = (struct live_info){info->type, info->dev, info->ino, info->access,
+					      info->cloexec, kt_xstrdup(info->target)};
 		uint32_t gen = 0;
 		if (table && (size_t)lf->fd < cap) {
 			gen = atomic_load(&table[lf->fd].gen);
@@ -106,12 +121,13 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 			gen = 0;
 		}
 		lf->gen = gen;
+		char site[4200] = "-";
 		if (with_sites)
-			remote_site(lp->pid, lf->entry.site, lf->site, sizeof lf->site);
-		else
-			snprintf(lf->site, sizeof lf->site, "-");
+			remote_site(lp->pid, lf->entry.site, site, sizeof site);
+		lf->site = kt_xstrdup(site);
 		lp->nfds++;
 	}
+	free(info);
 	free(list.fds);
 	kt_table_unmap(table);
 }
@@ -193,9 +209,9 @@ static void read_left_table(const char *dir, struct live_proc *lp)
 		lf->fd = (int)fd;
 		lf->gen = gen;
 		memcpy(&lf->entry, &table[fd], sizeof lf->entry);
-		lf->info = (struct kt_fd_info){.type = KT_FD_UNKNOWN, .access = KT_ACCESS_UNKNOWN,
-					       .cloexec = lf->entry.cloexec != 0};
-		snprintf(lf->site, sizeof lf->site, "-");
+		lf->info = (struct live_info){.type = KT_FD_UNKNOWN, .access = KT_ACCESS_UNKNOWN,
+					      .cloexec = lf->entry.cloexec != 0, .target = kt_xstrdup("")};
+		lf->site = kt_xstrdup("-");
 	}
 	kt_table_unmap(table);
 }
@@ -220,10 +236,12 @@ static void fd_record(const struct live_proc *lp, size_t j, struct kt_rec_fd *r)
 }
 
 /* Give p the snapshot read into lp. */
-static void attach_snapshot(struct kt_process *p, const struct live_proc *lp, enum kt_snap_why why,
+static void attach_snapshot(struct kt_process *p, struct live_proc *lp, enum kt_snap_why why,
 			    int kcmp)
 {
-	struct kt_snapshot snap = {.head = {.why = why, .status = -1, .kcmp = kcmp}};
+	struct kt_snapshot snap = {.head = {.why = why, .status = -1, .kcmp = kcmp},
+				   .blocked = lp->blocked};
+	lp->blocked = NULL; /* the snapshot's now */
 	for (size_t j = 0; j < lp->nfds; j++) {
 		struct kt_fd *fd = KT_PUSH(snap.fds, snap.nfds, snap.fds_cap);
 		*fd = (struct kt_fd){0};
@@ -239,11 +257,32 @@ static void attach_snapshot(struct kt_process *p, const struct live_proc *lp, en
 
 static void free_live(struct live_proc *lp)
 {
+	for (size_t i = 0; i < lp->nfds; i++) {
+		free(lp->fds[i].info.target);
+		free(lp->fds[i].site);
+	}
 	free(lp->fds);
 	free(lp->sames);
+	if (lp->blocked != NULL)
+		kt_blocked_free(lp->blocked);
+	free(lp->blocked);
+}
+
+/* What lp is blocked on, read before its descriptors (a call that ends
+ * meanwhile shows as a descriptor closed or a changed table, not the
+ * other way round). */
+static void read_blocked(struct live_proc *lp)
+{
+	lp->blocked = kt_xcalloc(1, sizeof *lp->blocked);
+	kt_blocked_read(lp->pid, lp->blocked);
 }
 
 size_t kt_trace_capture_live(struct kt_trace *trace)
+{
+	return kt_trace_capture_live_why(trace, NULL);
+}
+
+size_t kt_trace_capture_live_why(struct kt_trace *trace, const char *why)
 {
 	struct live_proc *lps = NULL;
 	struct kt_process **procs = NULL;
@@ -257,6 +296,7 @@ size_t kt_trace_capture_live(struct kt_trace *trace)
 		struct live_proc *lp = KT_PUSH(lps, nlps, cap);
 		*lp = (struct live_proc){.pid = p->pid, .start = p->start};
 		*KT_PUSH(procs, n, pcap) = p;
+		read_blocked(lp);
 		read_process(trace->dir, lp, true);
 	}
 	int kcmp_error = kt_kcmp_probe(-1);
@@ -264,6 +304,7 @@ size_t kt_trace_capture_live(struct kt_trace *trace)
 		group(lps, nlps, -1);
 	for (size_t i = 0; i < nlps; i++) {
 		attach_snapshot(procs[i], &lps[i], KT_WHY_LIVE, -kcmp_error);
+		procs[i]->snaps[procs[i]->nsnaps - 1].live_why = why;
 		free_live(&lps[i]);
 	}
 	free(lps);

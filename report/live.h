@@ -11,6 +11,13 @@
 /* Returns the number of processes captured. */
 size_t kt_trace_capture_live(struct kt_trace *trace);
 
+/* The same, taken for a reason the report shows as snapshot.why: "stall",
+ * "signal", "request" or "snapshot" (a static string; NULL: "live"). Each
+ * live process's snapshot also says what it is blocked on (blocked.h);
+ * kt_findings_find then runs the deadlock analysis (deadlock.h) on the
+ * model built from the trace. Returns the number of processes captured. */
+size_t kt_trace_capture_live_why(struct kt_trace *trace, const char *why);
+
 /* Processes that ended without a snapshot of their own (exit_group outside
  * libc, killed by a signal) but left their shared table: its descriptors
  * and their origins, as a snapshot of kind "table" with a note; no kcmp.

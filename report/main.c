@@ -14,6 +14,7 @@
 #include "model.h"
 #include "procfs.h"
 #include "render.h"
+#include "snapshot.h"
 #include "suppress.h"
 #include "symbolize.h"
 #include "trace.h"
@@ -31,12 +32,16 @@
 static const char usage_text[] =
 	"usage: kcmptrace [OPTIONS] [--] COMMAND [ARG...]\n"
 	"       kcmptrace report [OPTIONS] [--remove-if-done] DIR\n"
+	"       kcmptrace snapshot [--tree] [OPTIONS] PID...\n"
 	"\n"
 	"Run COMMAND with libkcmptrace.so preloaded and report, for every process of its\n"
 	"tree, the open descriptors, where each came from, and which of them share an open\n"
 	"file description (confirmed with kcmp(2) where allowed). The report goes to stderr\n"
 	"(or FILE); kcmptrace exits with the command's status (128+N if killed by signal N).\n"
 	"`kcmptrace report DIR` renders a kept trace again, on stdout (or FILE).\n"
+	"`kcmptrace snapshot PID...` reports on running processes not started under kcmptrace\n"
+	"(--tree: with all their descendants): descriptors, sharing, what each is blocked on,\n"
+	"deadlocks.\n"
 	"\n"
 	"  --format=text|json|dot  report format (default text; dot: a Graphviz graph)\n"
 	"  -o, --output=FILE   write the report to FILE\n"
@@ -465,8 +470,86 @@ static int run_command(struct options *opt, char **command)
 	return exit_code;
 }
 
+/* Model, findings and render of a trace already loaded. Returns 0 or
+ * EXIT_BAD_TRACE; *gating counts the findings a gate counts. */
+static int render_loaded(struct options *opt, struct kt_trace *trace, FILE *out, size_t *gating)
+{
+	struct kt_model *model = kt_model_build(trace);
+	settings_from_environment(opt);
+	struct kt_findings_options fopt = {.leaks = opt->leaks};
+	kt_findings_find(model, &fopt);
+	if (!opt->no_default_suppressions)
+		kt_suppressions_load_defaults(&opt->suppressions);
+	opt->no_default_suppressions = true;
+	kt_suppressions_apply(&opt->suppressions, model);
+	model->stack_frames = opt->stack;
+	model->quiet = opt->quiet;
+	*gating = kt_findings_gating(model, opt->leaks);
+	int rc = 0;
+	if (kt_render(out, model, opt->format) != 0) {
+		kt_warn("cannot write report to %s: %s", opt->output ? opt->output : "stdout",
+			strerror(errno));
+		rc = EXIT_BAD_TRACE;
+	}
+	kt_model_free(model);
+	kt_symbolize_reset();
+	return rc;
+}
+
+/* kcmptrace snapshot [--tree] [OPTIONS] PID...: argv[0] is "snapshot". */
+static int run_snapshot(int argc, char **argv)
+{
+	struct options opt = {.format = KT_FORMAT_TEXT, .error_exitcode = -1, .stack = 1};
+	bool tree = false, end_of_options = false;
+	int *pids = kt_xcalloc((size_t)argc + 1, sizeof *pids), rc = -1;
+	size_t npids = 0;
+	for (int i = 1; i < argc && rc < 0; i++) {
+		long long pid;
+		if (!end_of_options && strcmp(argv[i], "--") == 0)
+			end_of_options = true;
+		else if (!end_of_options && strcmp(argv[i], "--tree") == 0)
+			tree = true;
+		else if (!end_of_options && argv[i][0] == '-' && argv[i][1] != '\0')
+			rc = parse_option(argc, argv, &i, &opt);
+		else if (kt_parse_ll(argv[i], &pid) && pid > 0 && pid <= 0x7fffffff)
+			pids[npids++] = (int)pid;
+		else
+			rc = usage_error("snapshot takes process ids, got '%s'", argv[i]);
+	}
+	if (rc < 0 && npids == 0)
+		rc = usage_error("%s", "snapshot needs at least one process id");
+	if (rc < 0 && (opt.trace_dir != NULL || opt.no_watch || opt.remove_if_done))
+		rc = usage_error("%s", "--trace-dir, --no-watch and --remove-if-done are not for snapshot");
+	if (rc < 0 && opt.quiet && opt.format != KT_FORMAT_TEXT)
+		rc = usage_error("%s", "--quiet is for the text report, not with --format=json or dot");
+	struct kt_error err = {{0}};
+	struct kt_trace *trace = rc < 0 ? kt_snapshot_take(pids, npids, tree, &err) : NULL;
+	if (rc < 0 && trace == NULL) {
+		kt_warn("%s", err.msg);
+		rc = EXIT_BAD_TRACE;
+	}
+	FILE *out = rc < 0 ? open_output(opt.output, stdout) : NULL;
+	if (trace != NULL && out == NULL)
+		rc = EXIT_BAD_TRACE;
+	size_t gating = 0;
+	if (rc < 0) {
+		rc = render_loaded(&opt, trace, out, &gating);
+		if (!close_output(out, opt.output) && rc == 0)
+			rc = EXIT_BAD_TRACE;
+		if (rc == 0 && gating > 0 && opt.error_exitcode >= 0)
+			rc = opt.error_exitcode;
+	}
+	if (trace != NULL)
+		kt_trace_free(trace);
+	kt_suppressions_free(&opt.suppressions);
+	free(pids);
+	return rc < 0 ? 0 : rc;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
+		return run_snapshot(argc - 1, argv + 1);
 	struct options opt = {.format = KT_FORMAT_TEXT, .error_exitcode = -1, .stack = 1};
 	int rc = parse_options(argc, argv, &opt);
 	if (rc < 0)

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <uthash.h>
 
+#include "findings.h"
 #include "procfs.h"
 #include "table.h"
 
@@ -207,6 +208,7 @@ void kt_model_free(struct kt_model *m)
 		free(m->findings[i].message);
 		free(m->findings[i].explanation);
 		free(m->findings[i].related);
+		kt_finding_free_cycle(&m->findings[i]);
 	}
 	free(m->findings);
 	kt_model_free_nodes(m);

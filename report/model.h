@@ -70,6 +70,17 @@ struct kt_finding_origin {
 	size_t nstack;
 };
 
+/* One step of a deadlock's cycle: a process, the call it is blocked in,
+ * the descriptor it waits on (-1, 0 when none) and the processes it waits
+ * for (pids). */
+struct kt_cycle_step {
+	int proc; /* index in kt_model.procs */
+	const char *call;
+	int fd, ofd;
+	int *waits_for;
+	size_t nwaits;
+};
+
 /* Something worth a look (findings.c). */
 struct kt_finding {
 	const char *kind;   /* stable: leaked-across-exec, pipe-end-held, ... */
@@ -84,6 +95,8 @@ struct kt_finding {
 	int *related;       /* other processes involved (indices), for pictures */
 	size_t nrelated;
 	struct kt_finding_origin origin;
+	struct kt_cycle_step *cycle; /* deadlock: its cycle, in order */
+	size_t ncycle;
 };
 
 /* Where a descriptor node (PID, START, FD, GEN) was seen: its first record

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocked.h"
 #include "findings.h"
 #include "findings_group.h"
 #include "json.h"
@@ -116,6 +117,40 @@ static void render_end(FILE *out, const struct kt_mproc *mp)
 	}
 }
 
+/* A live snapshot's "blocked": what the process waits in, null when it
+ * was running. */
+static void render_blocked(FILE *out, const struct kt_blocked *b)
+{
+	fputs(", \"blocked\": ", out);
+	if (b->kind == KT_BLOCK_RUNNING) {
+		fputs("null", out);
+		return;
+	}
+	fputs("{\"call\": ", out);
+	kt_json_string(out, b->kind == KT_BLOCK_STOPPED ? "stopped" : b->call ? b->call : "other");
+	if (b->kind == KT_BLOCK_FD || b->kind == KT_BLOCK_LOCK)
+		fprintf(out, ", \"fd\": %d", b->fd);
+	if (b->kind == KT_BLOCK_WAIT)
+		fprintf(out, ", \"pid\": %d", b->pid);
+	if (b->kind == KT_BLOCK_FDS && b->fds_known) {
+		fputs(", \"fds\": [", out);
+		for (size_t i = 0; i < b->nfds; i++)
+			fprintf(out, "%s%d", i ? ", " : "", b->fds[i].fd);
+		fputc(']', out);
+	}
+	if (b->kind == KT_BLOCK_FDS && !b->fds_known)
+		fputs(", \"fds\": null", out);
+	if (b->timeout)
+		fputs(", \"timeout\": true", out);
+	fputs(", \"wchan\": ", out);
+	kt_json_string(out, b->wchan[0] ? b->wchan : NULL);
+	if (b->error) {
+		fputs(", \"error\": ", out);
+		kt_json_string(out, kt_errno_name(b->error));
+	}
+	fputc('}', out);
+}
+
 static void render_process(FILE *out, const struct kt_model *m, size_t i)
 {
 	const struct kt_mproc *mp = &m->procs[i];
@@ -149,10 +184,14 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 	else {
 		const struct kt_rec_snap *h = &mp->snap->head;
 		char kcmp[32];
-		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ",
-			mp->snap->observed && h->why == KT_WHY_LIVE ? "observed" : kt_snap_why_name(h->why));
+		const char *why = mp->snap->observed && h->why == KT_WHY_LIVE ? "observed"
+				  : mp->snap->live_why != NULL		   ? mp->snap->live_why
+									   : kt_snap_why_name(h->why);
+		fprintf(out, "{\"why\": \"%s\", \"kcmp\": ", why);
 		kt_json_string(out, kt_kcmp_text(h->kcmp, kcmp));
 		fputc('}', out);
+		if (mp->snap->blocked != NULL)
+			render_blocked(out, mp->snap->blocked);
 	}
 	fputs(",\n   \"fds\": [", out);
 	for (size_t k = 0; k < mp->nfds; k++) {
@@ -222,6 +261,33 @@ static void render_finding_origin(FILE *out, const struct kt_finding_origin *o)
 	fputc('}', out);
 }
 
+/* A deadlock's "cycle": each step's process, call, descriptor and the
+ * pids it waits for. */
+static void render_cycle(FILE *out, const struct kt_model *m, const struct kt_finding *f)
+{
+	fputs(", \"cycle\": [", out);
+	for (size_t i = 0; i < f->ncycle; i++) {
+		const struct kt_cycle_step *s = &f->cycle[i];
+		fprintf(out, "%s{\"pid\": %d, \"call\": ", i ? ", " : "", m->procs[s->proc].proc->pid);
+		kt_json_string(out, s->call);
+		fputs(", \"fd\": ", out);
+		if (s->fd >= 0)
+			fprintf(out, "%d", s->fd);
+		else
+			fputs("null", out);
+		fputs(", \"ofd\": ", out);
+		if (s->ofd > 0)
+			fprintf(out, "%d", s->ofd);
+		else
+			fputs("null", out);
+		fputs(", \"waits_for\": [", out);
+		for (size_t k = 0; k < s->nwaits; k++)
+			fprintf(out, "%s%d", k ? ", " : "", s->waits_for[k]);
+		fputs("]}", out);
+	}
+	fputc(']', out);
+}
+
 static void render_finding(FILE *out, const struct kt_model *m, const struct kt_finding *f,
 			   int context)
 {
@@ -252,6 +318,8 @@ static void render_finding(FILE *out, const struct kt_model *m, const struct kt_
 		fprintf(out, "%s%d", r ? ", " : "", m->procs[f->related[r]].proc->pid);
 	fprintf(out, "], \"context\": %d, \"origin\": ", context);
 	render_finding_origin(out, &f->origin);
+	if (f->cycle != NULL)
+		render_cycle(out, m, f);
 	fputc('}', out);
 }
 

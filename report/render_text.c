@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocked.h"
 #include "json.h"
 #include "render.h"
 #include "render_text.h"
@@ -264,6 +265,13 @@ static void render_tree(struct kt_text_out *o, const struct kt_model *m, int pro
 	kt_str_printf(&o->line, "  %*s%d ", 2 * indent, "", mp->proc->pid);
 	kt_text_fitted(&o->line, mp->name, KT_TEXT_NAME_COLUMNS, false);
 	kt_str_printf(&o->line, "  %s", end);
+	/* A live snapshot: what it waits in ("running, in read on fd 3"). */
+	if (mp->end == KT_END_RUNNING && mp->snap != NULL && mp->snap->blocked != NULL &&
+	    mp->snap->blocked->kind != KT_BLOCK_RUNNING) {
+		char what[160];
+		kt_blocked_describe(mp->snap->blocked, what, sizeof what);
+		kt_str_printf(&o->line, ", in %s", what);
+	}
 	add_unrecorded_mark(o, mp);
 	if (mp->untraced_path != NULL) {
 		/* Its descriptors are the ones it held just before that exec. */

@@ -10,7 +10,7 @@
 
 static const char *const known_kinds[] = {"leaked-across-exec", "pipe-end-held",
 					  "shared-status-flags", "shared-lock", "bad-close",
-					  "open-at-exit", NULL};
+					  "open-at-exit", "deadlock", "stall", NULL};
 
 static bool has_glob(const char *s)
 {

@@ -75,6 +75,11 @@ struct kt_snapshot {
 	struct kt_stack *stacks;
 	size_t nstacks, stacks_cap;
 	int line;
+	/* Live snapshots (live.c): what the process was blocked on (owned;
+	 * NULL when not read), and why the snapshot was taken ("stall",
+	 * "signal", "request", "snapshot"; NULL: the report's own look). */
+	struct kt_blocked *blocked;
+	const char *live_why;
 };
 
 /* Taken by the process itself (exit or exec), not read from outside. */

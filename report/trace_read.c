@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blocked.h"
+
 /* Reading state for one file, so that errors can name file and line. */
 struct reader {
 	struct kt_process *proc;
@@ -34,6 +36,9 @@ static void free_snapshot(struct kt_snapshot *s)
 	free(s->sames);
 	free(s->peers);
 	free(s->stats);
+	if (s->blocked != NULL)
+		kt_blocked_free(s->blocked);
+	free(s->blocked);
 }
 
 static int compare_fd(const void *a, const void *b)

@@ -1,0 +1,56 @@
+/* What a live process is blocked on, read from outside: /proc/PID/syscall
+ * (the call and its arguments), wchan and stat, and for poll and select
+ * the descriptor set from the process's memory (process_vm_readv), for
+ * epoll its interest list from /proc/PID/fdinfo. Needs ptrace-attach
+ * permission on the process for the call; without it only the state. */
+#ifndef KT_BLOCKED_H
+#define KT_BLOCKED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum kt_block_kind {
+	KT_BLOCK_RUNNING, /* running, or not in a system call */
+	KT_BLOCK_FD,      /* read/write/recv/send/accept/connect on one descriptor */
+	KT_BLOCK_FDS,     /* poll/select/epoll_wait on a set */
+	KT_BLOCK_WAIT,    /* wait4/waitid */
+	KT_BLOCK_LOCK,    /* flock, fcntl F_SETLKW / F_OFD_SETLKW */
+	KT_BLOCK_SLEEP,   /* nanosleep, clock_nanosleep */
+	KT_BLOCK_STOPPED, /* stopped by a signal or a tracer */
+	KT_BLOCK_OTHER,   /* another call (futex, pause...), or one we may not read */
+};
+
+/* One descriptor of a poll/select/epoll set and what it waits for. */
+struct kt_blocked_fd {
+	int fd;
+	bool in, out;
+};
+
+struct kt_blocked {
+	enum kt_block_kind kind;
+	const char *call;  /* "read", "wait4", "poll"...; NULL when running or unknown */
+	long nr;           /* the system call number, -1 when none */
+	int fd;            /* FD and LOCK: the descriptor; else -1 */
+	bool in, out;      /* FD: waits to read (or accept), to write (or connect) */
+	int pid;           /* WAIT: pid waited for; -1 any child; < -1 the group -pid */
+	bool timeout;      /* a timer wakes it (poll with a timeout...) */
+	struct kt_blocked_fd *fds; /* FDS: the set, when it could be read */
+	size_t nfds;
+	bool fds_known;
+	int threads;       /* threads in the process; only the main thread's call is read */
+	char state;        /* field 3 of stat: S, D, R, T... ('?' when unreadable) */
+	unsigned long long cpu; /* utime + stime (clock ticks): a stall uses none */
+	char wchan[64];    /* kernel function it sleeps in, "" when unknown */
+	int error;         /* errno when the call could not be read (EACCES...), else 0 */
+};
+
+/* Fill out for process pid. Returns 0, or an errno when the process is
+ * gone (ESRCH); a call we may not read leaves kind OTHER with out->error
+ * set. Release with kt_blocked_free. */
+int kt_blocked_read(int pid, struct kt_blocked *out);
+void kt_blocked_free(struct kt_blocked *b);
+
+/* "read on fd 3", "wait4 for 1234", "poll on fds 3, 5", "running"... */
+void kt_blocked_describe(const struct kt_blocked *b, char *buf, size_t len);
+
+#endif
