@@ -641,6 +641,13 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 	}
 }
 
+KT_RACY void kt_table_popen(int delta)
+{
+	struct kt_fd_entry *t = atomic_load(&kt_table);
+	if (t)
+		atomic_fetch_add(&header_of(t)->in_popen, (uint32_t)delta);
+}
+
 /* An image the shim cannot follow: other processes observe it from
  * outside (its table's header says so), knowing what the exec closed. */
 KT_RACY void kt_table_mark_untraced(int on)

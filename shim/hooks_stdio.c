@@ -131,7 +131,10 @@ KT_EXPORT FILE *popen(const char *command, const char *mode)
 	FILE *(*real)(const char *, const char *) = KT_REAL(popen);
 	if (!real)
 		NO_REAL(NULL);
-	return opened(real(command, mode), KT_CALL_POPEN, mode_cloexec(mode), __builtin_return_address(0));
+	kt_table_popen(1);
+	FILE *fp = opened(real(command, mode), KT_CALL_POPEN, mode_cloexec(mode), __builtin_return_address(0));
+	kt_table_popen(-1);
+	return fp;
 }
 
 KT_EXPORT int pclose(FILE *fp)

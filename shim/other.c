@@ -7,6 +7,7 @@
 #include "sys.h"
 
 #include <string.h>
+#include <time.h>
 
 int kt_other_open(struct kt_other_view *v, pid_t pid, unsigned long long start)
 {
@@ -94,20 +95,39 @@ int kt_other_find(struct kt_other_view *v, struct kt_arena *arena, int fd, uint3
 	return -1;
 }
 
-int kt_other_popen_end(struct kt_other_view *v, struct kt_arena *arena, int fd)
+static int popen_end_noted(struct kt_other_view *v, const struct stat *st)
 {
-	struct stat st;
-	if (kt_sys_fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) || !other_list(v, arena))
-		return 0;
 	for (long i = 0; i < v->nfds; i++) {
 		int ofd = v->fds[i];
 		uint32_t gen = other_gen(v, ofd);
 		uint64_t dev, ino;
 		if (gen && v->table[ofd].call == KT_CALL_POPEN &&
-		    other_inode(v, ofd, gen, &dev, &ino) == 0 && dev == st.st_dev && ino == st.st_ino)
+		    other_inode(v, ofd, gen, &dev, &ino) == 0 && dev == st->st_dev && ino == st->st_ino)
 			return 1;
 	}
 	return 0;
+}
+
+int kt_other_popen_end(struct kt_other_view *v, struct kt_arena *arena, int fd)
+{
+	struct stat st;
+	if (kt_sys_fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) || !other_list(v, arena))
+		return 0;
+	/* The parent's popen returns once we have exec'd: its hook may not
+	 * have noted its end yet. It will within moments; wait a bounded time
+	 * (then the origin stays unknown, as it is for any pipe not seen). */
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (popen_end_noted(v, &st))
+			return 1;
+		if (atomic_load(&kt_table_header_of(v->table)->in_popen) == 0)
+			return popen_end_noted(v, &st);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000000000L + (now.tv_nsec - t0.tv_nsec) > 200000000L)
+			return 0; /* 0.2 s: a parent stopped, or far behind */
+		kt_syscall(SYS_sched_yield);
+	}
 }
 
 KT_RACY void kt_note_sender(int fd, pid_t pid)

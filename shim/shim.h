@@ -261,6 +261,8 @@ void kt_note_source(int fd, pid_t pid, int src_fd);
 /* This process execs into an image the shim cannot follow (or that exec
  * failed: off again); whether another process's table says so. */
 void kt_table_mark_untraced(int on);
+/* popen starts (1) or has noted its end (-1): see kt_table_header.in_popen. */
+void kt_table_popen(int delta);
 /* The exec closes the close-on-exec descriptors out of our sight: retire
  * their entries first (on), or put back those still open after a failed
  * exec (off). */

@@ -106,6 +106,9 @@ struct kt_table_header {
 	 * as the process left it, and other traced processes observe its
 	 * descriptors from outside at their exits ("observed" records). */
 	_Atomic uint32_t untraced;
+	/* Calls of popen in progress: its child may start before the hook
+	 * has noted the parent's end, and then waits for it (initial_fds.c). */
+	_Atomic uint32_t in_popen;
 	struct kt_table_lost lost;
 	/* Slots taken, which may exceed KT_TABLE_LOST_CHILDREN: the rest are
 	 * counted only. */
