@@ -129,7 +129,7 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 	}
 	free(info);
 	free(list.fds);
-	kt_table_unmap(table);
+	kt_table_unmap(table, cap);
 }
 
 static void add_same(struct live_proc *lp, const struct kt_desc *mine, const struct live_proc *other,
@@ -192,16 +192,18 @@ static void read_left_table(const char *dir, struct live_proc *lp)
 	const struct kt_fd_entry *table = kt_trace_map_table(dir, lp->pid, lp->start, &cap);
 	if (!table)
 		return;
-	size_t end = atomic_load(&kt_table_header_of(table)->max_fd_plus_one);
+	const struct kt_table_header *h = kt_table_header_of(table);
+	size_t end = atomic_load(&h->max_fd_plus_one);
 	if (end > cap)
 		end = cap;
 	size_t n = 0;
-	for (size_t fd = 0; fd < end; fd++) {
+	for (size_t fd = kt_table_next_used(h, 0, end); fd < end; fd = kt_table_next_used(h, fd + 1, end)) {
 		uint32_t gen = atomic_load(&table[fd].gen);
 		n += gen != 0 && !(gen & 1u);
 	}
 	lp->fds = kt_xcalloc(n ? n : 1, sizeof *lp->fds);
-	for (size_t fd = 0; fd < end && lp->nfds < n; fd++) {
+	for (size_t fd = kt_table_next_used(h, 0, end); fd < end && lp->nfds < n;
+	     fd = kt_table_next_used(h, fd + 1, end)) {
 		uint32_t gen = atomic_load(&table[fd].gen);
 		if (gen == 0 || (gen & 1u))
 			continue;
@@ -213,7 +215,7 @@ static void read_left_table(const char *dir, struct live_proc *lp)
 					      .cloexec = lf->entry.cloexec != 0, .target = kt_xstrdup("")};
 		lf->site = kt_xstrdup("-");
 	}
-	kt_table_unmap(table);
+	kt_table_unmap(table, cap);
 }
 
 /* A string of a snapshot made here, kept with the process; NULL for what

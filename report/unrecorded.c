@@ -82,7 +82,7 @@ static int collect_table(pid_t pid, unsigned long long start, void *ctx)
 	}
 	if (t != NULL)
 		kt_process_free(&p);
-	kt_table_unmap(t);
+	kt_table_unmap(t, cap);
 	return 0;
 }
 

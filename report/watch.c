@@ -156,7 +156,7 @@ static int table_says_untraced(const struct kt_watch *w, pid_t pid)
 	size_t cap;
 	const struct kt_fd_entry *t = kt_trace_map_table(w->dir, pid, start, &cap);
 	int says = t == NULL ? -1 : atomic_load(&kt_table_header_of(t)->untraced) != 0;
-	kt_table_unmap(t);
+	kt_table_unmap(t, cap);
 	return says;
 }
 

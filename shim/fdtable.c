@@ -1,7 +1,9 @@
 /* The per-process descriptor table: an array indexed by descriptor number in
- * a sparse shared file (live/PID-START.tbl), so that other traced processes
- * can read generations at their exit. Hooks update it with plain stores and
- * atomics: no lock, no malloc, safe from signal handlers. */
+ * a shared file (live/PID-START.tbl; its life: table_file.c), so that other
+ * traced processes can read generations at their exit. Hooks update it with
+ * plain stores and atomics: no lock, no malloc, safe from signal handlers
+ * (a growth to a higher number than the table holds takes a lock and
+ * system calls, once per doubling). */
 #include "shim.h"
 #include "kcmp_group.h"
 #include "procfs.h"
@@ -16,39 +18,47 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-struct kt_fd_entry *_Atomic kt_table;
-
 static struct kt_table_header *header_of(struct kt_fd_entry *t)
 {
 	return (struct kt_table_header *)((char *)t - KT_TABLE_HEADER_SIZE);
 }
 
-static uint32_t capacity_of(struct kt_fd_entry *t)
-{
-	return header_of(t)->capacity;
-}
-
-static size_t mapping_size(struct kt_fd_entry *t)
-{
-	return kt_table_file_size(capacity_of(t));
-}
-
 struct kt_fd_entry *kt_table_entry(int fd)
 {
-	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
-	if (!t || fd < 0 || (unsigned)fd >= capacity_of(t))
+	uint32_t cap;
+	struct kt_fd_entry *t = kt_table_now(&cap);
+	if (!t || fd < 0 || (unsigned)fd >= cap)
 		return NULL;
 	return &t[fd];
+}
+
+/* The table, grown if needed so that it holds fd (NULL when it cannot). */
+static struct kt_fd_entry *table_for(int fd, uint32_t *cap)
+{
+	struct kt_fd_entry *t = kt_table_now(cap);
+	if (!t || fd < 0)
+		return NULL;
+	if ((unsigned)fd < *cap)
+		return t;
+	if (kt_table_grow(fd) != 0)
+		return NULL;
+	t = kt_table_now(cap);
+	return t && (unsigned)fd < *cap ? t : NULL;
+}
+
+static void mark_block(struct kt_table_header *h, size_t fd)
+{
+	size_t block = fd >> h->block_shift;
+	uint8_t bit = (uint8_t)(1u << (block & 7));
+	_Atomic uint8_t *used = kt_table_blocks_used(h);
+	if (block < KT_TABLE_BLOCK_BITS && !(atomic_load_explicit(&used[block / 8], memory_order_relaxed) & bit))
+		atomic_fetch_or(&used[block / 8], bit);
 }
 
 static void mark_used(struct kt_fd_entry *t, int fd)
 {
 	struct kt_table_header *h = header_of(t);
-	size_t page = (size_t)fd * sizeof(struct kt_fd_entry) / 4096;
-	uint8_t bit = (uint8_t)(1u << (page & 7));
-	_Atomic uint8_t *used = kt_table_pages_used(h);
-	if (!(atomic_load_explicit(&used[page / 8], memory_order_relaxed) & bit))
-		atomic_fetch_or(&used[page / 8], bit);
+	mark_block(h, (size_t)fd);
 	uint32_t want = (uint32_t)fd + 1, have = atomic_load_explicit(&h->max_fd_plus_one, memory_order_relaxed);
 	while (have < want &&
 	       !atomic_compare_exchange_weak(&h->max_fd_plus_one, &have, want))
@@ -74,8 +84,9 @@ KT_RACY static void note_root(struct kt_fd_entry *e, const struct kt_fd_entry *s
 
 KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site)
 {
-	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
-	if (!t || fd < 0 || (unsigned)fd >= capacity_of(t))
+	uint32_t cap;
+	struct kt_fd_entry *t = table_for(fd, &cap);
+	if (!t)
 		return;
 	struct kt_fd_entry *e = &t[fd];
 	uint32_t old = atomic_load_explicit(&e->gen, memory_order_relaxed);
@@ -90,7 +101,7 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	e->src_start = 0;
 	uint32_t new_gen = (old + 2) & ~1u;
 	uint32_t ino_gen = 0;
-	if (src_fd >= 0 && (unsigned)src_fd < capacity_of(t)) {
+	if (src_fd >= 0 && (unsigned)src_fd < cap) {
 		struct kt_fd_entry *src = &t[src_fd];
 		e->src_gen = atomic_load_explicit(&src->gen, memory_order_relaxed);
 		src->flags |= KT_ENTRY_COPIED;
@@ -117,8 +128,9 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 
 KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 {
-	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
-	if (!t || fd < 0 || (unsigned)fd >= capacity_of(t))
+	uint32_t cap;
+	struct kt_fd_entry *t = table_for(fd, &cap);
+	if (!t)
 		return;
 	struct kt_fd_entry *e = &t[fd];
 	e->how = v->how;
@@ -322,32 +334,6 @@ KT_RACY void kt_note_cloexec(int fd, int cloexec)
 		e->cloexec = (uint8_t)(cloexec != 0);
 }
 
-/* Create and map a table file under a temporary name; the caller renames it.
- * NULL and -errno in *err when it cannot. */
-static struct kt_fd_entry *map_table_file(const char *tmp, uint32_t capacity, int *err)
-{
-	int fd = kt_sys_open_high(AT_FDCWD, tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		*err = fd;
-		return NULL;
-	}
-	void *p = MAP_FAILED;
-	size_t size = kt_table_file_size(capacity);
-	int r = kt_sys_ftruncate(fd, (off_t)size);
-	if (r == 0 && (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
-		r = -errno;
-	kt_sys_close(fd);
-	if (p == MAP_FAILED) {
-		kt_sys_unlinkat(AT_FDCWD, tmp, 0);
-		*err = r;
-		return NULL;
-	}
-	struct kt_table_header *h = p;
-	memcpy(h->magic, KT_TABLE_MAGIC, sizeof h->magic);
-	h->capacity = capacity;
-	return (struct kt_fd_entry *)((char *)p + KT_TABLE_HEADER_SIZE);
-}
-
 static void set_owner(struct kt_fd_entry *t)
 {
 	struct kt_table_header *h = header_of(t);
@@ -361,34 +347,72 @@ int kt_table_create(void)
 	kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start);
 	kt_trace_path(tmp, sizeof tmp, KT_TRACE_LIVE "/.", KT_TRACE_TBL ".tmp");
 	int err;
-	struct kt_fd_entry *t = map_table_file(tmp, kt_table_capacity_wanted(), &err);
+	struct stat st;
+	struct kt_fd_entry *t = kt_table_make_file(tmp, KT_TABLE_FIRST_CAPACITY, &st, &err);
 	if (!t)
 		return err;
 	set_owner(t);
 	/* Readers that still map an older file (an exec's) keep their mapping. */
 	if ((err = kt_sys_renameat(AT_FDCWD, tmp, AT_FDCWD, path)) != 0) {
-		munmap(header_of(t), mapping_size(t));
+		munmap(header_of(t), kt_table_file_size(KT_TABLE_FIRST_CAPACITY));
 		kt_sys_unlinkat(AT_FDCWD, tmp, 0);
 		return err;
 	}
-	atomic_store_explicit(&kt_table, t, memory_order_release);
+	kt_table_install(t, KT_TABLE_FIRST_CAPACITY, &st);
 	return 0;
 }
 
+/* One inherited entry of the child's table t, from the parent's old. */
+KT_RACY static void copy_inherited(struct kt_fd_entry *t, struct kt_fd_entry *old, size_t fd, uint32_t gen)
+{
+	/* Learn (dev, ino) once per descriptor: the child inherits it and
+	 * every process comparing with either skips a stat. */
+	struct stat st;
+	if (atomic_load_explicit(&old[fd].ino_gen, memory_order_relaxed) != gen &&
+	    kt_sys_fstat((int)fd, &st) == 0) {
+		old[fd].dev = st.st_dev;
+		old[fd].ino = st.st_ino;
+		atomic_store_explicit(&old[fd].ino_gen, gen, memory_order_release);
+	}
+	struct kt_fd_entry *e = &t[fd];
+	e->dev = old[fd].dev;
+	e->ino = old[fd].ino;
+	atomic_store_explicit(&e->ino_gen,
+			      atomic_load_explicit(&old[fd].ino_gen, memory_order_acquire) == gen ? gen : 0,
+			      memory_order_relaxed);
+	e->how = KT_HOW_INHERITED;
+	e->call = KT_CALL_FORK;
+	e->cloexec = old[fd].cloexec;
+	e->flags = 0;
+	e->root_fd_plus1 = 0; /* the parent's to write */
+	old[fd].flags |= KT_ENTRY_COPIED;
+	e->src_pid = kt_self.pid;
+	e->src_start = kt_self.start;
+	e->src_fd = (int32_t)fd;
+	e->src_gen = gen;
+	e->site = 0;
+	e->peer_plus1 = old[fd].peer_plus1;
+	atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
+	mark_block(header_of(t), fd);
+}
+
 /* Before fork, the parent writes the child's table: a copy made after fork
- * would race with the parent's other changes (a close right after fork). */
+ * would race with the parent's other changes (a close right after fork).
+ * It is as large as the parent's now. */
 KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 {
 	static atomic_uint counter;
-	struct kt_fd_entry *old = atomic_load(&kt_table);
+	uint32_t cap;
+	struct kt_fd_entry *old = kt_table_now(&cap);
 	char suffix[48] = ".fork";
 	struct kt_buf b = {suffix + 5, 0, sizeof suffix - 16, 0};
 	kt_buf_unum(&b, atomic_fetch_add(&counter, 1));
 	suffix[5] = '-';
 	memcpy(suffix + 5 + b.len, ".tbl", 5);
 	kt_trace_path(prep->tmp, sizeof prep->tmp, KT_TRACE_LIVE "/.", suffix);
-	prep->err = EIO;
-	prep->table = old ? map_table_file(prep->tmp, capacity_of(old), &prep->err) : NULL;
+	prep->err = -ENOENT;
+	prep->cap = cap;
+	prep->table = old ? kt_table_make_file(prep->tmp, cap, &prep->st, &prep->err) : NULL;
 	if (!prep->table) {
 		prep->err = prep->err < 0 ? -prep->err : prep->err;
 		return -prep->err;
@@ -396,51 +420,13 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 	struct kt_fd_entry *t = prep->table;
 	struct kt_table_header *oh = header_of(old), *nh = header_of(t);
 	uint32_t max_fd = atomic_load(&oh->max_fd_plus_one);
-	size_t per_page = 4096 / sizeof(struct kt_fd_entry);
-	size_t pages = ((size_t)max_fd * sizeof(struct kt_fd_entry) + 4095) / 4096;
-	for (size_t page = 0; page < pages; page++) {
-		if (!(atomic_load(&kt_table_pages_used(oh)[page / 8]) & (1u << (page & 7))))
-			continue;
-		/* Entries straddle pages: take every entry that starts in this page. */
-		size_t first = (page * 4096 + sizeof(struct kt_fd_entry) - 1) / sizeof(struct kt_fd_entry);
-		size_t last = first + per_page + 1;
-		if (last > max_fd)
-			last = max_fd;
-		for (size_t fd = first; fd < last; fd++) {
-			uint32_t gen = atomic_load_explicit(&old[fd].gen, memory_order_acquire);
-			if (gen == 0 || (gen & 1u))
-				continue;
-			/* Learn (dev, ino) once per descriptor: the child inherits it
-			 * and every process comparing with either skips a stat. */
-			struct stat st;
-			if (atomic_load_explicit(&old[fd].ino_gen, memory_order_relaxed) != gen &&
-			    kt_sys_fstat((int)fd, &st) == 0) {
-				old[fd].dev = st.st_dev;
-				old[fd].ino = st.st_ino;
-				atomic_store_explicit(&old[fd].ino_gen, gen, memory_order_release);
-			}
-			struct kt_fd_entry *e = &t[fd];
-			e->dev = old[fd].dev;
-			e->ino = old[fd].ino;
-			atomic_store_explicit(&e->ino_gen,
-					      atomic_load_explicit(&old[fd].ino_gen, memory_order_acquire) == gen ? gen : 0,
-					      memory_order_relaxed);
-			e->how = KT_HOW_INHERITED;
-			e->call = KT_CALL_FORK;
-			e->cloexec = old[fd].cloexec;
-			e->flags = 0;
-			e->root_fd_plus1 = 0; /* the parent's to write */
-			old[fd].flags |= KT_ENTRY_COPIED;
-			e->src_pid = kt_self.pid;
-			e->src_start = kt_self.start;
-			e->src_fd = (int32_t)fd;
-			e->src_gen = gen;
-			e->site = 0;
-			e->peer_plus1 = old[fd].peer_plus1;
-			atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
-			size_t p = fd * sizeof(struct kt_fd_entry) / 4096;
-			kt_table_pages_used(nh)[p / 8] |= (uint8_t)(1u << (p & 7));
-		}
+	if (max_fd > cap)
+		max_fd = cap;
+	for (size_t fd = kt_table_next_used(oh, 0, max_fd); fd < max_fd;
+	     fd = kt_table_next_used(oh, fd + 1, max_fd)) {
+		uint32_t gen = atomic_load_explicit(&old[fd].gen, memory_order_acquire);
+		if (gen != 0 && !(gen & 1u))
+			copy_inherited(t, old, fd, gen);
 	}
 	atomic_store(&nh->max_fd_plus_one, max_fd);
 	return 0;
@@ -463,7 +449,7 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
 	} else if (child < 0) {
 		kt_sys_unlinkat(AT_FDCWD, prep->tmp, 0);
 	}
-	munmap(header_of(prep->table), mapping_size(prep->table));
+	munmap(header_of(prep->table), kt_table_file_size(prep->cap));
 }
 
 /* The parent wrote our table just before the fork; another of its threads
@@ -474,10 +460,14 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
  * inode the copy cached (the same file: the change came after the fork,
  * keep the copy's link), else the link is dropped: never a false one. */
 KT_RACY static void check_inherited(struct kt_fd_entry *mine, const struct kt_fd_entry *parent,
-				    pid_t ppid)
+				    uint32_t parent_cap, pid_t ppid)
 {
-	uint32_t max_fd = atomic_load(&header_of(mine)->max_fd_plus_one);
-	for (uint32_t fd = 0; fd < max_fd; fd++) {
+	struct kt_table_header *h = header_of(mine);
+	size_t max_fd = atomic_load(&h->max_fd_plus_one);
+	if (max_fd > parent_cap)
+		max_fd = parent_cap;
+	for (size_t fd = kt_table_next_used(h, 0, max_fd); fd < max_fd;
+	     fd = kt_table_next_used(h, fd + 1, max_fd)) {
 		struct kt_fd_entry *e = &mine[fd];
 		uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
 		if (!gen || (gen & 1u) || e->how != KT_HOW_INHERITED)
@@ -521,19 +511,18 @@ static void note_lost_child(struct kt_fd_entry *parent, int err)
 
 int kt_table_fork_child(struct kt_fork_prep *prep)
 {
-	struct kt_fd_entry *old = atomic_load(&kt_table);
+	uint32_t cap;
+	struct kt_fd_entry *old = kt_table_now(&cap);
+	kt_table_fork_child_reset();
 	if (old && prep->table)
-		check_inherited(prep->table, old, kt_self.ppid);
+		check_inherited(prep->table, old, cap, kt_self.ppid);
 	if (old && !prep->table)
 		note_lost_child(old, prep->err);
-	if (old)
-		munmap(header_of(old), mapping_size(old));
-	if (!prep->table) {
-		atomic_store(&kt_table, NULL);
+	kt_table_drop_all(); /* the parent's */
+	if (!prep->table)
 		return -prep->err;
-	}
 	set_owner(prep->table);
-	atomic_store_explicit(&kt_table, prep->table, memory_order_release);
+	kt_table_install(prep->table, prep->cap, &prep->st);
 	/* The parent may have named it already; either rename wins. */
 	char path[4200];
 	if (kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start))
@@ -550,7 +539,8 @@ void kt_table_remove(void)
 
 void kt_table_note_lost(const struct kt_rec_unrecorded *u)
 {
-	struct kt_fd_entry *t = atomic_load(&kt_table);
+	uint32_t cap;
+	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (!t)
 		return;
 	struct kt_table_lost *l = &header_of(t)->lost;
@@ -562,10 +552,12 @@ void kt_table_note_lost(const struct kt_rec_unrecorded *u)
 	atomic_store_explicit(&l->what_plus1, (uint32_t)u->what + 1, memory_order_release);
 }
 
-int kt_table_has_lost_children(void)
+int kt_table_keeps_losses(void)
 {
-	struct kt_fd_entry *t = atomic_load(&kt_table);
-	return t && atomic_load(&header_of(t)->nlost_children) > 0;
+	uint32_t cap;
+	struct kt_fd_entry *t = kt_table_now(&cap);
+	return t && (atomic_load(&header_of(t)->nlost_children) > 0 ||
+		     atomic_load(&header_of(t)->lost.what_plus1) != 0);
 }
 
 const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start, size_t *capacity)
@@ -580,10 +572,11 @@ const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start
  * to the limit nor over numbers never opened (close-unopened tells those):
  * the program means each number of it. */
 #define NAMED_RANGE_MAX 64
-KT_RACY static int names_its_numbers(const struct kt_fd_entry *t, unsigned first, unsigned last)
+KT_RACY static int names_its_numbers(const struct kt_fd_entry *t, uint32_t cap, unsigned first,
+				     unsigned last)
 {
 	struct rlimit lim;
-	if (last - first >= NAMED_RANGE_MAX || last >= header_of((struct kt_fd_entry *)t)->capacity ||
+	if (last - first >= NAMED_RANGE_MAX || last >= cap ||
 	    kt_syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &lim) != 0 ||
 	    (lim.rlim_cur != RLIM_INFINITY && last >= lim.rlim_cur - 1))
 		return 0;
@@ -595,35 +588,26 @@ KT_RACY static int names_its_numbers(const struct kt_fd_entry *t, unsigned first
 }
 
 /* close_range, closefrom: every entry of [first, last] that the table ever
- * used (pages_used, up to max_fd_plus_one), retired before the real call, or
+ * used (its used blocks, up to max_fd_plus_one), retired before the real call, or
  * made close-on-exec after it (cloexec_only). Plain stores and atomics. */
 KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_only,
 			   enum kt_close_call call, void *site)
 {
-	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
+	uint32_t cap;
+	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (!t || first > last)
 		return;
 	struct kt_table_header *h = header_of(t);
-	uint32_t end = atomic_load_explicit(&h->max_fd_plus_one, memory_order_acquire);
-	if (end > h->capacity)
-		end = h->capacity;
-	if (end == 0 || first >= end)
-		return;
+	size_t end = atomic_load_explicit(&h->max_fd_plus_one, memory_order_acquire);
+	if (end > cap)
+		end = cap;
 	/* A range that names its numbers (not a sweep to the limit): those
 	 * closed before are closed twice, as close() of them would be. */
 	int report_closed = call == KT_CLOSE_CLOSE_RANGE && !cloexec_only &&
-			    names_its_numbers(t, first, last);
-	if (last >= end)
-		last = end - 1;
-	for (size_t fd = first; fd <= last; fd++) {
-		size_t page = fd * sizeof(struct kt_fd_entry) / 4096;
-		if (!(atomic_load_explicit(&kt_table_pages_used(h)[page / 8], memory_order_relaxed) &
-		      (1u << (page & 7)))) {
-			/* Skip to the first entry starting in the next page. */
-			size_t next = ((page + 1) * 4096 + sizeof(struct kt_fd_entry) - 1) / sizeof(struct kt_fd_entry);
-			fd = next - 1;
-			continue;
-		}
+			    names_its_numbers(t, cap, first, last);
+	if ((size_t)last + 1 < end)
+		end = (size_t)last + 1;
+	for (size_t fd = kt_table_next_used(h, first, end); fd < end; fd = kt_table_next_used(h, fd + 1, end)) {
 		struct kt_fd_entry *e = &t[fd];
 		uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
 		if (gen & 1u && report_closed)
@@ -643,7 +627,8 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 
 KT_RACY void kt_table_popen(int delta)
 {
-	struct kt_fd_entry *t = atomic_load(&kt_table);
+	uint32_t cap;
+	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (t)
 		atomic_fetch_add(&header_of(t)->in_popen, (uint32_t)delta);
 }
@@ -652,7 +637,8 @@ KT_RACY void kt_table_popen(int delta)
  * outside (its table's header says so), knowing what the exec closed. */
 KT_RACY void kt_table_mark_untraced(int on)
 {
-	struct kt_fd_entry *t = atomic_load(&kt_table);
+	uint32_t cap;
+	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (!t)
 		return;
 	kt_table_retire_cloexec(on);
@@ -683,11 +669,16 @@ KT_RACY void kt_table_mark_untraced(int on)
  * closed it and opened something else. */
 KT_RACY void kt_table_retire_cloexec(int on)
 {
-	struct kt_fd_entry *t = atomic_load(&kt_table);
+	uint32_t cap;
+	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (!t)
 		return;
-	uint32_t max_fd = atomic_load(&header_of(t)->max_fd_plus_one);
-	for (uint32_t fd = 0; fd < max_fd; fd++) {
+	struct kt_table_header *h = header_of(t);
+	size_t max_fd = atomic_load(&h->max_fd_plus_one);
+	if (max_fd > cap)
+		max_fd = cap;
+	for (size_t fd = kt_table_next_used(h, 0, max_fd); fd < max_fd;
+	     fd = kt_table_next_used(h, fd + 1, max_fd)) {
 		struct kt_fd_entry *e = &t[fd];
 		uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
 		struct stat st;

@@ -186,8 +186,11 @@ KT_RACY void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t
 {
 	if (!before)
 		return;
-	size_t end = atomic_load(&kt_table_header_of(before)->max_fd_plus_one);
-	for (size_t fd = 0; fd < end && fd < cap; fd++) {
+	const struct kt_table_header *h = kt_table_header_of(before);
+	size_t end = atomic_load(&h->max_fd_plus_one);
+	if (end > cap)
+		end = cap;
+	for (size_t fd = kt_table_next_used(h, 0, end); fd < end; fd = kt_table_next_used(h, fd + 1, end)) {
 		uint32_t gen = atomic_load(&before[fd].gen);
 		struct kt_fd_entry *e = gen ? kt_table_entry((int)fd) : NULL;
 		if (e && atomic_load(&e->gen) == 0) {

@@ -20,7 +20,7 @@ int kt_other_open(struct kt_other_view *v, pid_t pid, unsigned long long start)
 
 void kt_other_close(struct kt_other_view *v)
 {
-	kt_table_unmap(v->table);
+	kt_table_unmap(v->table, v->cap);
 	v->table = NULL;
 }
 

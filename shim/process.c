@@ -243,7 +243,7 @@ void kt_init(int argc, char **argv, char **envp)
 	}
 	if (r == 0)
 		forward_lost_exec(before);
-	kt_table_unmap(before);
+	kt_table_unmap(before, before_cap);
 	if (r < 0)
 		goto unwritable;
 	if ((r = write_image(!continuation)) < 0) {
@@ -356,8 +356,9 @@ int kt_process_end(int status)
 	if (r < 0)
 		kt_lost(KT_LOST_EXIT, -r, NULL);
 	/* Else the table is all the report will have of this process, or of
-	 * its children that could not get one (in its header). */
-	if (r == 0 && !kt_table_has_lost_children())
+	 * its children that could not get one, or of a loss its record could
+	 * not take (in its header). */
+	if (r == 0 && !kt_table_keeps_losses())
 		kt_table_remove();
 	if (kt_self.root)
 		kt_trace_mark_reported(kt_self.dir); /* those that outlive us remove the trace */

@@ -16,6 +16,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -153,12 +154,43 @@ void kt_resolve(void);
 /* The real function, resolved on first use (hooks may run before the constructor). */
 #define KT_REAL(name) (kt_real.name ? kt_real.name : (kt_resolve(), kt_real.name))
 
-/* ---- descriptor table (fdtable.c; format in common/table.h) ---- */
-extern struct kt_fd_entry *_Atomic kt_table;
+/* ---- the table file (table_file.c; format in common/table.h) ---- */
+/* The mappings of this process's table, oldest first: a growth adds one,
+ * the older ones stay valid views of the same pages. */
+struct kt_table_view {
+	struct kt_fd_entry *t;
+	uint32_t cap;
+};
+#define KT_TABLE_VIEWS 40
+extern struct kt_table_view kt_table_views[KT_TABLE_VIEWS];
+extern _Atomic int kt_table_view_now; /* the newest, or -1: no table */
 
+/* The newest mapping's entries and their number (0 and NULL: no table). */
+static inline struct kt_fd_entry *kt_table_now(uint32_t *cap)
+{
+	int i = atomic_load_explicit(&kt_table_view_now, memory_order_acquire);
+	*cap = i < 0 ? 0 : kt_table_views[i].cap;
+	return i < 0 ? NULL : kt_table_views[i].t;
+}
+
+/* A new table file at path tmp with room for capacity entries, reserved
+ * and mapped; its identity in *st. NULL and -errno in *err when not. */
+struct kt_fd_entry *kt_table_make_file(const char *tmp, uint32_t capacity, struct stat *st, int *err);
+/* Make t (cap entries, whose file *st is) this process's table, dropping the mappings
+ * of the one before (a fork child's parent's): one thread only. */
+void kt_table_install(struct kt_fd_entry *t, uint32_t cap, const struct stat *st);
+void kt_table_drop_all(void);
+/* Room for number fd: 0, or -errno (the loss is noted once). */
+int kt_table_grow(int fd);
+uint32_t kt_table_max_capacity(void);
+void kt_table_fork_child_reset(void);
+
+/* ---- descriptor table (fdtable.c) ---- */
 int kt_table_create(void);              /* map this process's table file */
 struct kt_fork_prep {
 	struct kt_fd_entry *table; /* the child's table, written before fork */
+	uint32_t cap;              /* its entries (the child may grow it after) */
+	struct stat st;            /* its file */
 	int err;                   /* when there is none: why (errno value) */
 	char tmp[4300];
 };
@@ -170,7 +202,7 @@ void kt_table_remove(void);             /* unlink the file at exit */
  * whether fork children of this process could not get tables of their
  * own (the table must then stay for the report to read). */
 void kt_table_note_lost(const struct kt_rec_unrecorded *u);
-int kt_table_has_lost_children(void);
+int kt_table_keeps_losses(void);
 struct kt_fd_entry *kt_table_entry(int fd); /* NULL when fd is out of range or no table */
 /* Map another process's table read-only; kt_table_unmap releases it. */
 const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start, size_t *capacity);

@@ -44,7 +44,30 @@ struct snapshot {
 	char *stack_sites[KT_STACK_MAX];
 	unsigned long live;
 	int kcmp_error; /* 0 when kcmp works */
+	bool closed_stopped; /* no room was left for closed records */
 };
+
+/* Room left before each record for the longest line: a stack of sites,
+ * each escaped. The buffer starts at what the descriptors need, about, and
+ * doubles (private memory: mremap may move it). When it cannot, the record
+ * overflows, all or nothing. */
+#define LINE_ROOM ((size_t)(KT_STACK_MAX + 2) * 4 * KT_SITE_TEXT + 4096)
+
+static struct kt_buf *out_room(struct snapshot *s)
+{
+	struct kt_buf *b = &s->out;
+	if (b->overflow || b->cap - b->len >= LINE_ROOM)
+		return b;
+	size_t cap = b->cap * 2;
+	while (cap - b->len < LINE_ROOM)
+		cap *= 2;
+	void *p = mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
+	if (p != MAP_FAILED) {
+		b->data = p;
+		b->cap = cap;
+	}
+	return b;
+}
 
 static char *arena_strdup(struct kt_arena *a, const char *s)
 {
@@ -118,7 +141,7 @@ KT_RACY static int collect(struct snapshot *s)
 static void emit_same(struct snapshot *s, const struct kt_desc *mine, pid_t pid,
 		      unsigned long long start, int fd2, uint32_t gen2)
 {
-	kt_rec_put_same(&s->out, &(struct kt_rec_same){mine->fd, mine->gen, pid, start, fd2, gen2});
+	kt_rec_put_same(out_room(s), &(struct kt_rec_same){mine->fd, mine->gen, pid, start, fd2, gen2});
 }
 
 /* Number the descriptions of the sorted descriptors (adjacent equal ones
@@ -164,7 +187,7 @@ static void note(struct snapshot *s, const char *a, long num, const char *c)
 	for (char *p = text; *p; p++)
 		if (*p == '\t')
 			*p = ' ';
-	kt_rec_put_note(&s->out, text);
+	kt_rec_put_note(out_room(s), text);
 }
 
 static void inode_range(const struct snapshot *s, uint64_t dev, uint64_t ino, size_t *lo, size_t *hi);
@@ -269,7 +292,7 @@ static void observe(struct snapshot *s, pid_t pid, unsigned long long start, int
 	if (!info || kt_fd_describe(pid, fd, info) != 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
-	kt_rec_put_observed(&s->out, &(struct kt_rec_observed){
+	kt_rec_put_observed(out_room(s), &(struct kt_rec_observed){
 		.pid = pid, .start = start, .fd = fd, .gen = gen, .type = info->type,
 		.target = info->target, .access = info->access, .cloexec = info->cloexec > 0,
 		.time = (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec});
@@ -284,14 +307,14 @@ static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start
 		return;
 	int untraced = kt_table_is_untraced(table);
 	if (!untraced && s->group_of && s->unlinked == 0) {
-		kt_table_unmap(table); /* nothing of ours left to link */
+		kt_table_unmap(table, cap); /* nothing of ours left to link */
 		return;
 	}
 	long n = kt_proc_list_all(pid, &s->others);
 	if (n == -EACCES || n == -EPERM)
 		note(s, "cannot compare with process", pid, ": permission denied");
 	if (n <= 0 || !kt_proc_alive(pid, start)) {
-		kt_table_unmap(table);
+		kt_table_unmap(table, cap);
 		return;
 	}
 	s->live++;
@@ -340,7 +363,7 @@ static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start
 			mark_linked(s, (size_t)at);
 		}
 	}
-	kt_table_unmap(table);
+	kt_table_unmap(table, cap);
 }
 
 /* The other live tables, listed once: the parent's is compared first,
@@ -435,9 +458,21 @@ static void origin_before_exec(struct kt_rec_fd *r)
 	r->src_gen = before ? before->src_gen : 0;
 }
 
-/* Closed records (record.h "closed") stop when less than this is left of
- * the snapshot's buffer: what follows them must fit. */
-#define CLOSED_ROOM_KEPT ((size_t)16 << 20)
+/* Closed records (record.h "closed") are the one part a snapshot can do
+ * without: when the buffer cannot grow for one, they stop there. */
+static bool put_optional_closed(struct snapshot *s, const struct kt_rec_fd *r)
+{
+	if (s->closed_stopped)
+		return false;
+	size_t len = s->out.len;
+	kt_rec_put_closed(out_room(s), r);
+	if (s->out.overflow) {
+		s->out.overflow = 0;
+		s->out.len = len;
+		s->closed_stopped = true;
+	}
+	return !s->closed_stopped;
+}
 
 /* The descriptor a dup's chain of dups started from, opened in this image
  * (table.h root_*), as a closed record when it is closed now: the one link
@@ -445,10 +480,9 @@ static void origin_before_exec(struct kt_rec_fd *r)
  * (its number's last generation, closed) is left to emit_closed. */
 KT_RACY static void put_root(struct snapshot *s, const struct kt_fd_entry *e)
 {
-	const struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
-	if (!t || e->how != KT_HOW_DUP || e->root_fd_plus1 <= 0 ||
-	    (uint32_t)e->root_fd_plus1 > kt_table_header_of(t)->capacity ||
-	    s->out.cap - s->out.len < CLOSED_ROOM_KEPT)
+	uint32_t cap;
+	const struct kt_fd_entry *t = kt_table_now(&cap);
+	if (!t || e->how != KT_HOW_DUP || e->root_fd_plus1 <= 0 || (uint32_t)e->root_fd_plus1 > cap)
 		return;
 	int fd = e->root_fd_plus1 - 1;
 	uint32_t now = atomic_load_explicit(&t[fd].gen, memory_order_acquire);
@@ -456,7 +490,7 @@ KT_RACY static void put_root(struct snapshot *s, const struct kt_fd_entry *e)
 		return; /* open, or the table's closed generation */
 	char site[KT_SITE_TEXT];
 	kt_site_format(e->root_site, site, sizeof site);
-	kt_rec_put_closed(&s->out, &(struct kt_rec_fd){
+	put_optional_closed(s, &(struct kt_rec_fd){
 		.fd = fd, .gen = e->root_gen, .type = KT_FD_UNKNOWN, .access = KT_ACCESS_UNKNOWN,
 		.how = KT_HOW_OPEN, .call = (int)e->root_call, .src_fd = -1, .site = site});
 }
@@ -468,7 +502,7 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 	kt_table_record_fd(&r, f->fd, f->gen, f->type, f->target, f->access, f->cloexec, e, f->site);
 	if (e->how == KT_HOW_EXEC)
 		origin_before_exec(&r);
-	kt_rec_put_fd(&s->out, &r);
+	kt_rec_put_fd(out_room(s), &r);
 	put_root(s, e);
 	/* Callers of the creating call, for descriptors made in this image. */
 	if (e->how != KT_HOW_EXEC && e->how != KT_HOW_INHERITED && e->site && e->stack[0] &&
@@ -478,7 +512,7 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 			kt_site_format(e->stack[n], s->stack_text[n], KT_SITE_TEXT);
 			n++;
 		}
-		kt_rec_put_stack(&s->out, &(struct kt_rec_stack){f->fd, f->gen, n,
+		kt_rec_put_stack(out_room(s), &(struct kt_rec_stack){f->fd, f->gen, n,
 							    (const char *const *)s->stack_sites});
 	}
 }
@@ -502,11 +536,12 @@ static bool put_closed(struct snapshot *s, int fd, uint32_t gen, const struct kt
 		origin_before_exec(&r);
 	if (!closed_worth(&r, e))
 		return true;
-	if (s->out.cap - s->out.len < CLOSED_ROOM_KEPT)
+	if (s->closed_stopped)
 		return false;
 	if (e->how != KT_HOW_EXEC) /* else the earlier image's site */
 		kt_site_format(e->site, site, sizeof site);
-	kt_rec_put_closed(&s->out, &r);
+	if (!put_optional_closed(s, &r))
+		return false;
 	put_root(s, e);
 	return true;
 }
@@ -532,12 +567,15 @@ KT_RACY static bool ring_repeats(const struct kt_fd_entry *t, size_t cap, size_t
  * meanwhile is not taken. */
 KT_RACY static void emit_closed(struct snapshot *s)
 {
-	const struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
+	uint32_t cap;
+	const struct kt_fd_entry *t = kt_table_now(&cap);
 	if (!t)
 		return;
 	const struct kt_table_header *h = kt_table_header_of(t);
 	size_t end = atomic_load(&h->max_fd_plus_one), skipped = 0;
-	for (size_t fd = 0; fd < end && fd < h->capacity; fd++) {
+	if (end > cap)
+		end = cap;
+	for (size_t fd = kt_table_next_used(h, 0, end); fd < end; fd = kt_table_next_used(h, fd + 1, end)) {
 		uint32_t gen = atomic_load_explicit(&t[fd].gen, memory_order_acquire);
 		struct kt_fd_entry a, b;
 		if (!(gen & 1u) || gen == 1u)
@@ -552,7 +590,7 @@ KT_RACY static void emit_closed(struct snapshot *s)
 		struct kt_fd_entry e;
 		int fd;
 		uint32_t gen;
-		if (kt_closed_get(i, &fd, &gen, &e) && !ring_repeats(t, h->capacity, i, fd, gen))
+		if (kt_closed_get(i, &fd, &gen, &e) && !ring_repeats(t, cap, i, fd, gen))
 			skipped += !put_closed(s, fd, gen, &e);
 	}
 	if (skipped)
@@ -607,7 +645,7 @@ static void emit_peers(struct snapshot *s)
 		const struct snap_fd *b = a->entry.peer_plus1 > 0 ? own_fd(s, a->entry.peer_plus1 - 1) : NULL;
 		if (!b || b->fd <= a->fd || b->entry.peer_plus1 != a->fd + 1)
 			continue;
-		kt_rec_put_peer(&s->out, &(struct kt_rec_peer){a->fd, a->gen, b->fd, b->gen});
+		kt_rec_put_peer(out_room(s), &(struct kt_rec_peer){a->fd, a->gen, b->fd, b->gen});
 	}
 }
 
@@ -620,28 +658,28 @@ static void emit_events(struct snapshot *s)
 		if (e->event_gen != f->gen)
 			continue;
 		if (e->setfl_site)
-			event_line(&s->out, KT_EVENT_SETFL, f->fd, f->gen, e->setfl_before, e->setfl_after,
+			event_line(out_room(s), KT_EVENT_SETFL, f->fd, f->gen, e->setfl_before, e->setfl_after,
 				   e->setfl_site);
 		if (e->setfd_site)
-			event_line(&s->out, KT_EVENT_SETFD, f->fd, f->gen, 0, 0, e->setfd_site);
+			event_line(out_room(s), KT_EVENT_SETFD, f->fd, f->gen, 0, 0, e->setfd_site);
 		if (e->lock_op >= 100)
-			event_line(&s->out, KT_EVENT_OFD_LOCK, f->fd, f->gen, e->lock_op - 100, 0, e->lock_site);
+			event_line(out_room(s), KT_EVENT_OFD_LOCK, f->fd, f->gen, e->lock_op - 100, 0, e->lock_site);
 		else if (e->lock_op)
-			event_line(&s->out, KT_EVENT_FLOCK, f->fd, f->gen, e->lock_op, 0, e->lock_site);
+			event_line(out_room(s), KT_EVENT_FLOCK, f->fd, f->gen, e->lock_op, 0, e->lock_site);
 	}
 	unsigned count = atomic_exchange(&kt_bad_close_count, 0);
 	for (unsigned i = 0; i < count && i < KT_BAD_CLOSE_RING; i++)
-		bad_close_line(&s->out, &kt_bad_closes[i]);
+		bad_close_line(out_room(s), &kt_bad_closes[i]);
 	if (count > KT_BAD_CLOSE_RING)
 		note(s, "and", count - KT_BAD_CLOSE_RING, " more closes of descriptors already closed");
 	struct kt_unopened_closes *u = &kt_unopened_closes;
 	unsigned unopened = atomic_exchange(&u->count, 0);
 	if (unopened)
-		event_line(&s->out, KT_EVENT_CLOSE_UNOPENED, atomic_load(&u->lowest), 0, unopened,
+		event_line(out_room(s), KT_EVENT_CLOSE_UNOPENED, atomic_load(&u->lowest), 0, unopened,
 			   atomic_load(&u->highest), atomic_load(&u->site));
 	unsigned minus_one = atomic_exchange(&kt_minus_one_closes.count, 0);
 	if (minus_one)
-		event_line(&s->out, KT_EVENT_CLOSE_MINUS_ONE, -1, 0, minus_one, 0,
+		event_line(out_room(s), KT_EVENT_CLOSE_MINUS_ONE, -1, 0, minus_one, 0,
 			   atomic_load(&kt_minus_one_closes.site));
 }
 
@@ -662,11 +700,14 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 		kt_arena_release(&s.arena);
 		return r;
 	}
-	size_t cap = ((size_t)64 << 20) + s.n * 2048;
+	/* What the descriptors' lines take, about; it grows if that is short. */
+	size_t cap = 2 * LINE_ROOM + s.n * 1024;
 	for (size_t i = 0; i < s.n; i++)
 		cap += 4 * (strlen(s.fds[i].target) + strlen(s.fds[i].site));
-	char *out = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *out = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (out == MAP_FAILED) {
+		kt_shim_warn("cannot take a snapshot of the descriptors (no memory);",
+			     "the trace of this process is incomplete", ENOMEM);
 		kt_arena_release(&s.arena);
 		return -ENOMEM;
 	}
@@ -676,7 +717,7 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 		for (int i = 0; i < KT_STACK_MAX; i++)
 			s.stack_sites[i] = s.stack_text[i];
 
-	kt_rec_put_snap(&s.out, &(struct kt_rec_snap){why, status, -s.kcmp_error});
+	kt_rec_put_snap(out_room(&s), &(struct kt_rec_snap){why, status, -s.kcmp_error});
 	for (size_t i = 0; i < s.n; i++)
 		emit_fd(&s, &s.fds[i]);
 	emit_closed(&s);
@@ -688,18 +729,18 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 		note(&s, "kcmp failed on some comparisons; errno", -s.stats.first_error, "");
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	stat_line(&s.out, "snapshot_us",
+	stat_line(out_room(&s), "snapshot_us",
 		  (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000));
-	stat_line(&s.out, "kcmp_calls", s.stats.kcmp_calls);
-	stat_line(&s.out, "live_processes", s.live);
-	kt_rec_put_end(&s.out);
+	stat_line(out_room(&s), "kcmp_calls", s.stats.kcmp_calls);
+	stat_line(out_room(&s), "live_processes", s.live);
+	kt_rec_put_end(out_room(&s));
 	emit_events(&s);
 	if (untraced)
-		kt_rec_put_untraced(&s.out, untraced);
+		kt_rec_put_untraced(out_room(&s), untraced);
 	r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len);
 	if (r < 0)
 		kt_shim_warn("cannot write the trace in", kt_self.dir, -r);
-	munmap(out, cap);
+	munmap(s.out.data, s.out.cap);
 	kt_arena_release(&s.arena);
 	return r;
 }

@@ -161,7 +161,8 @@
  *        child left in its parent's table, is all there is of it), "exec"
  *        (its snapshot at the exec of PATH), "exit" (its exit snapshot) or
  *        "end" (neither a snapshot nor a table: the report could only see
- *        that it ended). ERRNO: the error's name, "-" when unknown. CAUSE:
+ *        that it ended) or "table" (its table could not grow to a number
+ *        as high as it used: the origins of the higher ones). ERRNO: the error's name, "-" when unknown. CAUSE:
  *        "seccomp" when the process ran under a seccomp filter then, else
  *        "-". PATH: the program of an exec, else "-". Written by the
  *        process when it still can, else by the report from its table
@@ -216,7 +217,8 @@ enum kt_snap_why { KT_WHY_EXIT, KT_WHY_EXEC, KT_WHY_LIVE, KT_WHY_TABLE, KT_WHY_E
 #define KT_KCMP_NONE (-1)
 
 /* WHAT of an "unrecorded" record. */
-enum kt_lost_what { KT_LOST_START, KT_LOST_FORK, KT_LOST_EXEC, KT_LOST_EXIT, KT_LOST_END };
+enum kt_lost_what { KT_LOST_START, KT_LOST_FORK, KT_LOST_EXEC, KT_LOST_EXIT, KT_LOST_END, KT_LOST_TABLE };
+#define KT_LOST_LAST KT_LOST_TABLE
 
 /* KIND of an event; KT_EVENT_UNKNOWN for kinds this reader does not know. */
 enum kt_event_kind { KT_EVENT_UNKNOWN, KT_EVENT_CLOSE_EBADF, KT_EVENT_SETFL, KT_EVENT_FLOCK,

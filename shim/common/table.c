@@ -32,11 +32,10 @@ void kt_table_record_fd(struct kt_rec_fd *r, int fd, uint32_t gen, enum kt_fd_ty
 
 uint32_t kt_table_capacity_wanted(void)
 {
-	/* 2^20 (the kernel's default fs.nr_open, a 168 MB sparse file), or
-	 * the hard RLIMIT_NOFILE when higher, within fs.nr_open: systemd sets
-	 * fs.nr_open to 2^30, and a table that size (180 GB of address space
-	 * per process) would fail under `ulimit -v` or a sanitizer's layout.
-	 * Raising the hard limit later takes CAP_SYS_RESOURCE. */
+	/* 2^20 (the kernel's default fs.nr_open), or the hard RLIMIT_NOFILE
+	 * when higher, within fs.nr_open (systemd sets it to 2^30): the most
+	 * a table may grow to. Raising the hard limit later takes
+	 * CAP_SYS_RESOURCE. */
 	uint64_t cap = 1u << 20, nr_open = 0;
 	struct rlimit rl;
 	if (kt_sys_getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
@@ -57,37 +56,61 @@ uint32_t kt_table_capacity_wanted(void)
 
 const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity)
 {
-	int fd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
+	int fd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
 	if (fd < 0)
 		return NULL;
 	struct stat st;
 	void *p = MAP_FAILED;
-	if (kt_sys_fstat(fd, &st) == 0 && (size_t)st.st_size >= KT_TABLE_HEADER_SIZE)
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	/* A table grows by whole entries, its every byte reserved first: the
+	 * size seen now is all there is to read (the header's capacity may
+	 * already say more, or lag behind). */
+	size_t cap = 0, size = 0;
+	if (kt_sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (cap = kt_table_capacity_of_size((size_t)st.st_size)) > 0) {
+		size = kt_table_file_size(cap);
+		p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	}
 	kt_sys_close(fd);
 	if (p == MAP_FAILED)
 		return NULL;
 	const struct kt_table_header *h = p;
-	if (memcmp(h->magic, KT_TABLE_MAGIC, sizeof h->magic) != 0 ||
-	    kt_table_file_size(h->capacity) != (size_t)st.st_size) {
-		munmap(p, (size_t)st.st_size);
+	if (memcmp(h->magic, KT_TABLE_MAGIC, sizeof h->magic) != 0 || h->block_shift > 31) {
+		munmap(p, size);
 		return NULL;
 	}
-	*capacity = h->capacity;
+	*capacity = cap;
 	return (const struct kt_fd_entry *)((const char *)p + KT_TABLE_HEADER_SIZE);
 }
 
-void kt_table_unmap(const struct kt_fd_entry *t)
+void kt_table_unmap(const struct kt_fd_entry *t, size_t capacity)
 {
 	if (t)
-		munmap((char *)t - KT_TABLE_HEADER_SIZE, kt_table_file_size(kt_table_header_of(t)->capacity));
+		munmap((char *)t - KT_TABLE_HEADER_SIZE, kt_table_file_size(capacity));
+}
+
+size_t kt_table_next_used(const struct kt_table_header *h, size_t fd, size_t end)
+{
+	const _Atomic uint8_t *used = kt_table_blocks_used(h);
+	uint32_t shift = h->block_shift;
+	while (fd < end) {
+		size_t block = fd >> shift;
+		if (block >= KT_TABLE_BLOCK_BITS)
+			return end;
+		uint8_t bits = atomic_load_explicit(&used[block / 8], memory_order_acquire);
+		if (bits & (1u << (block & 7)))
+			return fd;
+		/* A whole byte of unused blocks at once when it is empty. */
+		size_t next = bits ? block + 1 : (block | 7) + 1;
+		fd = next << shift;
+	}
+	return end;
 }
 
 bool kt_table_lost_of(const struct kt_fd_entry *t, struct kt_rec_unrecorded *u)
 {
 	const struct kt_table_lost *l = &kt_table_header_of(t)->lost;
 	uint32_t what = atomic_load_explicit(&l->what_plus1, memory_order_acquire);
-	if (!what || what - 1 > KT_LOST_END)
+	if (!what || what - 1 > KT_LOST_LAST)
 		return false;
 	*u = (struct kt_rec_unrecorded){(enum kt_lost_what)(what - 1), l->err, l->seccomp != 0,
 					l->path[0] && memchr(l->path, '\0', sizeof l->path) ? l->path : NULL};

@@ -1,12 +1,15 @@
 /* The shared descriptor table of a traced process: live/PID-START.tbl in
- * the trace directory, an array indexed by descriptor number after a
- * header page, then a bitmap of the entry pages ever written, in a sparse
- * file that the process maps MAP_SHARED and updates from its hooks. The
- * array covers every number the process may open (see
- * kt_table_capacity_wanted): only the pages written take memory. Other
- * processes (traced ones at their exit, the report for processes still
- * running) map it read-only. Binary, for this machine only: it never
- * outlives the processes of one trace. */
+ * the trace directory, a header (its first page), a bitmap of the blocks of
+ * entries ever written (its second page), then an array indexed by
+ * descriptor number, in a file that the process maps MAP_SHARED and
+ * updates from its hooks. The array starts small and grows (a new, larger
+ * mapping: shim/table_file.c) when a higher number appears, up to
+ * kt_table_capacity_wanted; every byte of the file is reserved (allocated
+ * in the file system) before it is mapped, so that no write or read of it
+ * ever faults on a full /dev/shm. Other processes (traced ones at their
+ * exit, the report for processes still running) map it read-only, as large
+ * as it is then. Binary, for this machine only: it never outlives the
+ * processes of one trace. */
 #ifndef KT_TABLE_H
 #define KT_TABLE_H
 
@@ -72,7 +75,7 @@ struct kt_fd_entry {
 
 #define KT_ENTRY_COPIED 0x01u
 
-#define KT_TABLE_MAGIC "kttbl05"
+#define KT_TABLE_MAGIC "kttbl06"
 
 /* What a process could not write into its record (record.h
  * "unrecorded"), kept in its table instead: a sandbox that refuses opening
@@ -99,7 +102,7 @@ struct kt_table_lost_child {
 struct kt_table_header {
 	char magic[8];
 	int32_t pid;
-	uint32_t capacity;
+	_Atomic uint32_t capacity; /* entries in the file now (it only grows) */
 	uint64_t start;
 	_Atomic uint32_t max_fd_plus_one;
 	/* Set by an exec into an image the shim cannot follow: the table stays
@@ -114,32 +117,52 @@ struct kt_table_header {
 	 * counted only. */
 	_Atomic uint32_t nlost_children;
 	struct kt_table_lost_child lost_children[KT_TABLE_LOST_CHILDREN];
+	/* Entries per bit of the block bitmap: 1 << block_shift. */
+	uint32_t block_shift;
 };
 
-#define KT_TABLE_HEADER_SIZE 4096
+/* The header page, then the block bitmap's page. */
+#define KT_TABLE_HEADER_SIZE 8192
+#define KT_TABLE_BLOCK_BITS (4096 * 8)
+/* A new table holds this many entries; it doubles as needed. */
+#define KT_TABLE_FIRST_CAPACITY 64u
 
 /* Descriptor numbers a table covers, asked when a process (or image) makes
  * its table: 2^20, or the hard RLIMIT_NOFILE when higher, within fs.nr_open. */
 uint32_t kt_table_capacity_wanted(void);
 
-/* After the entries: one bit per page of entries ever written (what a fork
- * copies, what close_range walks). */
-static inline size_t kt_table_bitmap_bytes(size_t capacity)
+/* The entries per block bit for a table that may grow to max_capacity:
+ * the bitmap's page covers it. */
+static inline uint32_t kt_table_block_shift(size_t max_capacity)
 {
-	return (capacity * sizeof(struct kt_fd_entry) + 4095) / 4096 / 8 + 1;
+	uint32_t shift = 6;
+	while ((max_capacity >> shift) >= KT_TABLE_BLOCK_BITS)
+		shift++;
+	return shift;
 }
 
 static inline size_t kt_table_file_size(size_t capacity)
 {
-	return KT_TABLE_HEADER_SIZE + capacity * sizeof(struct kt_fd_entry) +
-	       kt_table_bitmap_bytes(capacity);
+	return KT_TABLE_HEADER_SIZE + capacity * sizeof(struct kt_fd_entry);
 }
 
-static inline _Atomic uint8_t *kt_table_pages_used(const struct kt_table_header *h)
+/* The entries a file of this size holds (a reader maps what is there). */
+static inline size_t kt_table_capacity_of_size(size_t size)
 {
-	return (_Atomic uint8_t *)((char *)(uintptr_t)h + KT_TABLE_HEADER_SIZE +
-				   (size_t)h->capacity * sizeof(struct kt_fd_entry));
+	return size < KT_TABLE_HEADER_SIZE ? 0 : (size - KT_TABLE_HEADER_SIZE) / sizeof(struct kt_fd_entry);
 }
+
+/* One bit per block of entries ever written: what a fork copies, what
+ * close_range and the walks over a table look at. */
+static inline _Atomic uint8_t *kt_table_blocks_used(const struct kt_table_header *h)
+{
+	return (_Atomic uint8_t *)((char *)(uintptr_t)h + 4096);
+}
+
+/* The first number >= fd, below end, whose block was ever written; end
+ * when none. Walks skip the blocks never used, which a table with one
+ * high descriptor mostly is. */
+size_t kt_table_next_used(const struct kt_table_header *h, size_t fd, size_t end);
 
 /* Fill an "fd" record (record.h) for descriptor fd at generation gen, as the
  * table entry e tells its origin; type, target, access (O_ACCMODE value or
@@ -148,10 +171,12 @@ void kt_table_record_fd(struct kt_rec_fd *r, int fd, uint32_t gen, enum kt_fd_ty
 			const char *target, int access, int cloexec, const struct kt_fd_entry *e,
 			const char *site);
 
-/* Map a table file read-only. Returns its entries (NULL if it cannot be
- * read or is not a table) and their number in *capacity. */
+/* Map a table file read-only, as large as it is now (it may grow later:
+ * the mapping keeps what it had). Returns its entries (NULL if it cannot
+ * be read or is not a table) and their number in *capacity, which
+ * kt_table_unmap needs again. */
 const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity);
-void kt_table_unmap(const struct kt_fd_entry *t);
+void kt_table_unmap(const struct kt_fd_entry *t, size_t capacity);
 
 /* The header before the entries of a mapped table. */
 static inline const struct kt_table_header *kt_table_header_of(const struct kt_fd_entry *t)
@@ -194,7 +219,6 @@ size_t kt_table_lost_children(const struct kt_fd_entry *t, struct kt_table_lost_
 			      size_t max);
 
 /* The header must fit its page: the entries start right after it. */
-_Static_assert(sizeof(struct kt_table_header) <= KT_TABLE_HEADER_SIZE,
-	       "table header overflows its page");
+_Static_assert(sizeof(struct kt_table_header) <= 4096, "table header overflows its page");
 
 #endif
