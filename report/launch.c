@@ -27,6 +27,9 @@
 #define KT_INSTALL_LIBDIR "/usr/local/lib/kcmptrace"
 #endif
 #define SHIM_NAME "libkcmptrace.so"
+/* Kept free in the trace's file system for the records of the run's end
+ * (ended lines, fork children only their parents' tables name). */
+#define KT_LAUNCHER_RESERVE ((size_t)256 << 10)
 
 char *kt_find_shim(void)
 {
@@ -318,6 +321,7 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		return false;
 	}
 	take_signals(&r);
+	kt_trace_reserve(launch->trace_dir, KT_LAUNCHER_RESERVE);
 	kt_watch_start(&r.watch, launch->trace_dir, shim, launch->watch);
 	int image = open(resolved_path, O_RDONLY | O_CLOEXEC);
 	if (image >= 0) {
@@ -336,6 +340,7 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		close_pair(r.errpipe);
 		close_pair(r.go);
 		kt_watch_stop(&r.watch);
+		kt_trace_release(launch->trace_dir, !launch->temporary);
 		free(r.watch.ended);
 		give_back_signals(&r);
 		return false;
@@ -346,6 +351,7 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 	close_pair(r.go); /* the command goes on */
 	int status = wait_for_tree(&r, child);
 	kt_watch_stop(&r.watch);
+	kt_trace_release(launch->trace_dir, !launch->temporary);
 	for (size_t i = 0; i < r.watch.nended; i++)
 		record_reaped(launch, r.watch.ended[i].pid, r.watch.ended[i].status);
 	free(r.watch.ended);

@@ -44,9 +44,9 @@ bool kt_trace_append_records(const char *dir, int pid, unsigned long long start,
 		kt_warn("cannot add to the record of process %d in %s: name too long", pid, dir);
 		return false;
 	}
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	struct stat st;
-	bool ok = fd >= 0 && fstat(fd, &st) == 0;
+	bool ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	if (ok && st.st_size == 0) {
 		char first[64];
 		struct kt_buf b = {first, 0, sizeof first, 0};
@@ -54,10 +54,19 @@ bool kt_trace_append_records(const char *dir, int pid, unsigned long long start,
 		ok = write(fd, first, b.len) == (ssize_t)b.len;
 	}
 	ok = ok && write(fd, data, len) == (ssize_t)len;
-	if (fd >= 0 && close(fd) != 0)
+	int err = errno;
+	/* All or nothing: a record cut short (a full file system) would make
+	 * the whole trace unreadable. */
+	if (!ok && fd >= 0 && st.st_size == 0 && S_ISREG(st.st_mode))
+		unlink(path);
+	else if (!ok && fd >= 0 && S_ISREG(st.st_mode) && ftruncate(fd, st.st_size) != 0)
+		err = errno;
+	if (fd >= 0 && close(fd) != 0 && ok) {
 		ok = false;
+		err = errno;
+	}
 	if (!ok)
-		kt_warn("cannot add to %s: %s", path, strerror(errno));
+		kt_warn("cannot add to %s: %s", path, strerror(err));
 	return ok;
 }
 

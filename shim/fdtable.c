@@ -509,6 +509,9 @@ static void note_lost_child(struct kt_fd_entry *parent, int err)
 	atomic_store_explicit(&c->pid, kt_self.pid, memory_order_release);
 }
 
+/* The parent's newest mapping, in a fork child until its record is written. */
+static struct kt_table_view parent_view;
+
 int kt_table_fork_child(struct kt_fork_prep *prep)
 {
 	uint32_t cap;
@@ -518,7 +521,13 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 		check_inherited(prep->table, old, cap, kt_self.ppid);
 	if (old && !prep->table)
 		note_lost_child(old, prep->err);
-	kt_table_drop_all(); /* the parent's */
+	int now = atomic_load(&kt_table_view_now);
+	if (now >= 0) {
+		parent_view = kt_table_views[now];
+		kt_table_views[now] = (struct kt_table_view){0};
+		atomic_store(&kt_table_view_now, now - 1);
+	}
+	kt_table_drop_all(); /* the parent's older ones */
 	if (!prep->table)
 		return -prep->err;
 	set_owner(prep->table);
@@ -528,6 +537,21 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 	if (kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start))
 		kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
 	return 0;
+}
+
+void kt_table_fork_lost(int err)
+{
+	if (parent_view.t)
+		note_lost_child(parent_view.t, err);
+	kt_table_drop_all();
+	kt_table_remove();
+}
+
+void kt_table_fork_release(void)
+{
+	if (parent_view.t)
+		munmap(header_of(parent_view.t), kt_table_file_size(parent_view.cap));
+	parent_view = (struct kt_table_view){0};
 }
 
 void kt_table_remove(void)

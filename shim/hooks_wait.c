@@ -17,7 +17,7 @@ static void reaped(pid_t pid, int status)
 	char line[96];
 	struct kt_buf b = {line, 0, sizeof line, 0};
 	kt_rec_put_reaped(&b, &(struct kt_rec_reaped){pid, status});
-	kt_write_record(line, b.len);
+	kt_write_record(line, b.len, 0);
 	errno = saved;
 }
 

@@ -41,7 +41,7 @@ static int append_to_record(const struct kt_rec_unrecorded *u)
 	char line[4 * 1024 + 128];
 	struct kt_buf b = {line, 0, sizeof line, 0};
 	kt_rec_put_unrecorded(&b, u);
-	return b.overflow ? -ENOMEM : kt_write_record(line, b.len);
+	return b.overflow ? -ENOMEM : kt_write_record(line, b.len, 0);
 }
 
 void kt_lost_forward(const struct kt_rec_unrecorded *u)

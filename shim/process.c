@@ -61,33 +61,56 @@ void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix)
 	out[b.overflow ? 0 : b.len] = '\0';
 }
 
-static int append_to_record(const char *data, size_t len)
+static int write_all(int fd, const char *data, size_t len)
 {
-	char path[4200];
-	kt_trace_rec_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start);
-	int fd = kt_sys_open_high(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return fd;
 	/* One write: O_APPEND keeps concurrent writers' records whole. */
 	while (len) {
 		ssize_t w = kt_sys_write(fd, data, len);
 		if (w == -EINTR)
 			continue;
-		if (w <= 0) {
-			kt_sys_close(fd);
-			return w < 0 ? (int)w : -EIO;
-		}
+		if (w <= 0)
+			return w < 0 ? (int)w : -ENOSPC; /* nothing written: no room */
 		data += w;
 		len -= (size_t)w;
 	}
-	kt_sys_close(fd);
 	return 0;
 }
 
-int kt_write_record(const char *data, size_t len)
+/* All of data or nothing: a record cut short (a full file system) would
+ * make the whole trace unreadable, so what a failed write left is taken
+ * back, and a record this call made is removed. */
+static int append_to_record(const char *data, size_t len, int create)
+{
+	char path[4200];
+	kt_trace_rec_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start);
+	int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK;
+	int fd = kt_sys_open_high(AT_FDCWD, path, flags | (create ? O_CREAT | O_EXCL : 0), 0600);
+	if (fd == -EEXIST) {
+		create = 0;
+		fd = kt_sys_open_high(AT_FDCWD, path, flags, 0);
+	}
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	int r = kt_sys_fstat(fd, &st);
+	if (r == 0 && !S_ISREG(st.st_mode))
+		r = -EINVAL;
+	if (r == 0 && !kt_sys_fsize_allows((unsigned long long)st.st_size + len))
+		r = -EFBIG;
+	if (r == 0 && (r = write_all(fd, data, len)) < 0) {
+		if (create)
+			kt_sys_unlinkat(AT_FDCWD, path, 0);
+		else
+			kt_sys_ftruncate(fd, st.st_size);
+	}
+	kt_sys_close(fd);
+	return r;
+}
+
+int kt_write_record(const char *data, size_t len, int create)
 {
 	kt_own_fds_begin();
-	int r = append_to_record(data, len);
+	int r = append_to_record(data, len, create);
 	kt_own_fds_end();
 	return r;
 }
@@ -123,7 +146,7 @@ static int write_image(int with_magic)
 	kt_rec_put_image(&b, &(struct kt_rec_image){kt_self.pid, kt_self.ppid, kt_self.parent_start,
 						     kt_self.start, kt_exe_path, image_argc,
 						     image_argv});
-	int r = b.overflow ? -ENOMEM : kt_write_record(buf, b.len);
+	int r = b.overflow ? -ENOMEM : kt_write_record(buf, b.len, with_magic);
 	munmap(buf, cap);
 	return r;
 }
@@ -313,8 +336,9 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 	if (r == 0) {
 		set_name();
 		r = kt_table_fork_child(prep);
-		if (r == 0)
-			r = write_image(1);
+		if (r == 0 && (r = write_image(1)) < 0)
+			kt_table_fork_lost(-r);
+		kt_table_fork_release();
 	}
 	if (r < 0) {
 		atomic_store(&kt_active, 0);

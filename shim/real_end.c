@@ -65,7 +65,7 @@ static void write_end(void)
 		}
 		kt_rec_put_end_fds(&b, count);
 		if (!b.overflow)
-			kt_write_record(b.data, b.len);
+			kt_write_record(b.data, b.len, 0);
 		munmap(out, cap);
 	}
 	kt_arena_release(&arena);

@@ -123,7 +123,9 @@ void kt_watch_release(void);
 /* DIR/PREFIX + PID-START + SUFFIX: a file of this process in the trace
  * directory that tracedir.h has no path for (the tables being made). */
 void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix);
-int kt_write_record(const char *data, size_t len);
+/* Append to this process's record (create: a new one, with its first
+ * lines), all or nothing. */
+int kt_write_record(const char *data, size_t len, int create);
 
 /* ---- what could not be written (lost.c) ---- */
 /* The launcher runs this trace (KCMPTRACE_LAUNCHER): the shim never writes
@@ -197,6 +199,11 @@ struct kt_fork_prep {
 int kt_table_prepare_fork(struct kt_fork_prep *prep);
 void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child);
 int kt_table_fork_child(struct kt_fork_prep *prep);
+/* The child could not start its record (err: errno value): it names itself
+ * in its parent's table instead and gives up its own. */
+void kt_table_fork_lost(int err);
+/* The child lets its parent's table go. */
+void kt_table_fork_release(void);
 void kt_table_remove(void);             /* unlink the file at exit */
 /* Keep what could not go into the record in the table's header (table.h);
  * whether fork children of this process could not get tables of their

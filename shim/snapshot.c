@@ -737,7 +737,7 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 	emit_events(&s);
 	if (untraced)
 		kt_rec_put_untraced(out_room(&s), untraced);
-	r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len);
+	r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len, 0);
 	if (r < 0)
 		kt_shim_warn("cannot write the trace in", kt_self.dir, -r);
 	munmap(s.out.data, s.out.cap);

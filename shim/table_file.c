@@ -47,9 +47,7 @@ static struct kt_table_header *header_of(struct kt_fd_entry *t)
  * application. */
 static int reserve(int fd, off_t from, off_t to)
 {
-	struct rlimit rl;
-	if (kt_sys_getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (unsigned long long)to > rl.rlim_cur)
+	if (!kt_sys_fsize_allows((unsigned long long)to))
 		return -EFBIG;
 	int r = (int)kt_syscall(SYS_fallocate, fd, 0, from, to - from);
 	if (r == 0 || r == -ENOSPC || r == -EDQUOT || r == -EFBIG || r == -EINTR)

@@ -296,6 +296,15 @@ static inline int kt_sys_getrlimit(int resource, struct rlimit *rl)
 	return (int)kt_syscall(SYS_prlimit64, 0, resource, NULL, rl);
 }
 
+/* Whether a file may reach size bytes within RLIMIT_FSIZE: beyond it the
+ * kernel sends SIGXFSZ, which would kill the application. */
+static inline int kt_sys_fsize_allows(unsigned long long size)
+{
+	struct rlimit rl;
+	return kt_sys_getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	       size <= rl.rlim_cur;
+}
+
 /* A fork that runs no atfork handlers and no fork hook: clone(SIGCHLD) with
  * no new stack. The child returns 0; it shares nothing with the parent but
  * what fork shares, and should exec or exit at once. */

@@ -229,15 +229,55 @@ int kt_trace_mark_kept(const char *dir)
 	return make_mark(dir, KT_TRACE_KEPT);
 }
 
-int kt_trace_mark_launcher(const char *dir)
+static int launcher_name(char name[64])
 {
-	char name[64];
 	unsigned long long start;
 	int r = kt_proc_stat(getpid(), &start, NULL, NULL);
 	if (r != 0)
 		return r < 0 ? r : -EIO;
 	kt_proc_name(name, getpid(), start, KT_TRACE_LAUNCHER);
-	return make_mark(dir, name);
+	return 0;
+}
+
+int kt_trace_mark_launcher(const char *dir)
+{
+	char name[64];
+	int r = launcher_name(name);
+	return r < 0 ? r : make_mark(dir, name);
+}
+
+int kt_trace_reserve(const char *dir, size_t bytes)
+{
+	char name[64], path[4200];
+	int r = launcher_name(name);
+	if (r < 0)
+		return r;
+	if (!join(path, sizeof path, dir, name))
+		return -ENAMETOOLONG;
+	int fd = kt_sys_open_high(AT_FDCWD, path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	r = kt_sys_fstat(fd, &st);
+	if (r == 0 && S_ISREG(st.st_mode))
+		r = (int)kt_syscall(SYS_fallocate, fd, 0, 0, (off_t)bytes);
+	kt_sys_close(fd);
+	return r;
+}
+
+void kt_trace_release(const char *dir, bool remove)
+{
+	char name[64], path[4200];
+	if (launcher_name(name) < 0 || !join(path, sizeof path, dir, name))
+		return;
+	int fd = kt_sys_open_high(AT_FDCWD, path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	struct stat st;
+	if (fd >= 0 && kt_sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		kt_sys_ftruncate(fd, 0);
+	if (fd >= 0)
+		kt_sys_close(fd);
+	if (remove)
+		kt_sys_unlinkat(AT_FDCWD, path, 0);
 }
 
 /* Whether name is a process's file (suffix) and that process still runs. */

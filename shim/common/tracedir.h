@@ -81,6 +81,13 @@ bool kt_trace_reported(const char *dir);
  * in use by this launcher (PID-START.launcher). Return 0 or -errno. */
 int kt_trace_mark_kept(const char *dir);
 int kt_trace_mark_launcher(const char *dir);
+/* Room the launcher keeps in the trace's file system while the command
+ * runs (its PID-START.launcher file, made if missing), given back before
+ * it writes the records of the run's end: a program that fills the file
+ * system still leaves room for what the report must say. */
+int kt_trace_reserve(const char *dir, size_t bytes);
+/* Give it back (remove: the file too, when it was made for the reserve). */
+void kt_trace_release(const char *dir, bool remove);
 
 /* Whether DIR is a trace left by runs that can no longer end well: not
  * kept, holding only a trace's names, and none of the processes it names
