@@ -159,3 +159,117 @@ killed_run() {
 	assert_output "forks=300 file=hello"
 	assert_equal "$(stat -c %s "$F")" 5
 }
+
+# in_tiny_tmpfs SIZE CMD...: run CMD in a private mount namespace where $M
+# (made here) is a tmpfs of SIZE; the namespace and its mount go with it.
+in_tiny_tmpfs() {
+	((EUID == 0)) || skip "needs root to mount a tmpfs"
+	command -v unshare >/dev/null || skip "needs unshare"
+	M="$BATS_TEST_TMPDIR/tiny"
+	mkdir -p "$M"
+	local size=$1
+	shift
+	run --separate-stderr kcmptrace_no_fd3 unshare -m sh -c \
+		'mount -t tmpfs -o "size=$1,mode=0700" tmpfs "$2" || exit 99; shift 2; exec "$@"' \
+		sh "$size" "$M" "$@"
+	((status != 99)) || skip "cannot mount a tmpfs here"
+}
+
+@test "a tmpfs the program fills itself: it runs and exits as untraced, one warning, the report marks the loss" {
+	cat >"$BATS_TEST_TMPDIR/fill.sh" <<'SH'
+cat /dev/zero >"$1/fill" 2>/dev/null
+cat /etc/hostname
+(echo subshell; exit 0)
+/bin/true && echo true ran
+exit 3
+SH
+	in_tiny_tmpfs 2m sh "$BATS_TEST_TMPDIR/fill.sh" "$BATS_TEST_TMPDIR/tiny"
+	assert_equal "$status" 3
+	untraced=$output
+	assert_equal "$stderr" ""
+	R="$BATS_TEST_TMPDIR/r.json"
+	# the trace directory is on the tiny tmpfs (TMPDIR), the report outside
+	in_tiny_tmpfs 2m env TMPDIR="$BATS_TEST_TMPDIR/tiny" "$KT" --format=json -o "$R" -- \
+		sh "$BATS_TEST_TMPDIR/fill.sh" "$BATS_TEST_TMPDIR/tiny"
+	assert_equal "$status" 3
+	assert_equal "$output" "$untraced"
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ ${stderr_lines[0]} == "kcmptrace: "*" not fully recorded, writing the trace failed: No space left on device (ENOSPC): "*"; the report marks them" ]] ||
+		fail "unexpected stderr: $stderr"
+	assert_invariants
+	q_true '[.processes[] | select(.unrecorded != null) | .unrecorded[] | select(.errno == "ENOSPC")] | length >= 1'
+	# the command itself is there, with its exit status
+	assert_equal "$(q '.processes[] | select(.pid == ($root | tonumber)) | .end.status' --arg root "$(root_pid)")" 3
+}
+
+@test "ulimit -v: memory that fits the program untraced fits it traced" {
+	run -0 kcmptrace_no_fd3 bash -c 'ulimit -v 400000; exec "$1" 250' sh "$SCEN/alloc"
+	assert_equal "$(kv alloc)" ok
+	untraced_vm=$(kv vm_kb)
+	traced bash -c 'ulimit -v 400000; exec "$1" 250' sh "$SCEN/alloc"
+	assert_success
+	assert_equal "$(kv alloc)" ok
+	assert_equal "$stderr" ""
+	assert_invariants
+	# the shim's share of the address space: its table, a few pages
+	traced_vm=$(kv vm_kb)
+	((traced_vm - untraced_vm < 4096)) || fail "VmSize ${traced_vm} kB traced vs ${untraced_vm} kB"
+}
+
+@test "ulimit -f: the trace's files never exceed it (no SIGXFSZ); the program runs as untraced, one warning" {
+	script='ulimit -f 8; echo hi; /bin/true; echo "true: $?"; (exit 4)'
+	run kcmptrace_no_fd3 bash -c "$script"
+	assert_equal "$status" 4
+	untraced=$output
+	traced bash -c "$script"
+	assert_equal "$status" 4
+	assert_equal "$output" "$untraced"
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ ${stderr_lines[0]} == *"not fully recorded, writing the trace failed: File too large (EFBIG)"* ]] ||
+		fail "unexpected stderr: $stderr"
+	assert_invariants
+	q_true '[.processes[] | select(.unrecorded != null) | .unrecorded[] | select(.errno == "EFBIG")] | length >= 1'
+}
+
+@test "a hard RLIMIT_NOFILE of 2^30: the shim's address space stays small" {
+	((EUID == 0)) || skip "needs root to raise fs.nr_open"
+	nr_open=$(cat /proc/sys/fs/nr_open)
+	if ((nr_open < 1073741824)); then
+		echo 1073741824 >/proc/sys/fs/nr_open || skip "cannot raise fs.nr_open"
+	fi
+	if ! bash -c 'ulimit -Hn 1073741824' 2>/dev/null; then
+		echo "$nr_open" >/proc/sys/fs/nr_open
+		skip "cannot raise the hard RLIMIT_NOFILE (needs CAP_SYS_RESOURCE)"
+	fi
+	script='ulimit -Hn 1073741824 && exec "$1"'
+	run kcmptrace_no_fd3 bash -c "$script" sh "$SCEN/alloc"
+	untraced_status=$status untraced_vm=$(kv vm_kb 2>/dev/null || echo 0)
+	traced bash -c "$script" sh "$SCEN/alloc"
+	traced_status=$status traced_output=$output traced_stderr=$stderr
+	echo "$nr_open" >/proc/sys/fs/nr_open
+	assert_equal "$untraced_status" 0
+	assert_equal "$traced_status" 0
+	assert_equal "$traced_stderr" ""
+	traced_vm=$(kv vm_kb "$traced_output")
+	((traced_vm - untraced_vm < 4096)) || fail "VmSize ${traced_vm} kB traced vs ${untraced_vm} kB"
+	assert_invariants
+}
+
+@test "threads that dup2 onto ever higher numbers while others close: the table grows under them" {
+	run -0 kcmptrace_no_fd3 "$SCEN/table_grow"
+	untraced=$output
+	traced "$SCEN/table_grow"
+	assert_success
+	assert_output "$untraced"
+	assert_equal "$stderr" ""
+	assert_invariants
+	P=$(root_pid)
+	C=$(only_child "$P")
+	kept=$(kv kept "${lines[0]}")
+	for fd in ${kept//,/ }; do
+		assert_equal "$(fd_get "$P" "$fd" .origin.call)" dup2
+		assert_equal "$(fd_get "$P" "$fd" '.origin.fd | type')" number
+		assert_equal "$(fd_get "$C" "$fd" .origin.how)" inherited
+		assert_shared "$P" "$fd" "$C" "$fd"
+	done
+}

@@ -6,9 +6,8 @@
  *
  *   table_grow [THREADS [TOP]]   (4 threads; TOP: 65535, or below the limit)
  *
- * stdout: threads=N top=N kept=FD:SRC,... (each thread's last number and
- * the descriptor it was dup'd from), and child_sees=N (how many of them the
- * child has open).
+ * stdout: threads=N top=N kept=FD,... (each thread's last number), then
+ * child_sees=N (how many of them the child has open).
  */
 #include "scenario.h"
 
@@ -19,14 +18,13 @@
 #define MAX_THREADS 16
 
 static int nthreads = 4, top = 65535;
-static int kept[MAX_THREADS], source[MAX_THREADS];
+static int kept[MAX_THREADS];
 static atomic_int growers_left, errors;
 
 static void *grower(void *arg)
 {
 	int id = (int)(intptr_t)arg, last = -1;
 	int src = xopen("/dev/null", O_RDONLY);
-	source[id] = src;
 	/* Numbers spread over every power of two, one thread's apart. */
 	for (long n = 64; n + id <= top; n = n * 3 / 2) {
 		int target = (int)n + id;
@@ -88,7 +86,7 @@ int main(int argc, char **argv)
 		die("%d calls failed", atomic_load(&errors));
 	printf("threads=%d top=%d kept=", nthreads, top);
 	for (int i = 0; i < nthreads; i++)
-		printf("%s%d:%d", i ? "," : "", kept[i], source[i]);
+		printf("%s%d", i ? "," : "", kept[i]);
 	printf("\n");
 	fflush(stdout);
 	pid_t child = xfork();
