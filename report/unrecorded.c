@@ -148,6 +148,8 @@ static char *what_sentence(const struct kt_rec_unrecorded *u)
 				    u->path ? u->path : "a program");
 	case KT_LOST_EXIT:
 		return kt_xstrdup("Its exit snapshot could not be written");
+	case KT_LOST_TABLE:
+		return kt_xstrdup("Its descriptor table could not grow to the numbers it used");
 	case KT_LOST_END:
 	default:
 		return kt_xstrdup("Nothing of its end was recorded: it left neither a snapshot nor a "
@@ -165,6 +167,8 @@ static const char *meaning_of(enum kt_lost_what what)
 		return "Its last descriptors are not known, nor how they were shared.";
 	case KT_LOST_EXIT:
 		return "Its descriptors are those its table last held, without kcmp.";
+	case KT_LOST_TABLE:
+		return "Its descriptors above the table's size are listed with origin unknown.";
 	default: /* start, exec */
 		return "Its descriptors are those its table held at that exec, without kcmp; what "
 		       "the new program did is not known.";

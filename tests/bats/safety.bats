@@ -273,3 +273,17 @@ SH
 		assert_shared "$P" "$fd" "$C" "$fd"
 	done
 }
+
+@test "a table that cannot grow (ulimit -f): the program runs on, the report marks the loss, the descriptor is still listed" {
+	# 20 kB: room for a first table (64 entries), not for one up to fd 299
+	traced bash -c 'ulimit -f 20; exec "$1" 300' sh "$SCEN/big_fd"
+	assert_success
+	assert_equal "$(kv big_fd)" 299
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ ${stderr_lines[0]} == *"not fully recorded, writing the trace failed: File too large (EFBIG)"* ]] ||
+		fail "unexpected stderr: $stderr"
+	assert_invariants
+	P=$(root_pid)
+	assert_equal "$(q '.processes[] | select(.pid == $p) | [.unrecorded[] | .what] | join(",")' --argjson p "$P")" table
+	assert_equal "$(fd_get "$P" 299 .origin.how)" unknown
+}
