@@ -181,7 +181,9 @@ int kt_table_grow(int fd)
 	int r = grow_locked(fd);
 	atomic_flag_clear_explicit(&grow_lock, memory_order_release);
 	growing_here = 0;
-	if (r < 0 && r != -EMFILE && r != -ENOENT && !atomic_exchange(&growth_failed, 1)) {
+	/* Beyond the limit the table was made for, or a signal handler inside
+	 * this thread's own growth: that number only goes without an origin. */
+	if (r < 0 && r != -EMFILE && r != -ENOENT && r != -EDEADLK && !atomic_exchange(&growth_failed, 1)) {
 		/* Said once: the numbers from here on get no origin. */
 		kt_lost(KT_LOST_TABLE, -r, NULL);
 		kt_shim_warn("cannot grow the descriptor table in", kt_self.dir, -r);
