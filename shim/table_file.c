@@ -59,7 +59,7 @@ static int reserve(int fd, off_t from, off_t to)
 		if (w == -EINTR)
 			continue;
 		if (w <= 0)
-			return w < 0 ? (int)w : -EIO;
+			return w < 0 ? (int)w : -ENOSPC;
 		at += w;
 	}
 	return 0;
