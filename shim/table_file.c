@@ -65,15 +65,14 @@ static int reserve(int fd, off_t from, off_t to)
 	return 0;
 }
 
-/* The whole file, read-write. */
+/* The whole file, read-write. The application's errno stays its own. */
 static struct kt_fd_entry *map_file(int fd, uint32_t capacity, int *err)
 {
+	int saved = errno;
 	void *p = mmap(NULL, kt_table_file_size(capacity), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		*err = -errno;
-		return NULL;
-	}
-	return (struct kt_fd_entry *)((char *)p + KT_TABLE_HEADER_SIZE);
+	*err = p == MAP_FAILED ? -errno : 0;
+	errno = saved;
+	return p == MAP_FAILED ? NULL : (struct kt_fd_entry *)((char *)p + KT_TABLE_HEADER_SIZE);
 }
 
 struct kt_fd_entry *kt_table_make_file(const char *tmp, uint32_t capacity, struct stat *st, int *err)
