@@ -275,8 +275,8 @@ SH
 }
 
 @test "a table that cannot grow (ulimit -f): the program runs on, the report marks the loss, the descriptor is still listed" {
-	# 20 kB: room for a first table (64 entries), not for one up to fd 299
-	traced bash -c 'ulimit -f 20; exec "$1" 300' sh "$SCEN/big_fd"
+	# 40 kB: room for a first table (64 entries), not for one up to fd 299
+	traced bash -c 'ulimit -f 40; exec "$1" 300' sh "$SCEN/big_fd"
 	assert_success
 	assert_equal "$(kv big_fd)" 299
 	assert_equal "${#stderr_lines[@]}" 1
