@@ -346,7 +346,8 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 		enum kt_snap_why last = p->nsnaps ? p->snaps[p->nsnaps - 1].head.why : KT_WHY_EXEC;
 		/* Untraced images are observed from outside instead; a table
 		 * read once is in the record since. */
-		if (last == KT_WHY_EXIT || last == KT_WHY_TABLE || p->untraced_path != NULL ||
+		if (last == KT_WHY_EXIT || last == KT_WHY_TABLE || last == KT_WHY_LIVE ||
+		    p->untraced_path != NULL ||
 		    kt_proc_alive(p->pid, p->start))
 			continue;
 		struct live_proc lp = {.pid = p->pid, .start = p->start};
@@ -367,6 +368,34 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 		free_live(&lp);
 	}
 	return captured;
+}
+
+size_t kt_live_snapshot_trace(const char *dir)
+{
+	struct kt_pid_start *alive;
+	size_t n = kt_trace_live_list(dir, &alive);
+	struct live_proc *lps = kt_xcalloc(n + 1, sizeof *lps);
+	for (size_t i = 0; i < n; i++) {
+		lps[i] = (struct live_proc){.pid = alive[i].pid, .start = alive[i].start};
+		read_process(dir, &lps[i], true);
+	}
+	int kcmp_error = kt_kcmp_probe(-1);
+	if (!kcmp_error)
+		group(lps, n, -1);
+	size_t written = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct kt_buf b = {0};
+		/* One that ended meanwhile lists nothing: its own end tells more. */
+		if (lps[i].nfds > 0 && kt_proc_alive(lps[i].pid, lps[i].start) &&
+		    put_snapshot(&b, &lps[i], KT_WHY_LIVE, -kcmp_error, NULL) &&
+		    kt_trace_append_records(dir, lps[i].pid, lps[i].start, b.data, b.len))
+			written++;
+		free(b.data);
+		free_live(&lps[i]);
+	}
+	free(lps);
+	free(alive);
+	return written;
 }
 
 /* lp's snapshot as the record lines of an exit-observed snapshot. */

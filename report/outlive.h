@@ -1,0 +1,19 @@
+/* Processes that outlive the command (daemons, servers, background jobs):
+ * with --wait=tree the launcher waits for them, and says once what it
+ * waits for and how to stop waiting. */
+#ifndef KT_OUTLIVE_H
+#define KT_OUTLIVE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* How long after the command's end the launcher says it waits (ms): the
+ * usual tree ends within it, a daemon does not. */
+#define KT_OUTLIVE_GRACE_MS 1000
+
+/* Say on stderr which descendants of the launcher still run (pid and
+ * program; "own session" for one that left the launcher's session) and
+ * how to stop waiting. Returns false (nothing said) when none runs. */
+bool kt_outlive_notice(void);
+
+#endif
