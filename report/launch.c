@@ -450,6 +450,7 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 	 * first the records of fork children only their parents' tables
 	 * name (unrecorded.h), so that those we reaped get their end too. */
 	kt_trace_collect_unrecorded(launch->trace_dir);
+	kt_outlive_record_untraced(launch->trace_dir);
 	kt_trace_append_ends(launch->trace_dir, launch->reaped, launch->nreaped);
 	if (WIFEXITED(status))
 		launch->exit_code = WEXITSTATUS(status);

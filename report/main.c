@@ -361,8 +361,10 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 		const struct kt_mproc *mp = &model->procs[i];
 		/* A process that wrote its exit snapshot writes nothing more,
 		 * even if it still waits for this very report. */
+		/* An untraced one (a set-id daemon) has no shim to remove the
+		 * trace at its end: it does not hold the trace. */
 		if (!(mp->snap != NULL && mp->snap->head.why == KT_WHY_EXIT) &&
-		    kt_proc_alive(mp->proc->pid, mp->proc->start))
+		    mp->untraced_path == NULL && kt_proc_alive(mp->proc->pid, mp->proc->start))
 			*still_running = true;
 	}
 	kt_model_free(model);

@@ -6,9 +6,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "descendants.h"
+#include "tracedir.h"
+#include "watch.h"
 #include "util.h"
 
 /* At most this many are named; the rest are counted. */
@@ -37,4 +40,27 @@ bool kt_outlive_notice(void)
 	free(names);
 	free(ds);
 	return true;
+}
+
+/* Why one the shim never saw is untraced. */
+static const char not_seen[] = "forked by an untraced program";
+
+static bool in_trace(const char *dir, const struct kt_descendant *d)
+{
+	char path[4300];
+	struct stat st;
+	return (kt_trace_rec_path(path, sizeof path, dir, d->pid, d->start) &&
+		lstat(path, &st) == 0) ||
+	       (kt_trace_table_path(path, sizeof path, dir, d->pid, d->start) &&
+		lstat(path, &st) == 0);
+}
+
+void kt_outlive_record_untraced(const char *dir)
+{
+	struct kt_descendant *ds;
+	size_t n = kt_descendants(getpid(), &ds);
+	for (size_t i = 0; i < n; i++)
+		if (!in_trace(dir, &ds[i]))
+			kt_record_untraced_now(dir, ds[i].pid, ds[i].start, not_seen);
+	free(ds);
 }

@@ -16,4 +16,10 @@
  * how to stop waiting. Returns false (nothing said) when none runs. */
 bool kt_outlive_notice(void);
 
+/* Descendants still running that the trace in DIR has neither a record
+ * nor a table of (forked by an untraced program: a set-id daemon such as
+ * ssh-agent): recorded as untraced images, so that the report lists them
+ * running. */
+void kt_outlive_record_untraced(const char *dir);
+
 #endif

@@ -298,8 +298,7 @@ bool kt_record_untraced_image(const char *dir, pid_t pid, unsigned long long sta
 }
 
 /* The same for what PID runs now, read from /proc. */
-static void record_untraced_now(const struct kt_watch *w, pid_t pid, unsigned long long start,
-				const char *why)
+void kt_record_untraced_now(const char *dir, pid_t pid, unsigned long long start, const char *why)
 {
 	pid_t ppid = 0;
 	unsigned long long ignored;
@@ -315,7 +314,7 @@ static void record_untraced_now(const struct kt_watch *w, pid_t pid, unsigned lo
 	size_t argc = 0, argv_cap = 0;
 	for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1)
 		*KT_PUSH(argv, argc, argv_cap) = cmdline + i;
-	kt_record_untraced_image(w->dir, pid, start, ppid, exe, (int)argc, argv, why);
+	kt_record_untraced_image(dir, pid, start, ppid, exe, (int)argc, argv, why);
 	free(argv);
 	free(cmdline);
 }
@@ -340,7 +339,7 @@ static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 		}
 		*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){pid, true};
 		known = &w->pids[w->npids - 1];
-		record_untraced_now(w, pid, start, KT_UNTRACED_STATIC);
+		kt_record_untraced_now(w->dir, pid, start, KT_UNTRACED_STATIC);
 	}
 	if (event == PTRACE_EVENT_EXIT) {
 		int says = table_says_untraced(w, pid);
@@ -359,7 +358,7 @@ static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 			return;
 		}
 		if (kt_proc_stat(pid, &start, NULL, NULL) == 0)
-			record_untraced_now(w, pid, start, why);
+			kt_record_untraced_now(w->dir, pid, start, why);
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
 		ptrace(PTRACE_CONT, pid, NULL, NULL);

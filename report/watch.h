@@ -44,6 +44,9 @@ bool kt_watch_command(struct kt_watch *w, pid_t child);
 bool kt_record_untraced_image(const char *dir, pid_t pid, unsigned long long start,
 			      pid_t ppid, const char *exe, int argc, char *const *argv, const char *why);
 
+/* The same for what PID runs now, read from /proc. */
+void kt_record_untraced_now(const char *dir, pid_t pid, unsigned long long start, const char *why);
+
 /* In the forked command, before exec: the signal mask it would have had. */
 void kt_watch_child_reset(const struct kt_watch *w);
 
