@@ -53,6 +53,15 @@ static void read_comm(pid_t pid, char *out, size_t len)
 		snprintf(out, len, "?");
 }
 
+/* Ancestors before their descendants: by start time, then pid. */
+static int by_start(const void *a, const void *b)
+{
+	const struct kt_descendant *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
 size_t kt_descendants(pid_t root, struct kt_descendant **out)
 {
 	struct proc_link *all;
@@ -76,11 +85,13 @@ size_t kt_descendants(pid_t root, struct kt_descendant **out)
 		if (!all[i].in_tree)
 			continue;
 		struct kt_descendant *d = KT_PUSH(ds, nd, cap);
-		*d = (struct kt_descendant){.pid = all[i].pid, .start = all[i].start,
+		*d = (struct kt_descendant){.pid = all[i].pid, .ppid = all[i].ppid, .start = all[i].start,
 					    .pgid = getpgid(all[i].pid), .sid = getsid(all[i].pid)};
 		read_comm(d->pid, d->comm, sizeof d->comm);
 	}
 	free(all);
+	if (nd > 1)
+		qsort(ds, nd, sizeof *ds, by_start);
 	*out = ds;
 	return nd;
 }

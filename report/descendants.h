@@ -8,12 +8,13 @@
 #include <sys/types.h>
 
 struct kt_descendant {
-	pid_t pid, pgid, sid;
+	pid_t pid, ppid, pgid, sid;
 	unsigned long long start;
 	char comm[64]; /* /proc/PID/comm, the program's short name */
 };
 
-/* The living (not zombie) descendants of root, in pid order, into *out
+/* The living (not zombie) descendants of root, oldest first (a parent
+ * before its children), into *out
  * (malloc'd; the caller frees). Returns their number. */
 size_t kt_descendants(pid_t root, struct kt_descendant **out);
 

@@ -254,27 +254,56 @@ struct ending {
 	int sig; /* the first one; 0 until one came */
 	int count;
 	bool from_terminal;
-	struct kt_pid_start *sent; /* descendants that had it from us */
+	struct sent {
+		pid_t pid;
+		unsigned long long start;
+		struct timespec at;
+	} *sent; /* descendants that had it from us */
 	size_t nsent, sent_cap;
 };
 
 /* While ending, how often the launcher looks for descendants of its
  * session that still run (or were forked meanwhile). */
 #define ENDING_POLL_MS 100
+/* How long a child waits for its parent to end before it gets the signal
+ * too (the parent caught it and lives on). */
+#define PARENT_FIRST_MS 200
 
-static bool was_sent(const struct ending *e, const struct kt_descendant *d)
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static const struct sent *sent_to(const struct ending *e, pid_t pid, unsigned long long start)
 {
 	for (size_t i = 0; i < e->nsent; i++)
-		if (e->sent[i].pid == d->pid && e->sent[i].start == d->start)
-			return true;
-	return false;
+		if (e->sent[i].pid == pid && (start == 0 || e->sent[i].start == start))
+			return &e->sent[i];
+	return NULL;
+}
+
+/* Whether d's turn has come: its parent, when still one of ds, had the
+ * signal a while ago (a parent killed in wait() before it reaped its dying
+ * child would take that child's end with it; once the parent is gone the
+ * child is ours to reap, and the report tells how it ended). */
+static bool parent_done(const struct ending *e, const struct kt_descendant *ds, size_t n,
+			const struct kt_descendant *d)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ds[i].pid == d->ppid) {
+			const struct sent *s = sent_to(e, ds[i].pid, ds[i].start);
+			return s != NULL && ms_since(&s->at) >= PARENT_FIRST_MS;
+		}
+	return true;
 }
 
 /* Give the signal to each descendant in our session that has not had it
- * from us, as it would have reached them without the launcher between:
- * from the terminal it reached our process group already, and a second
- * signal kills them (SIGKILL). A daemon in its own session is left alone.
- * Returns how many descendants of our session still run. */
+ * from us, as it would have reached them without the launcher between,
+ * parents first: from the terminal it reached our process group already,
+ * and a second signal kills them (SIGKILL). A daemon in its own session
+ * is left alone. Returns how many descendants of our session still run. */
 static size_t deliver(struct ending *e)
 {
 	struct kt_descendant *ds;
@@ -285,11 +314,15 @@ static size_t deliver(struct ending *e)
 		if (!kt_descendant_in_session(&ds[i], sid))
 			continue;
 		left++;
-		if (was_sent(e, &ds[i]) || (sig != SIGKILL && e->from_terminal && ds[i].pgid == pgid))
+		if (sent_to(e, ds[i].pid, ds[i].start) != NULL ||
+		    (sig != SIGKILL && e->from_terminal && ds[i].pgid == pgid) ||
+		    (sig != SIGKILL && !parent_done(e, ds, n, &ds[i])))
 			continue;
-		if (kill(ds[i].pid, sig) == 0)
-			*KT_PUSH(e->sent, e->nsent, e->sent_cap) =
-				(struct kt_pid_start){ds[i].pid, ds[i].start};
+		if (kill(ds[i].pid, sig) == 0) {
+			struct sent *s = KT_PUSH(e->sent, e->nsent, e->sent_cap);
+			*s = (struct sent){ds[i].pid, ds[i].start, {0, 0}};
+			clock_gettime(CLOCK_MONOTONIC, &s->at);
+		}
 	}
 	free(ds);
 	return left;
@@ -315,13 +348,6 @@ static void take_signals(struct run *r, struct ending *e)
 			}
 		}
 	}
-}
-
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 /* The wait's timeout: while ending, the next look; before the notice

@@ -219,6 +219,7 @@ static void name_by_inode(struct live_info *info, uint64_t dev, uint64_t ino)
 		info->target = kt_xasprintf("pipe:[%llu]", (unsigned long long)ino);
 	} else if (dev != 0 && dev == socket_dev) {
 		info->type = KT_FD_SOCKET;
+		info->access = O_RDWR; /* a socket is always open read-write */
 		info->target = kt_xasprintf("socket:[%llu]", (unsigned long long)ino);
 	}
 }
