@@ -64,6 +64,11 @@ static const char usage_text[] =
 	"  --quiet             text report: the findings and their summary line only\n"
 	"  --help, --version\n"
 	"\n"
+	"Signals: SIGINT, SIGTERM, SIGHUP or SIGQUIT to kcmptrace snapshots the live tree,\n"
+	"passes the signal on (not to daemons in their own session), writes the report\n"
+	"and exits as the command did; SIGUSR1 writes a report of the running tree (to\n"
+	"stderr, or FILE.N with -o FILE) and the run goes on.\n"
+	"\n"
 	"Environment: KCMPTRACE_LIB overrides the path of libkcmptrace.so; KCMPTRACE_LEAKS=1,\n"
 	"KCMPTRACE_CLOSE_MINUS_ONE=1 and KCMPTRACE_STACK=N act as --leaks,\n"
 	"--report-close-minus-one and --stack=N.\n";
