@@ -87,8 +87,9 @@ KT_RACY static int collect(struct snapshot *s)
 			v.how = KT_HOW_UNKNOWN;
 			v.src_fd = -1;
 			v.cloexec = info->cloexec > 0;
+			v.made = kt_made_pack((int)info->type, info->access);
 			gen = (gen + 2) & ~1u;
-			kt_table_adopt(fd, &v, gen);
+			kt_table_adopt(fd, &v, gen, info->target);
 		}
 		struct snap_fd *f = &s->fds[s->n];
 		f->fd = fd;

@@ -108,7 +108,9 @@ assert_notice() {
 		kill -0 "$DAEMON" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -0 "$DAEMON" 2>/dev/null && fail "the tmux server did not end"
+	if kill -0 "$DAEMON" 2>/dev/null; then
+		fail "the tmux server did not end"
+	fi
 	# (the pane's sleep dies of the hangup, running no shim code: when it
 	# ends last, the trace is left to a later run, which removes it once
 	# provably stale)
@@ -121,11 +123,15 @@ assert_notice() {
 	sleeper=$(kv sleep "$(cat "$OUT")")
 	wait_for "$ERR" 'waiting for'
 	assert_notice "$sleeper" "sleep"
-	grep -qF "$sleeper sleep (own session)" "$ERR" && fail "the job is in the launcher's session"
+	if grep -qF "$sleeper sleep (own session)" "$ERR"; then
+		fail "the job is in the launcher's session"
+	fi
 	kill -TERM "$KPID"
 	wait_launcher
 	assert_equal "$status" 0 # the command's own status
-	kill -0 "$sleeper" 2>/dev/null && fail "the job outlived the launcher"
+	if kill -0 "$sleeper" 2>/dev/null; then
+		fail "the job outlived the launcher"
+	fi
 	assert_invariants
 	q_true 'proc($p).end == {"how": "signal", "signal": 15, "status": 15}' --argjson p "$sleeper"
 	[[ -z $(ls -A "$TMPDIR") ]] || fail "left in the temporary directory: $(ls -A "$TMPDIR")"
