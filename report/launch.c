@@ -252,7 +252,7 @@ static void start_untraced_command(struct run *r, pid_t child)
 /* After a signal that ends the run (launch_signals.h). */
 struct ending {
 	int sig; /* the first one; 0 until one came */
-	int count;
+	int count; /* how many more came by kill(): then SIGKILL */
 	bool from_terminal;
 	struct sent {
 		pid_t pid;
@@ -302,14 +302,14 @@ static bool parent_done(const struct ending *e, const struct kt_descendant *ds, 
 /* Give the signal to each descendant in our session that has not had it
  * from us, as it would have reached them without the launcher between,
  * parents first: from the terminal it reached our process group already,
- * and a second signal kills them (SIGKILL). A daemon in its own session
+ * and a second signal sent by kill() kills them (SIGKILL). A daemon in its own session
  * is left alone. Returns how many descendants of our session still run. */
 static size_t deliver(struct ending *e)
 {
 	struct kt_descendant *ds;
 	size_t n = kt_descendants(getpid(), &ds), left = 0;
 	pid_t sid = getsid(0), pgid = getpgrp();
-	int sig = e->count > 1 ? SIGKILL : e->sig;
+	int sig = e->count > 0 ? SIGKILL : e->sig;
 	for (size_t i = 0; i < n; i++) {
 		if (!kt_descendant_in_session(&ds[i], sid))
 			continue;
@@ -330,7 +330,7 @@ static size_t deliver(struct ending *e)
 
 /* The signals pending: a request for a report, or one that ends the run
  * (the first: a live snapshot of every traced process before any of them
- * gets it; a second: SIGKILL to those that still run). */
+ * gets it; a second sent by kill(): SIGKILL to those that still run). */
 static void take_signals(struct run *r, struct ending *e)
 {
 	bool from_terminal;
@@ -339,11 +339,13 @@ static void take_signals(struct run *r, struct ending *e)
 		if (sig == SIGUSR1 && r->launch->on_request != NULL) {
 			r->launch->on_request(r->launch->request_ctx);
 		} else if (kt_signal_ends_run(sig)) {
-			if (e->count++ == 0) {
+			if (e->sig == 0) {
 				kt_live_snapshot_trace(r->launch->trace_dir);
 				e->sig = sig;
 				e->from_terminal = from_terminal;
-			} else {
+			} else if (!from_terminal && e->count++ == 0) {
+				/* An interactive program may take Ctrl-C after
+				 * Ctrl-C: only kill() insists. */
 				e->nsent = 0; /* all of them get SIGKILL */
 			}
 		}
