@@ -319,9 +319,11 @@ static void settings_from_environment(struct options *opt)
 }
 
 /* Load, model and render a trace. Returns 0 or EXIT_BAD_TRACE (message
- * printed, with suffix appended to it). Sets *still_running. */
+ * printed, with suffix appended to it). Sets *still_running. live_why:
+ * why the processes still running are looked at (live.h), NULL for the
+ * report's own look. */
 static int report_trace(struct options *opt, const char *dir, FILE *out, const char *suffix, bool *still_running,
-			size_t *gating, bool say_unrecorded)
+			size_t *gating, bool say_unrecorded, const char *live_why)
 {
 	const char *out_path = opt->output;
 	enum kt_format format = opt->format;
@@ -335,7 +337,7 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 		return EXIT_BAD_TRACE;
 	}
 	/* Processes still running: their descriptors as they are now. */
-	kt_trace_capture_live(trace);
+	kt_trace_capture_live_why(trace, live_why);
 	/* Ended without a snapshot: what their tables last held. */
 	kt_trace_capture_left(trace);
 	kt_trace_infer_unrecorded(trace);
@@ -385,7 +387,7 @@ static int run_report(struct options *opt, const char *dir)
 		return EXIT_BAD_TRACE;
 	bool running;
 	size_t gating = 0;
-	int rc = report_trace(opt, dir, out, "", &running, &gating, false);
+	int rc = report_trace(opt, dir, out, "", &running, &gating, false, NULL);
 	if (!close_output(out, opt->output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
 	if (rc == 0 && opt->remove_if_done && !running && kt_trace_remove_dir(dir) != 0) {
@@ -422,7 +424,7 @@ static void report_on_request(void *ctx)
 		size_t gating;
 		const char *output = q->opt->output;
 		q->opt->output = path;
-		report_trace(q->opt, q->dir, out, "", &running, &gating, false);
+		report_trace(q->opt, q->dir, out, "", &running, &gating, false, "request");
 		q->opt->output = output;
 		close_output(out, path);
 		if (path != NULL)
@@ -480,7 +482,7 @@ static int run_command(struct options *opt, char **command)
 		keep_on_error = launch.temporary && kt_trace_dir_has_records(launch.trace_dir) > 0;
 		char *suffix = keep_on_error ? kt_xasprintf(" (trace kept in %s)", launch.trace_dir)
 					     : kt_xstrdup("");
-		rc = report_trace(opt, launch.trace_dir, out, suffix, &running, &gating, true);
+		rc = report_trace(opt, launch.trace_dir, out, suffix, &running, &gating, true, NULL);
 		free(suffix);
 	}
 	if (!close_output(out, opt->output) && rc == 0)

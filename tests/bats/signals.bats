@@ -171,8 +171,13 @@ assert_ends() {
 	local final=$R
 	R=$R.1
 	q_true '[.processes[] | .end.how] == ["running", "running"]'
+	q_true '[.processes[] | .snapshot.why] == ["request", "request"]'
 	assert_described "$PARENT" "$CHILD"
 	q_true '[.ofds[] | select((.holders | length) > 1) | .evidence] | all(. == "kcmp")'
+	# what each waits for, and the deadlock they are in
+	q_true 'proc($c).blocked.call == "read" and proc($p).blocked.call == "wait4"' \
+		--argjson c "$CHILD" --argjson p "$PARENT"
+	q_true '[.findings[] | select(.kind == "deadlock")] | length == 1'
 	R=$final
 	[[ ! -s $R ]] || fail "the final report was written before the end"
 	kill -TERM "$KPID"
