@@ -399,7 +399,7 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 		enum kt_snap_why last = p->nsnaps ? p->snaps[p->nsnaps - 1].head.why : KT_WHY_EXEC;
 		/* Untraced images are observed from outside instead; a table
 		 * read once is in the record since. */
-		if (last == KT_WHY_EXIT || last == KT_WHY_TABLE || last == KT_WHY_LIVE ||
+		if (last == KT_WHY_EXIT || last == KT_WHY_TABLE || last == KT_WHY_SIGNAL ||
 		    p->untraced_path != NULL ||
 		    kt_proc_alive(p->pid, p->start))
 			continue;
@@ -440,7 +440,7 @@ size_t kt_live_snapshot_trace(const char *dir)
 		struct kt_buf b = {0};
 		/* One that ended meanwhile lists nothing: its own end tells more. */
 		if (lps[i].nfds > 0 && kt_proc_alive(lps[i].pid, lps[i].start) &&
-		    put_snapshot(&b, &lps[i], KT_WHY_LIVE, -kcmp_error, NULL) &&
+		    put_snapshot(&b, &lps[i], KT_WHY_SIGNAL, -kcmp_error, NULL) &&
 		    kt_trace_append_records(dir, lps[i].pid, lps[i].start, b.data, b.len))
 			written++;
 		free(b.data);

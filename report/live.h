@@ -20,7 +20,7 @@ size_t kt_trace_capture_live_why(struct kt_trace *trace, const char *why);
 
 /* The launcher's look at every traced process alive now (a signal is
  * about to end the run): the same as kt_trace_capture_live, written into
- * each one's record (DIR/PID-START.rec) as a snapshot of kind "live", so
+ * each one's record (DIR/PID-START.rec) as a snapshot of kind "signal", so
  * that the report made once they have ended still has it. Returns the
  * number of processes written. */
 size_t kt_live_snapshot_trace(const char *dir);

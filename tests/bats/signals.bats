@@ -110,6 +110,7 @@ assert_ends() {
 	# every shared description confirmed by kcmp
 	q_true '[.processes[].fds[] | select(.type == "unknown" or .access == null)] | length == 0'
 	q_true '[.ofds[] | select((.holders | length) > 1) | .evidence] | length > 0 and all(. == "kcmp")'
+	q_true 'proc($p).snapshot.why == "signal"' --argjson p "$PARENT"
 	assert_ends 15
 	local file
 	file=$(kv file_fd "$(cat "$OUT")")
