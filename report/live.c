@@ -253,15 +253,8 @@ static void read_left_table(const char *dir, struct live_proc *lp)
 		memcpy(&lf->entry, &table[fd], sizeof lf->entry);
 		lf->info = (struct live_info){.type = KT_FD_UNKNOWN, .access = KT_ACCESS_UNKNOWN,
 					      .cloexec = lf->entry.cloexec != 0, .target = NULL};
-		const char *name = kt_table_entry_name(table, &table[fd]);
-		if (lf->entry.made != 0) {
-			/* what the shim noted when it was made */
-			lf->info.type = (enum kt_fd_type)kt_made_type(lf->entry.made);
-			lf->info.access = kt_made_access(lf->entry.made);
-			lf->info.target = kt_xstrdup(name ? name : "");
-		} else if (atomic_load(&table[fd].ino_gen) == gen) {
+		if (atomic_load(&table[fd].ino_gen) == gen)
 			name_by_inode(&lf->info, lf->entry.dev, lf->entry.ino);
-		}
 		if (lf->info.target == NULL)
 			lf->info.target = kt_xstrdup("");
 		lf->site = kt_xstrdup("-");

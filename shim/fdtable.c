@@ -9,14 +9,12 @@
 #include "sys.h"
 #include "tracedir.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/stat.h>
 
 struct kt_fd_entry *_Atomic kt_table;
 
@@ -104,12 +102,6 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 			e->ino = src->ino;
 			ino_gen = new_gen;
 		}
-		/* a copy is what its source is (the same table's names) */
-		e->made = src->made;
-		e->name_plus1 = src->name_plus1;
-	} else {
-		e->made = 0;
-		e->name_plus1 = 0;
 	}
 	atomic_store_explicit(&e->ino_gen, ino_gen, memory_order_relaxed);
 	e->site = (uint64_t)(uintptr_t)site;
@@ -123,93 +115,12 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	mark_used(t, fd);
 }
 
-/* Append name to t's names area: its offset plus one, 0 when it does not
- * fit (or is empty). Lock-free: an entry names only what it took. */
-static uint32_t add_name(struct kt_fd_entry *t, const char *name)
-{
-	if (name == NULL || name[0] == '\0')
-		return 0;
-	struct kt_table_header *h = header_of(t);
-	uint32_t len = (uint32_t)strnlen(name, 4095) + 1;
-	uint32_t used = atomic_load_explicit(&h->names_used, memory_order_relaxed);
-	do
-		if (used > KT_TABLE_NAMES_SIZE - len)
-			return 0;
-	while (!atomic_compare_exchange_weak(&h->names_used, &used, used + len));
-	char *at = kt_table_names(h) + used;
-	memcpy(at, name, len - 1);
-	at[len - 1] = '\0';
-	atomic_thread_fence(memory_order_release);
-	return used + 1;
-}
-
-/* v in decimal at out (no NUL); returns the digits written. */
-static size_t put_decimal(char *out, unsigned long long v)
-{
-	char digits[24];
-	size_t i = sizeof digits;
-	do
-		digits[--i] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	memcpy(out, digits + i, sizeof digits - i);
-	return sizeof digits - i;
-}
-
-KT_RACY static void note_made(int fd, int type, int access, const char *path);
-
-void kt_note_made(int fd, int type, int access, const char *path)
-{
-	int saved = errno; /* the program's, after a call that succeeded */
-	note_made(fd, type, access, path);
-	errno = saved;
-}
-
-KT_RACY static void note_made(int fd, int type, int access, const char *path)
+KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 {
 	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
 	if (!t || fd < 0 || (unsigned)fd >= capacity_of(t))
 		return;
 	struct kt_fd_entry *e = &t[fd];
-	uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
-	struct stat st;
-	if (gen == 0 || (gen & 1u) || kt_sys_fstat(fd, &st) != 0)
-		return;
-	char text[4096];
-	if (type < 0)
-		type = kt_type_of_mode(st.st_mode);
-	if (type == KT_FD_FIFO && path == NULL)
-		type = KT_FD_PIPE; /* popen's: made by a pipe call */
-	if (type == KT_FD_PIPE || type == KT_FD_SOCKET) {
-		/* as /proc names it: "pipe:[INO]" (no stdio in a hook) */
-		const char *kind = type == KT_FD_PIPE ? "pipe:[" : "socket:[";
-		size_t n = strlen(kind);
-		memcpy(text, kind, n);
-		n += put_decimal(text + n, st.st_ino);
-		memcpy(text + n, "]", 2);
-		path = text;
-	} else if (path != NULL && path[0] != '/') {
-		/* relative to a directory: the kernel's name for what it opened */
-		char link[48] = "/proc/self/fd/";
-		link[14 + put_decimal(link + 14, (unsigned)fd)] = '\0';
-		ssize_t n = kt_sys_readlinkat(AT_FDCWD, link, text, sizeof text - 1);
-		text[n > 0 ? n : 0] = '\0';
-		path = text;
-	}
-	e->dev = st.st_dev;
-	e->ino = st.st_ino;
-	atomic_store_explicit(&e->ino_gen, gen, memory_order_release);
-	e->name_plus1 = add_name(t, path);
-	e->made = kt_made_pack(type, access);
-}
-
-KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen, const char *name)
-{
-	struct kt_fd_entry *t = atomic_load_explicit(&kt_table, memory_order_acquire);
-	if (!t || fd < 0 || (unsigned)fd >= capacity_of(t))
-		return;
-	struct kt_fd_entry *e = &t[fd];
-	e->made = v->made;
-	e->name_plus1 = add_name(t, name);
 	e->how = v->how;
 	e->call = v->call;
 	e->cloexec = v->cloexec;
@@ -526,8 +437,6 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 			e->src_gen = gen;
 			e->site = 0;
 			e->peer_plus1 = old[fd].peer_plus1;
-			e->made = old[fd].made;
-			e->name_plus1 = add_name(t, kt_table_entry_name(old, &old[fd]));
 			atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
 			size_t p = fd * sizeof(struct kt_fd_entry) / 4096;
 			kt_table_pages_used(nh)[p / 8] |= (uint8_t)(1u << (p & 7));

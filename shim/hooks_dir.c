@@ -2,8 +2,6 @@
  * libc-internal calls; the descriptor is dirfd() of the stream. */
 #include "shim.h"
 
-#include <fcntl.h>
-
 #include <dirent.h>
 
 static inline int stream_fd(DIR *d)
@@ -24,10 +22,8 @@ KT_EXPORT DIR *opendir(const char *path)
 	DIR *d = real(path);
 	if (d && kt_on()) {
 		int fd = stream_fd(d);
-		if (fd >= 0) { /* glibc opens directories O_CLOEXEC */
+		if (fd >= 0) /* glibc opens directories O_CLOEXEC */
 			kt_note_new(fd, KT_HOW_OPEN, KT_CALL_OPENDIR, 1, -1, __builtin_return_address(0));
-			kt_note_made(fd, KT_FD_DIR, O_RDONLY, path);
-		}
 	}
 	return d;
 }

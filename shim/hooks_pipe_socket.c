@@ -7,13 +7,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* type: KT_FD_PIPE or KT_FD_SOCKET; access: a pipe's end, a socket's rw */
-static inline void made(int fd, enum kt_call call, int cloexec, void *site, int type, int access)
+static inline void made(int fd, enum kt_call call, int cloexec, void *site)
 {
-	if (fd >= 0 && kt_on()) {
+	if (fd >= 0 && kt_on())
 		kt_note_new(fd, KT_HOW_OPEN, call, cloexec, -1, site);
-		kt_note_made(fd, type, access, NULL);
-	}
 }
 
 KT_EXPORT int pipe(int fds[2])
@@ -21,8 +18,8 @@ KT_EXPORT int pipe(int fds[2])
 	int (*real)(int[2]) = KT_REAL(pipe);
 	int r = real ? real(fds) : (int)kt_syscall_libc(SYS_pipe2, fds, 0);
 	if (r == 0) {
-		made(fds[0], KT_CALL_PIPE, 0, __builtin_return_address(0), KT_FD_PIPE, O_RDONLY);
-		made(fds[1], KT_CALL_PIPE, 0, __builtin_return_address(0), KT_FD_PIPE, O_WRONLY);
+		made(fds[0], KT_CALL_PIPE, 0, __builtin_return_address(0));
+		made(fds[1], KT_CALL_PIPE, 0, __builtin_return_address(0));
 	}
 	return r;
 }
@@ -32,10 +29,8 @@ KT_EXPORT int pipe2(int fds[2], int flags)
 	int (*real)(int[2], int) = KT_REAL(pipe2);
 	int r = real ? real(fds, flags) : (int)kt_syscall_libc(SYS_pipe2, fds, flags);
 	if (r == 0) {
-		made(fds[0], KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0), KT_FD_PIPE,
-		     O_RDONLY);
-		made(fds[1], KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0), KT_FD_PIPE,
-		     O_WRONLY);
+		made(fds[0], KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0));
+		made(fds[1], KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0));
 	}
 	return r;
 }
@@ -44,7 +39,7 @@ KT_EXPORT int socket(int domain, int type, int protocol)
 {
 	int (*real)(int, int, int) = KT_REAL(socket);
 	int fd = real ? real(domain, type, protocol) : (int)kt_syscall_libc(SYS_socket, domain, type, protocol);
-	made(fd, KT_CALL_SOCKET, type & O_CLOEXEC, __builtin_return_address(0), KT_FD_SOCKET, O_RDWR);
+	made(fd, KT_CALL_SOCKET, type & O_CLOEXEC, __builtin_return_address(0));
 	return fd;
 }
 
@@ -53,10 +48,8 @@ KT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 	int (*real)(int, int, int, int[2]) = KT_REAL(socketpair);
 	int r = real ? real(domain, type, protocol, fds) : (int)kt_syscall_libc(SYS_socketpair, domain, type, protocol, fds);
 	if (r == 0) {
-		made(fds[0], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0), KT_FD_SOCKET,
-		     O_RDWR);
-		made(fds[1], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0), KT_FD_SOCKET,
-		     O_RDWR);
+		made(fds[0], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
+		made(fds[1], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
 		if (kt_on())
 			kt_note_pair(fds[0], fds[1]);
 	}
@@ -69,7 +62,7 @@ KT_EXPORT int accept(int fd, void *addr, void *len)
 {
 	int (*real)(int, void *, void *) = KT_REAL(accept);
 	int r = real ? real(fd, addr, len) : (int)kt_syscall_libc(SYS_accept4, fd, addr, len, 0);
-	made(r, KT_CALL_ACCEPT, 0, __builtin_return_address(0), KT_FD_SOCKET, O_RDWR);
+	made(r, KT_CALL_ACCEPT, 0, __builtin_return_address(0));
 	return r;
 }
 
@@ -77,6 +70,6 @@ KT_EXPORT int accept4(int fd, void *addr, void *len, int flags)
 {
 	int (*real)(int, void *, void *, int) = KT_REAL(accept4);
 	int r = real ? real(fd, addr, len, flags) : (int)kt_syscall_libc(SYS_accept4, fd, addr, len, flags);
-	made(r, KT_CALL_ACCEPT4, flags & O_CLOEXEC, __builtin_return_address(0), KT_FD_SOCKET, O_RDWR);
+	made(r, KT_CALL_ACCEPT4, flags & O_CLOEXEC, __builtin_return_address(0));
 	return r;
 }

@@ -4,7 +4,6 @@
  * fileno() (which takes no lock). fdopen makes no descriptor. */
 #include "shim.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 
 /* The "e" flag of a stream mode: O_CLOEXEC (glibc stops at ",ccs="). */
@@ -26,28 +25,12 @@ static inline int stream_fd(FILE *fp)
 	return fd;
 }
 
-/* The access a stream mode opens with: "r" read, "w" and "a" write, "+"
- * both (glibc stops at ","). */
-static int mode_access(const char *mode)
-{
-	if (!mode)
-		return -1;
-	int plus = 0;
-	for (const char *m = mode + 1; *m && *m != ','; m++)
-		plus |= *m == '+';
-	return plus ? O_RDWR : mode[0] == 'r' ? O_RDONLY : O_WRONLY;
-}
-
-/* mode: the stream's; path: the file it opened, NULL for a pipe or a
- * temporary file. */
-static inline FILE *opened(FILE *fp, enum kt_call call, const char *mode, const char *path, void *site)
+static inline FILE *opened(FILE *fp, enum kt_call call, int cloexec, void *site)
 {
 	if (fp && kt_on()) {
 		int fd = stream_fd(fp);
-		if (fd >= 0) {
-			kt_note_new(fd, KT_HOW_OPEN, call, mode_cloexec(mode), -1, site);
-			kt_note_made(fd, -1, mode_access(mode), path);
-		}
+		if (fd >= 0)
+			kt_note_new(fd, KT_HOW_OPEN, call, cloexec, -1, site);
 	}
 	return fp;
 }
@@ -75,7 +58,7 @@ KT_EXPORT FILE *fopen(const char *path, const char *mode)
 	FILE *(*real)(const char *, const char *) = KT_REAL(fopen);
 	if (!real)
 		NO_REAL(NULL);
-	return opened(real(path, mode), KT_CALL_FOPEN, mode, path, __builtin_return_address(0));
+	return opened(real(path, mode), KT_CALL_FOPEN, mode_cloexec(mode), __builtin_return_address(0));
 }
 
 KT_EXPORT FILE *fopen64(const char *path, const char *mode)
@@ -83,7 +66,7 @@ KT_EXPORT FILE *fopen64(const char *path, const char *mode)
 	FILE *(*real)(const char *, const char *) = KT_REAL(fopen64);
 	if (!real)
 		NO_REAL(NULL);
-	return opened(real(path, mode), KT_CALL_FOPEN64, mode, path, __builtin_return_address(0));
+	return opened(real(path, mode), KT_CALL_FOPEN64, mode_cloexec(mode), __builtin_return_address(0));
 }
 
 /* freopen closes the stream's descriptor and (glibc keeps the number with a
@@ -95,7 +78,7 @@ static inline FILE *reopen(FILE *(*real)(const char *, const char *, FILE *), co
 	if (!real)
 		NO_REAL(NULL);
 	retire(fp, site);
-	return opened(real(path, mode, fp), call, mode, path, site);
+	return opened(real(path, mode, fp), call, mode_cloexec(mode), site);
 }
 
 KT_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
@@ -131,7 +114,7 @@ KT_EXPORT FILE *tmpfile(void)
 	FILE *(*real)(void) = KT_REAL(tmpfile);
 	if (!real)
 		NO_REAL(NULL);
-	return opened(real(), KT_CALL_TMPFILE, "w+", NULL, __builtin_return_address(0));
+	return opened(real(), KT_CALL_TMPFILE, 0, __builtin_return_address(0));
 }
 
 KT_EXPORT FILE *tmpfile64(void)
@@ -139,7 +122,7 @@ KT_EXPORT FILE *tmpfile64(void)
 	FILE *(*real)(void) = KT_REAL(tmpfile64);
 	if (!real)
 		NO_REAL(NULL);
-	return opened(real(), KT_CALL_TMPFILE64, "w+", NULL, __builtin_return_address(0));
+	return opened(real(), KT_CALL_TMPFILE64, 0, __builtin_return_address(0));
 }
 
 /* The parent's end of the pipe; glibc makes it close-on-exec for "e" only. */
@@ -149,7 +132,7 @@ KT_EXPORT FILE *popen(const char *command, const char *mode)
 	if (!real)
 		NO_REAL(NULL);
 	kt_table_popen(1);
-	FILE *fp = opened(real(command, mode), KT_CALL_POPEN, mode, NULL, __builtin_return_address(0));
+	FILE *fp = opened(real(command, mode), KT_CALL_POPEN, mode_cloexec(mode), __builtin_return_address(0));
 	kt_table_popen(-1);
 	return fp;
 }

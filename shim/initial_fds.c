@@ -130,7 +130,6 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 		return;
 	const int *fds = list.fds;
 
-	struct kt_fd_info *info = kt_arena_alloc(arena, sizeof *info); /* 4 KiB: not on the stack */
 	struct kt_other_view pv = {0};
 	if (!continuation && kt_self.parent_start && kt_kcmp_probe(fds[0]) == 0)
 		kt_other_open(&pv, kt_self.ppid, kt_self.parent_start);
@@ -148,12 +147,9 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 		uint32_t gen = 2, pgen;
 		char action = continuation ? 0 : spawn_action_for(fd);
 		int pfd;
-		const char *name = NULL; /* what it is, as the table notes it */
 		if (prior) {
 			v.how = prior->how == KT_HOW_UNKNOWN ? KT_HOW_UNKNOWN : KT_HOW_EXEC;
 			gen = (uint32_t)prior->gen;
-			v.made = kt_made_pack((int)prior->type, prior->access);
-			name = prior->target;
 		} else if (action == 'o') {
 			v.how = KT_HOW_OPEN; /* opened in the child by a spawn file action */
 			v.call = KT_CALL_POSIX_SPAWN;
@@ -165,8 +161,6 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 			v.src_fd = pfd;
 			v.src_gen = pgen;
 			gen = pgen;
-			v.made = pv.table[pfd].made;
-			name = kt_table_entry_name(pv.table, &pv.table[pfd]);
 		} else if (pv.table && kt_other_popen_end(&pv, arena, fd)) {
 			/* The far end of a pipe its parent's popen made: glibc put it
 			 * here and closed the parent's copy at once (not the same
@@ -178,12 +172,7 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 		} else {
 			v.how = KT_HOW_UNKNOWN;
 		}
-		if (name == NULL && info != NULL && kt_fd_describe(0, fd, info) == 0) {
-			/* no one told us what it is: see for ourselves */
-			v.made = kt_made_pack((int)info->type, info->access);
-			name = info->target;
-		}
-		kt_table_adopt(fd, &v, gen, name);
+		kt_table_adopt(fd, &v, gen);
 	}
 	kt_other_close(&pv);
 }
@@ -205,7 +194,7 @@ KT_RACY void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t
 			struct kt_fd_entry v;
 			memset(&v, 0, sizeof v);
 			v.src_fd = -1;
-			kt_table_adopt((int)fd, &v, gen | 1u, NULL);
+			kt_table_adopt((int)fd, &v, gen | 1u);
 		}
 	}
 }

@@ -192,10 +192,6 @@ void kt_note_cloexec(int fd, int cloexec);
 void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site);
 void kt_note_lock(int fd, int op, void *site);
 void kt_note_inheritable(int fd, void *site); /* F_SETFD cleared FD_CLOEXEC */
-/* What fd is, right after it was made (table.h "made"): type (enum
- * kt_fd_type; -1: from fstat), access (O_ACCMODE value, -1 unknown) and
- * the path it was opened by, if any (resolved when relative). */
-void kt_note_made(int fd, int type, int access, const char *path);
 void kt_note_pair(int a, int b);              /* the two ends of one socketpair/pipe */
 /* close(fd) failed with EBADF; before: what kt_note_close returned. */
 void kt_note_bad_close(int fd, uint32_t before, void *site);
@@ -254,8 +250,7 @@ void kt_app_replace_end(enum kt_gate gate);
 void kt_own_fds_fork_child(void);
 void kt_threads_possible(void);
 /* Set an entry wholesale (start-up, exec): fields from *v, generation gen. */
-/* name: the target to note with it (table.h name_plus1), or NULL. */
-void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen, const char *name);
+void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
 /* close_range/closefrom: retire the entries of [first, last] the table ever
  * used (before the real call), or with cloexec_only set their FD_CLOEXEC bit;
  * a close_range of a few named numbers notes those closed before as bad

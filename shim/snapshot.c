@@ -87,9 +87,8 @@ KT_RACY static int collect(struct snapshot *s)
 			v.how = KT_HOW_UNKNOWN;
 			v.src_fd = -1;
 			v.cloexec = info->cloexec > 0;
-			v.made = kt_made_pack((int)info->type, info->access);
 			gen = (gen + 2) & ~1u;
-			kt_table_adopt(fd, &v, gen, info->target);
+			kt_table_adopt(fd, &v, gen);
 		}
 		struct snap_fd *f = &s->fds[s->n];
 		f->fd = fd;

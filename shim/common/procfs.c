@@ -280,19 +280,6 @@ static int fdinfo_flags(pid_t pid, int fd, long *flags)
 	return 0;
 }
 
-int kt_type_of_mode(unsigned mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFREG: return KT_FD_FILE;
-	case S_IFDIR: return KT_FD_DIR;
-	case S_IFSOCK: return KT_FD_SOCKET;
-	case S_IFCHR: return KT_FD_CHR;
-	case S_IFBLK: return KT_FD_BLK;
-	case S_IFIFO: return KT_FD_FIFO;
-	default: return KT_FD_UNKNOWN;
-	}
-}
-
 int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info)
 {
 	struct stat st;
@@ -310,9 +297,15 @@ int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info)
 	ssize_t n = kt_sys_readlinkat(AT_FDCWD, path, info->target, sizeof info->target - 1);
 	info->target[n > 0 ? n : 0] = '\0';
 
-	info->type = kt_type_of_mode(st.st_mode);
-	if (info->type == KT_FD_FIFO && strncmp(info->target, "pipe:", 5) == 0)
-		info->type = KT_FD_PIPE;
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG: info->type = KT_FD_FILE; break;
+	case S_IFDIR: info->type = KT_FD_DIR; break;
+	case S_IFSOCK: info->type = KT_FD_SOCKET; break;
+	case S_IFCHR: info->type = KT_FD_CHR; break;
+	case S_IFBLK: info->type = KT_FD_BLK; break;
+	case S_IFIFO: info->type = strncmp(info->target, "pipe:", 5) == 0 ? KT_FD_PIPE : KT_FD_FIFO; break;
+	default: info->type = KT_FD_UNKNOWN; break;
+	}
 	if (strncmp(info->target, "anon_inode:", 11) == 0)
 		info->type = KT_FD_ANON;
 

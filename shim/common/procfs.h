@@ -56,10 +56,6 @@ struct kt_fd_info {
 	char target[4096];
 };
 
-/* The type (enum kt_fd_type) of a file of mode st_mode; a pipe is a
- * FIFO here (only its target tells them apart). */
-int kt_type_of_mode(unsigned mode);
-
 /* Describe a descriptor of PID (0: this process). Returns 0 or -errno. */
 int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info);
 

@@ -77,19 +77,6 @@ const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity)
 	return (const struct kt_fd_entry *)((const char *)p + KT_TABLE_HEADER_SIZE);
 }
 
-const char *kt_table_entry_name(const struct kt_fd_entry *t, const struct kt_fd_entry *e)
-{
-	const struct kt_table_header *h = kt_table_header_of(t);
-	uint32_t off = e->name_plus1;
-	uint32_t used = atomic_load_explicit(&((struct kt_table_header *)(uintptr_t)h)->names_used,
-					     memory_order_acquire);
-	if (off == 0 || off - 1 >= used || used > KT_TABLE_NAMES_SIZE)
-		return NULL;
-	const char *names = kt_table_names(h);
-	/* NUL-terminated within what was taken, or it is no name */
-	return memchr(names + off - 1, '\0', used - (off - 1)) ? names + off - 1 : NULL;
-}
-
 void kt_table_unmap(const struct kt_fd_entry *t)
 {
 	if (t)

@@ -33,9 +33,6 @@ struct kt_fd_entry {
 	 * made it (snapshot.c writes it as a "closed" record). */
 	uint8_t flags;
 	uint8_t close_call; /* enum kt_close_call of the close that closed it (odd gen) */
-	/* What the descriptor is, noted when it was made (kt_made_*): what a
-	 * report still tells of a process killed before anything looked. */
-	uint8_t made;
 	int32_t src_fd;
 	uint32_t src_gen;
 	int32_t src_pid;
@@ -66,9 +63,6 @@ struct kt_fd_entry {
 	int32_t root_fd_plus1;
 	uint32_t root_call;
 	uint64_t root_site;
-	/* Its target (a path), when made by path: an offset into the table's
-	 * names (kt_table_names), plus one; 0 when none. */
-	uint32_t name_plus1;
 	/* With KCMPTRACE_STACK=N > 1: the return addresses of the creating
 	 * call's callers, innermost first, 0-terminated when shorter. */
 	uint64_t stack[KT_STACK_MAX];
@@ -78,27 +72,7 @@ struct kt_fd_entry {
 
 #define KT_ENTRY_COPIED 0x01u
 
-#define KT_TABLE_MAGIC "kttbl06"
-
-/* An entry's made byte: the type (enum kt_fd_type) in the low four bits,
- * the access (O_ACCMODE value) plus one in the next two; 0: not noted. */
-static inline uint8_t kt_made_pack(int type, int access)
-{
-	return (uint8_t)((type & 15) | (access >= 0 && access <= 2 ? (access + 1) << 4 : 0));
-}
-static inline int kt_made_type(uint8_t made)
-{
-	return made & 15;
-}
-/* O_ACCMODE value, or -1 when unknown. */
-static inline int kt_made_access(uint8_t made)
-{
-	return ((made >> 4) & 3) - 1;
-}
-
-/* The names area after the bitmap: NUL-terminated paths appended once
- * each (lock-free: an atomic offset), sparse like the rest. */
-#define KT_TABLE_NAMES_SIZE (16u << 20)
+#define KT_TABLE_MAGIC "kttbl05"
 
 /* What a process could not write into its record (record.h
  * "unrecorded"), kept in its table instead: a sandbox that refuses opening
@@ -140,7 +114,6 @@ struct kt_table_header {
 	 * counted only. */
 	_Atomic uint32_t nlost_children;
 	struct kt_table_lost_child lost_children[KT_TABLE_LOST_CHILDREN];
-	_Atomic uint32_t names_used; /* bytes of the names area taken */
 };
 
 #define KT_TABLE_HEADER_SIZE 4096
@@ -156,20 +129,10 @@ static inline size_t kt_table_bitmap_bytes(size_t capacity)
 	return (capacity * sizeof(struct kt_fd_entry) + 4095) / 4096 / 8 + 1;
 }
 
-static inline size_t kt_table_names_offset(size_t capacity)
+static inline size_t kt_table_file_size(size_t capacity)
 {
 	return KT_TABLE_HEADER_SIZE + capacity * sizeof(struct kt_fd_entry) +
 	       kt_table_bitmap_bytes(capacity);
-}
-
-static inline size_t kt_table_file_size(size_t capacity)
-{
-	return kt_table_names_offset(capacity) + KT_TABLE_NAMES_SIZE;
-}
-
-static inline char *kt_table_names(const struct kt_table_header *h)
-{
-	return (char *)(uintptr_t)h + kt_table_names_offset(h->capacity);
 }
 
 static inline _Atomic uint8_t *kt_table_pages_used(const struct kt_table_header *h)
@@ -184,9 +147,6 @@ static inline _Atomic uint8_t *kt_table_pages_used(const struct kt_table_header 
 void kt_table_record_fd(struct kt_rec_fd *r, int fd, uint32_t gen, enum kt_fd_type type,
 			const char *target, int access, int cloexec, const struct kt_fd_entry *e,
 			const char *site);
-
-/* The name an entry of table t notes (its path), or NULL. */
-const char *kt_table_entry_name(const struct kt_fd_entry *t, const struct kt_fd_entry *e);
 
 /* Map a table file read-only. Returns its entries (NULL if it cannot be
  * read or is not a table) and their number in *capacity. */

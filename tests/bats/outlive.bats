@@ -108,9 +108,7 @@ assert_notice() {
 		kill -0 "$DAEMON" 2>/dev/null || break
 		sleep 0.05
 	done
-	if kill -0 "$DAEMON" 2>/dev/null; then
-		fail "the tmux server did not end"
-	fi
+	kill -0 "$DAEMON" 2>/dev/null && fail "the tmux server did not end"
 	# (the pane's sleep dies of the hangup, running no shim code: when it
 	# ends last, the trace is left to a later run, which removes it once
 	# provably stale)
@@ -123,15 +121,11 @@ assert_notice() {
 	sleeper=$(kv sleep "$(cat "$OUT")")
 	wait_for "$ERR" 'waiting for'
 	assert_notice "$sleeper" "sleep"
-	if grep -qF "$sleeper sleep (own session)" "$ERR"; then
-		fail "the job is in the launcher's session"
-	fi
+	grep -qF "$sleeper sleep (own session)" "$ERR" && fail "the job is in the launcher's session"
 	kill -TERM "$KPID"
 	wait_launcher
 	assert_equal "$status" 0 # the command's own status
-	if kill -0 "$sleeper" 2>/dev/null; then
-		fail "the job outlived the launcher"
-	fi
+	kill -0 "$sleeper" 2>/dev/null && fail "the job outlived the launcher"
 	assert_invariants
 	q_true 'proc($p).end == {"how": "signal", "signal": 15, "status": 15}' --argjson p "$sleeper"
 	[[ -z $(ls -A "$TMPDIR") ]] || fail "left in the temporary directory: $(ls -A "$TMPDIR")"
