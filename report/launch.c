@@ -14,9 +14,14 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "descendants.h"
 #include "image.h"
+#include "launch_signals.h"
+#include "live.h"
+#include "outlive.h"
 #include "procfs.h"
 #include "trace.h"
 #include "unrecorded.h"
@@ -191,29 +196,8 @@ struct run {
 	int go[2];      /* a static command waits on it until it is watched */
 	const char *untraced; /* why the command itself is not traced, or NULL */
 	struct kt_watch watch;
-	struct sigaction old_int, old_quit, old_chld;
+	struct kt_launch_signals signals;
 };
-
-/* SIGCHLD ignored (inherited from our caller) would reap children out of
- * our sight and send no notice of a watched process's stops: take the
- * default for us, give the command what we were given. Ctrl-C and
- * Ctrl-\ are the command's to act on. */
-static void take_signals(struct run *r)
-{
-	struct sigaction default_chld = {.sa_handler = SIG_DFL}, ignore = {.sa_handler = SIG_IGN};
-	sigemptyset(&default_chld.sa_mask);
-	sigemptyset(&ignore.sa_mask);
-	sigaction(SIGCHLD, &default_chld, &r->old_chld);
-	sigaction(SIGINT, &ignore, &r->old_int);
-	sigaction(SIGQUIT, &ignore, &r->old_quit);
-}
-
-static void give_back_signals(const struct run *r)
-{
-	sigaction(SIGINT, &r->old_int, NULL);
-	sigaction(SIGQUIT, &r->old_quit, NULL);
-	sigaction(SIGCHLD, &r->old_chld, NULL);
-}
 
 static void close_pair(int p[2])
 {
@@ -226,8 +210,8 @@ static void close_pair(int p[2])
 /* In the forked command: the caller's signals, our environment, exec. */
 static _Noreturn void exec_command(struct run *r)
 {
-	give_back_signals(r);
 	kt_watch_child_reset(&r->watch);
+	kt_signals_child_reset(&r->signals);
 	close(r->errpipe[0]);
 	if (r->go[0] >= 0) {
 		char c;
@@ -268,29 +252,163 @@ static void start_untraced_command(struct run *r, pid_t child)
 					 r->launch->argv, r->untraced);
 }
 
+/* After a signal that ends the run (launch_signals.h). */
+struct ending {
+	int sig; /* the first one; 0 until one came */
+	int count; /* how many more came by kill(): then SIGKILL */
+	bool from_terminal;
+	struct sent {
+		pid_t pid;
+		unsigned long long start;
+		struct timespec at;
+	} *sent; /* descendants that had it from us */
+	size_t nsent, sent_cap;
+};
+
+/* While ending, how often the launcher looks for descendants of its
+ * session that still run (or were forked meanwhile). */
+#define ENDING_POLL_MS 100
+/* How long a child waits for its parent to end before it gets the signal
+ * too (the parent caught it and lives on). */
+#define PARENT_FIRST_MS 200
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static const struct sent *sent_to(const struct ending *e, pid_t pid, unsigned long long start)
+{
+	for (size_t i = 0; i < e->nsent; i++)
+		if (e->sent[i].pid == pid && (start == 0 || e->sent[i].start == start))
+			return &e->sent[i];
+	return NULL;
+}
+
+/* Whether d's turn has come: its parent, when still one of ds, had the
+ * signal a while ago (a parent killed in wait() before it reaped its dying
+ * child would take that child's end with it; once the parent is gone the
+ * child is ours to reap, and the report tells how it ended). */
+static bool parent_done(const struct ending *e, const struct kt_descendant *ds, size_t n,
+			const struct kt_descendant *d)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ds[i].pid == d->ppid) {
+			const struct sent *s = sent_to(e, ds[i].pid, ds[i].start);
+			return s != NULL && ms_since(&s->at) >= PARENT_FIRST_MS;
+		}
+	return true;
+}
+
+/* Give the signal to each descendant in our session that has not had it
+ * from us, as it would have reached them without the launcher between,
+ * parents first: from the terminal it reached our process group already,
+ * and a second signal sent by kill() kills them (SIGKILL). A daemon in its own session
+ * is left alone. Returns how many descendants of our session still run. */
+static size_t deliver(struct ending *e)
+{
+	struct kt_descendant *ds;
+	size_t n = kt_descendants(getpid(), &ds), left = 0;
+	pid_t sid = getsid(0), pgid = getpgrp();
+	int sig = e->count > 0 ? SIGKILL : e->sig;
+	for (size_t i = 0; i < n; i++) {
+		if (!kt_descendant_in_session(&ds[i], sid))
+			continue;
+		left++;
+		if (sent_to(e, ds[i].pid, ds[i].start) != NULL ||
+		    (sig != SIGKILL && e->from_terminal && ds[i].pgid == pgid) ||
+		    (sig != SIGKILL && !parent_done(e, ds, n, &ds[i])))
+			continue;
+		if (kill(ds[i].pid, sig) == 0) {
+			struct sent *s = KT_PUSH(e->sent, e->nsent, e->sent_cap);
+			*s = (struct sent){ds[i].pid, ds[i].start, {0, 0}};
+			clock_gettime(CLOCK_MONOTONIC, &s->at);
+		}
+	}
+	free(ds);
+	return left;
+}
+
+/* The signals pending: a request for a report, or one that ends the run
+ * (the first: a live snapshot of every traced process before any of them
+ * gets it; a second sent by kill(): SIGKILL to those that still run). */
+static void take_signals(struct run *r, struct ending *e)
+{
+	bool from_terminal;
+	int sig;
+	while ((sig = kt_signals_next(&r->signals, &from_terminal)) != 0) {
+		if (sig == SIGUSR1 && r->launch->on_request != NULL) {
+			r->launch->on_request(r->launch->request_ctx);
+		} else if (kt_signal_ends_run(sig)) {
+			if (e->sig == 0) {
+				kt_live_snapshot_trace(r->launch->trace_dir);
+				e->sig = sig;
+				e->from_terminal = from_terminal;
+			} else if (!from_terminal && e->count++ == 0) {
+				/* An interactive program may take Ctrl-C after
+				 * Ctrl-C: only kill() insists. */
+				e->nsent = 0; /* all of them get SIGKILL */
+			}
+		}
+	}
+}
+
+/* The wait's timeout: while ending, the next look; before the notice
+ * about processes outliving the command, until it is due. */
+static int next_timeout(const struct ending *e, bool noticed, const struct timespec *ended_at)
+{
+	if (e->sig)
+		return ENDING_POLL_MS;
+	if (ended_at == NULL || noticed)
+		return -1;
+	long left = KT_OUTLIVE_GRACE_MS - ms_since(ended_at);
+	return left > 0 ? (int)left : 0;
+}
+
 /* As subreaper we inherit every orphaned descendant: waiting until none is
  * left waits for the whole tree (like strace -f). With --wait=command only
  * those already ended when the command ends are reaped; the rest are
- * reported running. Returns the command's wait status. */
+ * reported running. A signal that ends the run ends the wait once the
+ * command and every descendant of our session have ended (outlive.h).
+ * Returns the command's wait status. */
 static int wait_for_tree(struct run *r, pid_t child)
 {
 	int status = 0;
-	bool command_ended = false;
+	bool command_ended = false, noticed = false;
+	struct timespec ended_at;
+	struct ending e = {0};
 	for (;;) {
 		int st;
-		pid_t pid = kt_watch_wait(&r->watch, &st, !command_ended || r->launch->wait_tree);
+		bool block = !command_ended || r->launch->wait_tree;
+		int timeout = next_timeout(&e, noticed, command_ended ? &ended_at : NULL);
+		pid_t pid = kt_watch_wait(&r->watch, &st, block, r->signals.fd, timeout);
 		if (pid > 0) {
 			record_reaped(r->launch, pid, st);
 			if (pid == child) {
 				status = st;
 				command_ended = true;
+				clock_gettime(CLOCK_MONOTONIC, &ended_at);
 			}
-		} else {
+			continue;
+		}
+		if (pid != KT_WATCH_WOKEN) {
 			if (!command_ended)
 				kt_warn("waitpid: %s", strerror(errno));
-			return status;
+			break;
+		}
+		take_signals(r, &e);
+		if (e.sig) {
+			if (deliver(&e) == 0 && command_ended)
+				break;
+		} else if (command_ended && !noticed && ms_since(&ended_at) >= KT_OUTLIVE_GRACE_MS) {
+			kt_outlive_notice();
+			noticed = true;
 		}
 	}
+	free(e.sent);
+	return status;
 }
 
 /* Read only once the tree has ended: a watched command stopped by a signal
@@ -320,7 +438,7 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		kt_warn("pipe: %s", strerror(errno));
 		return false;
 	}
-	take_signals(&r);
+	kt_signals_take(&r.signals);
 	kt_trace_reserve(launch->trace_dir, KT_LAUNCHER_RESERVE);
 	kt_watch_start(&r.watch, launch->trace_dir, shim, launch->watch);
 	int image = open(resolved_path, O_RDONLY | O_CLOEXEC);
@@ -342,7 +460,7 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 		kt_watch_stop(&r.watch);
 		kt_trace_release(launch->trace_dir, !launch->temporary);
 		free(r.watch.ended);
-		give_back_signals(&r);
+		kt_signals_close(&r.signals);
 		return false;
 	}
 	close(r.errpipe[1]);
@@ -355,7 +473,7 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 	for (size_t i = 0; i < r.watch.nended; i++)
 		record_reaped(launch, r.watch.ended[i].pid, r.watch.ended[i].status);
 	free(r.watch.ended);
-	give_back_signals(&r);
+	kt_signals_close(&r.signals);
 	int err = exec_error(&r);
 	if (err != 0) {
 		kt_warn("cannot run '%s': %s", launch->argv[0], strerror(err));
@@ -366,6 +484,7 @@ bool kt_run_traced(struct kt_launch *launch, const char *resolved_path, const ch
 	 * first the records of fork children only their parents' tables
 	 * name (unrecorded.h), so that those we reaped get their end too. */
 	kt_trace_collect_unrecorded(launch->trace_dir);
+	kt_outlive_record_untraced(launch->trace_dir);
 	kt_trace_append_ends(launch->trace_dir, launch->reaped, launch->nreaped);
 	if (WIFEXITED(status))
 		launch->exit_code = WEXITSTATUS(status);

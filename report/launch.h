@@ -14,6 +14,10 @@ struct kt_launch {
 	char **argv;                  /* the command */
 	bool wait_tree;               /* wait for every descendant, not only the command */
 	bool watch;                   /* watch static images to their exit (watch.h) */
+	/* SIGUSR1 to the launcher: called from its wait loop (not a signal
+	 * handler) to write a report of the tree as it is now; NULL: none. */
+	void (*on_request)(void *ctx);
+	void *request_ctx;
 	/* out */
 	char *trace_dir;   /* absolute */
 	bool temporary;    /* created by us: remove after the report */

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blocked.h"
@@ -182,6 +185,45 @@ static void group(struct live_proc *lps, size_t nlps, long target)
 	free(scratch);
 }
 
+/* The device of the kernel's internal pipe or socket file system: every
+ * pipe (or socket) has it. 0 when it cannot be learned. */
+static uint64_t internal_dev(bool sockets)
+{
+	int fds[2];
+	struct stat st;
+	uint64_t dev = 0;
+	if (sockets ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0
+		    : pipe2(fds, O_CLOEXEC) != 0)
+		return 0;
+	if (fstat(fds[0], &st) == 0)
+		dev = st.st_dev;
+	close(fds[0]);
+	close(fds[1]);
+	return dev;
+}
+
+/* A descriptor of an ended process whose inode its table cached: a pipe or
+ * a socket is named as /proc would have named it ("pipe:[INO]"). Its
+ * access stays unknown; other inodes stay unknown. */
+static void name_by_inode(struct live_info *info, uint64_t dev, uint64_t ino)
+{
+	static uint64_t pipe_dev, socket_dev;
+	if (pipe_dev == 0)
+		pipe_dev = internal_dev(false);
+	if (socket_dev == 0)
+		socket_dev = internal_dev(true);
+	info->dev = dev;
+	info->ino = ino;
+	if (dev != 0 && dev == pipe_dev) {
+		info->type = KT_FD_PIPE;
+		info->target = kt_xasprintf("pipe:[%llu]", (unsigned long long)ino);
+	} else if (dev != 0 && dev == socket_dev) {
+		info->type = KT_FD_SOCKET;
+		info->access = O_RDWR; /* a socket is always open read-write */
+		info->target = kt_xasprintf("socket:[%llu]", (unsigned long long)ino);
+	}
+}
+
 /* A process that ended without a snapshot of its own (exit_group outside
  * libc, SIGKILL, a crash): the descriptors its table last held, with their
  * origins. Nothing else of it is left to read: no type, target, call site
@@ -212,7 +254,11 @@ static void read_left_table(const char *dir, struct live_proc *lp)
 		lf->gen = gen;
 		memcpy(&lf->entry, &table[fd], sizeof lf->entry);
 		lf->info = (struct live_info){.type = KT_FD_UNKNOWN, .access = KT_ACCESS_UNKNOWN,
-					      .cloexec = lf->entry.cloexec != 0, .target = kt_xstrdup("")};
+					      .cloexec = lf->entry.cloexec != 0, .target = NULL};
+		if (atomic_load(&table[fd].ino_gen) == gen)
+			name_by_inode(&lf->info, lf->entry.dev, lf->entry.ino);
+		if (lf->info.target == NULL)
+			lf->info.target = kt_xstrdup("");
 		lf->site = kt_xstrdup("-");
 	}
 	kt_table_unmap(table, cap);
@@ -348,7 +394,8 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 		enum kt_snap_why last = p->nsnaps ? p->snaps[p->nsnaps - 1].head.why : KT_WHY_EXEC;
 		/* Untraced images are observed from outside instead; a table
 		 * read once is in the record since. */
-		if (last == KT_WHY_EXIT || last == KT_WHY_TABLE || p->untraced_path != NULL ||
+		if (last == KT_WHY_EXIT || last == KT_WHY_TABLE || last == KT_WHY_SIGNAL ||
+		    p->untraced_path != NULL ||
 		    kt_proc_alive(p->pid, p->start))
 			continue;
 		struct live_proc lp = {.pid = p->pid, .start = p->start};
@@ -369,6 +416,34 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 		free_live(&lp);
 	}
 	return captured;
+}
+
+size_t kt_live_snapshot_trace(const char *dir)
+{
+	struct kt_pid_start *alive;
+	size_t n = kt_trace_live_list(dir, &alive);
+	struct live_proc *lps = kt_xcalloc(n + 1, sizeof *lps);
+	for (size_t i = 0; i < n; i++) {
+		lps[i] = (struct live_proc){.pid = alive[i].pid, .start = alive[i].start};
+		read_process(dir, &lps[i], true);
+	}
+	int kcmp_error = kt_kcmp_probe(-1);
+	if (!kcmp_error)
+		group(lps, n, -1);
+	size_t written = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct kt_buf b = {0};
+		/* One that ended meanwhile lists nothing: its own end tells more. */
+		if (lps[i].nfds > 0 && kt_proc_alive(lps[i].pid, lps[i].start) &&
+		    put_snapshot(&b, &lps[i], KT_WHY_SIGNAL, -kcmp_error, NULL) &&
+		    kt_trace_append_records(dir, lps[i].pid, lps[i].start, b.data, b.len))
+			written++;
+		free(b.data);
+		free_live(&lps[i]);
+	}
+	free(lps);
+	free(alive);
+	return written;
 }
 
 /* lp's snapshot as the record lines of an exit-observed snapshot. */

@@ -18,6 +18,13 @@ size_t kt_trace_capture_live(struct kt_trace *trace);
  * model built from the trace. Returns the number of processes captured. */
 size_t kt_trace_capture_live_why(struct kt_trace *trace, const char *why);
 
+/* The launcher's look at every traced process alive now (a signal is
+ * about to end the run): the same as kt_trace_capture_live, written into
+ * each one's record (DIR/PID-START.rec) as a snapshot of kind "signal", so
+ * that the report made once they have ended still has it. Returns the
+ * number of processes written. */
+size_t kt_live_snapshot_trace(const char *dir);
+
 /* Processes that ended without a snapshot of their own (exit_group outside
  * libc, killed by a signal) but left their shared table: its descriptors
  * and their origins, as a snapshot of kind "table" with a note; no kcmp.

@@ -64,6 +64,11 @@ static const char usage_text[] =
 	"  --quiet             text report: the findings and their summary line only\n"
 	"  --help, --version\n"
 	"\n"
+	"Signals: SIGINT, SIGTERM, SIGHUP or SIGQUIT to kcmptrace snapshots the live tree,\n"
+	"passes the signal on (not to daemons in their own session), writes the report\n"
+	"and exits as the command did; SIGUSR1 writes a report of the running tree (to\n"
+	"stderr, or FILE.N with -o FILE) and the run goes on.\n"
+	"\n"
 	"Environment: KCMPTRACE_LIB overrides the path of libkcmptrace.so; KCMPTRACE_LEAKS=1,\n"
 	"KCMPTRACE_CLOSE_MINUS_ONE=1 and KCMPTRACE_STACK=N act as --leaks,\n"
 	"--report-close-minus-one and --stack=N.\n";
@@ -314,9 +319,11 @@ static void settings_from_environment(struct options *opt)
 }
 
 /* Load, model and render a trace. Returns 0 or EXIT_BAD_TRACE (message
- * printed, with suffix appended to it). Sets *still_running. */
+ * printed, with suffix appended to it). Sets *still_running. live_why:
+ * why the processes still running are looked at (live.h), NULL for the
+ * report's own look. */
 static int report_trace(struct options *opt, const char *dir, FILE *out, const char *suffix, bool *still_running,
-			size_t *gating)
+			size_t *gating, bool say_unrecorded, const char *live_why)
 {
 	const char *out_path = opt->output;
 	enum kt_format format = opt->format;
@@ -330,7 +337,7 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 		return EXIT_BAD_TRACE;
 	}
 	/* Processes still running: their descriptors as they are now. */
-	kt_trace_capture_live(trace);
+	kt_trace_capture_live_why(trace, live_why);
 	/* Ended without a snapshot: what their tables last held. */
 	kt_trace_capture_left(trace);
 	kt_trace_infer_unrecorded(trace);
@@ -353,7 +360,7 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 		rc = EXIT_BAD_TRACE;
 	}
 	/* Running a command: the run's processes that the report marks. */
-	if (!opt->report)
+	if (say_unrecorded)
 		kt_unrecorded_say(model);
 	/* One just forked may have a table but no record yet: running too. */
 	*still_running = kt_trace_live_tables_alive(dir);
@@ -361,8 +368,10 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 		const struct kt_mproc *mp = &model->procs[i];
 		/* A process that wrote its exit snapshot writes nothing more,
 		 * even if it still waits for this very report. */
+		/* An untraced one (a set-id daemon) has no shim to remove the
+		 * trace at its end: it does not hold the trace. */
 		if (!(mp->snap != NULL && mp->snap->head.why == KT_WHY_EXIT) &&
-		    kt_proc_alive(mp->proc->pid, mp->proc->start))
+		    mp->untraced_path == NULL && kt_proc_alive(mp->proc->pid, mp->proc->start))
 			*still_running = true;
 	}
 	kt_model_free(model);
@@ -378,7 +387,7 @@ static int run_report(struct options *opt, const char *dir)
 		return EXIT_BAD_TRACE;
 	bool running;
 	size_t gating = 0;
-	int rc = report_trace(opt, dir, out, "", &running, &gating);
+	int rc = report_trace(opt, dir, out, "", &running, &gating, false, NULL);
 	if (!close_output(out, opt->output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
 	if (rc == 0 && opt->remove_if_done && !running && kt_trace_remove_dir(dir) != 0) {
@@ -391,6 +400,37 @@ static int run_report(struct options *opt, const char *dir)
 	if (rc == 0 && gating > 0 && opt->error_exitcode >= 0)
 		return opt->error_exitcode;
 	return rc;
+}
+
+/* A report asked for with SIGUSR1 while the command runs. */
+struct request {
+	struct options *opt;
+	const char *dir;
+	unsigned count;
+};
+
+/* The tree as it is now, written to FILE.N (the Nth request) next to
+ * -o FILE, else to stderr; the run goes on. */
+static void report_on_request(void *ctx)
+{
+	struct request *q = ctx;
+	q->count++;
+	char *path = q->opt->output ? kt_xasprintf("%s.%u", q->opt->output, q->count) : NULL;
+	FILE *out = path ? fopen(path, "we") : stderr;
+	if (out == NULL) {
+		kt_warn("cannot write report to %s: %s", path, strerror(errno));
+	} else {
+		bool running;
+		size_t gating;
+		const char *output = q->opt->output;
+		q->opt->output = path;
+		report_trace(q->opt, q->dir, out, "", &running, &gating, false, "request");
+		q->opt->output = output;
+		close_output(out, path);
+		if (path != NULL)
+			kt_warn("report of the running tree written to %s", path);
+	}
+	free(path);
 }
 
 static int run_command(struct options *opt, char **command)
@@ -418,12 +458,16 @@ static int run_command(struct options *opt, char **command)
 	}
 	struct kt_launch launch = {.trace_dir_option = opt->trace_dir, .argv = command,
 				   .wait_tree = !opt->wait_command, .watch = !opt->no_watch};
+	struct request request = {.opt = opt};
+	launch.on_request = report_on_request;
+	launch.request_ctx = &request;
 	if (!kt_prepare_trace_dir(&launch)) {
 		close_output(out, opt->output);
 		free(resolved);
 		free(shim);
 		return EXIT_BAD_TRACE;
 	}
+	request.dir = launch.trace_dir;
 	bool started = kt_run_traced(&launch, resolved, shim);
 	bool running = false;
 	size_t gating = 0;
@@ -438,8 +482,7 @@ static int run_command(struct options *opt, char **command)
 		keep_on_error = launch.temporary && kt_trace_dir_has_records(launch.trace_dir) > 0;
 		char *suffix = keep_on_error ? kt_xasprintf(" (trace kept in %s)", launch.trace_dir)
 					     : kt_xstrdup("");
-		rc = report_trace(opt, launch.trace_dir, out, suffix,
-				  &running, &gating);
+		rc = report_trace(opt, launch.trace_dir, out, suffix, &running, &gating, true, NULL);
 		free(suffix);
 	}
 	if (!close_output(out, opt->output) && rc == 0)

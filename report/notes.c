@@ -106,14 +106,16 @@ static bool known_note(const char *note, struct kt_note_words *w)
 		w->advice = "Fix the double closes the findings show, then trace again to see the rest.";
 		w->kind = kt_xstrdup("bad-closes-not-written");
 	} else if (strncmp(note, "ended without a snapshot", 24) == 0) {
-		w->what = kt_xstrdup("The process ended without a snapshot of its descriptors (killed by a signal "
-				     "it cannot catch, such as SIGKILL, or ended by a raw exit system "
-				     "call)");
+		w->what = kt_xstrdup("The process ended without a snapshot of its descriptors (killed by a signal, "
+				     "such as SIGKILL or a Ctrl-C, before anything looked, or ended by a "
+				     "raw exit system call)");
 		w->meaning = "Its descriptors are those its table last held: type, target and access "
-			     "come from other holders of the same description (unknown when there is "
-			     "none), and kcmp did not confirm its sharing.";
-		w->advice = "If its descriptors matter, let it end normally (exit, or a signal it can "
-			    "catch) and trace again.";
+			     "come from other holders of the same description, a pipe's or socket's "
+			     "from the inode its table kept (else unknown), and kcmp did not confirm "
+			     "its sharing.";
+		w->advice = "If its descriptors matter, signal kcmptrace rather than the tree (it looks "
+			    "first, then passes the signal on), or let it end normally, and trace "
+			    "again.";
 		w->kind = kt_xstrdup("no-snapshot");
 	} else {
 		return false;

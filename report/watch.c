@@ -298,8 +298,7 @@ bool kt_record_untraced_image(const char *dir, pid_t pid, unsigned long long sta
 }
 
 /* The same for what PID runs now, read from /proc. */
-static void record_untraced_now(const struct kt_watch *w, pid_t pid, unsigned long long start,
-				const char *why)
+void kt_record_untraced_now(const char *dir, pid_t pid, unsigned long long start, const char *why)
 {
 	pid_t ppid = 0;
 	unsigned long long ignored;
@@ -315,7 +314,7 @@ static void record_untraced_now(const struct kt_watch *w, pid_t pid, unsigned lo
 	size_t argc = 0, argv_cap = 0;
 	for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1)
 		*KT_PUSH(argv, argc, argv_cap) = cmdline + i;
-	kt_record_untraced_image(w->dir, pid, start, ppid, exe, (int)argc, argv, why);
+	kt_record_untraced_image(dir, pid, start, ppid, exe, (int)argc, argv, why);
 	free(argv);
 	free(cmdline);
 }
@@ -340,7 +339,7 @@ static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 		}
 		*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){pid, true};
 		known = &w->pids[w->npids - 1];
-		record_untraced_now(w, pid, start, KT_UNTRACED_STATIC);
+		kt_record_untraced_now(w->dir, pid, start, KT_UNTRACED_STATIC);
 	}
 	if (event == PTRACE_EVENT_EXIT) {
 		int says = table_says_untraced(w, pid);
@@ -359,7 +358,7 @@ static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 			return;
 		}
 		if (kt_proc_stat(pid, &start, NULL, NULL) == 0)
-			record_untraced_now(w, pid, start, why);
+			kt_record_untraced_now(w->dir, pid, start, why);
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
 	} else if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK) {
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
@@ -376,18 +375,34 @@ static void tracee_stop(struct kt_watch *w, pid_t pid, int status)
 	}
 }
 
-pid_t kt_watch_wait(struct kt_watch *w, int *status, bool block)
+/* Block until a child may have changed state, wake_fd is readable or the
+ * timeout passed. Returns false when woken (or on error). */
+static bool wait_for_events(struct kt_watch *w, int wake_fd, int timeout_ms)
 {
-	if (w->signal_fd < 0) {
-		pid_t r;
-		do
-			r = waitpid(-1, status, block ? 0 : WNOHANG);
-		while (r < 0 && errno == EINTR);
-		return r;
+	struct pollfd fds[3] = {{.fd = w->listen_fd, .events = POLLIN},
+				{.fd = w->signal_fd, .events = POLLIN},
+				{.fd = wake_fd, .events = POLLIN}};
+	int n = poll(fds, 3, timeout_ms);
+	if (n < 0)
+		return errno == EINTR;
+	if (fds[0].revents & POLLIN)
+		serve_requests(w);
+	if (fds[1].revents & POLLIN) {
+		struct signalfd_siginfo si;
+		while (read(w->signal_fd, &si, sizeof si) == (ssize_t)sizeof si)
+			;
 	}
+	return n > 0 && !(fds[2].revents & (POLLIN | POLLERR | POLLHUP));
+}
+
+pid_t kt_watch_wait(struct kt_watch *w, int *status, bool block, int wake_fd, int timeout_ms)
+{
+	/* Without wake_fd and not watching, nothing but a child can end the
+	 * wait: waitpid itself blocks. */
+	bool plain = w->signal_fd < 0 && wake_fd < 0 && timeout_ms < 0;
 	for (;;) {
 		int st;
-		pid_t r = waitpid(-1, &st, __WALL | WNOHANG);
+		pid_t r = waitpid(-1, &st, __WALL | (block && plain ? 0 : WNOHANG));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r > 0 && WIFSTOPPED(st)) {
@@ -401,17 +416,8 @@ pid_t kt_watch_wait(struct kt_watch *w, int *status, bool block)
 		}
 		if (r < 0 || !block)
 			return r;
-		struct pollfd fds[2] = {{.fd = w->listen_fd, .events = POLLIN},
-					{.fd = w->signal_fd, .events = POLLIN}};
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			return -1;
-		if (fds[0].revents & POLLIN)
-			serve_requests(w);
-		if (fds[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			while (read(w->signal_fd, &si, sizeof si) == (ssize_t)sizeof si)
-				;
-		}
+		if (!wait_for_events(w, wake_fd, timeout_ms))
+			return KT_WATCH_WOKEN;
 	}
 }
 

@@ -44,14 +44,20 @@ bool kt_watch_command(struct kt_watch *w, pid_t child);
 bool kt_record_untraced_image(const char *dir, pid_t pid, unsigned long long start,
 			      pid_t ppid, const char *exe, int argc, char *const *argv, const char *why);
 
+/* The same for what PID runs now, read from /proc. */
+void kt_record_untraced_now(const char *dir, pid_t pid, unsigned long long start, const char *why);
+
 /* In the forked command, before exec: the signal mask it would have had. */
 void kt_watch_child_reset(const struct kt_watch *w);
 
 /* Like waitpid(-1, status, block ? 0 : WNOHANG) for children and watched
  * processes, serving watch requests and the watched processes' stops
- * meanwhile. Returns the pid that ended, 0 (not blocking, none ended), or
- * -1 with errno (ECHILD: nothing left to wait for). */
-pid_t kt_watch_wait(struct kt_watch *w, int *status, bool block);
+ * meanwhile. Returns the pid that ended, 0 (not blocking, none ended), -1
+ * with errno (ECHILD: nothing left to wait for), or KT_WATCH_WOKEN when
+ * blocking and wake_fd (-1: none) became readable or timeout_ms (-1: no
+ * limit) passed. wake_fd is left unread. */
+#define KT_WATCH_WOKEN (-2)
+pid_t kt_watch_wait(struct kt_watch *w, int *status, bool block, int wake_fd, int timeout_ms);
 
 /* Stop listening, restore the signal mask, let go of any watched process
  * (after --wait=command); ends seen meanwhile go to w->ended. */

@@ -18,7 +18,7 @@ static const char *const how_names[] = {"unknown", "open", "dup", "inherited", "
 static const char *const type_names[] = {"unknown", "file", "dir",  "pipe", "fifo",
 					 "socket",  "chr",  "blk",  "anon"};
 static const char *const access_names[] = {"r", "w", "rw"};
-static const char *const why_names[] = {"exit", "exec", "live", "table", "exit-observed"};
+static const char *const why_names[] = {"exit", "exec", "live", "table", "exit-observed", "signal"};
 static const char *const event_names[] = {"unknown", "close-ebadf", "setfl", "flock", "ofd-lock",
 					  "setfd", "close-unopened", "close-minus-one"};
 static const char *const lost_what_names[] = {"start", "fork", "exec", "exit", "end", "table"};

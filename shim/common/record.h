@@ -29,7 +29,9 @@
  *        snapshot: its table's entries, ACCESS "-", TYPE unknown, KCMP
  *        "none"), and, appended to the record file of an untraced image by
  *        the launcher that watched it, "exit-observed" (read from outside
- *        at its exit stop; STATUS -1 for all three).
+ *        at its exit stop), and "signal" (the launcher's look at every
+ *        process alive when a signal came to end the run, before passing
+ *        it on; STATUS -1 for all four).
  *        A snapshot is written with a single write(2), so it is whole or
  *        absent; it ends with an "end" line.
  * fd     FD GEN TYPE TARGET ACCESS CLOEXEC HOW CALL SRC_PID SRC_START SRC_FD
@@ -210,7 +212,8 @@ enum kt_fd_type {
 #define KT_ACCESS_UNKNOWN (-1)
 
 /* WHY of a snapshot. */
-enum kt_snap_why { KT_WHY_EXIT, KT_WHY_EXEC, KT_WHY_LIVE, KT_WHY_TABLE, KT_WHY_EXIT_OBSERVED };
+enum kt_snap_why { KT_WHY_EXIT, KT_WHY_EXEC, KT_WHY_LIVE, KT_WHY_TABLE, KT_WHY_EXIT_OBSERVED,
+		   KT_WHY_SIGNAL };
 
 /* KCMP of a snapshot: 0 "ok", an errno value "unavailable:ENAME", or
  * KT_KCMP_NONE "none" (a table snapshot: nothing compared). */

@@ -151,7 +151,7 @@ def oneof($xs): . as $v | any($xs[]; . == $v);
      ( select(.type | oneof(["file","dir","pipe","socket","chr","blk","anon","fifo","unknown"]) | not)
          | "pid \($pr.pid) fd \(.fd): type \(.type)" ),
      ( select(.access | oneof(["r","w","rw"]) | not)
-         | select(.access != null or .type != "unknown" or $pr.snapshot.why != "table")
+         | select(.access != null or $pr.snapshot.why != "table")
          | "pid \($pr.pid) fd \(.fd): access \(.access)" ),
      ( select((.cloexec | type) != "boolean") | "pid \($pr.pid) fd \(.fd): cloexec \(.cloexec)" ),
      ( select((.ofd | type) != "number") | "pid \($pr.pid) fd \(.fd): ofd \(.ofd)" ),

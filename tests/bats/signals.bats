@@ -1,0 +1,235 @@
+#!/usr/bin/env bats
+# Signals to the launcher while the command hangs (issue 11 items 4 and 5):
+# a parent waits for its child while it holds the write end of the pipe the
+# child reads to end of file. SIGTERM to the launcher alone (timeout, CI),
+# SIGINT to the whole process group (a terminal's Ctrl-C), SIGUSR1 (a
+# report of the running tree). Every wait below is bounded.
+
+setup() {
+	load helpers
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp"
+	mkdir -p "$TMPDIR"
+	OUT="$BATS_TEST_TMPDIR/out"
+	ERR="$BATS_TEST_TMPDIR/err"
+	R="$BATS_TEST_TMPDIR/r.json"
+	KPID=
+}
+
+teardown() {
+	# never leave the hung tree behind, whatever failed
+	local p
+	for p in ${PARENT:-} ${CHILD:-} $KPID; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+}
+
+# start_hung: the launcher in a session (and process group) of its own,
+# SIGINT and SIGQUIT at their defaults (a background job of a script gets
+# them ignored), until the tree hangs. Sets KPID, PARENT, CHILD.
+start_hung() {
+	setsid env --default-signal=INT,QUIT "$KT" --format=json -o "$R" "$@" -- \
+		"$SCEN/parent_waits_holding_pipe" >"$OUT" 2>"$ERR" 3>&- &
+	LAUNCHED=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^ready' "$OUT" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q '^ready' "$OUT" || fail "the scenario did not start: $(cat "$ERR")"
+	PARENT=$(kv parent "$(cat "$OUT")")
+	CHILD=$(kv child "$(cat "$OUT")")
+	KPID=$(ps -o ppid= -p "$PARENT" | tr -d ' ')
+	[[ $(ps -o comm= -p "$KPID") == kcmptrace ]] || fail "no launcher above $PARENT"
+	[[ $(ps -o pgid= -p "$KPID" | tr -d ' ') == "$KPID" ]] || fail "the launcher leads no group"
+}
+
+# wait_launcher: until the launcher exits (at most 20 s); its status in $status.
+wait_launcher() {
+	local i
+	for ((i = 0; i < 400; i++)); do
+		kill -0 "$KPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$KPID" 2>/dev/null && fail "the launcher still runs: $(cat "$ERR")"
+	status=0
+	wait "$LAUNCHED" || status=$?
+}
+
+# tree_gone: neither process of the scenario is left.
+assert_tree_gone() {
+	local p
+	for p in "$PARENT" "$CHILD"; do
+		if kill -0 "$p" 2>/dev/null; then
+			fail "process $p outlived the launcher: $(ps -o pid,stat,comm -p "$p")"
+		fi
+	done
+}
+
+assert_tmp_empty() {
+	local left
+	left=$(ls -A "$TMPDIR")
+	[[ -z $left ]] || fail "left in the temporary directory: $left"
+}
+
+# the pipe, the socketpair and the fds: described, not "unknown"
+assert_described() {
+	local P=$1 C=$2 sock write read
+	sock=$(kv sock_fd "$(cat "$OUT")")
+	write=$(kv write_fd "$(cat "$OUT")")
+	read=$(kv read_fd "$(cat "$OUT")")
+	assert_equal "$(fd_get "$P" "$write" .type)" pipe
+	assert_equal "$(fd_get "$C" "$read" .type)" pipe
+	# both ends of one pipe: the same inode, different descriptions
+	assert_equal "$(fd_get "$P" "$write" .target)" "$(fd_get "$C" "$read" .target)"
+	assert_equal "$(fd_get "$P" "$sock" .type)" socket
+	assert_equal "$(fd_get "$C" "$sock" .type)" socket
+	assert_shared "$P" "$sock" "$C" "$sock"
+}
+
+# assert_ends N: the parent was killed by signal N; its child too, or it
+# read end of file once its parent was gone and exited (the launcher
+# signals parents first, so that it reaps the orphan and tells its end).
+assert_ends() {
+	q_true 'proc($p).end == {"how": "signal", "signal": $n, "status": $n}' \
+		--argjson p "$PARENT" --argjson n "$1"
+	q_true 'proc($c).end | . == {"how": "signal", "signal": $n, "status": $n} or . == {"how": "exit", "status": 0}' \
+		--argjson c "$CHILD" --argjson n "$1"
+}
+
+@test "SIGTERM to the launcher alone: live snapshot, the tree ends, report complete, exit 143" {
+	need_kcmp
+	start_hung
+	kill -TERM "$KPID"
+	wait_launcher
+	assert_equal "$status" 143
+	assert_tree_gone
+	assert_tmp_empty
+	assert_invariants
+	assert_described "$PARENT" "$CHILD"
+	# seen alive before the signal reached them: every descriptor known,
+	# every shared description confirmed by kcmp
+	q_true '[.processes[].fds[] | select(.type == "unknown" or .access == null)] | length == 0'
+	q_true '[.ofds[] | select((.holders | length) > 1) | .evidence] | length > 0 and all(. == "kcmp")'
+	q_true 'proc($p).snapshot.why == "signal"' --argjson p "$PARENT"
+	assert_ends 15
+	local file
+	file=$(kv file_fd "$(cat "$OUT")")
+	assert_equal "$(fd_get "$PARENT" "$file" .target)" /dev/null
+	assert_equal "$(fd_get "$CHILD" "$file" .target)" /dev/null
+}
+
+@test "SIGHUP and SIGQUIT to the launcher end the run the same way (129, 131)" {
+	local sig want
+	for sig in HUP QUIT; do
+		start_hung
+		kill -"$sig" "$KPID"
+		wait_launcher
+		want=$((128 + $(kill -l "$sig")))
+		assert_equal "$status" "$want"
+		assert_tree_gone
+		assert_tmp_empty
+		assert_invariants
+		assert_ends "$(kill -l "$sig")"
+	done
+}
+
+@test "SIGINT to the whole process group (Ctrl-C): the tree ends, pipes and sockets still named, exit 130" {
+	need_kcmp
+	start_hung
+	kill -INT -- -"$KPID"
+	wait_launcher
+	assert_equal "$status" 130
+	assert_tree_gone
+	assert_tmp_empty
+	assert_invariants
+	assert_described "$PARENT" "$CHILD"
+	# the child may die before its parent and be reaped by it, which
+	# the same Ctrl-C kills before it can tell: its end may be unknown
+	q_true 'proc($p).end == {"how": "signal", "signal": 2, "status": 2}' --argjson p "$PARENT"
+	# no descriptor of a pipe or socket is left without its type
+	q_true '[.processes[].fds[] | select(.target != null and (.target | test("^(pipe|socket):")) and .type == "unknown")] | length == 0'
+}
+
+@test "SIGUSR1: a report of the running tree next to -o FILE, and the run goes on" {
+	need_kcmp
+	start_hung
+	kill -USR1 "$KPID"
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q 'written to' "$ERR" && break
+		sleep 0.05
+	done
+	assert_equal "$(cat "$ERR")" "kcmptrace: report of the running tree written to $R.1"
+	kill -0 "$PARENT" && kill -0 "$CHILD" && kill -0 "$KPID" || fail "the run did not go on"
+	assert_invariants "$R.1"
+	local final=$R
+	R=$R.1
+	q_true '[.processes[] | .end.how] == ["running", "running"]'
+	q_true '[.processes[] | .snapshot.why] == ["request", "request"]'
+	assert_described "$PARENT" "$CHILD"
+	q_true '[.ofds[] | select((.holders | length) > 1) | .evidence] | all(. == "kcmp")'
+	# what each waits for, and the deadlock they are in
+	q_true 'proc($c).blocked.call == "read" and proc($p).blocked.call == "wait4"' \
+		--argjson c "$CHILD" --argjson p "$PARENT"
+	q_true '[.findings[] | select(.kind == "deadlock")] | length == 1'
+	R=$final
+	[[ ! -s $R ]] || fail "the final report was written before the end"
+	kill -TERM "$KPID"
+	wait_launcher
+	assert_equal "$status" 143
+	assert_tree_gone
+	assert_tmp_empty
+	assert_invariants
+}
+
+@test "SIGUSR1 without -o: the report of the running tree goes to stderr" {
+	need_kcmp
+	setsid "$KT" --format=json -- "$SCEN/parent_waits_holding_pipe" >"$OUT" 2>"$ERR" 3>&- &
+	LAUNCHED=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^ready' "$OUT" 2>/dev/null && break
+		sleep 0.05
+	done
+	PARENT=$(kv parent "$(cat "$OUT")")
+	CHILD=$(kv child "$(cat "$OUT")")
+	KPID=$(ps -o ppid= -p "$PARENT" | tr -d ' ')
+	kill -USR1 "$KPID"
+	for ((i = 0; i < 200; i++)); do
+		jq -e . "$ERR" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	R=$ERR
+	assert_invariants
+	q_true '[.processes[] | .end.how] == ["running", "running"]'
+	kill -TERM "$KPID"
+	wait_launcher
+	assert_equal "$status" 143
+	assert_tree_gone
+}
+
+@test "a signal the caller ignored stays ignored: SIGINT to the launcher alone does nothing" {
+	# a script's background job gets SIGINT ignored; so does its command
+	setsid env --ignore-signal=INT "$KT" --format=json -o "$R" -- \
+		"$SCEN/parent_waits_holding_pipe" >"$OUT" 2>"$ERR" 3>&- &
+	LAUNCHED=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^ready' "$OUT" 2>/dev/null && break
+		sleep 0.05
+	done
+	PARENT=$(kv parent "$(cat "$OUT")")
+	CHILD=$(kv child "$(cat "$OUT")")
+	KPID=$(ps -o ppid= -p "$PARENT" | tr -d ' ')
+	kill -INT -- -"$KPID"
+	kill -USR1 "$KPID" # a request answered proves the INT was taken (or not) first
+	for ((i = 0; i < 200; i++)); do
+		[[ -s $R.1 ]] && break
+		sleep 0.05
+	done
+	kill -0 "$PARENT" && kill -0 "$CHILD" && kill -0 "$KPID" || fail "an ignored SIGINT ended the run"
+	kill -TERM "$KPID"
+	wait_launcher
+	assert_equal "$status" 143
+	assert_tree_gone
+}
