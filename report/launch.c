@@ -1,6 +1,7 @@
 /* The launcher: run one command with the shim preloaded into a trace
  * directory, and wait for it the way time(1) does. */
 #include "launch.h"
+#include "stall.h"
 #include "stale.h"
 #include "tracedir.h"
 
@@ -355,16 +356,47 @@ static void take_signals(struct run *r, struct ending *e)
 	}
 }
 
+/* How often the tree is sampled for a stall: a quarter of --stall,
+ * between 0.1 and 1 s. */
+static int stall_poll_ms(long stall_ms)
+{
+	long ms = stall_ms / 4;
+	return (int)(ms < 100 ? 100 : ms > 1000 ? 1000 : ms);
+}
+
 /* The wait's timeout: while ending, the next look; before the notice
- * about processes outliving the command, until it is due. */
-static int next_timeout(const struct ending *e, bool noticed, const struct timespec *ended_at)
+ * about processes outliving the command, until it is due; the next stall
+ * sample. */
+static int next_timeout(const struct run *r, const struct ending *e, bool noticed,
+			const struct timespec *ended_at)
 {
 	if (e->sig)
 		return ENDING_POLL_MS;
+	int t = r->launch->stall_ms > 0 ? stall_poll_ms(r->launch->stall_ms) : -1;
 	if (ended_at == NULL || noticed)
-		return -1;
+		return t;
 	long left = KT_OUTLIVE_GRACE_MS - ms_since(ended_at);
-	return left > 0 ? (int)left : 0;
+	int notice = left > 0 ? (int)left : 0;
+	return t < 0 || notice < t ? notice : t;
+}
+
+/* A stall proven a deadlock (reported by on_stall): with
+ * --on-deadlock=kill the tree is ended as by SIGTERM to the launcher. */
+static void look_for_deadlock(struct run *r, struct ending *e, struct kt_stall *stall,
+			      struct timespec *sampled)
+{
+	struct kt_launch *l = r->launch;
+	if (e->sig || l->stall_ms <= 0 || l->on_stall == NULL ||
+	    ms_since(sampled) < stall_poll_ms(l->stall_ms))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, sampled);
+	if (!kt_stall_check(stall, getpid(), l->stall_ms) || !l->on_stall(l->request_ctx) ||
+	    !l->kill_on_deadlock)
+		return;
+	kt_live_snapshot_trace(l->trace_dir);
+	e->sig = SIGTERM;
+	e->from_terminal = false;
+	l->deadlock_killed = true;
 }
 
 /* As subreaper we inherit every orphaned descendant: waiting until none is
@@ -377,12 +409,14 @@ static int wait_for_tree(struct run *r, pid_t child)
 {
 	int status = 0;
 	bool command_ended = false, noticed = false;
-	struct timespec ended_at;
+	struct timespec ended_at, sampled;
 	struct ending e = {0};
+	struct kt_stall stall = {0};
+	clock_gettime(CLOCK_MONOTONIC, &sampled);
 	for (;;) {
 		int st;
 		bool block = !command_ended || r->launch->wait_tree;
-		int timeout = next_timeout(&e, noticed, command_ended ? &ended_at : NULL);
+		int timeout = next_timeout(r, &e, noticed, command_ended ? &ended_at : NULL);
 		pid_t pid = kt_watch_wait(&r->watch, &st, block, r->signals.fd, timeout);
 		if (pid > 0) {
 			record_reaped(r->launch, pid, st);
@@ -399,6 +433,7 @@ static int wait_for_tree(struct run *r, pid_t child)
 			break;
 		}
 		take_signals(r, &e);
+		look_for_deadlock(r, &e, &stall, &sampled);
 		if (e.sig) {
 			if (deliver(&e) == 0 && command_ended)
 				break;
@@ -408,6 +443,7 @@ static int wait_for_tree(struct run *r, pid_t child)
 		}
 	}
 	free(e.sent);
+	kt_stall_free(&stall);
 	return status;
 }
 

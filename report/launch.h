@@ -18,10 +18,18 @@ struct kt_launch {
 	 * handler) to write a report of the tree as it is now; NULL: none. */
 	void (*on_request)(void *ctx);
 	void *request_ctx;
+	/* Every traced process asleep, using no CPU, for stall_ms (0: never
+	 * looked for): on_stall(request_ctx) analyses the tree and says
+	 * whether it found a deadlock (reported); then with kill_on_deadlock
+	 * the tree is ended as by SIGTERM to the launcher. */
+	long stall_ms;
+	bool (*on_stall)(void *ctx);
+	bool kill_on_deadlock;
 	/* out */
 	char *trace_dir;   /* absolute */
 	bool temporary;    /* created by us: remove after the report */
 	int exit_code;     /* the command's: status, or 128+N for signal N */
+	bool deadlock_killed; /* the tree was ended for a deadlock */
 	struct kt_rec_reaped *reaped; /* the direct child and orphans reaped */
 	size_t nreaped, reaped_cap;
 };

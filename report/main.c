@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deadlock.h"
 #include "findings.h"
 #include "launch.h"
 #include "live.h"
@@ -48,6 +49,11 @@ static const char usage_text[] =
 	"  --trace-dir DIR     keep the trace in DIR (created mode 0700 if missing)\n"
 	"  --wait=tree|command report when every descendant has ended (tree, the default)\n"
 	"                      or as soon as COMMAND has (the others are shown running)\n"
+	"  --stall=SECONDS     when every traced process has been asleep that long, look\n"
+	"                      for a deadlock from outside (default 5; 0: never)\n"
+	"  --on-deadlock=wait|kill  after a deadlock report (stderr, or FILE.deadlock with\n"
+	"                      -o FILE): go on waiting (wait, the default), or end the tree\n"
+	"                      and exit with --error-exitcode's N, else 143 (kill)\n"
 	"  --no-watch          do not attach to static images to see their last descriptors\n"
 	"                      (leaves them to a debugger; see the README)\n"
 	"  --remove-if-done    (report) remove DIR afterwards unless a traced process lives\n"
@@ -88,6 +94,8 @@ struct options {
 	int stack, stack_set;      /* --stack=N */
 	bool quiet;                /* --quiet */
 	int error_exitcode;        /* --error-exitcode=N, or -1 */
+	long stall_ms;             /* --stall=SECONDS, in ms; 0: off */
+	bool kill_on_deadlock;     /* --on-deadlock=kill */
 	struct kt_suppressions suppressions;
 };
 
@@ -161,6 +169,16 @@ static int parse_valued_option(int argc, char **argv, int *i, struct options *op
 		opt->output = value;
 	} else if ((value = option_value(argc, argv, i, "--trace-dir", NULL, missing)) != NULL) {
 		opt->trace_dir = value;
+	} else if ((value = option_value(argc, argv, i, "--stall", NULL, missing)) != NULL) {
+		char *end;
+		double secs = strtod(value, &end);
+		if (end == value || *end != '\0' || !(secs >= 0 && secs <= 86400))
+			return usage_error("bad --stall '%s' (seconds, 0 to 86400; 0: off)", value);
+		opt->stall_ms = (long)(secs * 1000 + 0.5);
+	} else if ((value = option_value(argc, argv, i, "--on-deadlock", NULL, missing)) != NULL) {
+		if (strcmp(value, "wait") != 0 && strcmp(value, "kill") != 0)
+			return usage_error("unknown --on-deadlock '%s' (wait or kill)", value);
+		opt->kill_on_deadlock = strcmp(value, "kill") == 0;
 	} else if ((value = option_value(argc, argv, i, "--wait", NULL, missing)) != NULL) {
 		if (strcmp(value, "tree") != 0 && strcmp(value, "command") != 0)
 			return usage_error("unknown --wait '%s' (tree or command)", value);
@@ -323,7 +341,7 @@ static void settings_from_environment(struct options *opt)
  * why the processes still running are looked at (live.h), NULL for the
  * report's own look. */
 static int report_trace(struct options *opt, const char *dir, FILE *out, const char *suffix, bool *still_running,
-			size_t *gating, bool say_unrecorded, const char *live_why)
+			size_t *gating, bool say_unrecorded, const char *live_why, size_t *deadlocks)
 {
 	const char *out_path = opt->output;
 	enum kt_format format = opt->format;
@@ -353,6 +371,8 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 	model->stack_frames = opt->stack;
 	model->quiet = opt->quiet;
 	*gating = kt_findings_gating(model, opt->leaks);
+	if (deadlocks != NULL)
+		*deadlocks = kt_model_deadlocks(model);
 	int rc = 0;
 	if (kt_render(out, model, format) != 0) {
 		kt_warn("cannot write report to %s: %s", out_path ? out_path : "stderr",
@@ -387,7 +407,7 @@ static int run_report(struct options *opt, const char *dir)
 		return EXIT_BAD_TRACE;
 	bool running;
 	size_t gating = 0;
-	int rc = report_trace(opt, dir, out, "", &running, &gating, false, NULL);
+	int rc = report_trace(opt, dir, out, "", &running, &gating, false, NULL, NULL);
 	if (!close_output(out, opt->output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
 	if (rc == 0 && opt->remove_if_done && !running && kt_trace_remove_dir(dir) != 0) {
@@ -407,6 +427,7 @@ struct request {
 	struct options *opt;
 	const char *dir;
 	unsigned count;
+	size_t deadlocks; /* found at stalls (report_on_stall) */
 };
 
 /* The tree as it is now, written to FILE.N (the Nth request) next to
@@ -424,13 +445,44 @@ static void report_on_request(void *ctx)
 		size_t gating;
 		const char *output = q->opt->output;
 		q->opt->output = path;
-		report_trace(q->opt, q->dir, out, "", &running, &gating, false, "request");
+		report_trace(q->opt, q->dir, out, "", &running, &gating, false, "request", NULL);
 		q->opt->output = output;
 		close_output(out, path);
 		if (path != NULL)
 			kt_warn("report of the running tree written to %s", path);
 	}
 	free(path);
+}
+
+/* The tree has stalled (stall.h): a live snapshot of it, analysed. Only a
+ * proven deadlock is written (to stderr, or FILE.deadlock next to -o
+ * FILE); a stall that is not one is never printed mid-run. Returns
+ * whether there was one. */
+static bool report_on_stall(void *ctx)
+{
+	struct request *q = ctx;
+	char *text = NULL;
+	size_t len = 0, deadlocks = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (mem == NULL)
+		return false;
+	bool running;
+	size_t gating;
+	report_trace(q->opt, q->dir, mem, "", &running, &gating, false, "stall", &deadlocks);
+	fclose(mem);
+	if (deadlocks > 0) {
+		char *path = q->opt->output ? kt_xasprintf("%s.deadlock", q->opt->output) : NULL;
+		FILE *out = path ? fopen(path, "we") : stderr;
+		if (out == NULL || fwrite(text, 1, len, out) != len || !close_output(out, path))
+			kt_warn("cannot write the deadlock report to %s: %s", path ? path : "stderr",
+				strerror(errno));
+		else if (path != NULL)
+			kt_warn("deadlock: report of the stuck tree written to %s", path);
+		free(path);
+	}
+	free(text);
+	q->deadlocks += deadlocks;
+	return deadlocks > 0;
 }
 
 static int run_command(struct options *opt, char **command)
@@ -461,6 +513,9 @@ static int run_command(struct options *opt, char **command)
 	struct request request = {.opt = opt};
 	launch.on_request = report_on_request;
 	launch.request_ctx = &request;
+	launch.stall_ms = opt->stall_ms;
+	launch.on_stall = report_on_stall;
+	launch.kill_on_deadlock = opt->kill_on_deadlock;
 	if (!kt_prepare_trace_dir(&launch)) {
 		close_output(out, opt->output);
 		free(resolved);
@@ -482,7 +537,7 @@ static int run_command(struct options *opt, char **command)
 		keep_on_error = launch.temporary && kt_trace_dir_has_records(launch.trace_dir) > 0;
 		char *suffix = keep_on_error ? kt_xasprintf(" (trace kept in %s)", launch.trace_dir)
 					     : kt_xstrdup("");
-		rc = report_trace(opt, launch.trace_dir, out, suffix, &running, &gating, true, NULL);
+		rc = report_trace(opt, launch.trace_dir, out, suffix, &running, &gating, true, NULL, NULL);
 		free(suffix);
 	}
 	if (!close_output(out, opt->output) && rc == 0)
@@ -502,14 +557,18 @@ static int run_command(struct options *opt, char **command)
 	else if (launch.temporary &&
 	    kt_trace_remove_dir(launch.trace_dir) != 0)
 		kt_warn("cannot remove trace directory %s: %s", launch.trace_dir, strerror(errno));
+	bool launch_ended_deadlock = launch.deadlock_killed;
 	kt_launch_free(&launch);
 	/* The command's status wins; a bad trace of a successful command still
 	 * fails so scripts notice. */
 	if (rc != 0 && exit_code == 0)
 		return rc;
-	/* valgrind's convention: findings make the run fail with N. */
-	if (rc == 0 && gating > 0 && opt->error_exitcode >= 0)
+	/* valgrind's convention: findings make the run fail with N; a
+	 * deadlock found while the tree ran counts. */
+	if (rc == 0 && (gating > 0 || request.deadlocks > 0) && opt->error_exitcode >= 0)
 		return opt->error_exitcode;
+	if (launch_ended_deadlock)
+		return 128 + 15;
 	return exit_code;
 }
 
@@ -542,7 +601,8 @@ static int render_loaded(struct options *opt, struct kt_trace *trace, FILE *out,
 /* kcmptrace snapshot [--tree] [OPTIONS] PID...: argv[0] is "snapshot". */
 static int run_snapshot(int argc, char **argv)
 {
-	struct options opt = {.format = KT_FORMAT_TEXT, .error_exitcode = -1, .stack = 1};
+	struct options opt = {.format = KT_FORMAT_TEXT, .error_exitcode = -1, .stack = 1,
+			       .stall_ms = 5000};
 	bool tree = false, end_of_options = false;
 	int *pids = kt_xcalloc((size_t)argc + 1, sizeof *pids), rc = -1;
 	size_t npids = 0;
@@ -593,7 +653,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "snapshot") == 0)
 		return run_snapshot(argc - 1, argv + 1);
-	struct options opt = {.format = KT_FORMAT_TEXT, .error_exitcode = -1, .stack = 1};
+	struct options opt = {.format = KT_FORMAT_TEXT, .error_exitcode = -1, .stack = 1,
+			       .stall_ms = 5000};
 	int rc = parse_options(argc, argv, &opt);
 	if (rc < 0)
 		rc = opt.report ? run_report(&opt, argv[opt.first_operand])
