@@ -108,7 +108,9 @@ assert_notice() {
 		kill -0 "$DAEMON" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -0 "$DAEMON" 2>/dev/null && fail "the tmux server did not end"
+	if kill -0 "$DAEMON" 2>/dev/null; then
+		fail "the tmux server did not end: $(grep -E 'State|PPid' "/proc/$DAEMON/status")"
+	fi
 	# (the pane's sleep dies of the hangup, running no shim code: when it
 	# ends last, the trace is left to a later run, which removes it once
 	# provably stale)
