@@ -1,38 +1,10 @@
 /* Stall detection for the launcher (stall.h). */
 #include "stall.h"
 #include "descendants.h"
+#include "procfs.h"
 #include "util.h"
 
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-/* State letter and utime + stime of PID from /proc/PID/stat; false when
- * it is gone. */
-static bool cpu_and_state(pid_t pid, unsigned long long *cpu, char *state)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* The name may hold spaces and ')': fields restart after the last ')'. */
-	char *p = strrchr(buf, ')');
-	unsigned long long utime, stime;
-	if (p == NULL ||
-	    sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", state, &utime,
-		   &stime) != 3)
-		return false;
-	*cpu = utime + stime;
-	return true;
-}
 
 static long ms_since(const struct timespec *t0)
 {
@@ -55,11 +27,12 @@ bool kt_stall_check(struct kt_stall *s, pid_t root, long ms)
 	size_t n = kt_descendants(root, &ds);
 	bool still = n > 0 && n == s->n, asleep = n > 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned long long cpu = 0;
-		char state = '?';
+		struct kt_proc_stat st = {0};
 		/* R runs, D waits for the kernel (disk, often brief): progress */
-		if (!cpu_and_state(ds[i].pid, &cpu, &state) || state == 'R' || state == 'D')
+		if (kt_proc_stat_all(ds[i].pid, &st) != 0 || st.start != ds[i].start || st.state == 'R' ||
+		    st.state == 'D')
 			asleep = false;
+		unsigned long long cpu = st.cpu;
 		still = still && unchanged(s, i, &ds[i], cpu);
 		if (i == s->cap) {
 			s->cap = s->cap ? 2 * s->cap : 16;

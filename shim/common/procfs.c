@@ -104,7 +104,7 @@ void kt_proc_name(char *out, pid_t pid, unsigned long long start, const char *su
 	strcpy(out, suffix);
 }
 
-int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state)
+int kt_proc_stat_all(pid_t pid, struct kt_proc_stat *out)
 {
 	char path[64], buf[1024];
 	fmt_pid_path(path, pid, "/stat");
@@ -121,29 +121,43 @@ int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state)
 	if (!p || p[1] != ' ')
 		return -EINVAL;
 	p += 2;
-	if (state)
-		*state = *p;
-	/* p is at field 3 (state); field 4 is ppid, field 22 is starttime. */
+	*out = (struct kt_proc_stat){.state = *p};
+	/* p is at field 3 (state); 4 is ppid, 14 and 15 utime and stime, 22
+	 * starttime. */
 	int field = 3;
 	unsigned long long value = 0;
 	for (; *p && field <= 22; p++) {
-		if (*p == ' ') {
+		if (*p == ' ' || *p == '\n') {
+			if (field == 4)
+				out->ppid = (pid_t)value;
+			else if (field == 14 || field == 15)
+				out->cpu += value;
+			else if (field == 22)
+				return out->start = value, 0;
 			field++;
 			value = 0;
-			continue;
-		}
-		if (field == 4 || field == 22) {
+		} else if (*p >= '0' && *p <= '9') {
 			value = value * 10 + (unsigned)(*p - '0');
-			if (field == 4 && ppid && (p[1] == ' ' || p[1] == '\0'))
-				*ppid = (pid_t)value;
-			if (field == 22 && (p[1] == ' ' || p[1] == '\0' || p[1] == '\n')) {
-				if (start)
-					*start = value;
-				return 0;
-			}
 		}
 	}
+	if (field == 22)
+		return out->start = value, 0;
 	return -EINVAL;
+}
+
+int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state)
+{
+	struct kt_proc_stat st;
+	int r = kt_proc_stat_all(pid, &st);
+	if (r != 0)
+		return r;
+	if (start)
+		*start = st.start;
+	if (ppid)
+		*ppid = st.ppid;
+	if (state)
+		*state = st.state;
+	return 0;
 }
 
 int kt_proc_alive(pid_t pid, unsigned long long start)

@@ -20,6 +20,14 @@ extern __thread int kt_fds_may_stay_low __attribute__((tls_model("initial-exec")
  * process does not exist). */
 int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state);
 
+/* The same and its CPU time (utime + stime, clock ticks), all at once. */
+struct kt_proc_stat {
+	char state;
+	pid_t ppid;
+	unsigned long long cpu, start;
+};
+int kt_proc_stat_all(pid_t pid, struct kt_proc_stat *out);
+
 /* "PID-START" followed by suffix, the name of a process's files in a trace
  * (record.h); out holds at least 48 bytes more than suffix. No malloc, no
  * stdio: safe in a fork child of a threaded program. */
