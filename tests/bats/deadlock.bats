@@ -26,7 +26,7 @@ start_tree() {
 # The processes of the tree's session, but timeout itself.
 tree_pids() {
 	local p
-	for p in $(pgrep -s "$TREE"); do
+	for p in $(pids_where 6 "$TREE"); do
 		[[ $p != "$TREE" ]] && echo "$p"
 	done
 }
@@ -67,7 +67,7 @@ the_pid() { # the_pid MODE-KEY: a value of the scenario's ready line
 }
 
 hang_pid() { # the scenario's first process (timeout's child)
-	pgrep -P "$TREE"
+	pids_where 4 "$TREE"
 }
 
 @test "deadlock: a parent writes to its child through a pipe, then waits for it holding the write end" {
@@ -130,7 +130,7 @@ hang_pid() { # the scenario's first process (timeout's child)
 	snap
 	local sh cat
 	sh=$(hang_pid)
-	cat=$(pgrep -P "$sh")
+	cat=$(pids_where 4 "$sh")
 	q_true 'proc($s).blocked.call == "wait4" and proc($c).blocked == {"call": "read", "fd": 0,
 		"wchan": proc($c).blocked.wchan}' --argjson s "$sh" --argjson c "$cat"
 	q_true '.findings | map(select(.kind == "deadlock")) | length == 1'
@@ -220,7 +220,7 @@ hang_pid() { # the scenario's first process (timeout's child)
 	settle 3
 	local reader i
 	for ((i = 0; i < 100; i++)); do
-		reader=$(pgrep -f "^$SCEN/hang reader") && [[ -n $(grep '^0 ' "/proc/$reader/syscall") ]] && break
+		reader=$(pids_running "$SCEN/hang reader") && [[ -n $(grep '^0 ' "/proc/$reader/syscall") ]] && break
 		sleep 0.1
 	done
 	snap

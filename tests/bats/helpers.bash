@@ -256,3 +256,34 @@ only_child() {
 	q '[.processes[] | select(.ppid == $p) | .pid] | if length == 1 then .[0] else error("children of \($p): \(.)") end' \
 		--argjson p "$1"
 }
+
+# pids_where FIELD VALUE: the processes whose /proc/PID/stat field FIELD
+# (as proc(5) counts: 4 the parent, 5 the process group, 6 the session) is
+# VALUE. Plain bash, no pgrep: procps' pgrep can hang in a futex when the
+# sanitizer runtime is preloaded into it (scripts/sanitize).
+pids_where() {
+	local field=$1 value=$2 stat line p
+	local -a f
+	for stat in /proc/[0-9]*/stat; do
+		read -r line 2>/dev/null <"$stat" || continue
+		read -ra f <<<"${line##*) }"
+		if [[ ${f[field - 3]} == "$value" ]]; then
+			p=${stat#/proc/}
+			echo "${p%/stat}"
+		fi
+	done
+}
+
+# pids_running PREFIX: the processes whose command line (arguments joined
+# by spaces) starts with PREFIX.
+pids_running() {
+	local cmdline p
+	local -a args
+	for cmdline in /proc/[0-9]*/cmdline; do
+		mapfile -d '' -t args 2>/dev/null <"$cmdline" || continue
+		if [[ "${args[*]}" == "$1"* ]]; then
+			p=${cmdline#/proc/}
+			echo "${p%/cmdline}"
+		fi
+	done
+}

@@ -60,7 +60,7 @@ teardown() {
 	done
 	[[ -s $R.deadlock ]] || fail "no deadlock report after 20 s: $(cat "$BATS_TEST_TMPDIR/err")"
 	sleep 1.5 # several more stall periods: still one report, the tree still there
-	kt=$(pgrep -P "$LAUNCHER" -x kcmptrace)
+	kt=$(pids_where 4 "$LAUNCHER")
 	[[ -n $kt ]] || fail "the launcher is gone"
 	assert_equal "$(grep -c 'deadlock: report' "$BATS_TEST_TMPDIR/err")" 1
 	kill -TERM "$kt"
