@@ -15,7 +15,7 @@ row() {
 	awk -F'|' '{for (i = 2; i < NF; i++) { gsub(/^ +| +$/, "", $i); print $i }}' <<<"$line"
 }
 
-@test "scripts/workflows: dash, perl open2 and bash redirections behave the same traced, with no finding and no invariant violation" {
+@test "scripts/workflows: dash, perl open2 and bash redirections behave the same traced, with only dash's true finding and no invariant violation" {
 	command -v perl >/dev/null || skip "perl is not installed"
 	command -v dash >/dev/null || skip "dash is not installed"
 	K=$BATS_TEST_TMPDIR/keep
@@ -25,7 +25,12 @@ row() {
 		mapfile -t c < <(row "$w")
 		assert_equal "${c[1]}" yes   # exit status
 		assert_equal "${c[2]}" yes   # output
-		[[ ${c[3]} == none* ]] || fail "$w: findings ${c[3]}"
+		if [[ $w == dash-script ]]; then
+			# dash leaks its here-document pipe into a $(...) inside it
+			assert_equal "${c[3]}" "leaked-across-exec=1 pipe-end-held=1"
+		else
+			[[ ${c[3]} == none* ]] || fail "$w: findings ${c[3]}"
+		fi
 		assert_equal "${c[4]}" none  # invariant violations
 		# the kept report obeys the suite's invariants too
 		assert_invariants "$K/$w/t.1.json"
