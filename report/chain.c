@@ -117,12 +117,14 @@ const char *kt_cloexec_flag(int call)
 	return "O_CLOEXEC";
 }
 
-/* Path of the image that exec snapshot number snap of proc started. */
+/* Path of the image that exec snapshot number snap of proc started (an
+ * image the shim could not follow has no image line, only its path). */
 static const char *exec_target(const struct kt_model *m, int proc, int snap)
 {
-	const struct kt_rec_image *im = kt_process_image_at(m->procs[proc].proc, (size_t)snap + 1);
+	const struct kt_process *p = m->procs[proc].proc;
+	const struct kt_rec_image *im = kt_process_image_at(p, (size_t)snap + 1);
 	if (im == NULL)
-		return NULL;
+		return p->untraced_snap == (size_t)snap + 1 ? p->untraced_path : NULL;
 	if (im->exe != NULL)
 		return im->exe;
 	return im->argc > 0 ? im->argv[0] : NULL;

@@ -60,12 +60,27 @@ static bool named_in_argv(const struct kt_rec_image *im, int fd)
 }
 
 /* The finding for fd, kept across exec snapshot s of process i. */
+/* The program exec'd after snapshot s, "PATH" or "PATH (set-id program,
+ * not traced)" for an image the shim could not follow (it has no image
+ * line), or NULL when unknown. */
+static const char *exec_target(const struct kt_process *p, size_t s, struct kt_str *buf)
+{
+	const struct kt_rec_image *next = kt_process_image_at(p, s + 1);
+	if (next != NULL)
+		return next->exe ? next->exe : next->argc ? next->argv[0] : NULL;
+	if (p->untraced_path == NULL || p->untraced_snap != s + 1)
+		return NULL;
+	kt_str_printf(buf, "%s (%s, not traced)", p->untraced_path,
+		      p->untraced_reason ? p->untraced_reason : "untraced");
+	return buf->s;
+}
+
 static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_rec_fd *fd,
 		      const struct kt_chain *c, int ofd)
 {
 	const struct kt_process *p = m->procs[i].proc;
-	const struct kt_rec_image *next = kt_process_image_at(p, s + 1);
-	const char *exe = next == NULL ? NULL : next->exe ? next->exe : next->argc ? next->argv[0] : NULL;
+	struct kt_str exe_buf = {0};
+	const char *exe = exec_target(p, s, &exe_buf);
 	const char *type = kt_fd_type_name(fd->type);
 	bool pipe_w = fd->type == KT_FD_PIPE && fd->access == O_WRONLY &&
 		      kt_chain_from_other_process(c);
@@ -110,6 +125,7 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_re
 			      "one command (CMD %d<&-) to keep it from this program.",
 			      fd->fd, fd->fd, fd->fd, fd->fd);
 		kt_finding_say(f, &msg, &why);
+		free(exe_buf.s);
 		return;
 	}
 	const struct kt_origin *made = c->steps[c->own - 1].origin;
@@ -118,6 +134,7 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_re
 		      "number the new program expects.",
 		      kt_cloexec_flag(made ? made->call : KT_CALL_NONE));
 	kt_finding_say(f, &msg, &why);
+	free(exe_buf.s);
 }
 
 struct seen {

@@ -594,7 +594,10 @@ const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start
 
 /* A close_range() of a few numbers each opened in this image, not a sweep
  * to the limit nor over numbers never opened (close-unopened tells those):
- * the program means each number of it. */
+ * the program means each number of it. A range that stops just below a
+ * descriptor it leaves open is one piece of a close-all-but-these sweep
+ * (Python's subprocess closes [3, keep - 1], then [keep + 1, ~0] in the
+ * child): it means the gap, whatever is still open in it. */
 #define NAMED_RANGE_MAX 64
 KT_RACY static int names_its_numbers(const struct kt_fd_entry *t, uint32_t cap, unsigned first,
 				     unsigned last)
@@ -602,7 +605,8 @@ KT_RACY static int names_its_numbers(const struct kt_fd_entry *t, uint32_t cap, 
 	struct rlimit lim;
 	if (last - first >= NAMED_RANGE_MAX || last >= cap ||
 	    kt_syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &lim) != 0 ||
-	    (lim.rlim_cur != RLIM_INFINITY && last >= lim.rlim_cur - 1))
+	    (lim.rlim_cur != RLIM_INFINITY && last >= lim.rlim_cur - 1) ||
+	    kt_sys_fcntl((int)last + 1, F_GETFD, 0) >= 0)
 		return 0;
 	for (unsigned fd = first; fd <= last; fd++)
 		if (atomic_load_explicit(&t[fd].gen, memory_order_relaxed) == 0 ||

@@ -136,6 +136,27 @@ same_env() {
 	assert_regex "$stderr" "untraced after exec of $SCEN/static_true \(static binary\)"
 }
 
+@test "a descriptor kept across exec of a set-id program (not traced): the finding names that program" {
+	# tmux's server leaks its socket into the set-gid utempter helper; the
+	# finding said "exec of a new program" and the explanation "an exec".
+	[[ $(id -u) == 0 ]] || skip "making a set-gid copy for another group takes root"
+	grp=$(getent group nogroup utmp | head -n1 | cut -d: -f1)
+	[[ -n $grp ]] || skip "no group nogroup or utmp"
+	SG=$BATS_TEST_TMPDIR/sgtrue
+	cp "$(readlink -f /bin/true)" "$SG"
+	chgrp "$grp" "$SG"
+	chmod g+s "$SG"
+	R=$BATS_TEST_TMPDIR/r.json
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --default-suppressions=no --format=json -o "$R" -- \
+		bash -c "exec 7</etc/hostname; exec '$SG'"
+	assert_success
+	assert_invariants
+	q_true '[.processes[] | select(.untraced.reason == "set-id program")] | length == 1'
+	q_true '[.findings[] | select(.kind == "leaked-across-exec" and .fd == 7)] | length == 1'
+	q_true '.findings[] | select(.fd == 7) | (.message | contains("kept across exec of \($sg) (set-id program, not traced)"))
+		and (.explanation | contains("kept across exec of \($sg).")) ' --arg sg "$SG"
+}
+
 @test "a number closed on exec and reused by the new image names a new description" {
 	# fd 9 is close-on-exec before the exec; the shell then opens /dev/null
 	# onto 9 (same pid, same number) and dups it to 7

@@ -91,6 +91,20 @@ os.closerange(fds[0], 4096)'
 	assert_no_findings bad-close
 }
 
+@test "python's subprocess closes all but the kept descriptors piece by piece (close_range up to each kept one): no double close" {
+	# The child closes the parent's pipe ends, then close_range(3, keep - 1)
+	# and close_range(keep + 1, ~0): the first piece passes over the numbers
+	# it has just closed, as any sweep does.
+	kcmptrace_run /usr/bin/python3 -c '
+import subprocess
+p = subprocess.Popen(["sort"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+print(p.communicate("b\na\n")[0].split())'
+	assert_success
+	assert_output "['a', 'b']"
+	assert_invariants "$KCMPTRACE_JSON"
+	assert_no_findings bad-close
+}
+
 @test "close() of invalid numbers: negative and above the limit are bad closes; close(-1) only with --report-close-minus-one" {
 	kcmptrace_run "$SCEN/fd_checks" invalid
 	assert_success
