@@ -32,6 +32,9 @@
 #ifndef KT_INSTALL_LIBDIR
 #define KT_INSTALL_LIBDIR "/usr/local/lib/kcmptrace"
 #endif
+#ifndef KT_BIN_TO_LIBDIR
+#define KT_BIN_TO_LIBDIR "../lib/kcmptrace"
+#endif
 #define SHIM_NAME "libkcmptrace.so"
 /* Kept free in the trace's file system for the records of the run's end
  * (ended lines, fork children only their parents' tables name). */
@@ -55,9 +58,10 @@ char *kt_find_shim(void)
 			*slash = '\0';
 			/* A build tree (side by side), then an installed tree moved
 			 * elsewhere than its configured prefix (PREFIX/bin and
-			 * PREFIX/lib/kcmptrace, as CMakeLists.txt installs them). */
-			static const char *const relative[] = {"", "/../lib/kcmptrace",
-							       "/../lib64/kcmptrace"};
+			 * PREFIX/LIBDIR/kcmptrace, as CMakeLists.txt installs them,
+			 * LIBDIR perhaps lib/TRIPLET). */
+			static const char *const relative[] = {"", "/" KT_BIN_TO_LIBDIR,
+							       "/../lib/kcmptrace", "/../lib64/kcmptrace"};
 			for (size_t i = 0; i < sizeof relative / sizeof relative[0]; i++) {
 				char *candidate = kt_xasprintf("%s%s/" SHIM_NAME, self, relative[i]);
 				if (access(candidate, R_OK) == 0)
