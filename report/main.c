@@ -68,7 +68,7 @@ static const char usage_text[] =
 	"                      --track-fds=bad)\n"
 	"  --stack=N           show up to N frames of each call site (default 1)\n"
 	"  --quiet             text report: the findings and their summary line only\n"
-	"  --help, --version\n"
+	"  -h, --help, --version\n"
 	"\n"
 	"Signals: SIGINT, SIGTERM, SIGHUP or SIGQUIT to kcmptrace snapshots the live tree,\n"
 	"passes the signal on (not to daemons in their own session), writes the report\n"
