@@ -21,6 +21,12 @@ SCEN="$BUILD/scenarios"
 
 load "$REPO/report/bats/kcmptrace"
 KCMPTRACE="$KT"
+# The library's kcmptrace_run, its report checked like every other one.
+eval "$(declare -f kcmptrace_run | sed '1s/^kcmptrace_run/_kcmptrace_run_unchecked/')"
+kcmptrace_run() {
+	_kcmptrace_run_unchecked "$@" || return 1
+	assert_invariants "$KCMPTRACE_JSON"
+}
 # The library's report is the suite's $R.
 declare -gn KCMPTRACE_JSON=R
 
@@ -178,14 +184,27 @@ def oneof($xs): . as $v | any($xs[]; . == $v);
 ] | .[]
 '
 
+# The report's JSON Schema, as installed (share/kcmptrace).
+SCHEMA="$REPO/doc/report-v1.schema.json"
+
+# assert_schema_valid FILE...: each report validates against the schema
+# (python3-jsonschema).
+assert_schema_valid() {
+	local out
+	out=$(python3 "$REPO/tests/support/validate_report.py" "$SCHEMA" "$@" 2>&1) ||
+		fail "report does not match $SCHEMA:
+$out"
+}
+
 # assert_invariants [FILE]: the report (default $R) is valid JSON obeying the
-# contract's invariants.
+# contract's invariants and the schema.
 assert_invariants() {
 	local f="${1:-$R}" out
 	[[ -s $f ]] || fail "no report at $f"
 	out=$(jq -r "$INVARIANTS" "$f" 2>&1) || fail "jq failed on $f: $out"
 	[[ -z $out ]] || fail "report invariants violated in $f:
 $out"
+	assert_schema_valid "$f"
 }
 
 # kcmp_works: does kcmp(KCMP_FILE) work on this machine (kernel, seccomp)?
