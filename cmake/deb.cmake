@@ -5,7 +5,7 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME kcmptrace)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "kcmptrace developers")
-set(CPACK_PACKAGE_CONTACT "kcmptrace developers <kcmptrace@localhost>")
+set(CPACK_PACKAGE_CONTACT "${KCMPTRACE_MAINTAINER}")
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "trace file-descriptor inheritance across a process tree")
 set(CPACK_PACKAGE_DESCRIPTION "kcmptrace runs a command with an LD_PRELOAD library that records,
