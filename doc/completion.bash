@@ -22,7 +22,7 @@ _kcmptrace()
 
 	local opts='--format= --output= -o --trace-dir --wait= --no-watch --error-exitcode=
 		--suppressions= --default-suppressions= --no-default-suppressions --leaks
-		--report-close-minus-one --stack= --quiet -h --help --version'
+		--report-close-minus-one --stack= --quiet --color= -h --help --version'
 	local report=0 command=0
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -54,6 +54,7 @@ _kcmptrace()
 	case $cur in
 	--format=*) COMPREPLY=($(compgen -W 'text json dot' -- "${cur#*=}")); return ;;
 	--wait=*) COMPREPLY=($(compgen -W 'tree command' -- "${cur#*=}")); return ;;
+	--color=*) COMPREPLY=($(compgen -W 'auto always never' -- "${cur#*=}")); return ;;
 	--default-suppressions=*) COMPREPLY=($(compgen -W 'yes no' -- "${cur#*=}")); return ;;
 	--output=* | --suppressions=*) COMPREPLY=($(compgen -f -- "${cur#*=}")); return ;;
 	--trace-dir=*) COMPREPLY=($(compgen -d -- "${cur#*=}")); return ;;

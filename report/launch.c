@@ -60,7 +60,7 @@ char *kt_find_shim(void)
 			 * elsewhere than its configured prefix (PREFIX/bin and
 			 * PREFIX/LIBDIR/kcmptrace, as CMakeLists.txt installs them,
 			 * LIBDIR perhaps lib/TRIPLET). */
-			static const char *const relative[] = {"", "/" KT_BIN_TO_LIBDIR,
+			static const char *const relative[] = {"", ("/" KT_BIN_TO_LIBDIR),
 							       "/../lib/kcmptrace", "/../lib64/kcmptrace"};
 			for (size_t i = 0; i < sizeof relative / sizeof relative[0]; i++) {
 				char *candidate = kt_xasprintf("%s%s/" SHIM_NAME, self, relative[i]);

@@ -68,6 +68,8 @@ static const char usage_text[] =
 	"                      --track-fds=bad)\n"
 	"  --stack=N           show up to N frames of each call site (default 1)\n"
 	"  --quiet             text report: the findings and their summary line only\n"
+	"  --color=auto|always|never  colour the text report (auto, the default: when it\n"
+	"                      goes to a terminal and NO_COLOR is not set)\n"
 	"  -h, --help, --version\n"
 	"\n"
 	"Signals: SIGINT, SIGTERM, SIGHUP or SIGQUIT to kcmptrace snapshots the live tree,\n"
@@ -93,6 +95,7 @@ struct options {
 	bool no_default_suppressions;
 	int stack, stack_set;      /* --stack=N */
 	bool quiet;                /* --quiet */
+	enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER } color; /* --color */
 	int error_exitcode;        /* --error-exitcode=N, or -1 */
 	long stall_ms;             /* --stall=SECONDS, in ms; 0: off */
 	bool kill_on_deadlock;     /* --on-deadlock=kill */
@@ -179,6 +182,15 @@ static int parse_valued_option(int argc, char **argv, int *i, struct options *op
 		if (strcmp(value, "wait") != 0 && strcmp(value, "kill") != 0)
 			return usage_error("unknown --on-deadlock '%s' (wait or kill)", value);
 		opt->kill_on_deadlock = strcmp(value, "kill") == 0;
+	} else if ((value = option_value(argc, argv, i, "--color", NULL, missing)) != NULL) {
+		if (strcmp(value, "auto") == 0)
+			opt->color = COLOR_AUTO;
+		else if (strcmp(value, "always") == 0)
+			opt->color = COLOR_ALWAYS;
+		else if (strcmp(value, "never") == 0)
+			opt->color = COLOR_NEVER;
+		else
+			return usage_error("unknown --color '%s' (auto, always or never)", value);
 	} else if ((value = option_value(argc, argv, i, "--wait", NULL, missing)) != NULL) {
 		if (strcmp(value, "tree") != 0 && strcmp(value, "command") != 0)
 			return usage_error("unknown --wait '%s' (tree or command)", value);
@@ -336,6 +348,21 @@ static void settings_from_environment(struct options *opt)
 	}
 }
 
+/* --color: always, never, or (auto) on a terminal unless NO_COLOR is set
+ * (no-color.org) or TERM is dumb; never into a file or a pipe. */
+static bool use_color(const struct options *opt, FILE *out)
+{
+	if (opt->format != KT_FORMAT_TEXT || opt->color == COLOR_NEVER)
+		return false;
+	if (opt->color == COLOR_ALWAYS)
+		return true;
+	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+	if ((no_color != NULL && *no_color != '\0') || (term != NULL && strcmp(term, "dumb") == 0))
+		return false;
+	return isatty(fileno(out)) == 1;
+}
+
 /* Load, model and render a trace. Returns 0 or EXIT_BAD_TRACE (message
  * printed, with suffix appended to it). Sets *still_running. live_why:
  * why the processes still running are looked at (live.h), NULL for the
@@ -370,6 +397,7 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 	kt_suppressions_apply(&opt->suppressions, model);
 	model->stack_frames = opt->stack;
 	model->quiet = opt->quiet;
+	model->color = use_color(opt, out);
 	*gating = kt_findings_gating(model, opt->leaks);
 	if (deadlocks != NULL)
 		*deadlocks = kt_model_deadlocks(model);

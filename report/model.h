@@ -127,6 +127,7 @@ struct kt_model {
 	size_t nsuppressed; /* findings dropped by suppression rules */
 	int stack_frames;   /* text report: frames shown per call site (0 or 1: the site) */
 	bool quiet;         /* text report: the findings only (--quiet) */
+	bool color;         /* text report: in colour (--color) */
 	struct kt_node_info *nodes; /* uthash of every node seen */
 	struct kt_proc_index *proc_index, *proc_entries; /* uthash by (pid, start) */
 };

@@ -74,7 +74,9 @@ void kt_text_flush(struct kt_text_out *o)
 void kt_text_proc_label(struct kt_text_out *o, const struct kt_mproc *mp)
 {
 	kt_str_printf(&o->line, "%*d ", o->pid_width, mp->proc->pid);
+	kt_text_style(o, KT_STYLE_PROGRAM);
 	size_t used = kt_text_fitted(&o->line, mp->name, KT_TEXT_NAME_COLUMNS, false);
+	kt_text_style_end(o);
 	for (size_t i = used; i < (size_t)o->name_width; i++)
 		kt_str_add(&o->line, " ", 1);
 }
@@ -263,7 +265,9 @@ static void render_tree(struct kt_text_out *o, const struct kt_model *m, int pro
 	kt_model_end_text(mp, end, sizeof end);
 	int indent = depth < 20 ? depth : 20; /* deep chains stay readable */
 	kt_str_printf(&o->line, "  %*s%d ", 2 * indent, "", mp->proc->pid);
+	kt_text_style(o, KT_STYLE_PROGRAM);
 	kt_text_fitted(&o->line, mp->name, KT_TEXT_NAME_COLUMNS, false);
+	kt_text_style_end(o);
 	kt_str_printf(&o->line, "  %s", end);
 	/* A live snapshot: what it waits in ("running, in read on fd 3"). */
 	if (mp->end == KT_END_RUNNING && mp->snap != NULL && mp->snap->blocked != NULL &&
@@ -409,7 +413,8 @@ static void render_holders_summed(struct kt_text_out *o, const struct kt_model *
 
 static void render_shared(struct kt_text_out *o, const struct kt_model *m)
 {
-	kt_str_printf(&o->line, "Shared open file descriptions%s", m->nshared ? "" : ": none");
+	kt_text_styled(o, KT_STYLE_HEADING, "Shared open file descriptions");
+	kt_str_printf(&o->line, "%s", m->nshared ? "" : ": none");
 	kt_text_flush(o);
 	for (size_t i = 0; i < m->nofds; i++) {
 		const struct kt_ofd *ofd = &m->ofds[i];
@@ -474,7 +479,7 @@ static void render_unshared(struct kt_text_out *o, const struct kt_model *m)
 		nunshared += m->ofds[i].nholders == 1;
 	if (nunshared == 0)
 		return;
-	kt_str_printf(&o->line, "Descriptors that share nothing");
+	kt_text_styled(o, KT_STYLE_HEADING, "Descriptors that share nothing");
 	kt_text_flush(o);
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct kt_mproc *mp = &m->procs[i];
@@ -486,7 +491,7 @@ static void render_unshared(struct kt_text_out *o, const struct kt_model *m)
 
 void kt_render_text(FILE *file, const struct kt_model *m)
 {
-	struct kt_text_out o = {.file = file, .pid_width = 1, .name_width = 1};
+	struct kt_text_out o = {.file = file, .pid_width = 1, .name_width = 1, .color = m->color};
 	for (size_t i = 0; i < m->nprocs; i++) {
 		int digits = snprintf(NULL, 0, "%d", m->procs[i].proc->pid);
 		if (digits > o.pid_width)
@@ -501,7 +506,7 @@ void kt_render_text(FILE *file, const struct kt_model *m)
 		render_summary(&o, m);
 		render_shared(&o, m);
 		render_unshared(&o, m);
-		kt_str_printf(&o.line, "Process tree");
+		kt_text_styled(&o, KT_STYLE_HEADING, "Process tree");
 		kt_text_flush(&o);
 		for (size_t i = 0; i < m->nprocs; i++)
 			if (m->procs[i].parent < 0)

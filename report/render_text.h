@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "findings.h"
 #include "model.h"
 
 /* The line being written, and where it goes. */
@@ -14,7 +15,25 @@ struct kt_text_out {
 	FILE *file;
 	struct kt_str line;
 	int pid_width, name_width; /* shared by all sections so the eye can scan down */
+	bool color;                /* --color: SGR sequences (render_text_color.c) */
 };
+
+/* What is coloured. */
+enum kt_text_style {
+	KT_STYLE_HEADING,
+	KT_STYLE_ERROR,
+	KT_STYLE_WARNING,
+	KT_STYLE_INFO,
+	KT_STYLE_KIND,
+	KT_STYLE_PROGRAM,
+};
+
+/* Start and end a style on the line (nothing without colour). */
+void kt_text_style(struct kt_text_out *o, enum kt_text_style style);
+void kt_text_style_end(struct kt_text_out *o);
+/* Append text in a style. */
+void kt_text_styled(struct kt_text_out *o, enum kt_text_style style, const char *text);
+enum kt_text_style kt_text_severity_style(enum kt_severity severity);
 
 #define KT_TEXT_NAME_COLUMNS 20
 

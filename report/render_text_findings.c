@@ -18,7 +18,7 @@
 #define PROCS_NAMED 5
 
 /* "(2 errors, 140 warnings, 1 info)": the findings by severity. */
-static void add_severities(struct kt_str *t, const struct kt_finding_contexts *cx)
+static void add_severities(struct kt_text_out *o, const struct kt_finding_contexts *cx)
 {
 	static const enum kt_severity order[] = {KT_SEVERITY_ERROR, KT_SEVERITY_WARNING,
 						 KT_SEVERITY_INFO};
@@ -28,9 +28,12 @@ static void add_severities(struct kt_str *t, const struct kt_finding_contexts *c
 		if (n == 0)
 			continue;
 		const char *name = kt_severity_name(order[i]);
-		kt_str_printf(t, "%s", sep);
-		kt_text_count(t, n);
-		kt_str_printf(t, " %s%s", name, n > 1 && order[i] != KT_SEVERITY_INFO ? "s" : "");
+		kt_str_printf(&o->line, "%s", sep);
+		kt_text_count(&o->line, n);
+		kt_str_add(&o->line, " ", 1);
+		kt_text_style(o, kt_text_severity_style(order[i]));
+		kt_str_printf(&o->line, "%s%s", name, n > 1 && order[i] != KT_SEVERITY_INFO ? "s" : "");
+		kt_text_style_end(o);
 		sep = ", ";
 	}
 }
@@ -41,17 +44,18 @@ static void render_summary_line(struct kt_text_out *o, const struct kt_model *m,
 				const struct kt_finding_contexts *cx)
 {
 	struct kt_str *l = &o->line;
+	kt_text_styled(o, KT_STYLE_HEADING, "Findings:");
 	if (m->nfindings == 0) {
-		kt_str_printf(l, "Findings: none");
+		kt_str_printf(l, " none");
 		if (m->nsuppressed > 0)
 			kt_str_printf(l, " (%zu suppressed)", m->nsuppressed);
 	} else {
-		kt_str_printf(l, "Findings: ");
+		kt_str_printf(l, " ");
 		kt_text_count(l, m->nfindings);
 		kt_str_printf(l, " in ");
 		kt_text_count(l, cx->n);
 		kt_str_printf(l, " context%s", cx->n == 1 ? "" : "s");
-		add_severities(l, cx);
+		add_severities(o, cx);
 		if (m->nsuppressed > 0)
 			kt_str_printf(l, "; %zu suppressed", m->nsuppressed);
 		kt_str_add(l, ")", 1);
@@ -112,13 +116,22 @@ static void render_origin(struct kt_text_out *o, const struct kt_model *m, const
 	}
 }
 
+/* "  warning leaked-across-exec": the severity and the kind, coloured. */
+static void add_severity_kind(struct kt_text_out *o, const struct kt_finding *f)
+{
+	kt_str_add(&o->line, "  ", 2);
+	kt_text_styled(o, kt_text_severity_style(f->severity), kt_severity_name(f->severity));
+	kt_str_add(&o->line, " ", 1);
+	kt_text_styled(o, KT_STYLE_KIND, f->kind);
+}
+
 /* "  warning leaked-across-exec  fd 3  /b/tests/CMakeFiles/STAR/link.txt":
  * a context of several findings, with its processes on the next line. */
 static void render_context_head(struct kt_text_out *o, const struct kt_model *m,
 				const struct kt_finding_context *c)
 {
 	const struct kt_finding *f = &m->findings[c->first];
-	kt_str_printf(&o->line, "  %s %s", kt_severity_name(f->severity), f->kind);
+	add_severity_kind(o, f);
 	if (c->fd_min >= 0 && c->fd_min == c->fd_max)
 		kt_str_printf(&o->line, "  fd %d", c->fd_min);
 	else if (c->fd_min >= 0)
@@ -141,8 +154,11 @@ static void render_finding_head(struct kt_text_out *o, const struct kt_model *m,
 				const struct kt_finding *f)
 {
 	const struct kt_mproc *mp = &m->procs[f->proc];
-	kt_str_printf(&o->line, "  %s %s  %d ", kt_severity_name(f->severity), f->kind, mp->proc->pid);
+	add_severity_kind(o, f);
+	kt_str_printf(&o->line, "  %d ", mp->proc->pid);
+	kt_text_style(o, KT_STYLE_PROGRAM);
 	kt_text_fitted(&o->line, mp->name, KT_TEXT_NAME_COLUMNS, false);
+	kt_text_style_end(o);
 	if (f->fd >= 0)
 		kt_str_printf(&o->line, "  fd %d", f->fd);
 	if (f->target != NULL) {
@@ -281,12 +297,11 @@ void kt_text_notes(struct kt_text_out *o, const struct kt_model *m)
 	collect_notes(m, &kinds, &nkinds);
 	if (nkinds > 0) {
 		/* --quiet still says that the trace is incomplete, in one line */
+		kt_text_styled(o, KT_STYLE_HEADING, "Notes");
 		if (m->quiet)
-			kt_str_printf(&o->line, "Notes: %zu kind%s (the trace is incomplete); "
+			kt_str_printf(&o->line, ": %zu kind%s (the trace is incomplete); "
 						"run without --quiet to read them",
 				      nkinds, nkinds == 1 ? "" : "s");
-		else
-			kt_str_printf(&o->line, "Notes");
 		kt_text_flush(o);
 	}
 	for (size_t k = 0; k < nkinds; k++) {

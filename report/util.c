@@ -109,8 +109,15 @@ char *kt_str_take(struct kt_str *t)
 size_t kt_utf8_columns(const char *s, size_t len)
 {
 	size_t cols = 0;
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\033' && i + 1 < len && s[i + 1] == '[') {
+			/* an SGR sequence (the text report's colours) takes no column */
+			for (i += 2; i < len && s[i] != 'm'; i++)
+				;
+			continue;
+		}
 		cols += ((unsigned char)s[i] & 0xc0) != 0x80;
+	}
 	return cols;
 }
 
