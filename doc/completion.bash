@@ -1,4 +1,5 @@
-# bash completion for kcmptrace(1): options, the report subcommand, formats,
+# bash completion for kcmptrace(1): options, the report and snapshot
+# subcommands (process ids for snapshot), formats,
 # files and directories, and the traced command's own completion after
 # the command name.
 _kcmptrace()
@@ -23,14 +24,15 @@ _kcmptrace()
 	local opts='--format= --output= -o --trace-dir --wait= --no-watch --error-exitcode=
 		--suppressions= --default-suppressions= --no-default-suppressions --leaks
 		--report-close-minus-one --stack= --quiet --color= -h --help --version'
-	local report=0 command=0
+	local report=0 snapshot=0 command=0
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
 		-o | --output | --trace-dir) ((i++)) ;;
-		--) command=$((i + 1)); break ;;
-		report) report=1 ;;
+		--) ((report || snapshot)) || command=$((i + 1)); break ;;
+		report) ((snapshot)) || report=1 ;;
+		snapshot) ((report)) || snapshot=1 ;;
 		-*) ;;
-		*) if ((!report)); then command=$i; break; fi ;;
+		*) if ((!report && !snapshot)); then command=$i; break; fi ;;
 		esac
 	done
 	# After the command's name: the command's own completion.
@@ -59,10 +61,13 @@ _kcmptrace()
 	--output=* | --suppressions=*) COMPREPLY=($(compgen -f -- "${cur#*=}")); return ;;
 	--trace-dir=*) COMPREPLY=($(compgen -d -- "${cur#*=}")); return ;;
 	-*)
-		if ((report)); then
+		if ((report || snapshot)); then
 			opts=${opts//--trace-dir/}
-			opts="${opts//--no-watch/} --remove-if-done"
+			opts=${opts//--no-watch/}
+			opts=${opts//--wait=/}
 		fi
+		((report)) && opts+=" --remove-if-done"
+		((snapshot)) && opts+=" --tree"
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		# no space after an option that takes its value after '='
 		if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]]; then
@@ -72,8 +77,10 @@ _kcmptrace()
 	esac
 	if ((report)); then
 		COMPREPLY=($(compgen -d -- "$cur"))
+	elif ((snapshot)); then
+		COMPREPLY=($(compgen -W "$(cd /proc && echo [0-9]*)" -- "$cur"))
 	else
-		COMPREPLY=($(compgen -W report -- "$cur") $(compgen -c -- "$cur"))
+		COMPREPLY=($(compgen -W 'report snapshot' -- "$cur") $(compgen -c -- "$cur"))
 	fi
 }
 complete -F _kcmptrace kcmptrace

@@ -614,6 +614,7 @@ static int render_loaded(struct options *opt, struct kt_trace *trace, FILE *out,
 	kt_suppressions_apply(&opt->suppressions, model);
 	model->stack_frames = opt->stack;
 	model->quiet = opt->quiet;
+	model->color = use_color(opt, out);
 	*gating = kt_findings_gating(model, opt->leaks);
 	int rc = 0;
 	if (kt_render(out, model, opt->format) != 0) {

@@ -137,6 +137,15 @@ $output"
 	[[ -z $missing ]] || fail "fields in the schema the README's JSON section does not name:$missing"
 }
 
+@test "kcmptrace-json(5) names every field of the schema" {
+	local page missing=""
+	page=$(sed 's/\\-/-/g' "$MAN5")
+	while read -r name; do
+		grep -qE "(^|[ .{])$name([ .,:;)}]|$)" <<<"$page" || missing+=" $name"
+	done < <(jq -r '[.. | objects | .properties? // empty | keys[]] | unique[]' "$SCHEMA")
+	[[ -z $missing ]] || fail "fields in the schema kcmptrace-json(5) does not name:$missing"
+}
+
 # complete_words WORD...: COMPREPLY of the completion for the command line
 # WORD... (the last word is the one being completed), one a line.
 complete_words() {
@@ -170,6 +179,13 @@ complete_words() {
 	assert_output "--remove-if-done"
 	run complete_words kcmptrace report --trace
 	assert_output ""
+	run complete_words kcmptrace snap
+	assert_line snapshot
+	run complete_words kcmptrace snapshot --tr
+	assert_output "--tree"
+	# a snapshot's operands are process ids: this shell's among them
+	run complete_words kcmptrace snapshot "$$"
+	assert_line "$$"
 	# every option of --help is offered
 	local opt
 	run complete_words kcmptrace -
