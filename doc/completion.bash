@@ -21,7 +21,7 @@ _kcmptrace()
 	cur=${words[cword]}
 	prev=${words[cword - 1]}
 
-	local opts='--format= --output= -o --trace-dir --wait= --no-watch --error-exitcode=
+	local opts='--format= --output= -o --trace-dir --wait= --stall= --on-deadlock= --no-watch --error-exitcode=
 		--suppressions= --default-suppressions= --no-default-suppressions --leaks
 		--report-close-minus-one --stack= --quiet --color= -h --help --version'
 	local report=0 snapshot=0 command=0
@@ -56,6 +56,7 @@ _kcmptrace()
 	case $cur in
 	--format=*) COMPREPLY=($(compgen -W 'text json dot' -- "${cur#*=}")); return ;;
 	--wait=*) COMPREPLY=($(compgen -W 'tree command' -- "${cur#*=}")); return ;;
+	--on-deadlock=*) COMPREPLY=($(compgen -W 'wait kill' -- "${cur#*=}")); return ;;
 	--color=*) COMPREPLY=($(compgen -W 'auto always never' -- "${cur#*=}")); return ;;
 	--default-suppressions=*) COMPREPLY=($(compgen -W 'yes no' -- "${cur#*=}")); return ;;
 	--output=* | --suppressions=*) COMPREPLY=($(compgen -f -- "${cur#*=}")); return ;;
@@ -65,6 +66,8 @@ _kcmptrace()
 			opts=${opts//--trace-dir/}
 			opts=${opts//--no-watch/}
 			opts=${opts//--wait=/}
+			opts=${opts//--stall=/}
+			opts=${opts//--on-deadlock=/}
 		fi
 		((report)) && opts+=" --remove-if-done"
 		((snapshot)) && opts+=" --tree"
