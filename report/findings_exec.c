@@ -234,16 +234,17 @@ static void reader_holds_writer(struct kt_model *m, size_t i, size_t k, const st
 	const struct kt_mproc *wp = &m->procs[writer];
 	struct kt_str msg = {0}, why = {0};
 	kt_str_printf(&msg,
-		      "%d %s: holds fd %d, a write end of %s, while reading its read end (fd %d) "
+		      "%d %s: holds fd %d, a write end of %s, and its read end (fd %d) "
 		      "that %d %s writes to",
 		      mp->proc->pid, mp->name, w->fd, w->target, r->fd, wp->proc->pid, wp->name);
 	kt_str_printf(&why,
-		      "%d (%s) reads %s through fd %d but also holds its write end, fd %d: when the "
-		      "writer, %d (%s) fd %d, is done, a read that waits for end of file never "
-		      "returns, because this process itself still holds a write end. The write end "
-		      "was ",
+		      "%d (%s) holds the read end of %s, fd %d, and also a write end, fd %d: when "
+		      "the writer, %d (%s) fd %d, is done, a read of fd %d that waits for end of "
+		      "file never returns, because this process itself still holds a write end "
+		      "(whether it reads is not recorded; a live snapshot of a hang shows it). The "
+		      "write end was ",
 		      mp->proc->pid, mp->name, w->target, r->fd, w->fd, wp->proc->pid, wp->name,
-		      writer_fd);
+		      writer_fd, r->fd);
 	kt_chain_describe(&why, m, &c, false);
 	kt_str_printf(&why,
 		      ". Fix: close fd %d in %d (%s) right after the fork that gave the writer its copy.",
