@@ -83,14 +83,20 @@ void kt_own_fds_begin_signals_blocked(void)
 
 void kt_own_fds_end(void)
 {
-	if (--my_sections != 0)
+	if (my_sections > 1) {
+		my_sections--;
 		return;
+	}
 	kt_fds_may_stay_low = 0;
+	/* The count first, the thread's own depth last: a signal handler in
+	 * between must never see itself outside while the count still holds
+	 * this thread (its close would wait for itself for ever). */
+	atomic_fetch_sub(&own_sections, 1);
 	if (my_masked) {
 		my_masked = false;
 		kt_syscall(SYS_rt_sigprocmask, SIG_SETMASK, &my_saved_mask, NULL, _NSIG / 8);
 	}
-	atomic_fetch_sub(&own_sections, 1);
+	my_sections = 0;
 }
 
 enum kt_gate kt_app_replace_begin(void)
