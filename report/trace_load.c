@@ -2,6 +2,7 @@
  * into one kt_trace, processes in (start, pid) order, and the snapshots of
  * untraced images made from what others saw of them. */
 #include "trace.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -127,6 +128,16 @@ static bool load_process(struct kt_trace *trace, size_t *cap, const char *name,
 	proc.pid = pid;
 	size_t len;
 	char *text = read_whole_file(proc.path, &len, err);
+	if (text != NULL && len == 0) {
+		/* Made, then nothing written: the process ended (a signal, the
+		 * file system full) as it began its trace. Said, and the rest of
+		 * the trace is still reported. */
+		kt_warn("%s: empty record (the process ended as it began to write its trace): left out",
+			proc.path);
+		free(text);
+		free(proc.path);
+		return true;
+	}
 	/* Keep the process even when parsing fails, so free releases it. */
 	struct kt_process *p = KT_PUSH(trace->procs, trace->nprocs, *cap);
 	*p = proc;

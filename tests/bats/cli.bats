@@ -347,3 +347,16 @@ kept_trace() {
 	assert_output -- -
 	q_true '.processes[0].argv == ["/usr/bin/printf", "%s", "", "-"]'
 }
+
+@test "an empty record (a process killed as it began its trace) is left out with one line; the rest is reported" {
+	D="$BATS_TEST_TMPDIR/trace"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --trace-dir "$D" --format=json -o "$BATS_TEST_TMPDIR/a.json" -- true
+	assert_success
+	: >"$D/99999-12345.rec"
+	R="$BATS_TEST_TMPDIR/b.json"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" report --format=json -o "$R" "$D"
+	assert_success
+	assert_equal "$(grep -c 'empty record' <<<"$stderr")" 1
+	assert_invariants
+	q_true '(.processes | length) == 1 and .processes[0].argv == ["true"]'
+}

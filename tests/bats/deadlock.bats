@@ -184,8 +184,10 @@ hang_pid() { # the scenario's first process (timeout's child)
 		"fd": $fd, "ofd": ($r | ofd($p; $fd)), "waits_for": [$p]}]' --argjson p "$p" --argjson fd "$(the_pid second)"
 }
 
-@test "not a deadlock: sleep 2 | cat" {
-	start_tree bash -c 'sleep 2 | cat'
+@test "not a deadlock: sleep 30 | cat" {
+	# (long enough to settle under a sanitizer on a loaded machine; the
+	# tree is killed at the end of the test)
+	start_tree bash -c 'sleep 30 | cat'
 	settle 3
 	snap
 	q_true '[.findings[] | select(.kind == "deadlock")] == []'

@@ -95,7 +95,7 @@ assert_notice() {
 	assert_notice "$DAEMON" "tmux: server (own session)"
 	kill -TERM "$KPID"
 	wait_launcher
-	assert_equal "$status" 0
+	[[ $status == 0 ]] || fail "the launcher exited $status: $(cat "$ERR")"
 	kill -0 "$DAEMON" || fail "the tmux server did not survive the launcher"
 	tmux -L "$TMUX_SOCKET" has-session || fail "the session is gone"
 	assert_invariants
