@@ -4,6 +4,10 @@
 # example; lintian finds no errors.
 
 setup_file() {
+	# cpack and dpkg are not ours; with a sanitizer runtime preloaded into
+	# them (scripts/sanitize) they can hang in a futex. The package holds
+	# no instrumented code to check anyway.
+	[[ -z ${KCMPTRACE_SANITIZER_RUN:-} ]] || return 0
 	# Built once for the file (setup_file has no per-test timeout).
 	local repo
 	repo="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
@@ -19,6 +23,7 @@ setup_file() {
 
 setup() {
 	load helpers
+	[[ -z ${KCMPTRACE_SANITIZER_RUN:-} ]] || skip "packaging tools hang with the sanitizer runtime preloaded"
 	[[ -f $DEB && -x $ROOT/usr/bin/kcmptrace ]] ||
 		fail "scripts/deb made no package: $(cat "$BATS_FILE_TMPDIR/deb.log")"
 	MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
