@@ -13,6 +13,9 @@
 
 struct closed_slot {
 	_Atomic uint32_t seq; /* 0: empty or being written; else the push number + 1 */
+	/* Taken by the one writer of the slot: when the ring wraps while a
+	 * push is slow, a second writer would tear it (it skips instead). */
+	_Atomic uint32_t writing;
 	int32_t fd;
 	uint32_t gen; /* the generation it had while open (even) */
 	struct kt_fd_entry entry;
@@ -30,17 +33,32 @@ static bool worth(const struct kt_fd_entry *e)
 	return e->how != KT_HOW_NONE && e->how != KT_HOW_UNKNOWN;
 }
 
+/* Entries are copied word by word here: memcpy would reach TSan's
+ * interceptor, which sees the copy but not this file's atomics (KT_RACY
+ * leaves them uninstrumented), and so reports every reuse of a slot. */
+KT_RACY static void copy_entry(struct kt_fd_entry *to, const struct kt_fd_entry *from)
+{
+	volatile const uint64_t *src = (volatile const uint64_t *)(const void *)from;
+	uint64_t *dst = (uint64_t *)(void *)to;
+	_Static_assert(sizeof *to % sizeof(uint64_t) == 0, "an entry is whole 64-bit words");
+	for (size_t i = 0; i < sizeof *to / sizeof(uint64_t); i++)
+		dst[i] = src[i];
+}
+
 KT_RACY void kt_closed_remember(int fd, const struct kt_fd_entry *e, uint32_t gen)
 {
 	if (gen == 0 || (gen & 1u) || !worth(e))
 		return;
 	uint32_t n = atomic_fetch_add(&pushes, 1);
 	struct closed_slot *s = &ring[n % KT_CLOSED_RING];
+	if (atomic_exchange_explicit(&s->writing, 1, memory_order_acquire))
+		return; /* another push has this slot: this link is not kept */
 	atomic_store_explicit(&s->seq, 0, memory_order_release);
 	s->fd = fd;
 	s->gen = gen;
-	memcpy(&s->entry, e, sizeof s->entry);
+	copy_entry(&s->entry, e);
 	atomic_store_explicit(&s->seq, n + 1, memory_order_release);
+	atomic_store_explicit(&s->writing, 0, memory_order_release);
 }
 
 KT_RACY bool kt_closed_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry *out)
@@ -51,7 +69,7 @@ KT_RACY bool kt_closed_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry 
 		return false;
 	*fd = s->fd;
 	*gen = s->gen;
-	memcpy(out, &s->entry, sizeof *out);
+	copy_entry(out, &s->entry);
 	return atomic_load_explicit(&s->seq, memory_order_acquire) == seq;
 }
 
