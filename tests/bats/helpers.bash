@@ -306,3 +306,14 @@ pids_running() {
 		fi
 	done
 }
+
+# stat_field PID FIELD: field FIELD of /proc/PID/stat as proc(5) counts
+# (4 the parent, 5 the process group); empty when PID is gone. No ps:
+# procps hangs with a sanitizer runtime preloaded.
+stat_field() {
+	local line
+	local -a f
+	read -r line 2>/dev/null <"/proc/$1/stat" || return 0
+	read -ra f <<<"${line##*) }"
+	echo "${f[$2 - 3]}"
+}

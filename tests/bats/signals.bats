@@ -38,9 +38,9 @@ start_hung() {
 	grep -q '^ready' "$OUT" || fail "the scenario did not start: $(cat "$ERR")"
 	PARENT=$(kv parent "$(cat "$OUT")")
 	CHILD=$(kv child "$(cat "$OUT")")
-	KPID=$(ps -o ppid= -p "$PARENT" | tr -d ' ')
-	[[ $(ps -o comm= -p "$KPID") == kcmptrace ]] || fail "no launcher above $PARENT"
-	[[ $(ps -o pgid= -p "$KPID" | tr -d ' ') == "$KPID" ]] || fail "the launcher leads no group"
+	KPID=$(stat_field "$PARENT" 4)
+	[[ $(cat "/proc/$KPID/comm" 2>/dev/null) == kcmptrace ]] || fail "no launcher above $PARENT"
+	[[ $(stat_field "$KPID" 5) == "$KPID" ]] || fail "the launcher leads no group"
 }
 
 # wait_launcher: until the launcher exits (at most 20 s); its status in $status.
@@ -60,7 +60,7 @@ assert_tree_gone() {
 	local p
 	for p in "$PARENT" "$CHILD"; do
 		if kill -0 "$p" 2>/dev/null; then
-			fail "process $p outlived the launcher: $(ps -o pid,stat,comm -p "$p")"
+			fail "process $p outlived the launcher: $(cat "/proc/$p/stat" 2>/dev/null)"
 		fi
 	done
 }
@@ -193,7 +193,7 @@ assert_ends() {
 	done
 	PARENT=$(kv parent "$(cat "$OUT")")
 	CHILD=$(kv child "$(cat "$OUT")")
-	KPID=$(ps -o ppid= -p "$PARENT" | tr -d ' ')
+	KPID=$(stat_field "$PARENT" 4)
 	kill -USR1 "$KPID"
 	for ((i = 0; i < 200; i++)); do
 		jq -e . "$ERR" >/dev/null 2>&1 && break
@@ -220,7 +220,7 @@ assert_ends() {
 	done
 	PARENT=$(kv parent "$(cat "$OUT")")
 	CHILD=$(kv child "$(cat "$OUT")")
-	KPID=$(ps -o ppid= -p "$PARENT" | tr -d ' ')
+	KPID=$(stat_field "$PARENT" 4)
 	kill -INT -- -"$KPID"
 	kill -USR1 "$KPID" # a request answered proves the INT was taken (or not) first
 	for ((i = 0; i < 200; i++)); do
