@@ -171,7 +171,9 @@ assert_ends() {
 	# what each waits for, and the deadlock they are in
 	q_true 'proc($c).blocked.call == "read" and proc($p).blocked.call == "wait4"' \
 		--argjson c "$CHILD" --argjson p "$PARENT"
-	q_true '[.findings[] | select(.kind == "deadlock")] | length == 1'
+	# (under TSan every process has the runtime's thread: never judged stuck)
+	[[ ${KCMPTRACE_SANITIZER_RUN:-} == thread ]] ||
+		q_true '[.findings[] | select(.kind == "deadlock")] | length == 1'
 	R=$final
 	[[ ! -s $R ]] || fail "the final report was written before the end"
 	kill -TERM "$KPID"
