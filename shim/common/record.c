@@ -316,9 +316,10 @@ static void put_origin(struct kt_buf *b, const struct kt_rec_fd *r)
 	kt_buf_field(b, r->site);
 }
 
-void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r)
+/* "fd" and "end-fd" lines share their fields. */
+static void put_fd_line(struct kt_buf *b, const char *kind, const struct kt_rec_fd *r)
 {
-	kt_buf_str(b, "fd");
+	kt_buf_str(b, kind);
 	kt_buf_num(b, r->fd);
 	kt_buf_unum(b, r->gen);
 	kt_buf_field(b, kt_fd_type_name(r->type));
@@ -329,17 +330,14 @@ void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r)
 	kt_buf_endline(b);
 }
 
+void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r)
+{
+	put_fd_line(b, "fd", r);
+}
+
 void kt_rec_put_end_fd(struct kt_buf *b, const struct kt_rec_fd *r)
 {
-	kt_buf_str(b, "end-fd");
-	kt_buf_num(b, r->fd);
-	kt_buf_unum(b, r->gen);
-	kt_buf_field(b, kt_fd_type_name(r->type));
-	kt_buf_field(b, r->target);
-	kt_buf_field(b, kt_access_name(r->access));
-	kt_buf_num(b, r->cloexec);
-	put_origin(b, r);
-	kt_buf_endline(b);
+	put_fd_line(b, "end-fd", r);
 }
 
 void kt_rec_put_end_fds(struct kt_buf *b, long n)
