@@ -2,10 +2,7 @@
  * each open descriptor with its origin, and kcmp's verdict on which of them
  * share an open file description with each other and with the descriptors
  * of every other live traced process. Written as one record (record.h). */
-#include "shim.h"
-#include "kcmp_group.h"
-#include "procfs.h"
-#include "record.h"
+#include "snapshot_impl.h"
 #include "sys.h"
 #include "tracedir.h"
 
@@ -14,38 +11,6 @@
 #include <sys/mman.h>
 #include <time.h>
 
-struct snap_fd {
-	int fd;
-	uint32_t gen;
-	enum kt_fd_type type;
-	int access, cloexec;
-	char *target;
-	char *site;
-	struct kt_fd_entry entry;
-};
-
-struct snapshot {
-	struct kt_arena arena;
-	struct snap_fd *fds;
-	size_t n;
-	struct kt_desc *sorted; /* this process's descriptors in kcmp order */
-	size_t *sorted_pos;     /* fds[i] is sorted[sorted_pos[i]] */
-	/* One description of ours needs one `same` line to one other live
-	 * holder: that holder ends later, and its own snapshot links it on
-	 * (each holder links to one that outlives it, so all are joined). */
-	size_t *group_of;       /* sorted[j]'s description: its first index */
-	unsigned char *linked;  /* by first index: linked to another process */
-	size_t unlinked;        /* descriptions not linked yet */
-	struct kt_group_stats stats;
-	struct kt_buf out;
-	struct kt_fd_list others; /* room to list other processes' descriptors */
-	/* The callers of a creating call, as "stack" writes them. */
-	char (*stack_text)[KT_SITE_TEXT];
-	char *stack_sites[KT_STACK_MAX];
-	unsigned long live;
-	int kcmp_error; /* 0 when kcmp works */
-	bool closed_stopped; /* no room was left for closed records */
-};
 
 /* Room left before each record for the longest line: a stack of sites,
  * each escaped. The buffer starts at what the descriptors need, about, and
@@ -53,7 +18,7 @@ struct snapshot {
  * overflows, all or nothing. */
 #define LINE_ROOM ((size_t)(KT_STACK_MAX + 2) * 4 * KT_SITE_TEXT + 4096)
 
-static struct kt_buf *out_room(struct snapshot *s)
+struct kt_buf *kt_snap_out(struct snapshot *s)
 {
 	struct kt_buf *b = &s->out;
 	if (b->overflow || b->cap - b->len >= LINE_ROOM)
@@ -138,44 +103,7 @@ KT_RACY static int collect(struct snapshot *s)
 	return 0;
 }
 
-static void emit_same(struct snapshot *s, const struct kt_desc *mine, pid_t pid,
-		      unsigned long long start, int fd2, uint32_t gen2)
-{
-	kt_rec_put_same(out_room(s), &(struct kt_rec_same){mine->fd, mine->gen, pid, start, fd2, gen2});
-}
-
-/* Number the descriptions of the sorted descriptors (adjacent equal ones
- * share one), all not linked yet. */
-static void number_groups(struct snapshot *s, const unsigned char *equal_to_previous)
-{
-	s->group_of = kt_arena_alloc(&s->arena, (s->n + 1) * sizeof *s->group_of);
-	s->linked = kt_arena_alloc(&s->arena, s->n + 1);
-	if (!s->group_of || !s->linked) {
-		s->group_of = NULL; /* compare with everyone, as before */
-		return;
-	}
-	memset(s->linked, 0, s->n + 1);
-	for (size_t j = 0; j < s->n; j++) {
-		bool same = j > 0 && equal_to_previous[j];
-		s->group_of[j] = same ? s->group_of[j - 1] : j;
-		s->unlinked += !same;
-	}
-}
-
-static bool is_linked(const struct snapshot *s, size_t j)
-{
-	return s->group_of && s->linked[s->group_of[j]];
-}
-
-static void mark_linked(struct snapshot *s, size_t j)
-{
-	if (s->group_of && !s->linked[s->group_of[j]]) {
-		s->linked[s->group_of[j]] = 1;
-		s->unlinked--;
-	}
-}
-
-static void note(struct snapshot *s, const char *a, long num, const char *c)
+void kt_snap_note(struct snapshot *s, const char *a, long num, const char *c)
 {
 	char text[256];
 	struct kt_buf t = {text, 0, sizeof text - 1, 0};
@@ -187,252 +115,7 @@ static void note(struct snapshot *s, const char *a, long num, const char *c)
 	for (char *p = text; *p; p++)
 		if (*p == '\t')
 			*p = ' ';
-	kt_rec_put_note(out_room(s), text);
-}
-
-static void inode_range(const struct snapshot *s, uint64_t dev, uint64_t ino, size_t *lo, size_t *hi);
-
-/* Within this process: sort, then adjacent equal descriptors share. */
-static void group_own(struct snapshot *s)
-{
-	struct kt_desc *scratch = kt_arena_alloc(&s->arena, (s->n + 1) * sizeof *scratch);
-	if (!scratch)
-		return;
-	if (s->kcmp_error) {
-		/* Without kcmp only (dev, ino) order: no verdicts are drawn from it. */
-		for (size_t i = 0; i < s->n; i++)
-			s->sorted[i].pid = 0;
-		kt_desc_sort(s->sorted, s->n, scratch, &s->stats);
-		return;
-	}
-	kt_desc_sort(s->sorted, s->n, scratch, &s->stats);
-	s->sorted_pos = kt_arena_alloc(&s->arena, (s->n + 1) * sizeof *s->sorted_pos);
-	if (s->sorted_pos)
-		for (size_t j = 0; j < s->n; j++)
-			s->sorted_pos[s->sorted[j].index] = j;
-	unsigned char *equal_to_previous = kt_arena_alloc(&s->arena, s->n + 1);
-	for (size_t i = 1; i < s->n; i++) {
-		const struct kt_desc *a = &s->sorted[i - 1], *b = &s->sorted[i];
-		bool same = a->dev == b->dev && a->ino == b->ino && kt_desc_compare(a, b, &s->stats) == 0;
-		if (same)
-			emit_same(s, b, kt_self.pid, kt_self.start, a->fd, a->gen);
-		if (equal_to_previous)
-			equal_to_previous[i] = same;
-	}
-	if (equal_to_previous)
-		number_groups(s, equal_to_previous);
-}
-
-/* Every description of ours with this (dev, ino) is linked already. */
-static bool inode_linked(const struct snapshot *s, uint64_t dev, uint64_t ino)
-{
-	size_t lo, hi;
-	if (!s->group_of)
-		return false;
-	inode_range(s, dev, ino, &lo, &hi);
-	for (size_t j = lo; j < hi; j++)
-		if (!is_linked(s, j))
-			return false;
-	return true;
-}
-
-/* Where this process's descriptor number fd stands in sorted order, or -1. */
-static long sorted_index_of_fd(const struct snapshot *s, int fd)
-{
-	size_t lo = 0, hi = s->n;
-	if (!s->sorted_pos)
-		return -1;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->fds[mid].fd == fd)
-			return (long)s->sorted_pos[mid];
-		if (s->fds[mid].fd < fd)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-/* [lo, hi) of the sorted descriptors with this (dev, ino). */
-static void inode_range(const struct snapshot *s, uint64_t dev, uint64_t ino, size_t *lo, size_t *hi)
-{
-	size_t l = 0, h = s->n;
-	while (l < h) {
-		size_t m = l + (h - l) / 2;
-		const struct kt_desc *d = &s->sorted[m];
-		if (d->dev < dev || (d->dev == dev && d->ino < ino))
-			l = m + 1;
-		else
-			h = m;
-	}
-	*lo = l;
-	while (l < s->n && s->sorted[l].dev == dev && s->sorted[l].ino == ino)
-		l++;
-	*hi = l;
-}
-
-/* Our descriptor of the same description as *key, by the inode's bucket. */
-static long find_same(struct snapshot *s, const struct kt_desc *key)
-{
-	size_t lo, hi;
-	inode_range(s, key->dev, key->ino, &lo, &hi);
-	if (lo == hi)
-		return -1;
-	long at = kt_desc_find(s->sorted + lo, hi - lo, key, &s->stats);
-	return at < 0 ? -1 : at + (long)lo;
-}
-
-/* One descriptor of a process that runs an untraced image (record.h
- * "observed"). */
-static void observe(struct snapshot *s, pid_t pid, unsigned long long start, int fd, uint32_t gen)
-{
-	struct kt_fd_info *info = kt_arena_alloc(&s->arena, sizeof *info);
-	struct timespec now;
-	if (!info || kt_fd_describe(pid, fd, info) != 0)
-		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	kt_rec_put_observed(out_room(s), &(struct kt_rec_observed){
-		.pid = pid, .start = start, .fd = fd, .gen = gen, .type = info->type,
-		.target = info->target, .access = info->access, .cloexec = info->cloexec > 0,
-		.time = (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec});
-}
-
-/* Compare with one other live traced process. */
-static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start)
-{
-	size_t cap = 0;
-	const struct kt_fd_entry *table = kt_table_map_other(pid, start, &cap);
-	if (!table)
-		return;
-	int untraced = kt_table_is_untraced(table);
-	if (!untraced && s->group_of && s->unlinked == 0) {
-		kt_table_unmap(table, cap); /* nothing of ours left to link */
-		return;
-	}
-	long n = kt_proc_list_all(pid, &s->others);
-	if (n == -EACCES || n == -EPERM)
-		note(s, "cannot compare with process", pid, ": permission denied");
-	if (n <= 0 || !kt_proc_alive(pid, start)) {
-		kt_table_unmap(table, cap);
-		return;
-	}
-	s->live++;
-	for (long i = 0; i < n; i++) {
-		int fd = s->others.fds[i];
-		if ((size_t)fd >= cap)
-			continue;
-		uint32_t g1 = atomic_load_explicit(&table[fd].gen, memory_order_acquire);
-		struct kt_desc key = {.pid = pid, .fd = fd};
-		int have_inode = 0;
-		if (untraced) {
-			/* Its image writes no snapshot: say what we see of it. A kept
-			 * entry for another file than the one there now was closed by
-			 * the image and its number reused. */
-			have_inode = kt_fd_inode(pid, fd, &key.dev, &key.ino) == 0;
-			if (have_inode && kt_entry_replaced(&table[fd], g1, key.dev, key.ino))
-				g1 = 0;
-			if (g1 == 0 || (g1 & 1u))
-				g1 = KT_GEN_OBSERVED | (uint32_t)kt_self.pid;
-			observe(s, pid, start, fd, g1);
-		} else if (g1 == 0 || (g1 & 1u)) {
-			continue; /* closed, changing, or made where the shim could not see */
-		}
-		if (have_inode) {
-			/* read above */
-		} else if (!(g1 & KT_GEN_OBSERVED) &&
-			   atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1) {
-			key.dev = table[fd].dev;
-			key.ino = table[fd].ino;
-		} else if (kt_fd_inode(pid, fd, &key.dev, &key.ino) < 0) {
-			continue;
-		}
-		if (!untraced && inode_linked(s, key.dev, key.ino))
-			continue; /* nothing of ours to link (or none of this inode) */
-		/* Inheritance keeps numbers: try our descriptor of the same number
-		 * first (one kcmp), then search the inode's bucket (log n). */
-		long at = sorted_index_of_fd(s, fd);
-		if (at < 0 || s->sorted[at].dev != key.dev || s->sorted[at].ino != key.ino ||
-		    kt_desc_compare(&key, &s->sorted[at], &s->stats) != 0)
-			at = find_same(s, &key);
-		/* Same generation after the comparison: it was that descriptor we
-		 * compared (an observed one is named for this moment only). */
-		if (at >= 0 && ((g1 & KT_GEN_OBSERVED) ||
-				atomic_load_explicit(&table[fd].gen, memory_order_acquire) == g1)) {
-			emit_same(s, &s->sorted[at], pid, start, fd, g1);
-			mark_linked(s, (size_t)at);
-		}
-	}
-	kt_table_unmap(table, cap);
-}
-
-/* The other live tables, listed once: the parent's is compared first,
- * the likeliest holder of what we hold, so that most of the others need
- * no comparison at all (cost linear, not quadratic, in the processes alive
- * at once). The tables marked untraced (tracedir.h) are looked at in any
- * case: their images' descriptors are observed from outside. */
-struct live_table {
-	pid_t pid;
-	unsigned long long start;
-	bool marked;
-};
-
-struct live_list {
-	struct kt_arena *arena;
-	struct live_table *t, marks[32];
-	size_t n, cap, n_marks;
-	bool incomplete; /* a table or a mark could not be kept */
-};
-
-static int list_live(pid_t pid, unsigned long long start, bool untraced_mark, void *ctx)
-{
-	struct live_list *l = ctx;
-	if (untraced_mark) {
-		if (l->n_marks == sizeof l->marks / sizeof l->marks[0])
-			return l->incomplete = true, 0;
-		l->marks[l->n_marks++] = (struct live_table){pid, start, true};
-		return 0;
-	}
-	if (pid == kt_self.pid && start == kt_self.start)
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-		struct live_table *t = kt_arena_alloc(l->arena, cap * sizeof *t);
-		if (!t)
-			return l->incomplete = true, 1;
-		if (l->n)
-			memcpy(t, l->t, l->n * sizeof *t);
-		l->t = t;
-		l->cap = cap;
-	}
-	l->t[l->n++] = (struct live_table){pid, start, false};
-	return 0;
-}
-
-static void apply_marks(struct live_list *l)
-{
-	for (size_t m = 0; m < l->n_marks; m++)
-		for (size_t i = 0; i < l->n; i++)
-			if (l->t[i].pid == l->marks[m].pid && l->t[i].start == l->marks[m].start)
-				l->t[i].marked = true;
-}
-
-static void group_across(struct snapshot *s)
-{
-	s->others = KT_ARENA_FD_LIST(&s->arena);
-	s->others.cap = 1024;
-	struct live_list l = {.arena = &s->arena};
-	kt_trace_each_live(kt_self.dir, list_live, &l);
-	apply_marks(&l);
-	if (l.incomplete)
-		s->group_of = NULL; /* no early end: look at every table listed */
-	pid_t parent = (pid_t)kt_syscall(SYS_getppid);
-	for (size_t i = 0; i < l.n; i++)
-		if (l.t[i].pid == parent)
-			compare_with(s, l.t[i].pid, l.t[i].start);
-	for (size_t i = 0; i < l.n; i++)
-		if (l.t[i].pid != parent && (l.t[i].marked || !s->group_of || s->unlinked > 0))
-			compare_with(s, l.t[i].pid, l.t[i].start);
+	kt_rec_put_note(kt_snap_out(s), text);
 }
 
 /* The prior image's record of a descriptor kept across the exec into this
@@ -465,7 +148,7 @@ static bool put_optional_closed(struct snapshot *s, const struct kt_rec_fd *r)
 	if (s->closed_stopped)
 		return false;
 	size_t len = s->out.len;
-	kt_rec_put_closed(out_room(s), r);
+	kt_rec_put_closed(kt_snap_out(s), r);
 	if (s->out.overflow) {
 		s->out.overflow = 0;
 		s->out.len = len;
@@ -502,7 +185,7 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 	kt_table_record_fd(&r, f->fd, f->gen, f->type, f->target, f->access, f->cloexec, e, f->site);
 	if (e->how == KT_HOW_EXEC)
 		origin_before_exec(&r);
-	kt_rec_put_fd(out_room(s), &r);
+	kt_rec_put_fd(kt_snap_out(s), &r);
 	put_root(s, e);
 	/* Callers of the creating call, for descriptors made in this image. */
 	if (e->how != KT_HOW_EXEC && e->how != KT_HOW_INHERITED && e->site && e->stack[0] &&
@@ -512,7 +195,7 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 			kt_site_format(e->stack[n], s->stack_text[n], KT_SITE_TEXT);
 			n++;
 		}
-		kt_rec_put_stack(out_room(s), &(struct kt_rec_stack){f->fd, f->gen, n,
+		kt_rec_put_stack(kt_snap_out(s), &(struct kt_rec_stack){f->fd, f->gen, n,
 							    (const char *const *)s->stack_sites});
 	}
 }
@@ -594,7 +277,7 @@ KT_RACY static void emit_closed(struct snapshot *s)
 			skipped += !put_closed(s, fd, gen, &e);
 	}
 	if (skipped)
-		note(s, "and", (long)skipped, " more closed descriptors not written (no room)");
+		kt_snap_note(s, "and", (long)skipped, " more closed descriptors not written (no room)");
 }
 
 static void event_line(struct kt_buf *b, enum kt_event_kind kind, int fd, uint32_t gen, long long a1,
@@ -645,7 +328,7 @@ static void emit_peers(struct snapshot *s)
 		const struct snap_fd *b = a->entry.peer_plus1 > 0 ? own_fd(s, a->entry.peer_plus1 - 1) : NULL;
 		if (!b || b->fd <= a->fd || b->entry.peer_plus1 != a->fd + 1)
 			continue;
-		kt_rec_put_peer(out_room(s), &(struct kt_rec_peer){a->fd, a->gen, b->fd, b->gen});
+		kt_rec_put_peer(kt_snap_out(s), &(struct kt_rec_peer){a->fd, a->gen, b->fd, b->gen});
 	}
 }
 
@@ -658,28 +341,28 @@ static void emit_events(struct snapshot *s)
 		if (e->event_gen != f->gen)
 			continue;
 		if (e->setfl_site)
-			event_line(out_room(s), KT_EVENT_SETFL, f->fd, f->gen, e->setfl_before, e->setfl_after,
+			event_line(kt_snap_out(s), KT_EVENT_SETFL, f->fd, f->gen, e->setfl_before, e->setfl_after,
 				   e->setfl_site);
 		if (e->setfd_site)
-			event_line(out_room(s), KT_EVENT_SETFD, f->fd, f->gen, 0, 0, e->setfd_site);
+			event_line(kt_snap_out(s), KT_EVENT_SETFD, f->fd, f->gen, 0, 0, e->setfd_site);
 		if (e->lock_op >= 100)
-			event_line(out_room(s), KT_EVENT_OFD_LOCK, f->fd, f->gen, e->lock_op - 100, 0, e->lock_site);
+			event_line(kt_snap_out(s), KT_EVENT_OFD_LOCK, f->fd, f->gen, e->lock_op - 100, 0, e->lock_site);
 		else if (e->lock_op)
-			event_line(out_room(s), KT_EVENT_FLOCK, f->fd, f->gen, e->lock_op, 0, e->lock_site);
+			event_line(kt_snap_out(s), KT_EVENT_FLOCK, f->fd, f->gen, e->lock_op, 0, e->lock_site);
 	}
 	unsigned count = atomic_exchange(&kt_bad_close_count, 0);
 	for (unsigned i = 0; i < count && i < KT_BAD_CLOSE_RING; i++)
-		bad_close_line(out_room(s), &kt_bad_closes[i]);
+		bad_close_line(kt_snap_out(s), &kt_bad_closes[i]);
 	if (count > KT_BAD_CLOSE_RING)
-		note(s, "and", count - KT_BAD_CLOSE_RING, " more closes of descriptors already closed");
+		kt_snap_note(s, "and", count - KT_BAD_CLOSE_RING, " more closes of descriptors already closed");
 	struct kt_unopened_closes *u = &kt_unopened_closes;
 	unsigned unopened = atomic_exchange(&u->count, 0);
 	if (unopened)
-		event_line(out_room(s), KT_EVENT_CLOSE_UNOPENED, atomic_load(&u->lowest), 0, unopened,
+		event_line(kt_snap_out(s), KT_EVENT_CLOSE_UNOPENED, atomic_load(&u->lowest), 0, unopened,
 			   atomic_load(&u->highest), atomic_load(&u->site));
 	unsigned minus_one = atomic_exchange(&kt_minus_one_closes.count, 0);
 	if (minus_one)
-		event_line(out_room(s), KT_EVENT_CLOSE_MINUS_ONE, -1, 0, minus_one, 0,
+		event_line(kt_snap_out(s), KT_EVENT_CLOSE_MINUS_ONE, -1, 0, minus_one, 0,
 			   atomic_load(&kt_minus_one_closes.site));
 }
 
@@ -717,26 +400,26 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 		for (int i = 0; i < KT_STACK_MAX; i++)
 			s.stack_sites[i] = s.stack_text[i];
 
-	kt_rec_put_snap(out_room(&s), &(struct kt_rec_snap){why, status, -s.kcmp_error});
+	kt_rec_put_snap(kt_snap_out(&s), &(struct kt_rec_snap){why, status, -s.kcmp_error});
 	for (size_t i = 0; i < s.n; i++)
 		emit_fd(&s, &s.fds[i]);
 	emit_closed(&s);
 	emit_peers(&s);
-	group_own(&s);
+	kt_snap_group_own(&s);
 	if (!s.kcmp_error)
-		group_across(&s);
+		kt_snap_group_across(&s);
 	if (s.stats.kcmp_errors)
-		note(&s, "kcmp failed on some comparisons; errno", -s.stats.first_error, "");
+		kt_snap_note(&s, "kcmp failed on some comparisons; errno", -s.stats.first_error, "");
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	stat_line(out_room(&s), "snapshot_us",
+	stat_line(kt_snap_out(&s), "snapshot_us",
 		  (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000));
-	stat_line(out_room(&s), "kcmp_calls", s.stats.kcmp_calls);
-	stat_line(out_room(&s), "live_processes", s.live);
-	kt_rec_put_end(out_room(&s));
+	stat_line(kt_snap_out(&s), "kcmp_calls", s.stats.kcmp_calls);
+	stat_line(kt_snap_out(&s), "live_processes", s.live);
+	kt_rec_put_end(kt_snap_out(&s));
 	emit_events(&s);
 	if (untraced)
-		kt_rec_put_untraced(out_room(&s), untraced);
+		kt_rec_put_untraced(kt_snap_out(&s), untraced);
 	r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len, 0);
 	if (r < 0)
 		kt_shim_warn("cannot write the trace in", kt_self.dir, -r);
