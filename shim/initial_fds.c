@@ -192,8 +192,12 @@ KT_RACY void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t
 		end = cap;
 	for (size_t fd = kt_table_next_used(h, 0, end); fd < end; fd = kt_table_next_used(h, fd + 1, end)) {
 		uint32_t gen = atomic_load(&before[fd].gen);
-		struct kt_fd_entry *e = gen ? kt_table_entry((int)fd) : NULL;
-		if (e && atomic_load(&e->gen) == 0) {
+		if (gen == 0)
+			continue;
+		/* Beyond this image's table so far (it starts small): the number
+		 * is surely unused here, and the adoption grows the table. */
+		struct kt_fd_entry *e = kt_table_entry((int)fd);
+		if (e == NULL || atomic_load(&e->gen) == 0) {
 			struct kt_fd_entry v;
 			memset(&v, 0, sizeof v);
 			v.src_fd = -1;

@@ -50,6 +50,19 @@ preloaded() {
 		LD_PRELOAD="$SHIM${LD_PRELOAD:+ $LD_PRELOAD}" "$@"
 }
 
+# without_inherited_fds CMD [ARG...]: CMD with only 0, 1 and 2 open, as on
+# a fresh CI machine (bats' fd 3 and what a terminal or job runner left
+# open, which change how large each image's descriptor table starts).
+without_inherited_fds() {
+	(
+		for fd in /proc/self/fd/*; do
+			fd=${fd##*/}
+			if ((fd > 2)); then eval "exec $fd>&-"; fi
+		done
+		exec "$@"
+	)
+}
+
 # assert_one_line_error: failed, and said so in one "kcmptrace: ..." line.
 assert_one_line_error() {
 	assert_failure

@@ -166,3 +166,26 @@ EOF'
 	run --separate-stderr "$KT" --suppressions="$BATS_TEST_TMPDIR/bad.supp" -- true
 	assert_one_line_error
 }
+
+@test "a script running scripts (bash reads each from fd 255): every fd 255 is its own description, also when the tree starts with no high descriptor" {
+	# bash's script descriptor is 255 in every bash: the child's, inherited
+	# close-on-exec and gone at its exec, must not lend its description to
+	# the new image's 255. A tree that inherits no high number starts every
+	# image with a small table: the closed generation of 255 must be kept
+	# beyond it all the same (the bug: each child's script joined its
+	# parent's, as pyenv's shims showed).
+	local dir=$BATS_TEST_TMPDIR/scripts
+	mkdir -p "$dir"
+	printf 'bash %q/child.sh\nx=$(bash %q/child.sh)\n: done\n' "$dir" "$dir" >"$dir/parent.sh"
+	printf 'bash %q/grandchild.sh\n' "$dir" >"$dir/child.sh"
+	printf 'sleep 0\n' >"$dir/grandchild.sh"
+	rm -f "$R"
+	run --separate-stderr without_inherited_fds "$KT" --format=json -o "$R" -- bash "$dir/parent.sh"
+	assert_success
+	assert_invariants
+	# one description per script: parent, two child runs, two grandchild runs
+	q_true '[.processes[] | .fds[] | select(.fd == 255)] as $s
+	        | ($s | length) == 5 and ($s | map(.ofd) | unique | length) == 5
+	        and ($s | map(.target | split("/") | last) | sort)
+	            == ["child.sh", "child.sh", "grandchild.sh", "grandchild.sh", "parent.sh"]'
+}
