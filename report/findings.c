@@ -6,6 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const kt_finding_kinds[] = {"leaked-across-exec", "pipe-end-held", "shared-status-flags",
+					"shared-lock",        "bad-close",     "close-unopened",
+					"open-at-exit",       "deadlock",      "stall",
+					NULL};
+
 const char *kt_severity_name(enum kt_severity s)
 {
 	switch (s) {

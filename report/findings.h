@@ -33,6 +33,9 @@ struct kt_findings_options {
 	bool close_minus_one; /* close(-1) is a bad-close finding */
 };
 
+/* Every kind above, NULL-terminated (suppression files name them). */
+extern const char *const kt_finding_kinds[];
+
 /* Adds the findings to model->findings, sorted by process, fd and kind. */
 void kt_findings_find(struct kt_model *model, const struct kt_findings_options *options);
 

@@ -18,6 +18,7 @@
 #include "snapshot.h"
 #include "suppress.h"
 #include "symbolize.h"
+#include "table.h"
 #include "trace.h"
 #include "tracedir.h"
 #include "unrecorded.h"
@@ -530,10 +531,18 @@ static int run_command(struct options *opt, char **command)
 		free(shim);
 		return EXIT_BAD_TRACE;
 	}
-	/* --stack=N: the shim records that many callers of each creating call. */
-	if (opt->stack_set) {
+	/* --stack=N: the shim records that many callers of each creating call;
+	 * all it can keep when a suppression rule names a frame (the report
+	 * still shows N). */
+	settings_from_environment(opt);
+	bool from_user = opt->stack_set;
+	opt->stack_set = 1; /* what the report shows: not the variable set below */
+	int recorded = opt->stack;
+	if (kt_suppressions_need_callers(&opt->suppressions) && recorded < KT_STACK_MAX + 1)
+		recorded = KT_STACK_MAX + 1;
+	if (from_user || recorded != opt->stack) {
 		char frames[16];
-		snprintf(frames, sizeof frames, "%d", opt->stack);
+		snprintf(frames, sizeof frames, "%d", recorded);
 		setenv("KCMPTRACE_STACK", frames, 1);
 	}
 	struct kt_launch launch = {.trace_dir_option = opt->trace_dir, .argv = command,

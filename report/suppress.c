@@ -1,6 +1,8 @@
 /* Suppression files (see suppress.h). */
 #include "suppress.h"
+#include "findings.h"
 #include "shell.h"
+#include "symbolize.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -8,9 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const known_kinds[] = {"leaked-across-exec", "pipe-end-held",
-					  "shared-status-flags", "shared-lock", "bad-close",
-					  "open-at-exit", "deadlock", "stall", NULL};
 
 static bool has_glob(const char *s)
 {
@@ -28,7 +27,7 @@ static bool parse_line(struct kt_suppression *rule, char *line, const char *path
 	     tok = strtok_r(NULL, " \t\r\n", &save)) {
 		char *eq = strchr(tok, '=');
 		if (eq == NULL) {
-			kt_error_set(err, "%s:%d: '%s' is not key=value (kind, program, target or made)",
+			kt_error_set(err, "%s:%d: '%s' is not key=value (kind, program, target, made or frame)",
 				     path, lineno, tok);
 			return false;
 		}
@@ -38,9 +37,10 @@ static bool parse_line(struct kt_suppression *rule, char *line, const char *path
 			      : strcmp(tok, "program") == 0 ? &rule->program
 			      : strcmp(tok, "target") == 0  ? &rule->target
 			      : strcmp(tok, "made") == 0    ? &rule->made
+			      : strcmp(tok, "frame") == 0   ? &rule->frame
 							    : NULL;
 		if (slot == NULL) {
-			kt_error_set(err, "%s:%d: unknown key '%s' (kind, program, target or made)", path,
+			kt_error_set(err, "%s:%d: unknown key '%s' (kind, program, target, made or frame)", path,
 				     lineno, tok);
 			return false;
 		}
@@ -54,8 +54,8 @@ static bool parse_line(struct kt_suppression *rule, char *line, const char *path
 		}
 		if (slot == &rule->kind && !has_glob(value)) {
 			bool known = false;
-			for (size_t i = 0; known_kinds[i] != NULL; i++)
-				known = known || strcmp(known_kinds[i], value) == 0;
+			for (size_t i = 0; kt_finding_kinds[i] != NULL; i++)
+				known = known || strcmp(kt_finding_kinds[i], value) == 0;
 			if (!known) {
 				kt_error_set(err, "%s:%d: unknown finding kind '%s'", path, lineno, value);
 				return false;
@@ -72,6 +72,7 @@ static void free_rule(struct kt_suppression *r)
 	free(r->program);
 	free(r->target);
 	free(r->made);
+	free(r->frame);
 	free(r->file);
 }
 
@@ -90,7 +91,7 @@ bool kt_suppressions_load(struct kt_suppressions *s, const char *path, struct kt
 		lineno++;
 		struct kt_suppression rule = {0};
 		ok = parse_line(&rule, line, path, lineno, err);
-		if (ok && (rule.kind || rule.program || rule.target || rule.made)) {
+		if (ok && (rule.kind || rule.program || rule.target || rule.made || rule.frame)) {
 			rule.file = kt_xstrdup(path);
 			rule.line = lineno;
 			*KT_PUSH(s->rules, s->n, s->cap) = rule;
@@ -127,7 +128,7 @@ bool kt_suppressions_load_defaults(struct kt_suppressions *s)
 	     line = strtok_r(NULL, "\n", &save)) {
 		struct kt_suppression rule = {0};
 		ok = parse_line(&rule, line, "(built in)", ++lineno, &err);
-		if (ok && (rule.kind || rule.program || rule.target || rule.made)) {
+		if (ok && (rule.kind || rule.program || rule.target || rule.made || rule.frame)) {
 			rule.file = kt_xstrdup("(built in)");
 			rule.line = lineno;
 			*KT_PUSH(s->rules, s->n, s->cap) = rule;
@@ -144,10 +145,48 @@ static bool glob_match(const char *pattern, const char *s)
 	return pattern == NULL || fnmatch(pattern, s != NULL ? s : "", 0) == 0;
 }
 
+/* The function of a call site ("main" of "main+0x3a (server)"), or NULL
+ * when the site has no symbol (then only "module+0xOFF" is known). */
+static const char *site_function(const char *site, char *buf, size_t len)
+{
+	if (site == NULL)
+		return NULL;
+	kt_symbolize(site, buf, len);
+	char *plus = strchr(buf, '+'), *paren = strstr(buf, " (");
+	if (plus == NULL || paren == NULL || plus > paren || plus == buf)
+		return NULL;
+	*plus = '\0';
+	return buf;
+}
+
+/* A frame rule: the creating call's site or one of its recorded callers
+ * is in a function the glob names, as a valgrind suppression's fun: line. */
+static bool frame_matches(const char *pattern, const struct kt_finding_origin *o)
+{
+	char buf[1100];
+	const char *fn = site_function(o->site, buf, sizeof buf);
+	if (fn != NULL && fnmatch(pattern, fn, 0) == 0)
+		return true;
+	for (size_t i = 0; i < o->nstack; i++)
+		if ((fn = site_function(o->stack[i], buf, sizeof buf)) != NULL && fnmatch(pattern, fn, 0) == 0)
+			return true;
+	return false;
+}
+
+bool kt_suppressions_need_callers(const struct kt_suppressions *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rules[i].frame != NULL)
+			return true;
+	return false;
+}
+
 static bool matches(const struct kt_suppression *r, const struct kt_model *m,
 		    const struct kt_finding *f)
 {
 	if (!glob_match(r->kind, f->kind) || !glob_match(r->target, f->target))
+		return false;
+	if (r->frame != NULL && !frame_matches(r->frame, &f->origin))
 		return false;
 	/* A made rule matches only findings whose descriptor was made so. */
 	if (r->made != NULL && (f->origin.made == NULL || !glob_match(r->made, f->origin.made)))

@@ -274,11 +274,44 @@ for i in range(3):
 	printf 'kind=leaked-across-exec\nprogramme=x\n' >"$S.bad"
 	run --separate-stderr kcmptrace_no_fd3 "$KT" --suppressions="$S.bad" -- true
 	assert_equal "$status" 2
-	assert_equal "$stderr" "kcmptrace: $S.bad:2: unknown key 'programme' (kind, program, target or made)"
+	assert_equal "$stderr" "kcmptrace: $S.bad:2: unknown key 'programme' (kind, program, target, made or frame)"
 	run --separate-stderr kcmptrace_no_fd3 "$KT" --suppressions="$S.missing" -- true
 	assert_equal "$status" 2
 	[[ $stderr == "kcmptrace: cannot read suppressions $S.missing: "* ]]
 	[[ $(wc -l <<<"$stderr") == 1 ]]
+}
+
+@test "--suppressions frame=GLOB: matches the creating call's function or one of its callers, recorded without --stack; the text still shows one frame" {
+	S="$BATS_TEST_TMPDIR/supp"
+	local prog=("$SCEN/leak_in_helper" /etc/hostname)
+	kcmptrace_run -- "${prog[@]}"
+	assert_finding leaked-across-exec
+	# the site's own function, a caller two frames up, and main
+	for frame in open_no_cloexec 'log_open_*' main; do
+		printf 'kind=leaked-across-exec frame=%s\n' "$frame" >"$S"
+		kcmptrace_run --suppressions="$S" -- "${prog[@]}"
+		assert_no_findings leaked-across-exec
+		[[ $(kcmptrace_query .suppressed) == 1 ]] || fail "frame=$frame: $(kcmptrace_findings)"
+	done
+	# a function that is not on the stack, or a frame rule with another kind
+	for rule in 'frame=server_*' 'frame=open_no_cloexec kind=bad-close'; do
+		printf '%s\n' "$rule" >"$S"
+		kcmptrace_run --suppressions="$S" -- "${prog[@]}"
+		assert_finding leaked-across-exec
+		[[ $(kcmptrace_query .suppressed) == 0 ]] || fail "$rule suppressed"
+	done
+	# callers recorded for the rules, shown only as --stack says (default: the site)
+	printf 'frame=server_*\n' >"$S"
+	run kcmptrace_no_fd3 "$KT" --suppressions="$S" -- "${prog[@]}"
+	assert_output --partial "origin: open in leak_in_helper at open_no_cloexec+"
+	refute_output --partial "< log_open_for_children"
+	# kcmptrace report on a kept trace applies frame rules as well
+	printf 'frame=log_open_*\n' >"$S"
+	run kcmptrace_no_fd3 "$KT" --trace-dir "$BATS_TEST_TMPDIR/t" --suppressions="$S" -o "$BATS_TEST_TMPDIR/a.txt" -- "${prog[@]}"
+	assert_success
+	run kcmptrace_no_fd3 "$KT" report --suppressions="$S" --format=json -o "$R" "$BATS_TEST_TMPDIR/t"
+	assert_success
+	[[ $(kcmptrace_query .suppressed) == 1 ]]
 }
 
 @test "--format=dot: a graph of the tree, shared descriptions and findings in red" {
