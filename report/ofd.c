@@ -133,6 +133,64 @@ static void unite_snapshot(struct kt_model *m, struct union_find *uf, size_t i, 
 	}
 }
 
+/* The record of fd FD generation GEN in snapshot snap: its fd or closed
+ * record, or NULL. */
+static const struct kt_rec_fd *record_in(const struct kt_snapshot *snap, int fd, unsigned long long gen)
+{
+	for (size_t k = 0; k < snap->nfds + snap->nclosed; k++) {
+		const struct kt_rec_fd *r = k < snap->nfds ? &snap->fds[k].rec : &snap->closed[k - snap->nfds].rec;
+		if (r->fd == fd && r->gen == gen)
+			return r;
+	}
+	return NULL;
+}
+
+/* A descriptor got of process p, received when the sender's copy was gone
+ * (record.h "ino"): joined to the description of that file that the
+ * socket's peer process sent, when it sent exactly one; several cannot be
+ * told apart and are not guessed at. Without a known peer (a socketpair's
+ * peer is the process that made it) it stays a description of its own. */
+static void unite_received(struct kt_model *m, struct union_find *uf, const struct kt_process *p,
+			   const struct kt_snapshot *snap, const struct kt_rec_ino *got)
+{
+	const struct kt_rec_fd *r = record_in(snap, got->fd, got->gen);
+	int peer = r != NULL && r->src_pid > 0 ? kt_model_find_proc(m, r->src_pid, r->src_start) : -1;
+	/* A sender gone at the receipt is known by its pid only: the one
+	 * process of the trace with it, if pids were not reused. */
+	for (size_t i = 0; r != NULL && r->src_pid > 0 && r->src_start == 0 && i < m->nprocs; i++)
+		if (m->trace->procs[i].pid == r->src_pid)
+			peer = peer == -1 ? (int)i : -2;
+	if (peer < 0)
+		return;
+	const struct kt_process *sender = &m->trace->procs[peer];
+	size_t match = SIZE_MAX;
+	bool several = false;
+	for (size_t t = 0; t < sender->nsnaps; t++)
+		for (size_t q = 0; q < sender->snaps[t].ninos; q++) {
+			const struct kt_rec_ino *sent = &sender->snaps[t].inos[q];
+			if (!sent->sent || sent->dev != got->dev || sent->ino != got->ino)
+				continue;
+			size_t root = uf_find(uf, node(m, uf, sender->pid, sender->start, sent->fd, sent->gen));
+			several = several || (match != SIZE_MAX && match != root);
+			match = root;
+		}
+	if (match != SIZE_MAX && !several)
+		uf_union(uf, node(m, uf, p->pid, p->start, got->fd, got->gen), match);
+}
+
+/* After every other relation, so that each sent descriptor's class is
+ * complete. */
+static void unite_all_received(struct kt_model *m, struct union_find *uf)
+{
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct kt_process *p = &m->trace->procs[i];
+		for (size_t s = 0; s < p->nsnaps; s++)
+			for (size_t k = 0; k < p->snaps[s].ninos; k++)
+				if (!p->snaps[s].inos[k].sent)
+					unite_received(m, uf, p, &p->snaps[s], &p->snaps[s].inos[k]);
+	}
+}
+
 /* The class of root r as an ofd, numbered on first sight. */
 static struct kt_ofd *class_ofd(struct kt_model *m, struct union_find *uf, int *ofd_of_root,
 				size_t *ofds_cap, size_t r, const struct kt_fd *fd)
@@ -190,6 +248,7 @@ void kt_model_group(struct kt_model *m)
 	for (size_t i = 0; i < m->nprocs; i++)
 		for (size_t s = 0; s < m->trace->procs[i].nsnaps; s++)
 			unite_snapshot(m, &uf, i, s);
+	unite_all_received(m, &uf);
 	/* Mark the roots: evidence and creation of any member is the class's. */
 	for (size_t x = 0; x < uf.count; x++) {
 		size_t r = uf_find(&uf, x);

@@ -19,7 +19,7 @@ static void origin_of(struct kt_origin *o, const struct kt_rec_fd *r, int pid,
 	 * a call (the exec snapshot's record still names it). */
 	o->created = r->how == KT_HOW_OPEN || r->how == KT_HOW_RECEIVED ||
 		     (r->how == KT_HOW_EXEC && r->src_pid == 0 && r->call != KT_CALL_NONE);
-	if (r->how == KT_HOW_EXEC && r->src_pid != 0)
+	if (r->how == KT_HOW_EXEC && r->src_pid != 0 && r->src_fd >= 0)
 		o->before = r->src_pid == pid && r->src_start == start ? KT_HOW_DUP : KT_HOW_INHERITED;
 }
 

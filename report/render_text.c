@@ -156,7 +156,9 @@ static char *origin_text(const struct kt_model *m, size_t proc, const struct kt_
 	case KT_HOW_RECEIVED:
 		kt_str_printf(&text, "received");
 		if (o->src_pid != 0)
-			kt_str_printf(&text, " from %d fd %d", o->src_pid, o->src_fd);
+			kt_str_printf(&text, " from %d", o->src_pid);
+		if (o->src_pid != 0 && o->src_fd >= 0)
+			kt_str_printf(&text, " fd %d", o->src_fd);
 		if (call != NULL)
 			kt_str_printf(&text, " by %s%s%s", call, at, site);
 		break;

@@ -69,6 +69,8 @@ struct kt_snapshot {
 	struct kt_rec_same *sames;
 	size_t nsames, sames_cap;
 	struct kt_rec_peer *peers; /* both ends of one socketpair, in this process */
+	struct kt_rec_ino *inos;   /* files of descriptors passed over sockets */
+	size_t ninos, inos_cap;
 	size_t npeers, peers_cap;
 	struct kt_rec_stat *stats;
 	size_t nstats, stats_cap;

@@ -35,6 +35,7 @@ static void free_snapshot(struct kt_snapshot *s)
 	free(s->closed);
 	free(s->sames);
 	free(s->peers);
+	free(s->inos);
 	free(s->stats);
 	if (s->blocked != NULL)
 		kt_blocked_free(s->blocked);
@@ -137,6 +138,9 @@ static bool read_in_snapshot(struct reader *r, const struct kt_rec_line *l, stru
 	case KT_REC_PEER:
 		return kt_rec_parse_peer(l, KT_PUSH(s->peers, s->npeers, s->peers_cap), e) ||
 		       fail(r, e->what);
+	case KT_REC_INO:
+		return kt_rec_parse_ino(l, KT_PUSH(s->inos, s->ninos, s->inos_cap), e) ||
+		       fail(r, e->what);
 	case KT_REC_STAT:
 		return kt_rec_parse_stat(l, KT_PUSH(s->stats, s->nstats, s->stats_cap), e) ||
 		       fail(r, e->what);
@@ -180,6 +184,7 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 	case KT_REC_CLOSED:
 	case KT_REC_SAME:
 	case KT_REC_PEER:
+	case KT_REC_INO:
 	case KT_REC_STAT:
 	case KT_REC_STACK:
 	case KT_REC_END:

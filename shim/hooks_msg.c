@@ -1,6 +1,9 @@
 /* Hooks: recvmsg and recvmmsg, which receive descriptors passed over a UNIX
  * socket (SCM_RIGHTS): each one is a new reference, in this process, to the
- * sender's open file description. */
+ * sender's open file description; sendmsg and sendmmsg, which pass them:
+ * the sender marks what it sent, with its file, so that the report can join
+ * a receiver to it even when the sender closed its copy or ended before the
+ * receipt (when kcmp has nothing left to compare with). */
 #include "shim.h"
 #include "sys.h"
 
@@ -39,10 +42,52 @@ static void received(int sock, const struct msghdr *msg, enum kt_call call, int 
 			kt_note_new(fd, KT_HOW_RECEIVED, call, cloexec, -1, site);
 			if (sender < 0)
 				sender = peer_of(sock);
-			if (sender > 0)
-				kt_note_sender(fd, sender);
+			kt_note_sender(fd, sender);
 		}
 	}
+}
+
+/* Each descriptor of msg's SCM_RIGHTS messages: marked sent (record.h "ino"). */
+static void sent(const struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const unsigned char *data = CMSG_DATA(c);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof fd, sizeof fd);
+			kt_note_sent(fd);
+		}
+	}
+}
+
+KT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t (*real)(int, const struct msghdr *, int) = KT_REAL(sendmsg);
+	ssize_t r = real ? real(fd, msg, flags) : kt_syscall_libc(SYS_sendmsg, fd, msg, flags);
+	/* Only a message that carried control data can have passed descriptors. */
+	if (r >= 0 && msg && msg->msg_control && msg->msg_controllen && kt_on()) {
+		int saved = errno;
+		sent(msg);
+		errno = saved;
+	}
+	return r;
+}
+
+KT_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	int (*real)(int, void *, unsigned int, int) = KT_REAL(sendmmsg);
+	int r = real ? real(fd, vec, vlen, flags) : (int)kt_syscall_libc(SYS_sendmmsg, fd, vec, vlen, flags);
+	if (r > 0 && vec && kt_on()) {
+		int saved = errno;
+		for (int i = 0; i < r; i++)
+			if (vec[i].msg_hdr.msg_control && vec[i].msg_hdr.msg_controllen)
+				sent(&vec[i].msg_hdr);
+		errno = saved;
+	}
+	return r;
 }
 
 KT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)

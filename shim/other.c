@@ -130,23 +130,59 @@ int kt_other_popen_end(struct kt_other_view *v, struct kt_arena *arena, int fd)
 	}
 }
 
+/* The file of fd cached in its entry (ino_gen), once per generation. */
+KT_RACY static void note_file(struct kt_fd_entry *e, int fd)
+{
+	uint32_t gen = atomic_load_explicit(&e->gen, memory_order_acquire);
+	struct stat st;
+	if (atomic_load_explicit(&e->ino_gen, memory_order_acquire) == gen || kt_sys_fstat(fd, &st) != 0)
+		return;
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+	atomic_store_explicit(&e->ino_gen, gen, memory_order_release);
+}
+
 KT_RACY void kt_note_sender(int fd, pid_t pid)
 {
 	unsigned long long start;
 	struct kt_fd_entry *e = kt_table_entry(fd);
-	if (!e || pid <= 0 || pid == kt_self.pid || kt_proc_stat(pid, &start, NULL, NULL) != 0)
+	if (!e)
 		return;
+	if (pid <= 0 || pid == kt_self.pid || kt_proc_stat(pid, &start, NULL, NULL) != 0) {
+		/* The sender is not known, or gone (start 0): what it sent may
+		 * tell (record.h "ino"). */
+		if (pid > 0 && pid != kt_self.pid) {
+			e->src_pid = pid;
+			e->src_start = 0;
+		}
+		note_file(e, fd);
+		return;
+	}
 	struct kt_other_view v;
 	struct kt_arena arena = {0};
 	uint32_t gen;
 	int src;
+	e->src_pid = pid;
+	e->src_start = start;
 	if (kt_other_open(&v, pid, start) == 0 && (src = kt_other_find(&v, &arena, fd, &gen)) >= 0) {
-		e->src_pid = pid;
-		e->src_start = start;
 		e->src_fd = src;
 		e->src_gen = gen;
+	} else {
+		/* The sender's copy is gone (closed, or it ended): what it sent
+		 * names the file, and so does ours (record.h "ino"). */
+		note_file(e, fd);
 	}
 	kt_other_close(&v);
 	kt_arena_release(&arena);
+}
+
+KT_RACY void kt_note_sent(int fd)
+{
+	struct kt_fd_entry *e = kt_table_entry(fd);
+	uint32_t gen = e ? atomic_load_explicit(&e->gen, memory_order_acquire) : 0;
+	if (!gen || (gen & 1u))
+		return;
+	note_file(e, fd);
+	e->flags |= KT_ENTRY_SENT | KT_ENTRY_COPIED; /* kept as a closed record once closed */
 }
 

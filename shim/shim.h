@@ -328,6 +328,8 @@ int kt_other_find(struct kt_other_view *v, struct kt_arena *arena, int fd, uint3
 /* A received descriptor's sender pid is known (the peer of the socket):
  * find which of its descriptors it sent. Reads /proc: not a hot path. */
 void kt_note_sender(int fd, pid_t pid);
+/* fd was passed over a UNIX socket (SCM_RIGHTS): marked sent, its file cached. */
+void kt_note_sent(int fd);
 /* Whether our fd is a pipe whose other end it got from popen. */
 int kt_other_popen_end(struct kt_other_view *v, struct kt_arena *arena, int fd);
 

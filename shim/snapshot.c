@@ -178,6 +178,16 @@ KT_RACY static void put_root(struct snapshot *s, const struct kt_fd_entry *e)
 		.how = KT_HOW_OPEN, .call = (int)e->root_call, .src_fd = -1, .site = site});
 }
 
+/* The file of a descriptor passed over a socket, sent or received with no
+ * sender's descriptor found (record.h "ino"), when the entry has it. */
+static void put_ino(struct snapshot *s, int fd, uint32_t gen, const struct kt_fd_entry *e)
+{
+	bool sent = e->flags & KT_ENTRY_SENT;
+	bool unmatched = e->how == KT_HOW_RECEIVED && e->src_fd < 0;
+	if ((sent || unmatched) && atomic_load_explicit(&e->ino_gen, memory_order_relaxed) == gen)
+		kt_rec_put_ino(kt_snap_out(s), &(struct kt_rec_ino){fd, gen, e->dev, e->ino, sent});
+}
+
 static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 {
 	const struct kt_fd_entry *e = &f->entry;
@@ -186,6 +196,7 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 	if (e->how == KT_HOW_EXEC)
 		origin_before_exec(&r);
 	kt_rec_put_fd(kt_snap_out(s), &r);
+	put_ino(s, f->fd, f->gen, e);
 	put_root(s, e);
 	/* Callers of the creating call, for descriptors made in this image. */
 	if (e->how != KT_HOW_EXEC && e->how != KT_HOW_INHERITED && e->site && e->stack[0] &&
@@ -205,7 +216,8 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
  * since (the call that made what its copies hold). */
 static bool closed_worth(const struct kt_rec_fd *r, const struct kt_fd_entry *e)
 {
-	return kt_rec_fd_source(r) || (e->how == KT_HOW_OPEN && (e->flags & KT_ENTRY_COPIED));
+	return kt_rec_fd_source(r) || (e->how == KT_HOW_OPEN && (e->flags & KT_ENTRY_COPIED)) ||
+	       (e->flags & KT_ENTRY_SENT);
 }
 
 /* Write closed generation gen of fd as its entry e tells it; false when
@@ -225,6 +237,14 @@ static bool put_closed(struct snapshot *s, int fd, uint32_t gen, const struct kt
 		kt_site_format(e->site, site, sizeof site);
 	if (!put_optional_closed(s, &r))
 		return false;
+	size_t len = s->out.len;
+	put_ino(s, fd, gen, e);
+	if (s->out.overflow) { /* optional as the closed record is */
+		s->out.overflow = 0;
+		s->out.len = len;
+		s->closed_stopped = true;
+		return false;
+	}
 	put_root(s, e);
 	return true;
 }

@@ -376,6 +376,17 @@ void kt_rec_put_peer(struct kt_buf *b, const struct kt_rec_peer *r)
 	kt_buf_endline(b);
 }
 
+void kt_rec_put_ino(struct kt_buf *b, const struct kt_rec_ino *r)
+{
+	kt_buf_str(b, "ino");
+	kt_buf_num(b, r->fd);
+	kt_buf_unum(b, r->gen);
+	kt_buf_unum(b, r->dev);
+	kt_buf_unum(b, r->ino);
+	kt_buf_field(b, r->sent ? "sent" : "received");
+	kt_buf_endline(b);
+}
+
 void kt_rec_put_same(struct kt_buf *b, const struct kt_rec_same *r)
 {
 	kt_buf_str(b, "same");

@@ -74,6 +74,13 @@
  * peer   FD GEN FD2 GEN2
  *        FD and FD2 are the two ends one socketpair (or pipe) call made,
  *        both open in this process (inherited ones too).
+ * ino    FD GEN DEV INO WHY
+ *        The file (st_dev, st_ino) of FD: WHY "sent" for a descriptor this
+ *        process passed over a UNIX socket (SCM_RIGHTS), "received" for one
+ *        it received whose sender's descriptor was not found at the
+ *        receipt (the sender had closed it, or ended). The report joins a
+ *        received one to the one description of that file that the
+ *        socket's peer process (SO_PEERCRED, its fd record's SRC_PID) sent.
  * same   FD GEN PID START FD2 GEN2
  *        kcmp(KCMP_FILE) found this process's FD (generation GEN) to be the
  *        same open file description as FD2 (generation GEN2) of process
@@ -339,6 +346,13 @@ struct kt_rec_peer {
 	unsigned long long gen2;
 };
 
+struct kt_rec_ino {
+	int fd;
+	unsigned long long gen;
+	unsigned long long dev, ino;
+	bool sent; /* else received */
+};
+
 struct kt_rec_same {
 	int fd;
 	unsigned long long gen;
@@ -418,6 +432,7 @@ void kt_rec_put_end_fd(struct kt_buf *b, const struct kt_rec_fd *r);
 void kt_rec_put_end_fds(struct kt_buf *b, long n);
 void kt_rec_put_stack(struct kt_buf *b, const struct kt_rec_stack *r);
 void kt_rec_put_peer(struct kt_buf *b, const struct kt_rec_peer *r);
+void kt_rec_put_ino(struct kt_buf *b, const struct kt_rec_ino *r);
 void kt_rec_put_same(struct kt_buf *b, const struct kt_rec_same *r);
 void kt_rec_put_observed(struct kt_buf *b, const struct kt_rec_observed *r);
 void kt_rec_put_note(struct kt_buf *b, const char *text);
@@ -435,7 +450,8 @@ enum kt_rec_kind {
 	KT_REC_OTHER, /* a kind this reader does not know: skip it */
 	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
 	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
-	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED, KT_REC_END_FD, KT_REC_END_FDS
+	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED, KT_REC_END_FD, KT_REC_END_FDS,
+	KT_REC_INO
 };
 
 /* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
@@ -478,6 +494,7 @@ bool kt_rec_parse_closed(const struct kt_rec_line *l, struct kt_rec_fd *r, struc
 bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, struct kt_rec_error *err);
 bool kt_rec_parse_stack(const struct kt_rec_line *l, struct kt_rec_stack *r, struct kt_rec_error *err);
 bool kt_rec_parse_peer(const struct kt_rec_line *l, struct kt_rec_peer *r, struct kt_rec_error *err);
+bool kt_rec_parse_ino(const struct kt_rec_line *l, struct kt_rec_ino *r, struct kt_rec_error *err);
 bool kt_rec_parse_same(const struct kt_rec_line *l, struct kt_rec_same *r, struct kt_rec_error *err);
 bool kt_rec_parse_observed(const struct kt_rec_line *l, struct kt_rec_observed *r,
 			   struct kt_rec_error *err);

@@ -112,7 +112,7 @@ static const char *const kind_names[] = {
 	[KT_REC_STAT] = "stat",           [KT_REC_END] = "end",         [KT_REC_EVENT] = "event",
 	[KT_REC_UNTRACED] = "untraced",   [KT_REC_REAPED] = "reaped",     [KT_REC_CLOSED] = "closed",
 	[KT_REC_ENDED] = "ended",         [KT_REC_UNRECORDED] = "unrecorded",
-	[KT_REC_END_FD] = "end-fd",       [KT_REC_END_FDS] = "end-fds",
+	[KT_REC_END_FD] = "end-fd",       [KT_REC_END_FDS] = "end-fds",     [KT_REC_INO] = "ino",
 };
 
 #define FAIL(err, ...)                                                                             \
@@ -352,6 +352,19 @@ bool kt_rec_parse_peer(const struct kt_rec_line *l, struct kt_rec_peer *r, struc
 	ULL_FIELD(err, l, 2, "peer GEN", r->gen);
 	INT_FIELD(err, l, 3, "peer FD2", 0, INT_MAX, r->fd2);
 	ULL_FIELD(err, l, 4, "peer GEN2", r->gen2);
+	return true;
+}
+
+bool kt_rec_parse_ino(const struct kt_rec_line *l, struct kt_rec_ino *r, struct kt_rec_error *err)
+{
+	NFIELDS(err, l, 6);
+	INT_FIELD(err, l, 1, "ino FD", 0, INT_MAX, r->fd);
+	ULL_FIELD(err, l, 2, "ino GEN", r->gen);
+	ULL_FIELD(err, l, 3, "ino DEV", r->dev);
+	ULL_FIELD(err, l, 4, "ino INO", r->ino);
+	if (strcmp(l->f[5], "sent") != 0 && strcmp(l->f[5], "received") != 0)
+		FAIL(err, "ino record: '%s' is neither sent nor received", l->f[5]);
+	r->sent = l->f[5][0] == 's';
 	return true;
 }
 

@@ -74,6 +74,9 @@ struct kt_fd_entry {
 };
 
 #define KT_ENTRY_COPIED 0x01u
+/* This generation was passed over a UNIX socket (SCM_RIGHTS); dev and ino
+ * are its file's (record.h "ino"). */
+#define KT_ENTRY_SENT 0x02u
 
 #define KT_TABLE_MAGIC "kttbl06"
 

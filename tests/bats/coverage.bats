@@ -113,6 +113,59 @@ assert_origin() {
 		fail "no 'received from PID fd N by recvmmsg at SITE' in: $stderr"
 }
 
+# grouping_of: the report's shared descriptions as "holder,holder..." lines,
+# holders named by their process's place in the tree and their fd (pids
+# differ from run to run, the grouping must not).
+grouping_of() {
+	q '(.processes | to_entries | map({key: (.value.pid | tostring), value: .key}) | from_entries) as $rank
+	      | [.ofds[] | select((.holders | length) > 1)
+	         | [.holders[] | "p\($rank[.pid | tostring]):\(.fd)"] | sort | join(",")] | sort | .[]'
+}
+
+@test "SCM_RIGHTS: the same grouping in 20 runs of one program, also when the sender is gone before the receipt" {
+	need_kcmp
+	F=$(make_data_file)
+	local first="" now i
+	for i in $(seq 20); do
+		traced "$SCEN/scm_rights" "$F"
+		assert_success
+		assert_invariants
+		now=$(grouping_of)
+		[[ -n $now ]] || fail "run $i: no shared description"
+		[[ -z $first ]] && first=$now
+		[[ $now == "$first" ]] || fail "run $i grouped differently:
+$now
+first run:
+$first"
+	done
+
+	# The sender sends, closes its copy and ends before the receiver takes
+	# it (kcmp never sees both); its keeper child held the description.
+	# What the sender recorded joins them, every run.
+	for i in $(seq 5); do
+		traced "$SCEN/sent_then_gone" "$F"
+		assert_success
+		assert_invariants
+		P=$(root_pid)
+		q_true '[.processes[] | select(.pid == $k) | .fds[] | select(.target == $f) | .ofd]
+		        == [ofd($p; $r)]' --argjson k "$(kv keeper)" --argjson p "$P" \
+			--argjson r "$(kv received_fd)" --arg f "$F" || fail "run $i: not joined: $(cat "$R")"
+		# the sender is named by pid (it is gone: no start)
+		assert_equal "$(fd_get "$P" "$(kv received_fd)" .origin.how)" received
+		[[ $(fd_get "$P" "$(kv received_fd)" .origin.pid) =~ ^[0-9]+$ ]]
+	done
+	# Two descriptions of one file sent: which one arrived first cannot be
+	# told by the file, so neither is joined (never a guess).
+	traced "$SCEN/sent_then_gone" "$F" twice
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	q_true '[.processes[] | select(.pid == $k) | .fds[] | select(.target == $f) | .ofd] as $kept
+	        | ($kept | length) == 1 and ([ofd($p; $a), ofd($p; $b)] | index($kept[0])) == null
+	          and ofd($p; $a) != ofd($p; $b)' --argjson k "$(kv keeper)" --argjson p "$P" \
+		--argjson a "$(kv received_fd)" --argjson b "$(kv received_fd2)" --arg f "$F"
+}
+
 @test "closefrom and close_range: same numbers as untraced, only what is open is listed, CLOSE_RANGE_CLOEXEC shows" {
 	F=$(make_data_file)
 	run --separate-stderr kcmptrace_no_fd3 "$SCEN/close_all" "$F"
