@@ -22,6 +22,7 @@
 #include "trace.h"
 #include "tracedir.h"
 #include "unrecorded.h"
+#include "output.h"
 #include "util.h"
 
 #ifndef KT_VERSION
@@ -304,25 +305,14 @@ static int parse_options(int argc, char **argv, struct options *opt)
 /* FILE, or by default the stream given: stderr when running a command
  * (stdout is the command's), stdout for `report` (there is no program to
  * share it with). */
-static FILE *open_output(const char *path, FILE *by_default)
+static FILE *open_output(struct kt_output *o, const char *path, FILE *by_default)
 {
-	if (path == NULL)
-		return by_default;
-	FILE *f = fopen(path, "we");
-	if (f == NULL)
-		kt_warn("cannot write report to %s: %s", path, strerror(errno));
-	return f;
+	return kt_output_open(o, path, by_default);
 }
 
-static bool close_output(FILE *out, const char *path)
+static bool close_output(struct kt_output *o)
 {
-	if (out == stderr || out == stdout)
-		return fflush(out) == 0;
-	if (fclose(out) != 0) {
-		kt_warn("cannot write report to %s: %s", path, strerror(errno));
-		return false;
-	}
-	return true;
+	return kt_output_close(o);
 }
 
 static bool setting_on(const char *name)
@@ -431,13 +421,14 @@ static int report_trace(struct options *opt, const char *dir, FILE *out, const c
 
 static int run_report(struct options *opt, const char *dir)
 {
-	FILE *out = open_output(opt->output, stdout);
+	struct kt_output output;
+	FILE *out = open_output(&output, opt->output, stdout);
 	if (out == NULL)
 		return EXIT_BAD_TRACE;
 	bool running;
 	size_t gating = 0;
 	int rc = report_trace(opt, dir, out, "", &running, &gating, false, NULL, NULL);
-	if (!close_output(out, opt->output) && rc == 0)
+	if (!close_output(&output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
 	if (rc == 0 && opt->remove_if_done && !running && kt_trace_remove_dir(dir) != 0) {
 		kt_warn("cannot remove trace directory %s: %s", dir, strerror(errno));
@@ -466,18 +457,17 @@ static void report_on_request(void *ctx)
 	struct request *q = ctx;
 	q->count++;
 	char *path = q->opt->output ? kt_xasprintf("%s.%u", q->opt->output, q->count) : NULL;
-	FILE *out = path ? fopen(path, "we") : stderr;
-	if (out == NULL) {
-		kt_warn("cannot write report to %s: %s", path, strerror(errno));
-	} else {
+	struct kt_output request_output;
+	FILE *out = open_output(&request_output, path, stderr);
+	if (out != NULL) {
 		bool running;
 		size_t gating;
 		const char *output = q->opt->output;
 		q->opt->output = path;
 		report_trace(q->opt, q->dir, out, "", &running, &gating, false, "request", NULL);
 		q->opt->output = output;
-		close_output(out, path);
-		if (path != NULL)
+		bool written = close_output(&request_output);
+		if (path != NULL && written)
 			kt_warn("report of the running tree written to %s", path);
 	}
 	free(path);
@@ -501,10 +491,13 @@ static bool report_on_stall(void *ctx)
 	fclose(mem);
 	if (deadlocks > 0) {
 		char *path = q->opt->output ? kt_xasprintf("%s.deadlock", q->opt->output) : NULL;
-		FILE *out = path ? fopen(path, "we") : stderr;
-		if (out == NULL || fwrite(text, 1, len, out) != len || !close_output(out, path))
-			kt_warn("cannot write the deadlock report to %s: %s", path ? path : "stderr",
-				strerror(errno));
+		struct kt_output output;
+		FILE *out = open_output(&output, path, stderr);
+		bool written = out != NULL && fwrite(text, 1, len, out) == len;
+		if (out != NULL && !close_output(&output))
+			written = false;
+		if (!written)
+			kt_warn("cannot write the deadlock report to %s", path ? path : "stderr");
 		else if (path != NULL)
 			kt_warn("deadlock: report of the stuck tree written to %s", path);
 		free(path);
@@ -525,7 +518,10 @@ static int run_command(struct options *opt, char **command)
 		free(shim);
 		return exit_code;
 	}
-	FILE *out = open_output(opt->output, stderr);
+	/* Checked now (a command that cannot report does not run), written
+	 * at the end, whole (output.c). */
+	struct kt_output output;
+	FILE *out = open_output(&output, opt->output, stderr);
 	if (out == NULL) {
 		free(resolved);
 		free(shim);
@@ -554,7 +550,7 @@ static int run_command(struct options *opt, char **command)
 	launch.on_stall = report_on_stall;
 	launch.kill_on_deadlock = opt->kill_on_deadlock;
 	if (!kt_prepare_trace_dir(&launch)) {
-		close_output(out, opt->output);
+		close_output(&output);
 		free(resolved);
 		free(shim);
 		return EXIT_BAD_TRACE;
@@ -577,7 +573,7 @@ static int run_command(struct options *opt, char **command)
 		rc = report_trace(opt, launch.trace_dir, out, suffix, &running, &gating, true, NULL, NULL);
 		free(suffix);
 	}
-	if (!close_output(out, opt->output) && rc == 0)
+	if (!close_output(&output) && rc == 0)
 		rc = EXIT_BAD_TRACE;
 	/* Processes still running (--wait=command) need the trace until they
 	 * end; the last of them removes it, as after a plain LD_PRELOAD run
@@ -669,13 +665,14 @@ static int run_snapshot(int argc, char **argv)
 		kt_warn("%s", err.msg);
 		rc = EXIT_BAD_TRACE;
 	}
-	FILE *out = rc < 0 ? open_output(opt.output, stdout) : NULL;
+	struct kt_output output;
+	FILE *out = rc < 0 ? open_output(&output, opt.output, stdout) : NULL;
 	if (trace != NULL && out == NULL)
 		rc = EXIT_BAD_TRACE;
 	size_t gating = 0;
 	if (rc < 0) {
 		rc = render_loaded(&opt, trace, out, &gating);
-		if (!close_output(out, opt.output) && rc == 0)
+		if (!close_output(&output) && rc == 0)
 			rc = EXIT_BAD_TRACE;
 		if (rc == 0 && gating > 0 && opt.error_exitcode >= 0)
 			rc = opt.error_exitcode;

@@ -21,6 +21,9 @@ extern char **environ;
 /* In KCMPTRACE_ADDED: LD_PRELOAD was missing (the name alone), or had
  * N bytes prepended ("LD_PRELOAD+N"). */
 #define PREPENDED "LD_PRELOAD+"
+/* The run's warning was said (warn_once.c): added when it was. */
+#define SAID "KCMPTRACE_SAID="
+static char said_entry[] = SAID "1";
 static char preload_self[PATH_MAX];  /* this library, absolute */
 static char settings_text[8192];     /* "KCMPTRACE_X=v\0KCMPTRACE_Y=w\0" */
 static char *settings[MAX_SETTINGS]; /* into settings_text */
@@ -38,7 +41,7 @@ static void find_self(void)
 static int per_exec(const char *entry)
 {
 	return strncmp(entry, ADDED, sizeof ADDED - 1) == 0 ||
-	       strncmp(entry, "KCMPTRACE_SPAWN=", 16) == 0;
+	       strncmp(entry, "KCMPTRACE_SPAWN=", 16) == 0 || strncmp(entry, SAID, sizeof SAID - 1) == 0;
 }
 
 void kt_env_init(void)
@@ -102,13 +105,13 @@ size_t kt_exec_env_slots(char *const envp[])
 	size_t n = 0;
 	while (envp && envp[n])
 		n++;
-	return n + MAX_SETTINGS + 3; /* settings, LD_PRELOAD, KCMPTRACE_ADDED, NULL */
+	return n + MAX_SETTINGS + 4; /* settings, LD_PRELOAD, _SAID, _ADDED, NULL */
 }
 
 size_t kt_exec_env_text(char *const envp[])
 {
 	const char *preload = value_of(envp, "LD_PRELOAD", 10);
-	size_t added = sizeof ADDED + sizeof PREPENDED + 24;
+	size_t added = sizeof ADDED + sizeof PREPENDED + sizeof SAID + 24;
 	for (size_t i = 0; i < nsettings; i++)
 		added += strcspn(settings[i], "=") + 1;
 	return sizeof "LD_PRELOAD=" + strlen(preload_self) + 1 + (preload ? strlen(preload) : 0) +
@@ -129,7 +132,8 @@ static char *put_decimal(char *at, size_t v)
 
 /* "KCMPTRACE_ADDED=LD_PRELOAD+N KCMPTRACE_DIR ..." at text: what
  * kt_exec_env put into the environment. */
-static char *added_entry(char *text, int need_preload, size_t prepended, char *const envp[])
+static char *added_entry(char *text, int need_preload, size_t prepended, int active, int said,
+			 char *const envp[])
 {
 	char *at = text;
 	memcpy(at, ADDED, sizeof ADDED - 1);
@@ -142,12 +146,17 @@ static char *added_entry(char *text, int need_preload, size_t prepended, char *c
 		memcpy(at, "LD_PRELOAD ", 11);
 		at += 11;
 	}
-	for (size_t i = 0; i < nsettings; i++) {
+	for (size_t i = 0; active && i < nsettings; i++) {
 		size_t len = strcspn(settings[i], "=");
 		if (value_of(envp, settings[i], len))
 			continue;
 		memcpy(at, settings[i], len);
 		at += len;
+		*at++ = ' ';
+	}
+	if (said) {
+		memcpy(at, SAID, sizeof SAID - 2);
+		at += sizeof SAID - 2;
 		*at++ = ' ';
 	}
 	at[-1] = '\0'; /* the last separator, or the '=' of an empty list */
@@ -156,17 +165,25 @@ static char *added_entry(char *text, int need_preload, size_t prepended, char *c
 
 char *const *kt_exec_env(char *const envp[], char **slots, char *text)
 {
-	if (!preload_self[0] || !atomic_load(&kt_active))
+	if (!preload_self[0])
 		return envp;
+	/* A process no longer traced still tells a traced next image that
+	 * the run's warning was said. */
+	int active = atomic_load(&kt_active);
 	const char *preload = value_of(envp, "LD_PRELOAD", 10);
-	int need_preload = !preload || !preloads_self(preload);
+	int preloaded = preload && preloads_self(preload);
+	int said = kt_warn_once_said() && (active || preloaded) &&
+		   !value_of(envp, SAID, sizeof SAID - 2);
+	if (!active && !said)
+		return envp;
+	int need_preload = active && !preloaded;
 	size_t missing = 0;
-	for (size_t i = 0; i < nsettings; i++) {
+	for (size_t i = 0; active && i < nsettings; i++) {
 		size_t len = strcspn(settings[i], "=");
 		if (!value_of(envp, settings[i], len))
 			missing++;
 	}
-	if (!need_preload && !missing)
+	if (!need_preload && !missing && !said)
 		return envp; /* the common case: nothing to copy */
 	size_t prepended = 0;
 	char *preload_entry = text;
@@ -193,12 +210,14 @@ char *const *kt_exec_env(char *const envp[], char **slots, char *text)
 	}
 	if (need_preload && !preload)
 		slots[k++] = preload_entry;
-	for (size_t i = 0; i < nsettings; i++) {
+	for (size_t i = 0; active && i < nsettings; i++) {
 		size_t len = strcspn(settings[i], "=");
 		if (!value_of(envp, settings[i], len))
 			slots[k++] = settings[i];
 	}
-	slots[k++] = added_entry(text, need_preload, prepended, envp);
+	if (said)
+		slots[k++] = said_entry;
+	slots[k++] = added_entry(text, need_preload, prepended, active, said, envp);
 	slots[k] = NULL;
 	return slots;
 }
@@ -241,10 +260,10 @@ static void hide_one(const char *token, size_t len)
 
 void kt_env_hide(void)
 {
+	find_self(); /* an image not traced may still pass on KCMPTRACE_SAID */
 	const char *added = getenv("KCMPTRACE_ADDED");
 	if (!added)
 		return;
-	find_self();
 	/* unsetenv moves pointers, not strings: the list stays readable. */
 	for (const char *p = added; *p;) {
 		size_t n = strcspn(p, " ");

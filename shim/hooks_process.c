@@ -177,7 +177,8 @@ KT_EXPORT int daemon(int nochdir, int noclose)
 #define EXEC_ENV(envp, env)                                                                        \
 	char *env##_slots[kt_exec_env_slots(envp)];                                                \
 	char env##_text[kt_exec_env_text(envp)];                                                   \
-	char *const *env = kt_on() ? kt_exec_env(envp, env##_slots, env##_text) : (envp)
+	char *const *env =                                                                         \
+		kt_on() || kt_warn_once_said() ? kt_exec_env(envp, env##_slots, env##_text) : (envp)
 
 extern char **environ;
 

@@ -126,9 +126,10 @@ static char *const *spawn_env(const posix_spawn_file_actions_t *fa, char *const 
 	char *env##_slots[kt_exec_env_slots(envp) + 1];                                            \
 	char env##_text[kt_exec_env_text(envp)];                                                   \
 	char env##_var[480];                                                                       \
-	char *const *env = kt_on() ? spawn_env(fa, envp, env##_slots, env##_text, env##_var,       \
-					       sizeof env##_var)                                   \
-				   : (envp)
+	char *const *env = kt_on()	       ? spawn_env(fa, envp, env##_slots, env##_text,      \
+							   env##_var, sizeof env##_var)        \
+			   : kt_warn_once_said() ? kt_exec_env(envp, env##_slots, env##_text)      \
+						 : (envp)
 
 KT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])

@@ -159,7 +159,7 @@ static void spawn_report(void)
 		if (!(output && *output))
 			report_output(args, remove_arg);
 		int err = kt_sys_execve(cli, args, env);
-		kt_shim_warn("cannot run", cli, -err);
+		kt_shim_say("cannot run", cli, -err);
 		kt_sys_exit_group(127);
 	}
 	if (pid > 0) {

@@ -29,10 +29,8 @@ static atomic_int process_ended;
 
 extern char **environ;
 
-void kt_shim_warn(const char *what, const char *detail, int err)
+void kt_shim_say(const char *what, const char *detail, int err)
 {
-	if (kt_launcher_run)
-		return; /* the launcher speaks for the run (kt_lost) */
 	char line[1024];
 	struct kt_buf b = {line, 0, sizeof line - 2, 0};
 	kt_buf_str(&b, "kcmptrace: warning: ");
@@ -48,6 +46,14 @@ void kt_shim_warn(const char *what, const char *detail, int err)
 	b.overflow = 0;
 	kt_buf_put(&b, "\n", 1);
 	kt_sys_write(2, line, b.len);
+}
+
+void kt_shim_warn(const char *what, const char *detail, int err)
+{
+	/* The launcher speaks for the run (kt_lost); else the first process
+	 * of the run that has something to say. */
+	if (!kt_launcher_run && kt_warn_once_claim())
+		kt_shim_say(what, detail, err);
 }
 
 void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix)
@@ -204,6 +210,7 @@ void kt_init(int argc, char **argv, char **envp)
 	if (atomic_exchange(&done, 1))
 		return;
 	kt_lost_init();
+	kt_warn_once_init();
 	kt_resolve();
 	const char *dir = getenv("KCMPTRACE_DIR");
 	int r = 0;
@@ -245,6 +252,8 @@ void kt_init(int argc, char **argv, char **envp)
 		setenv("KCMPTRACE_DISABLE", "1", 1); /* say it once for the tree */
 		goto out;
 	}
+	if (!kt_launcher_run)
+		kt_warn_once_map(kt_self.dir); /* before anything can fail */
 	const char *root = getenv("KCMPTRACE_ROOT");
 	kt_self.root = root && strcmp(root, kt_self.name) == 0;
 	if (kt_self.root)

@@ -63,8 +63,19 @@ static inline int kt_on(void)
 }
 
 void kt_init(int argc, char **argv, char **envp);
-/* One warning line on stderr; nothing under the launcher (kt_lost). */
+/* One warning line on stderr; nothing under the launcher (kt_lost), nor
+ * once the run's warning was said (warn_once.c). */
 void kt_shim_warn(const char *what, const char *detail, int err);
+/* The same line, said whatever was said before (a failure of the report). */
+void kt_shim_say(const char *what, const char *detail, int err);
+/* A plain run's one warning (warn_once.c): what the exec into this image
+ * said (init), the run's shared flag mapped from the trace directory
+ * (map), whether this process is the one to say it (claim), whether it
+ * was said (said). */
+void kt_warn_once_init(void);
+void kt_warn_once_map(const char *dir);
+int kt_warn_once_claim(void);
+int kt_warn_once_said(void);
 /* After fork, in the child: become a process of its own in the trace. */
 struct kt_fork_prep;
 void kt_after_fork_child(struct kt_fork_prep *prep);

@@ -307,7 +307,7 @@ static int foreign_name(int dfd, const char *name, void *ctx)
 	return !(kt_trace_parse_name(name, KT_TRACE_REC, &pid, &start) ||
 		 kt_trace_parse_name(name, KT_TRACE_LAUNCHER, &pid, &start) ||
 		 strcmp(name, KT_TRACE_REPORTED) == 0 || strcmp(name, KT_WATCH_SOCKET) == 0 ||
-		 strcmp(name, KT_TRACE_LIVE) == 0);
+		 strcmp(name, KT_TRACE_LIVE) == 0 || strcmp(name, KT_TRACE_WARNED) == 0);
 }
 
 static int foreign_or_running(int dfd, const char *name, void *ctx)
@@ -423,7 +423,8 @@ int kt_trace_remove(const char *dir)
 	int r = each_entry(dfd, unlink_record, &err);
 	if (err == 0 && r < 0)
 		err = r;
-	static const char *const marks[] = {KT_TRACE_REPORTED, KT_TRACE_KEPT, KT_WATCH_SOCKET};
+	static const char *const marks[] = {KT_TRACE_REPORTED, KT_TRACE_KEPT, KT_WATCH_SOCKET,
+						    KT_TRACE_WARNED};
 	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
 		r = kt_sys_unlinkat(dfd, marks[i], 0);
 		if (r < 0 && r != -ENOENT && err == 0)

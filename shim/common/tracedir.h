@@ -29,6 +29,7 @@
 #define KT_TRACE_UNTRACED ".untraced"
 #define KT_TRACE_LAUNCHER ".launcher" /* PID-START.launcher: the launcher runs */
 #define KT_TRACE_KEPT "kept" /* a temporary trace kept on purpose */
+#define KT_TRACE_WARNED "warned" /* a plain run's warning was said (shim/warn_once.c) */
 
 /* Where temporary trace directories go: $TMPDIR when set; else /dev/shm
  * when usable (records are small, and a file created on a disk file system

@@ -66,3 +66,20 @@ manpage_without_kcmp() {
 	assert_equal "$(wc -l <<<"$stderr")" 1
 	assert_regex "$stderr" '^kcmptrace: warning: '
 }
+
+@test "plain LD_PRELOAD, several processes that cannot write their trace: one warning line for the run, the program unchanged" {
+	# the run starts traced; a subshell's limit then fails its children's traces
+	script='(ulimit -f 1; /bin/true; /bin/true; sh -c "/bin/true; printenv KCMPTRACE_SAID"; echo sub); echo out; exit 3'
+	run --separate-stderr kcmptrace_no_fd3 bash -c "$script"
+	assert_equal "$status" 3
+	assert_equal "$stderr" ""
+	untraced=$output
+	preloaded bash -c "$script"
+	assert_equal "$status" 3
+	# the same output: nothing of ours in the program's environment either
+	assert_equal "$output" "$untraced"
+	assert_equal "${#stderr_lines[@]}" 1
+	assert_regex "${stderr_lines[0]}" '^kcmptrace: warning: cannot write the trace in .*: File too large$'
+	assert_invariants
+	q_true '[.processes[] | select(.unrecorded != null) | .unrecorded[] | select(.errno == "EFBIG")] | length >= 1'
+}

@@ -293,3 +293,39 @@ SH
 	assert_equal "$(q '.processes[] | select(.pid == $p) | [.unrecorded[] | .what] | join(",")' --argjson p "$P")" table
 	assert_equal "$(fd_get "$P" 299 .origin.how)" unknown
 }
+
+@test "-o FILE and a launcher killed with SIGKILL: FILE is left as it was (or absent), never emptied; a run that ends replaces it whole" {
+	local F="$BATS_TEST_TMPDIR/out/report.txt" ready="$BATS_TEST_TMPDIR/ready"
+	export TMPDIR="$BATS_TEST_TMPDIR/tmp" # the killed launchers' traces
+	mkdir "$TMPDIR" "$BATS_TEST_TMPDIR/out"
+	echo "the previous report" >"$F"
+	chmod 640 "$F"
+	# a traced command that would hang for a while (a duration no other test uses)
+	"$KT" -o "$F" -- sh -c ': >"$1"; exec sleep 29.37' sh "$ready" >/dev/null 2>&1 3>&- &
+	local launcher=$!
+	for _ in $(seq 100); do [[ -e $ready ]] && break; sleep 0.1; done
+	[[ -e $ready ]] || fail "the traced command did not start"
+	kill -KILL "$launcher"
+	wait "$launcher" || true
+	# the tree the launcher left (not pkill: procps hangs with a sanitizer runtime preloaded)
+	kill -KILL $(pids_running "sleep 29.37") 2>/dev/null || true
+	assert_equal "$(cat "$F")" "the previous report"
+	# nothing else left next to it
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/out")" report.txt
+
+	# no file before: none after
+	run kcmptrace_no_fd3 "$KT" -o "$BATS_TEST_TMPDIR/out/new.txt" -- sh -c 'kill -KILL $PPID'
+	assert_equal "$status" 137
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/out")" report.txt
+
+	# a run that ends: the whole report, in the file's mode
+	run -0 --separate-stderr kcmptrace_no_fd3 "$KT" -o "$F" -- true
+	assert_equal "$(head -1 "$F")" "kcmptrace: 1 process, 0 shared open file descriptions"
+	assert_equal "$(stat -c %a "$F")" 640
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/out")" report.txt
+	# a file that cannot be written is still refused before the command runs
+	run --separate-stderr kcmptrace_no_fd3 "$KT" -o "$BATS_TEST_TMPDIR/none/r.txt" -- echo ran
+	assert_failure
+	assert_output ""
+	assert_regex "$stderr" "cannot write report to .*/none/r.txt: No such file or directory"
+}
