@@ -141,6 +141,16 @@ void kt_lost(enum kt_lost_what what, int err, const char *path);
 /* A loss another image kept: into this process's record. */
 void kt_lost_forward(const struct kt_rec_unrecorded *u);
 
+/* CLOCK_MONOTONIC in ns (the vDSO: no system call), one clock for every
+ * process of the trace: orders an F_SETFL against other processes' forks
+ * (record.h "forked"). */
+static inline uint64_t kt_now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 /* ---- real libc functions (real.c) ---- */
 struct msghdr;
 struct rusage;
@@ -194,6 +204,8 @@ struct kt_fork_prep {
 	uint32_t cap;              /* its entries (the child may grow it after) */
 	struct stat st;            /* its file */
 	int err;                   /* when there is none: why (errno value) */
+	uint64_t time;             /* kt_now_ns() just before the fork: the child's
+				    * descriptors were copied after it */
 	char tmp[4300];
 };
 int kt_table_prepare_fork(struct kt_fork_prep *prep);
@@ -228,7 +240,8 @@ void kt_note_cloexec(int fd, int cloexec);
 /* Events for findings (record.h "event"): kept in the entry or a ring,
  * written by the next snapshot. lock op: flock's, or 100 + l_type for an
  * OFD lock; 0 when released. */
-void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site);
+/* time: CLOCK_MONOTONIC ns after the call (kt_now_ns), for the order with forks. */
+void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site, uint64_t time);
 void kt_note_lock(int fd, int op, void *site);
 void kt_note_inheritable(int fd, void *site); /* F_SETFD cleared FD_CLOEXEC */
 void kt_note_pair(int a, int b);              /* the two ends of one socketpair/pipe */

@@ -289,6 +289,16 @@ static void event_line(struct kt_buf *b, enum kt_event_kind kind, int fd, uint32
 						   .arg2 = a2, .site = where});
 }
 
+/* A setfl event, with the time of the call (record.h). */
+KT_RACY static void setfl_line(struct kt_buf *b, int fd, uint32_t gen, const struct kt_fd_entry *e)
+{
+	char where[KT_SITE_TEXT];
+	kt_site_format(e->setfl_site, where, sizeof where);
+	kt_rec_put_event(b, &(struct kt_rec_event){.kind = KT_EVENT_SETFL, .fd = fd, .gen = gen,
+						   .arg1 = e->setfl_before, .arg2 = e->setfl_after,
+						   .site = where, .time = e->setfl_time});
+}
+
 /* A close-ebadf event, with the sites of the open and of the close before. */
 static void bad_close_line(struct kt_buf *b, const struct kt_bad_close *bad)
 {
@@ -341,8 +351,7 @@ static void emit_events(struct snapshot *s)
 		if (e->event_gen != f->gen)
 			continue;
 		if (e->setfl_site)
-			event_line(kt_snap_out(s), KT_EVENT_SETFL, f->fd, f->gen, e->setfl_before, e->setfl_after,
-				   e->setfl_site);
+			setfl_line(kt_snap_out(s), f->fd, f->gen, e);
 		if (e->setfd_site)
 			event_line(kt_snap_out(s), KT_EVENT_SETFD, f->fd, f->gen, 0, 0, e->setfd_site);
 		if (e->lock_op >= 100)
