@@ -275,14 +275,21 @@ struct kt_unopened_closes {
 extern struct kt_unopened_closes kt_unopened_closes;
 /* In a fork child: what the parent noted is the parent's. */
 void kt_forget_bad_closes(void);
-/* closed_ring.c: entries closed lately that are links of a chain (a copy,
- * or made here and copied), for the next snapshot's "closed" records:
- * remember one as it is closed (gen: its open generation); read slot i
- * (false when empty or being rewritten); forget them in a fork child. */
+/* closed_ring.c: closed entries that are links of a chain (a copy, or
+ * made here and copied), for the next snapshot's "closed" records:
+ * remember one as it is closed (gen: its open generation); forget them in
+ * a fork child. Those something was copied from (KT_ENTRY_COPIED) are kept
+ * in a log of KT_CLOSED_LOG (then counted as dropped), the others in a ring
+ * of the latest KT_CLOSED_RING. Read slot i (false when empty or being
+ * rewritten). */
 #define KT_CLOSED_RING 256
+#define KT_CLOSED_LOG (1u << 16)
 void kt_closed_remember(int fd, const struct kt_fd_entry *e, uint32_t gen);
 bool kt_closed_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry *out);
 bool kt_closed_names(size_t i, int fd, uint32_t gen); /* slot i holds (fd, gen) */
+size_t kt_closed_log_count(void);
+bool kt_closed_log_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry *out);
+unsigned kt_closed_log_dropped(void);
 void kt_closed_forget(void);
 
 /* own_fds.c: the shim's sections that hold descriptors of their own, and

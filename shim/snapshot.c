@@ -276,6 +276,21 @@ KT_RACY static void emit_closed(struct snapshot *s)
 		if (kt_closed_get(i, &fd, &gen, &e) && !ring_repeats(t, cap, i, fd, gen))
 			skipped += !put_closed(s, fd, gen, &e);
 	}
+	/* The log of copied generations (closed_ring.c). */
+	for (size_t i = 0, n = kt_closed_log_count(); i < n; i++) {
+		struct kt_fd_entry e;
+		int fd;
+		uint32_t gen;
+		if (kt_closed_log_get(i, &fd, &gen, &e) &&
+		    !((size_t)fd < cap && (atomic_load(&t[fd].gen) & ~1u) == gen))
+			skipped += !put_closed(s, fd, gen, &e);
+	}
+	unsigned dropped = kt_closed_log_dropped();
+	if (dropped)
+		kt_snap_note(s, "and", (long)dropped,
+			     " more closed descriptors that others were copied from were not kept "
+			     "(too many closes): links through them, if any were still needed, are "
+			     "unknown");
 	if (skipped)
 		kt_snap_note(s, "and", (long)skipped, " more closed descriptors not written (no room)");
 }
