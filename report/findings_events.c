@@ -19,15 +19,27 @@ static void name_holder(struct kt_str *t, size_t n, int pid, const char *name, i
 		kt_str_printf(t, "%s%d (%s) fd %d", n ? ", " : "", pid, name, fd);
 }
 
+/* Whether process q was forked after time (a setfl's TIME): it got its
+ * copy of the description after the call, which changed nothing under it.
+ * Unknown times (older traces, spawned processes) say no. */
+static bool forked_after(const struct kt_model *m, int q, unsigned long long time)
+{
+	unsigned long long forked = m->procs[q].proc->fork_time;
+	return time != 0 && forked != 0 && forked > time;
+}
+
 /* Other traced processes that hold the node's description: holders of its
  * ofd elsewhere, and the processes it came from (not a sender's: what it
- * sent is the receiver's). Returns how many were
+ * sent is the receiver's), but none forked after `after` (a setfl's TIME;
+ * 0: no such bound). Returns how many were
  * written into t as "1234 (name) fd 3, ...". */
 static size_t others_holding(const struct kt_model *m, int proc, const struct kt_chain *c, int ofd,
-			     struct kt_str *t, struct kt_finding *f)
+			     unsigned long long after, struct kt_str *t, struct kt_finding *f)
 {
 	size_t n = 0;
 	int *listed = kt_xcalloc(m->nprocs, sizeof *listed);
+	for (size_t q = 0; q < m->nprocs; q++)
+		listed[q] = forked_after(m, (int)q, after);
 	if (ofd > 0) {
 		const struct kt_ofd *o = &m->ofds[ofd - 1];
 		for (size_t h = 0; h < o->nholders; h++) {
@@ -183,7 +195,9 @@ static void shared_event(struct kt_model *m, int proc, const struct kt_event *ev
 					      ref.rec->rec.target);
 	f->program = kt_program_at(m, proc, event->snap);
 	kt_finding_called(f, event_call(ev), ev->site);
-	if (others_holding(m, proc, &c, ref.ofd, &holders, f) == 0) {
+	/* A lock is shared with processes forked after it too: they hold it. */
+	unsigned long long after = lock ? 0 : ev->time;
+	if (others_holding(m, proc, &c, ref.ofd, after, &holders, f) == 0) {
 		kt_finding_drop_last(m);
 		free(holders.s);
 		return;

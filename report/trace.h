@@ -112,6 +112,9 @@ struct kt_process {
 	const char **notes;
 	size_t nnotes, notes_cap;
 	struct kt_rec_reaped *reaps; /* children it reaped */
+	/* When a traced fork made it ("forked" record): CLOCK_MONOTONIC ns
+	 * before the fork; 0 when unknown. */
+	unsigned long long fork_time;
 	bool ended;            /* the launcher reaped it ("ended" record) */
 	int ended_status;      /* then: the raw wait status */
 	size_t nreaps, reaps_cap;

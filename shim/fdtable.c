@@ -201,7 +201,7 @@ KT_RACY static struct kt_fd_entry *event_entry(int fd)
 	return e;
 }
 
-KT_RACY void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site)
+KT_RACY void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site, uint64_t time)
 {
 	struct kt_fd_entry *e = event_entry(fd);
 	if (!e)
@@ -209,6 +209,7 @@ KT_RACY void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site)
 	if (!e->setfl_site)
 		e->setfl_before = before;
 	e->setfl_after = after;
+	e->setfl_time = time;
 	e->setfl_site = (uint64_t)(uintptr_t)site;
 }
 

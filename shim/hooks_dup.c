@@ -75,7 +75,7 @@ static inline int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void
 	} else if (cmd == F_SETFL && before >= 0) {
 		long after = kt_sys_fcntl(fd, F_GETFL, 0);
 		if (after >= 0 && after != before)
-			kt_note_setfl(fd, (uint32_t)before, (uint32_t)after, site);
+			kt_note_setfl(fd, (uint32_t)before, (uint32_t)after, site, kt_now_ns());
 	} else if ((cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW) && arg) {
 		short type = ((const struct flock *)arg)->l_type;
 		kt_note_lock(fd, type == F_UNLCK ? 0 : 100 + type, site);

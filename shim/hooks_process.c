@@ -49,6 +49,7 @@ static void before_fork(struct fork_state *st)
 	kt_own_fds_begin_signals_blocked();
 	kt_table_prepare_fork(&st->prep);
 	kt_own_fds_end();
+	st->prep.time = kt_now_ns(); /* last: the fork copies the descriptors after it */
 }
 
 static void after_fork(struct fork_state *st, pid_t pid)

@@ -139,8 +139,9 @@ static int identify(void)
 	return 0;
 }
 
-/* Record start: magic line (new processes) and the image line. */
-static int write_image(int with_magic)
+/* Record start: magic line (new processes) and the image line; a fork
+ * child's "forked" line (fork_time, 0 for none). */
+static int write_image(int with_magic, uint64_t fork_time)
 {
 	size_t cap = image_line_max + 256;
 	char *buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -152,6 +153,8 @@ static int write_image(int with_magic)
 	kt_rec_put_image(&b, &(struct kt_rec_image){kt_self.pid, kt_self.ppid, kt_self.parent_start,
 						     kt_self.start, kt_exe_path, image_argc,
 						     image_argv});
+	if (fork_time)
+		kt_rec_put_forked(&b, fork_time);
 	int r = b.overflow ? -ENOMEM : kt_write_record(buf, b.len, with_magic);
 	munmap(buf, cap);
 	return r;
@@ -278,7 +281,7 @@ void kt_init(int argc, char **argv, char **envp)
 	kt_table_unmap(before, before_cap);
 	if (r < 0)
 		goto unwritable;
-	if ((r = write_image(!continuation)) < 0) {
+	if ((r = write_image(!continuation, 0)) < 0) {
 		kt_table_remove();
 		goto unwritable;
 	}
@@ -345,7 +348,7 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 	if (r == 0) {
 		set_name();
 		r = kt_table_fork_child(prep);
-		if (r == 0 && (r = write_image(1)) < 0)
+		if (r == 0 && (r = write_image(1, prep->time)) < 0)
 			kt_table_fork_lost(-r);
 		kt_table_fork_release();
 	}

@@ -152,6 +152,16 @@ void kt_lost(enum kt_lost_what what, int err, const char *path);
 /* A loss another image kept: into this process's record. */
 void kt_lost_forward(const struct kt_rec_unrecorded *u);
 
+/* CLOCK_MONOTONIC in ns (the vDSO: no system call), one clock for every
+ * process of the trace: orders an F_SETFL against other processes' forks
+ * (record.h "forked"). */
+static inline uint64_t kt_now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 /* ---- real libc functions (real.c) ---- */
 struct msghdr;
 struct rusage;
@@ -205,6 +215,8 @@ struct kt_fork_prep {
 	uint32_t cap;              /* its entries (the child may grow it after) */
 	struct stat st;            /* its file */
 	int err;                   /* when there is none: why (errno value) */
+	uint64_t time;             /* kt_now_ns() just before the fork: the child's
+				    * descriptors were copied after it */
 	char tmp[4300];
 };
 int kt_table_prepare_fork(struct kt_fork_prep *prep);
@@ -239,7 +251,8 @@ void kt_note_cloexec(int fd, int cloexec);
 /* Events for findings (record.h "event"): kept in the entry or a ring,
  * written by the next snapshot. lock op: flock's, or 100 + l_type for an
  * OFD lock; 0 when released. */
-void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site);
+/* time: CLOCK_MONOTONIC ns after the call (kt_now_ns), for the order with forks. */
+void kt_note_setfl(int fd, uint32_t before, uint32_t after, void *site, uint64_t time);
 void kt_note_lock(int fd, int op, void *site);
 void kt_note_inheritable(int fd, void *site); /* F_SETFD cleared FD_CLOEXEC */
 void kt_note_pair(int a, int b);              /* the two ends of one socketpair/pipe */
@@ -273,14 +286,21 @@ struct kt_unopened_closes {
 extern struct kt_unopened_closes kt_unopened_closes;
 /* In a fork child: what the parent noted is the parent's. */
 void kt_forget_bad_closes(void);
-/* closed_ring.c: entries closed lately that are links of a chain (a copy,
- * or made here and copied), for the next snapshot's "closed" records:
- * remember one as it is closed (gen: its open generation); read slot i
- * (false when empty or being rewritten); forget them in a fork child. */
+/* closed_ring.c: closed entries that are links of a chain (a copy, or
+ * made here and copied), for the next snapshot's "closed" records:
+ * remember one as it is closed (gen: its open generation); forget them in
+ * a fork child. Those something was copied from (KT_ENTRY_COPIED) are kept
+ * in a log of KT_CLOSED_LOG (then counted as dropped), the others in a ring
+ * of the latest KT_CLOSED_RING. Read slot i (false when empty or being
+ * rewritten). */
 #define KT_CLOSED_RING 256
+#define KT_CLOSED_LOG (1u << 16)
 void kt_closed_remember(int fd, const struct kt_fd_entry *e, uint32_t gen);
 bool kt_closed_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry *out);
 bool kt_closed_names(size_t i, int fd, uint32_t gen); /* slot i holds (fd, gen) */
+size_t kt_closed_log_count(void);
+bool kt_closed_log_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry *out);
+unsigned kt_closed_log_dropped(void);
 void kt_closed_forget(void);
 
 /* own_fds.c: the shim's sections that hold descriptors of their own, and

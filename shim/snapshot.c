@@ -296,6 +296,21 @@ KT_RACY static void emit_closed(struct snapshot *s)
 		if (kt_closed_get(i, &fd, &gen, &e) && !ring_repeats(t, cap, i, fd, gen))
 			skipped += !put_closed(s, fd, gen, &e);
 	}
+	/* The log of copied generations (closed_ring.c). */
+	for (size_t i = 0, n = kt_closed_log_count(); i < n; i++) {
+		struct kt_fd_entry e;
+		int fd;
+		uint32_t gen;
+		if (kt_closed_log_get(i, &fd, &gen, &e) &&
+		    !((size_t)fd < cap && (atomic_load(&t[fd].gen) & ~1u) == gen))
+			skipped += !put_closed(s, fd, gen, &e);
+	}
+	unsigned dropped = kt_closed_log_dropped();
+	if (dropped)
+		kt_snap_note(s, "and", (long)dropped,
+			     " more closed descriptors that others were copied from were not kept "
+			     "(too many closes): links through them, if any were still needed, are "
+			     "unknown");
 	if (skipped)
 		kt_snap_note(s, "and", (long)skipped, " more closed descriptors not written (no room)");
 }
@@ -307,6 +322,16 @@ static void event_line(struct kt_buf *b, enum kt_event_kind kind, int fd, uint32
 	kt_site_format(site, where, sizeof where);
 	kt_rec_put_event(b, &(struct kt_rec_event){.kind = kind, .fd = fd, .gen = gen, .arg1 = a1,
 						   .arg2 = a2, .site = where});
+}
+
+/* A setfl event, with the time of the call (record.h). */
+KT_RACY static void setfl_line(struct kt_buf *b, int fd, uint32_t gen, const struct kt_fd_entry *e)
+{
+	char where[KT_SITE_TEXT];
+	kt_site_format(e->setfl_site, where, sizeof where);
+	kt_rec_put_event(b, &(struct kt_rec_event){.kind = KT_EVENT_SETFL, .fd = fd, .gen = gen,
+						   .arg1 = e->setfl_before, .arg2 = e->setfl_after,
+						   .site = where, .time = e->setfl_time});
 }
 
 /* A close-ebadf event, with the sites of the open and of the close before. */
@@ -361,8 +386,7 @@ static void emit_events(struct snapshot *s)
 		if (e->event_gen != f->gen)
 			continue;
 		if (e->setfl_site)
-			event_line(kt_snap_out(s), KT_EVENT_SETFL, f->fd, f->gen, e->setfl_before, e->setfl_after,
-				   e->setfl_site);
+			setfl_line(kt_snap_out(s), f->fd, f->gen, e);
 		if (e->setfd_site)
 			event_line(kt_snap_out(s), KT_EVENT_SETFD, f->fd, f->gen, 0, 0, e->setfd_site);
 		if (e->lock_op >= 100)

@@ -448,6 +448,8 @@ void kt_rec_put_event(struct kt_buf *b, const struct kt_rec_event *r)
 		kt_buf_field(b, r->opened_site);
 		kt_buf_field(b, r->closed_call);
 		kt_buf_field(b, r->closed_site);
+	} else if (r->kind == KT_EVENT_SETFL && r->time) {
+		kt_buf_unum(b, r->time);
 	}
 	kt_buf_endline(b);
 }
@@ -457,6 +459,13 @@ void kt_rec_put_untraced(struct kt_buf *b, const struct kt_rec_untraced *r)
 	kt_buf_str(b, "untraced");
 	kt_buf_field(b, r->path);
 	kt_buf_field(b, r->reason);
+	kt_buf_endline(b);
+}
+
+void kt_rec_put_forked(struct kt_buf *b, unsigned long long time)
+{
+	kt_buf_str(b, "forked");
+	kt_buf_unum(b, time);
 	kt_buf_endline(b);
 }
 

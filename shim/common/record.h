@@ -128,7 +128,10 @@
  *        setfl        fcntl(FD, F_SETFL) changed the status flags of FD's
  *                     open file description: ARG1 the flags before, ARG2 the
  *                     flags after (octal digits as decimal text of the
- *                     number, i.e. plain integers).
+ *                     number, i.e. plain integers). One more field may
+ *                     follow: TIME, CLOCK_MONOTONIC in ns right after the
+ *                     (last) call, to compare with "forked" TIMEs: a process
+ *                     forked after it did not hold the description then.
  *        flock        flock(FD, ARG1) succeeded (ARG1 = LOCK_SH 1, LOCK_EX 2,
  *                     LOCK_UN 8, possibly | LOCK_NB 4); ARG2 0.
  *        ofd-lock     fcntl(FD, F_OFD_SETLK or F_OFD_SETLKW) succeeded:
@@ -142,6 +145,12 @@
  *        Written with an exec snapshot: the exec of PATH will start an image
  *        the shim cannot follow (REASON: "static binary", "set-id program").
  *        If a later snapshot follows, the exec failed and this is void.
+ * forked TIME
+ *        Right after the first image line of a fork child: CLOCK_MONOTONIC in
+ *        ns, taken by the parent just before the fork call, so every
+ *        descriptor the child inherited was copied after TIME. Absent in
+ *        traces of older versions and for processes not made by a traced
+ *        fork (spawned, started from outside): then the order is unknown.
  * reaped PID STATUS
  *        This process reaped its child PID (waitpid and friends); STATUS is
  *        the raw wait status. Written at once. How a child ended that took
@@ -389,6 +398,8 @@ struct kt_rec_event {
 	 * the descriptor, and the call (a kt_close_call name) and site of the
 	 * close that closed it before. */
 	const char *opened_site, *closed_call, *closed_site;
+	/* setfl only: its TIME, 0 when absent. */
+	unsigned long long time;
 };
 
 struct kt_rec_untraced {
@@ -441,6 +452,7 @@ void kt_rec_put_end(struct kt_buf *b);
 void kt_rec_put_event(struct kt_buf *b, const struct kt_rec_event *r);
 void kt_rec_put_untraced(struct kt_buf *b, const struct kt_rec_untraced *r);
 void kt_rec_put_reaped(struct kt_buf *b, const struct kt_rec_reaped *r);
+void kt_rec_put_forked(struct kt_buf *b, unsigned long long time);
 void kt_rec_put_ended(struct kt_buf *b, int status);
 void kt_rec_put_unrecorded(struct kt_buf *b, const struct kt_rec_unrecorded *r);
 
@@ -451,7 +463,7 @@ enum kt_rec_kind {
 	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
 	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
 	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED, KT_REC_END_FD, KT_REC_END_FDS,
-	KT_REC_INO
+	KT_REC_INO, KT_REC_FORKED
 };
 
 /* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
@@ -506,6 +518,8 @@ bool kt_rec_parse_untraced(const struct kt_rec_line *l, struct kt_rec_untraced *
 			   struct kt_rec_error *err);
 bool kt_rec_parse_reaped(const struct kt_rec_line *l, struct kt_rec_reaped *r, struct kt_rec_error *err);
 bool kt_rec_parse_ended(const struct kt_rec_line *l, int *status, struct kt_rec_error *err);
+bool kt_rec_parse_forked(const struct kt_rec_line *l, unsigned long long *time,
+			 struct kt_rec_error *err);
 bool kt_rec_parse_unrecorded(const struct kt_rec_line *l, struct kt_rec_unrecorded *r,
 			     struct kt_rec_error *err);
 

@@ -113,6 +113,7 @@ static const char *const kind_names[] = {
 	[KT_REC_UNTRACED] = "untraced",   [KT_REC_REAPED] = "reaped",     [KT_REC_CLOSED] = "closed",
 	[KT_REC_ENDED] = "ended",         [KT_REC_UNRECORDED] = "unrecorded",
 	[KT_REC_END_FD] = "end-fd",       [KT_REC_END_FDS] = "end-fds",     [KT_REC_INO] = "ino",
+	[KT_REC_FORKED] = "forked",
 };
 
 #define FAIL(err, ...)                                                                             \
@@ -435,6 +436,13 @@ bool kt_rec_parse_event(const struct kt_rec_line *l, struct kt_rec_event *r, str
 		FAIL(err, "bad number in event arguments '%s' '%s'", l->f[4], l->f[5]);
 	r->kind = (enum kt_event_kind)kt_event_from_name(l->f[1]);
 	r->site = optional(l->f[6]);
+	r->time = 0;
+	if (r->kind == KT_EVENT_SETFL) {
+		r->opened_site = r->closed_call = r->closed_site = NULL;
+		if (l->n > 7)
+			ULL_FIELD(err, l, 7, "setfl TIME", r->time);
+		return true;
+	}
 	r->opened_site = l->n > 7 ? optional(l->f[7]) : NULL;
 	r->closed_call = l->n > 8 ? optional(l->f[8]) : NULL;
 	r->closed_site = l->n > 9 ? optional(l->f[9]) : NULL;
@@ -459,6 +467,14 @@ bool kt_rec_parse_reaped(const struct kt_rec_line *l, struct kt_rec_reaped *r, s
 		FAIL(err, "malformed reaped record");
 	r->pid = (pid_t)pid;
 	r->status = (int)status;
+	return true;
+}
+
+bool kt_rec_parse_forked(const struct kt_rec_line *l, unsigned long long *time,
+			 struct kt_rec_error *err)
+{
+	NFIELDS(err, l, 2);
+	ULL_FIELD(err, l, 1, "forked TIME", *time);
 	return true;
 }
 

@@ -48,11 +48,13 @@ struct kt_fd_entry {
 	/* Events on this descriptor's description for findings (record.h): the
 	 * first status flags F_SETFL found and the last it set; the last
 	 * flock/OFD lock taken (0: none or released). Sites are return
-	 * addresses. Valid for the generation in event_gen. */
+	 * addresses. Valid for the generation in event_gen. setfl_time:
+	 * CLOCK_MONOTONIC ns right after the last F_SETFL that changed them. */
 	uint32_t event_gen;
 	uint32_t setfl_before, setfl_after;
 	int32_t lock_op;          /* flock op, or 100 + l_type for an OFD lock */
 	uint64_t setfl_site, lock_site;
+	uint64_t setfl_time;
 	uint64_t setfd_site;      /* F_SETFD cleared FD_CLOEXEC: made inheritable on purpose */
 	/* The other end made by the same socketpair (or pipe) call, plus one;
 	 * 0 when none. Kept across fork: the ends stay each other's. */
@@ -78,7 +80,7 @@ struct kt_fd_entry {
  * are its file's (record.h "ino"). */
 #define KT_ENTRY_SENT 0x02u
 
-#define KT_TABLE_MAGIC "kttbl06"
+#define KT_TABLE_MAGIC "kttbl07"
 
 /* What a process could not write into its record (record.h
  * "unrecorded"), kept in its table instead: a sandbox that refuses opening

@@ -78,6 +78,42 @@ check_findings_contract() {
 	[[ $(kcmptrace_query '.findings | length') == 1 ]] || fail "$(kcmptrace_findings)"
 }
 
+@test "shared-status-flags names only the processes that held the description at the F_SETFL, not those forked after it" {
+	# child a holds the read end while the parent sets O_NONBLOCK; child b
+	# is forked after that and got the flag with its copy: nothing changed
+	# under b
+	kcmptrace_run python3 -c '
+import os, fcntl
+r, w = os.pipe()
+go_r, go_w = os.pipe()
+a = os.fork()
+if a == 0:
+    os.close(go_w)
+    os.read(go_r, 1)
+    os._exit(0)
+fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_NONBLOCK)
+b = os.fork()
+if b == 0:
+    os._exit(0)
+os.waitpid(b, 0)
+os.write(go_w, b"x")
+os.waitpid(a, 0)
+print("fd=%d a=%d b=%d" % (r, a, b))'
+	assert_success
+	check_findings_contract
+	FD=$(kv fd)
+	A=$(kv a)
+	B=$(kv b)
+	P=$(root_pid)
+	assert_shared "$P" "$FD" "$B" "$FD"
+	assert_finding shared-status-flags "$P" "$FD"
+	[[ $(kcmptrace_query '[.findings[] | select(.kind == "shared-status-flags")] | length') == 1 ]] ||
+		fail "$(kcmptrace_findings)"
+	msg=$(kcmptrace_query '.findings[] | select(.kind == "shared-status-flags") | .message')
+	[[ $msg == *"also held by $A (python3) fd $FD" ]] || fail "message: $msg"
+	q_true '[.findings[] | select(.kind == "shared-status-flags") | .related] == [['"$A"']]'
+}
+
 @test "child_flock: a lock on an inherited description is a shared-lock finding" {
 	kcmptrace_run "$SCEN/child_flock" "$DATA"
 	assert_success

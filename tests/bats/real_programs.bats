@@ -213,6 +213,25 @@ PY
 	assert_shared "$B" 1 "${kids[1]}" 1
 }
 
+@test "bash saves fd 1, restores it, and saves it again around hundreds of closes: both ls's stdout are still the shell's own" {
+	# the first copy (fd 10) and the fd 1 it was made from are closed, then
+	# fd 10 is reused by the second save and 400 closes follow (each exec 5<
+	# opens at 3 and moves it onto 5): the links between the two fd 1s
+	# must outlive any ring of recent closes
+	traced bash -c 'ls /dev/null
+		{ :; } >&2
+		{ for i in $(seq 200); do exec 5</dev/null; exec 5<&-; done; } >&2
+		ls /dev/null; :'
+	assert_success
+	assert_invariants
+	B=$(root_pid)
+	mapfile -t kids < <(q '[.processes[] | select(.name == "ls") | .pid] | .[]')
+	[[ ${#kids[@]} -eq 2 ]] || fail "expected two ls, got: ${kids[*]}"
+	assert_shared "$B" 1 "${kids[0]}" 1
+	assert_shared "$B" 1 "${kids[1]}" 1
+	q_true '[.processes[].notes[]] | map(select(test("not kept"))) == []'
+}
+
 @test "forkpty: the terminal pair from openpty, the child's 0, 1 and 2 from login_tty, all seen though glibc makes them with internal calls" {
 	traced "$SCEN/pty_fork"
 	assert_success

@@ -482,10 +482,63 @@ static void test_real_end_and_closes(void)
 		kt_trace_free(tb);
 }
 
+/* P (10) forks C (11) at time 500 and D (12) at 1500; C sets O_NONBLOCK
+ * on its inherited fd 3 at 1000: P held the description then, D got it
+ * with the flag set. Without times (older traces) D is named too. */
+static void write_setfl_order(const char *dir, bool times)
+{
+	write_file(dir, "10-100.rec",
+		   HDR "image\t10\t1\t0\t100\t/nonexistent/p\t1\tp\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t3\t1\tpipe\tpipe:[9]\tr\t0\topen\tpipe\t0\t0\t-1\t0\t-\n"
+		       "end\n");
+	write_file(dir, "11-101.rec",
+		   times ? HDR "image\t11\t10\t100\t101\t/nonexistent/p\t1\tp\n"
+			       "forked\t500\n"
+			       "snap\texit\t0\tok\n"
+			       "fd\t3\t1\tpipe\tpipe:[9]\tr\t0\tinherited\tfork\t10\t100\t3\t1\t-\n"
+			       "end\n"
+			       "event\tsetfl\t3\t1\t0\t2048\t-\t1000\n"
+			 : HDR "image\t11\t10\t100\t101\t/nonexistent/p\t1\tp\n"
+			       "snap\texit\t0\tok\n"
+			       "fd\t3\t1\tpipe\tpipe:[9]\tr\t0\tinherited\tfork\t10\t100\t3\t1\t-\n"
+			       "end\n"
+			       "event\tsetfl\t3\t1\t0\t2048\t-\n");
+	write_file(dir, "12-102.rec",
+		   HDR "image\t12\t10\t100\t102\t/nonexistent/p\t1\tp\n"
+		       "forked\t1500\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t3\t1\tpipe\tpipe:[9]\tr\t0\tinherited\tfork\t10\t100\t3\t1\t-\n"
+		       "end\n");
+}
+
+static void test_setfl_order(void)
+{
+	for (int times = 0; times < 2; times++) {
+		const char *dir = new_dir(times ? "setfl-times" : "setfl-no-times");
+		write_setfl_order(dir, times);
+		struct kt_trace *t;
+		struct kt_model *m = load(dir, false, &t);
+		if (m == NULL)
+			return;
+		CHECK(t->procs[1].fork_time == (times ? 500 : 0) && t->procs[2].fork_time == 1500);
+		CHECK(t->procs[1].events[0].rec.time == (times ? 1000 : 0));
+		const struct kt_finding *f = finding(m, "shared-status-flags", 11);
+		CHECK(f != NULL);
+		if (f) {
+			CHECK(strstr(f->message, "also held by 10 (p) fd 3") != NULL);
+			CHECK((strstr(f->message, "12 (p)") != NULL) == !times);
+		}
+		kt_model_free(m);
+		kt_trace_free(t);
+	}
+}
+
 int main(void)
 {
 	unit_begin("test_findings");
 	test_buggy();
+	test_setfl_order();
 	test_clean();
 	test_real_end_and_closes();
 	test_suppressions();
