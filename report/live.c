@@ -224,6 +224,46 @@ static void name_by_inode(struct live_info *info, uint64_t dev, uint64_t ino)
 	}
 }
 
+/* A file named by a path: a FIFO, never an anonymous pipe. */
+static enum kt_fd_type type_of_path_mode(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return KT_FD_FILE;
+	case S_IFDIR: return KT_FD_DIR;
+	case S_IFSOCK: return KT_FD_SOCKET;
+	case S_IFCHR: return KT_FD_CHR;
+	case S_IFBLK: return KT_FD_BLK;
+	case S_IFIFO: return KT_FD_FIFO;
+	default: return KT_FD_UNKNOWN;
+	}
+}
+
+/* What the call that made a descriptor knew of it (table.h made_type,
+ * made_access, path), for what its inode did not tell: a path opened is
+ * named by that path (cut ones end in "..."), its type read from the file
+ * there now when the call did not know it; a pipe or socket whose inode
+ * was not kept is "pipe:[?]" or "socket:[?]". */
+static void name_as_made(struct live_info *info, const struct kt_fd_entry *e)
+{
+	if (info->type == KT_FD_UNKNOWN && e->made_type > KT_FD_UNKNOWN && e->made_type <= KT_FD_ANON)
+		info->type = (enum kt_fd_type)e->made_type;
+	if (info->access == KT_ACCESS_UNKNOWN && e->made_access >= 1 && e->made_access <= 3)
+		info->access = e->made_access - 1;
+	if (info->target != NULL)
+		return;
+	if (e->path_len > 0 && memchr(e->path, '\0', sizeof e->path) != NULL) {
+		bool cut = e->path_len >= sizeof e->path;
+		info->target = kt_xasprintf("%s%s", e->path, cut ? "..." : "");
+		struct stat st;
+		if (info->type == KT_FD_UNKNOWN && !cut && e->path[0] == '/' && stat(e->path, &st) == 0)
+			info->type = type_of_path_mode(st.st_mode);
+	} else if (info->type == KT_FD_PIPE) {
+		info->target = kt_xstrdup("pipe:[?]");
+	} else if (info->type == KT_FD_SOCKET) {
+		info->target = kt_xstrdup("socket:[?]");
+	}
+}
+
 /* A process that ended without a snapshot of its own (exit_group outside
  * libc, SIGKILL, a crash): the descriptors its table last held, with their
  * origins. Nothing else of it is left to read: no type, target, call site
@@ -257,6 +297,7 @@ static void read_left_table(const char *dir, struct live_proc *lp)
 					      .cloexec = lf->entry.cloexec != 0, .target = NULL};
 		if (atomic_load(&table[fd].ino_gen) == gen)
 			name_by_inode(&lf->info, lf->entry.dev, lf->entry.ino);
+		name_as_made(&lf->info, &lf->entry);
 		if (lf->info.target == NULL)
 			lf->info.target = kt_xstrdup("");
 		lf->site = kt_xstrdup("-");
