@@ -111,6 +111,12 @@ assert_ends() {
 	q_true '[.processes[].fds[] | select(.type == "unknown" or .access == null)] | length == 0'
 	q_true '[.ofds[] | select((.holders | length) > 1) | .evidence] | length > 0 and all(. == "kcmp")'
 	q_true 'proc($p).snapshot.why == "signal"' --argjson p "$PARENT"
+	# what each was blocked on at that look outlives them into the report
+	# (the child may read end of file once its parent is gone, and exit)
+	q_true 'proc($p).blocked.call == "wait4" and proc($p).blocked.pid == $c' \
+		--argjson p "$PARENT" --argjson c "$CHILD"
+	q_true 'proc($c) | .snapshot.why == "exit" or (.blocked.call == "read" and .blocked.fd == $fd)' \
+		--argjson c "$CHILD" --argjson fd "$(kv read_fd "$(cat "$OUT")")"
 	assert_ends 15
 	local file
 	file=$(kv file_fd "$(cat "$OUT")")
