@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -23,7 +25,8 @@
 
 /* How the arguments of a call say what it waits for. */
 enum shape { ON_FD_IN, ON_FD_OUT, ON_POLL, ON_PPOLL, ON_SELECT, ON_EPOLL, ON_EPOLL2, ON_WAIT4,
-	     ON_WAITID, ON_FLOCK, ON_FCNTL, ON_SLEEP, ON_OTHER };
+	     ON_WAITID, ON_FLOCK, ON_FCNTL, ON_SLEEP, ON_OPEN, ON_OPENAT, ON_SPLICE, ON_TEE,
+	     ON_SENDFILE, ON_OTHER };
 
 static const struct call_shape {
 	long nr;
@@ -66,8 +69,18 @@ static const struct call_shape {
 #ifdef SYS_pause
 	{SYS_pause, "pause", ON_OTHER},
 #endif
-	{SYS_ioctl, "ioctl", ON_OTHER},         {SYS_splice, "splice", ON_OTHER},
-	{SYS_sendfile, "sendfile", ON_OTHER},   {SYS_openat, "openat", ON_OTHER},
+	{SYS_ioctl, "ioctl", ON_OTHER},
+	/* Data moved between two descriptors: either side can hold it. */
+	{SYS_splice, "splice", ON_SPLICE},      {SYS_tee, "tee", ON_TEE},
+	{SYS_sendfile, "sendfile", ON_SENDFILE}, {SYS_copy_file_range, "copy_file_range", ON_SPLICE},
+	/* An open blocks on a FIFO until its other end is opened. */
+#ifdef SYS_open
+	{SYS_open, "open", ON_OPEN},
+#endif
+	{SYS_openat, "openat", ON_OPENAT},
+#ifdef SYS_openat2
+	{SYS_openat2, "openat2", ON_OPENAT},
+#endif
 };
 
 static const struct call_shape *shape_of(long nr)
@@ -207,6 +220,67 @@ static int pidfd_target(int pid, int fd)
 	return target;
 }
 
+/* A NUL-terminated string of process pid at addr, NULL when unreadable
+ * (process_vm_readv needs ptrace-attach permission, as the call did). */
+static char *read_string(int pid, uint64_t addr)
+{
+	char *s = kt_xmalloc(PATH_MAX + 1);
+	size_t got = 0;
+	/* Page by page: a string near the end of a mapping must not fail for
+	 * the unmapped bytes after it. */
+	while (addr != 0 && got < PATH_MAX) {
+		size_t chunk = 4096 - ((addr + got) & 4095);
+		if (chunk > PATH_MAX - got)
+			chunk = PATH_MAX - got;
+		if (!read_memory(pid, addr + got, s + got, chunk))
+			break;
+		char *nul = memchr(s + got, '\0', chunk);
+		if (nul != NULL)
+			return s;
+		got += chunk;
+	}
+	free(s);
+	return NULL;
+}
+
+/* open/openat blocked: on a FIFO, waiting for a process to open its other
+ * end (the kernel sleeps in fifo_open, or wait_for_partner). The path is
+ * read from the process's memory and resolved against its working
+ * directory or directory descriptor; with no path, wchan tells. */
+static void classify_open(int pid, uint64_t dirfd, uint64_t path_addr, uint64_t flags,
+			  struct kt_blocked *b)
+{
+	b->kind = KT_BLOCK_OTHER;
+	b->path = read_string(pid, path_addr);
+	bool fifo = false;
+	if (b->path != NULL) {
+		char where[PATH_MAX + 64];
+		if (b->path[0] == '/')
+			snprintf(where, sizeof where, "%s", b->path);
+		else if ((int)dirfd == AT_FDCWD)
+			snprintf(where, sizeof where, "/proc/%d/cwd/%s", pid, b->path);
+		else
+			snprintf(where, sizeof where, "/proc/%d/fd/%d/%s", pid, (int)dirfd, b->path);
+		struct stat st;
+		fifo = stat(where, &st) == 0 && S_ISFIFO(st.st_mode);
+	}
+	if (!fifo && strstr(b->wchan, "fifo") == NULL && strcmp(b->wchan, "wait_for_partner") != 0)
+		return;
+	b->kind = KT_BLOCK_FIFO_OPEN;
+	b->in = (flags & O_ACCMODE) == O_RDONLY;
+	b->out = (flags & O_ACCMODE) == O_WRONLY;
+}
+
+/* Two descriptors, from one (in) to the other (out): a set of two. */
+static void classify_pair(int in_fd, int out_fd, struct kt_blocked *b)
+{
+	size_t cap = 0;
+	b->kind = KT_BLOCK_FDS;
+	b->fds_known = true;
+	add_fd(b, &cap, in_fd, true, false);
+	add_fd(b, &cap, out_fd, false, true);
+}
+
 static void classify(int pid, const struct call_shape *c, const uint64_t *a, struct kt_blocked *b)
 {
 	b->kind = KT_BLOCK_FD;
@@ -261,6 +335,28 @@ static void classify(int pid, const struct call_shape *c, const uint64_t *a, str
 		b->kind = KT_BLOCK_SLEEP;
 		b->timeout = true;
 		break;
+	case ON_OPEN:
+		classify_open(pid, (uint64_t)(int64_t)AT_FDCWD, a[0], a[1], b);
+		break;
+	case ON_OPENAT:
+		/* openat2's flags are the first field of its struct open_how */
+		if (c->nr == SYS_openat) {
+			classify_open(pid, a[0], a[1], a[2], b);
+		} else {
+			uint64_t flags = 0;
+			classify_open(pid, a[0], a[1],
+				      read_memory(pid, a[2], &flags, sizeof flags) ? flags : O_RDONLY, b);
+		}
+		break;
+	case ON_SPLICE: /* splice, copy_file_range: (in, off, out, ...) */
+		classify_pair((int)a[0], (int)a[2], b);
+		break;
+	case ON_TEE:
+		classify_pair((int)a[0], (int)a[1], b);
+		break;
+	case ON_SENDFILE: /* (out, in, ...) */
+		classify_pair((int)a[1], (int)a[0], b);
+		break;
 	case ON_OTHER:
 		b->kind = KT_BLOCK_OTHER;
 		break;
@@ -304,6 +400,8 @@ int kt_blocked_read(int pid, struct kt_blocked *b)
 
 void kt_blocked_free(struct kt_blocked *b)
 {
+	free(b->path);
+	b->path = NULL;
 	free(b->fds);
 	b->fds = NULL;
 	b->nfds = 0;
@@ -340,6 +438,11 @@ void kt_blocked_describe(const struct kt_blocked *b, char *buf, size_t len)
 		return;
 	case KT_BLOCK_SLEEP:
 		snprintf(buf, len, "%s", b->call);
+		return;
+	case KT_BLOCK_FIFO_OPEN:
+		snprintf(buf, len, "%s of FIFO %s, waiting for a %s", b->call,
+			 b->path != NULL ? b->path : "(path unreadable)",
+			 b->in ? "writer" : b->out ? "reader" : "process at its other end");
 		return;
 	default:
 		if (b->error != 0)

@@ -17,6 +17,7 @@ enum kt_block_kind {
 	KT_BLOCK_LOCK,    /* flock, fcntl F_SETLKW / F_OFD_SETLKW */
 	KT_BLOCK_SLEEP,   /* nanosleep, clock_nanosleep */
 	KT_BLOCK_STOPPED, /* stopped by a signal or a tracer */
+	KT_BLOCK_FIFO_OPEN, /* open/openat of a FIFO, waiting for its other end */
 	KT_BLOCK_OTHER,   /* another call (futex, pause...), or one we may not read */
 };
 
@@ -37,6 +38,7 @@ struct kt_blocked {
 	struct kt_blocked_fd *fds; /* FDS: the set, when it could be read */
 	size_t nfds;
 	bool fds_known;
+	char *path;        /* FIFO_OPEN: the path opened (malloc'd), NULL when unreadable */
 	int threads;       /* threads in the process; only the main thread's call is read */
 	char state;        /* field 3 of stat: S, D, R, T... ('?' when unreadable) */
 	unsigned long long cpu; /* utime + stime (clock ticks): a stall uses none */

@@ -140,6 +140,10 @@ static void render_blocked(FILE *out, const struct kt_blocked *b)
 	}
 	if (b->kind == KT_BLOCK_FDS && !b->fds_known)
 		fputs(", \"fds\": null", out);
+	if (b->kind == KT_BLOCK_FIFO_OPEN) {
+		fputs(", \"fifo\": true, \"path\": ", out);
+		kt_json_string(out, b->path);
+	}
 	if (b->timeout)
 		fputs(", \"timeout\": true", out);
 	fputs(", \"wchan\": ", out);

@@ -265,6 +265,9 @@ static void build_one(struct build *b, int proc)
 	case KT_BLOCK_SLEEP:
 		set_free(w, "%s", "sleeps: a timer wakes it");
 		break;
+	case KT_BLOCK_FIFO_OPEN:
+		set_free(w, "%s", "opens a FIFO: any process may open its other end");
+		break;
 	default:
 		set_free(w, "%s", "waits in a call not followed here");
 	}
