@@ -2,6 +2,7 @@
  * main thread sleeps in and its arguments, classified by a table. */
 #include "blocked.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -108,11 +109,13 @@ static ssize_t read_proc(int pid, const char *name, char *buf, size_t len)
 	return n;
 }
 
-static void read_state(int pid, struct kt_blocked *b)
+/* task: "" for the process, "task/TID/" for one of its threads. */
+static void read_state(int pid, const char *task, struct kt_blocked *b)
 {
-	char buf[1024];
+	char buf[1024], name[64];
 	b->state = '?';
-	if (read_proc(pid, "stat", buf, sizeof buf) > 0) {
+	snprintf(name, sizeof name, "%sstat", task);
+	if (read_proc(pid, name, buf, sizeof buf) > 0) {
 		const char *paren = strrchr(buf, ')');
 		if (paren != NULL && paren[1] == ' ')
 			b->state = paren[2];
@@ -127,7 +130,8 @@ static void read_state(int pid, struct kt_blocked *b)
 			threads = strtol(p + 1, NULL, 10); /* field 20, num_threads */
 		b->threads = threads > 0 ? (int)threads : 1;
 	}
-	if (read_proc(pid, "wchan", b->wchan, sizeof b->wchan) < 0 || strcmp(b->wchan, "0") == 0)
+	snprintf(name, sizeof name, "%swchan", task);
+	if (read_proc(pid, name, b->wchan, sizeof b->wchan) < 0 || strcmp(b->wchan, "0") == 0)
 		b->wchan[0] = '\0';
 }
 
@@ -363,18 +367,38 @@ static void classify(int pid, const struct call_shape *c, const uint64_t *a, str
 	}
 }
 
-int kt_blocked_read(int pid, struct kt_blocked *b)
+/* Whether addr lies in a private mapping of process pid: a futex there is
+ * woken only by the process's own threads. */
+static bool private_memory(int pid, uint64_t addr)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof path, "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	bool found = false;
+	unsigned long long lo, hi;
+	char perms[8];
+	while (f != NULL && !found && fgets(line, sizeof line, f))
+		if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3 && addr >= lo && addr < hi)
+			found = perms[3] == 'p';
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+/* One thread's call: task "" for the main thread, "task/TID/". */
+static int read_task(int pid, const char *task, struct kt_blocked *b)
 {
 	*b = (struct kt_blocked){.kind = KT_BLOCK_OTHER, .nr = -1, .fd = -1, .threads = 1};
-	read_state(pid, b);
+	read_state(pid, task, b);
 	if (b->state == '?')
 		return ESRCH;
 	if (b->state == 'T' || b->state == 't') {
 		b->kind = KT_BLOCK_STOPPED;
 		return 0;
 	}
-	char buf[512];
-	ssize_t n = read_proc(pid, "syscall", buf, sizeof buf);
+	char buf[512], name[64];
+	snprintf(name, sizeof name, "%ssyscall", task);
+	ssize_t n = read_proc(pid, name, buf, sizeof buf);
 	if (n < 0) {
 		b->error = (int)-n;
 		return b->error == ENOENT ? ESRCH : 0;
@@ -395,11 +419,77 @@ int kt_blocked_read(int pid, struct kt_blocked *b)
 		return 0;
 	b->call = c->name;
 	classify(pid, c, a, b);
+	if (nr == SYS_futex)
+		b->futex_own = (a[1] & 128 /* FUTEX_PRIVATE_FLAG */) || private_memory(pid, a[0]);
+	return 0;
+}
+
+/* A call that says what would end it (a descriptor, a child, a lock). */
+static bool followed(const struct kt_blocked *b)
+{
+	return b->kind == KT_BLOCK_FD || b->kind == KT_BLOCK_FDS || b->kind == KT_BLOCK_WAIT ||
+	       b->kind == KT_BLOCK_LOCK || b->kind == KT_BLOCK_FIFO_OPEN;
+}
+
+int kt_blocked_read(int pid, struct kt_blocked *b)
+{
+	int err = read_task(pid, "", b);
+	b->all_threads = b->threads <= 1;
+	if (err != 0 || b->threads <= 1 || b->error != 0)
+		return err;
+	/* Every other thread (/proc/PID/task/TID/syscall). */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return 0;
+	size_t cap = 0;
+	bool all = true;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		int tid = atoi(de->d_name);
+		if (tid <= 0 || tid == pid)
+			continue;
+		char task[48];
+		snprintf(task, sizeof task, "task/%d/", tid);
+		struct kt_blocked *t = KT_PUSH(b->others, b->nothers, cap);
+		if (read_task(pid, task, t) != 0) {
+			b->nothers--; /* it ended meanwhile */
+			continue;
+		}
+		t->tid = tid;
+		all &= t->error == 0;
+	}
+	closedir(d);
+	b->all_threads = all;
+	if (followed(b))
+		return 0;
+	/* The main thread waits in a call not followed (pthread_join...):
+	 * the first thread that waits in one stands for the process. */
+	for (size_t i = 0; i < b->nothers; i++)
+		if (followed(&b->others[i])) {
+			struct kt_blocked main_thread = *b, chosen = b->others[i];
+			main_thread.others = NULL;
+			main_thread.nothers = 0;
+			chosen.others = b->others;
+			chosen.nothers = b->nothers;
+			chosen.others[i] = main_thread;
+			chosen.threads = main_thread.threads;
+			chosen.cpu = main_thread.cpu; /* the process's, all threads */
+			chosen.all_threads = all;
+			*b = chosen;
+			break;
+		}
 	return 0;
 }
 
 void kt_blocked_free(struct kt_blocked *b)
 {
+	for (size_t i = 0; i < b->nothers; i++)
+		kt_blocked_free(&b->others[i]);
+	free(b->others);
+	b->others = NULL;
+	b->nothers = 0;
 	free(b->path);
 	b->path = NULL;
 	free(b->fds);
@@ -407,7 +497,17 @@ void kt_blocked_free(struct kt_blocked *b)
 	b->nfds = 0;
 }
 
+static void describe_call(const struct kt_blocked *b, char *buf, size_t len);
+
 void kt_blocked_describe(const struct kt_blocked *b, char *buf, size_t len)
+{
+	describe_call(b, buf, len);
+	size_t n = strlen(buf);
+	if (b->tid > 0 && n < len)
+		snprintf(buf + n, len - n, " (thread %d)", b->tid);
+}
+
+static void describe_call(const struct kt_blocked *b, char *buf, size_t len)
 {
 	int n = 0;
 	switch (b->kind) {

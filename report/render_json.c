@@ -128,6 +128,8 @@ static void render_blocked(FILE *out, const struct kt_blocked *b)
 	}
 	fputs("{\"call\": ", out);
 	kt_json_string(out, b->kind == KT_BLOCK_STOPPED ? "stopped" : b->call ? b->call : "other");
+	if (b->tid > 0)
+		fprintf(out, ", \"tid\": %d", b->tid);
 	if (b->kind == KT_BLOCK_FD || b->kind == KT_BLOCK_LOCK)
 		fprintf(out, ", \"fd\": %d", b->fd);
 	if (b->kind == KT_BLOCK_WAIT)

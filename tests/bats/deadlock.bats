@@ -336,3 +336,16 @@ hang_pid() { # the scenario's first process (timeout's child)
 	q_true '.findings[] | select(.kind == "deadlock") | [.cycle[] | [.pid, .call, .waits_for]] == [[$p, "splice", [$p]]]' \
 		--argjson p "$p"
 }
+
+@test "deadlock: a thread reads a pipe whose only write end its process holds; the main thread waits in pthread_join" {
+	start_tree "$SCEN/hang" thread_read
+	settle 1
+	snap
+	local p
+	p=$(hang_pid)
+	q_true 'proc($p).blocked | .call == "read" and .fd == $fd and .tid > 0 and .tid != $p' \
+		--argjson p "$p" --argjson fd "$(the_pid read)"
+	q_true '.findings | map(select(.kind == "deadlock")) | length == 1'
+	q_true '.findings[] | select(.kind == "deadlock") | [.cycle[] | [.pid, .call, .fd, .waits_for]] == [[$p, "read", $fd, [$p]]]' \
+		--argjson p "$p" --argjson fd "$(the_pid read)"
+}
