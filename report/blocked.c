@@ -2,6 +2,7 @@
  * main thread sleeps in and its arguments, classified by a table. */
 #include "blocked.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -23,7 +26,8 @@
 
 /* How the arguments of a call say what it waits for. */
 enum shape { ON_FD_IN, ON_FD_OUT, ON_POLL, ON_PPOLL, ON_SELECT, ON_EPOLL, ON_EPOLL2, ON_WAIT4,
-	     ON_WAITID, ON_FLOCK, ON_FCNTL, ON_SLEEP, ON_OTHER };
+	     ON_WAITID, ON_FLOCK, ON_FCNTL, ON_SLEEP, ON_OPEN, ON_OPENAT, ON_SPLICE, ON_TEE,
+	     ON_SENDFILE, ON_OTHER };
 
 static const struct call_shape {
 	long nr;
@@ -66,8 +70,18 @@ static const struct call_shape {
 #ifdef SYS_pause
 	{SYS_pause, "pause", ON_OTHER},
 #endif
-	{SYS_ioctl, "ioctl", ON_OTHER},         {SYS_splice, "splice", ON_OTHER},
-	{SYS_sendfile, "sendfile", ON_OTHER},   {SYS_openat, "openat", ON_OTHER},
+	{SYS_ioctl, "ioctl", ON_OTHER},
+	/* Data moved between two descriptors: either side can hold it. */
+	{SYS_splice, "splice", ON_SPLICE},      {SYS_tee, "tee", ON_TEE},
+	{SYS_sendfile, "sendfile", ON_SENDFILE}, {SYS_copy_file_range, "copy_file_range", ON_SPLICE},
+	/* An open blocks on a FIFO until its other end is opened. */
+#ifdef SYS_open
+	{SYS_open, "open", ON_OPEN},
+#endif
+	{SYS_openat, "openat", ON_OPENAT},
+#ifdef SYS_openat2
+	{SYS_openat2, "openat2", ON_OPENAT},
+#endif
 };
 
 static const struct call_shape *shape_of(long nr)
@@ -95,11 +109,13 @@ static ssize_t read_proc(int pid, const char *name, char *buf, size_t len)
 	return n;
 }
 
-static void read_state(int pid, struct kt_blocked *b)
+/* task: "" for the process, "task/TID/" for one of its threads. */
+static void read_state(int pid, const char *task, struct kt_blocked *b)
 {
-	char buf[1024];
+	char buf[1024], name[64];
 	b->state = '?';
-	if (read_proc(pid, "stat", buf, sizeof buf) > 0) {
+	snprintf(name, sizeof name, "%sstat", task);
+	if (read_proc(pid, name, buf, sizeof buf) > 0) {
 		const char *paren = strrchr(buf, ')');
 		if (paren != NULL && paren[1] == ' ')
 			b->state = paren[2];
@@ -114,7 +130,8 @@ static void read_state(int pid, struct kt_blocked *b)
 			threads = strtol(p + 1, NULL, 10); /* field 20, num_threads */
 		b->threads = threads > 0 ? (int)threads : 1;
 	}
-	if (read_proc(pid, "wchan", b->wchan, sizeof b->wchan) < 0 || strcmp(b->wchan, "0") == 0)
+	snprintf(name, sizeof name, "%swchan", task);
+	if (read_proc(pid, name, b->wchan, sizeof b->wchan) < 0 || strcmp(b->wchan, "0") == 0)
 		b->wchan[0] = '\0';
 }
 
@@ -207,6 +224,67 @@ static int pidfd_target(int pid, int fd)
 	return target;
 }
 
+/* A NUL-terminated string of process pid at addr, NULL when unreadable
+ * (process_vm_readv needs ptrace-attach permission, as the call did). */
+static char *read_string(int pid, uint64_t addr)
+{
+	char *s = kt_xmalloc(PATH_MAX + 1);
+	size_t got = 0;
+	/* Page by page: a string near the end of a mapping must not fail for
+	 * the unmapped bytes after it. */
+	while (addr != 0 && got < PATH_MAX) {
+		size_t chunk = 4096 - ((addr + got) & 4095);
+		if (chunk > PATH_MAX - got)
+			chunk = PATH_MAX - got;
+		if (!read_memory(pid, addr + got, s + got, chunk))
+			break;
+		char *nul = memchr(s + got, '\0', chunk);
+		if (nul != NULL)
+			return s;
+		got += chunk;
+	}
+	free(s);
+	return NULL;
+}
+
+/* open/openat blocked: on a FIFO, waiting for a process to open its other
+ * end (the kernel sleeps in fifo_open, or wait_for_partner). The path is
+ * read from the process's memory and resolved against its working
+ * directory or directory descriptor; with no path, wchan tells. */
+static void classify_open(int pid, uint64_t dirfd, uint64_t path_addr, uint64_t flags,
+			  struct kt_blocked *b)
+{
+	b->kind = KT_BLOCK_OTHER;
+	b->path = read_string(pid, path_addr);
+	bool fifo = false;
+	if (b->path != NULL) {
+		char where[PATH_MAX + 64];
+		if (b->path[0] == '/')
+			snprintf(where, sizeof where, "%s", b->path);
+		else if ((int)dirfd == AT_FDCWD)
+			snprintf(where, sizeof where, "/proc/%d/cwd/%s", pid, b->path);
+		else
+			snprintf(where, sizeof where, "/proc/%d/fd/%d/%s", pid, (int)dirfd, b->path);
+		struct stat st;
+		fifo = stat(where, &st) == 0 && S_ISFIFO(st.st_mode);
+	}
+	if (!fifo && strstr(b->wchan, "fifo") == NULL && strcmp(b->wchan, "wait_for_partner") != 0)
+		return;
+	b->kind = KT_BLOCK_FIFO_OPEN;
+	b->in = (flags & O_ACCMODE) == O_RDONLY;
+	b->out = (flags & O_ACCMODE) == O_WRONLY;
+}
+
+/* Two descriptors, from one (in) to the other (out): a set of two. */
+static void classify_pair(int in_fd, int out_fd, struct kt_blocked *b)
+{
+	size_t cap = 0;
+	b->kind = KT_BLOCK_FDS;
+	b->fds_known = true;
+	add_fd(b, &cap, in_fd, true, false);
+	add_fd(b, &cap, out_fd, false, true);
+}
+
 static void classify(int pid, const struct call_shape *c, const uint64_t *a, struct kt_blocked *b)
 {
 	b->kind = KT_BLOCK_FD;
@@ -261,24 +339,66 @@ static void classify(int pid, const struct call_shape *c, const uint64_t *a, str
 		b->kind = KT_BLOCK_SLEEP;
 		b->timeout = true;
 		break;
+	case ON_OPEN:
+		classify_open(pid, (uint64_t)(int64_t)AT_FDCWD, a[0], a[1], b);
+		break;
+	case ON_OPENAT:
+		/* openat2's flags are the first field of its struct open_how */
+		if (c->nr == SYS_openat) {
+			classify_open(pid, a[0], a[1], a[2], b);
+		} else {
+			uint64_t flags = 0;
+			classify_open(pid, a[0], a[1],
+				      read_memory(pid, a[2], &flags, sizeof flags) ? flags : O_RDONLY, b);
+		}
+		break;
+	case ON_SPLICE: /* splice, copy_file_range: (in, off, out, ...) */
+		classify_pair((int)a[0], (int)a[2], b);
+		break;
+	case ON_TEE:
+		classify_pair((int)a[0], (int)a[1], b);
+		break;
+	case ON_SENDFILE: /* (out, in, ...) */
+		classify_pair((int)a[1], (int)a[0], b);
+		break;
 	case ON_OTHER:
 		b->kind = KT_BLOCK_OTHER;
 		break;
 	}
 }
 
-int kt_blocked_read(int pid, struct kt_blocked *b)
+/* Whether addr lies in a private mapping of process pid: a futex there is
+ * woken only by the process's own threads. */
+static bool private_memory(int pid, uint64_t addr)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof path, "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	bool found = false;
+	unsigned long long lo, hi;
+	char perms[8];
+	while (f != NULL && !found && fgets(line, sizeof line, f))
+		if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) == 3 && addr >= lo && addr < hi)
+			found = perms[3] == 'p';
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+/* One thread's call: task "" for the main thread, "task/TID/". */
+static int read_task(int pid, const char *task, struct kt_blocked *b)
 {
 	*b = (struct kt_blocked){.kind = KT_BLOCK_OTHER, .nr = -1, .fd = -1, .threads = 1};
-	read_state(pid, b);
+	read_state(pid, task, b);
 	if (b->state == '?')
 		return ESRCH;
 	if (b->state == 'T' || b->state == 't') {
 		b->kind = KT_BLOCK_STOPPED;
 		return 0;
 	}
-	char buf[512];
-	ssize_t n = read_proc(pid, "syscall", buf, sizeof buf);
+	char buf[512], name[64];
+	snprintf(name, sizeof name, "%ssyscall", task);
+	ssize_t n = read_proc(pid, name, buf, sizeof buf);
 	if (n < 0) {
 		b->error = (int)-n;
 		return b->error == ENOENT ? ESRCH : 0;
@@ -299,17 +419,95 @@ int kt_blocked_read(int pid, struct kt_blocked *b)
 		return 0;
 	b->call = c->name;
 	classify(pid, c, a, b);
+	if (nr == SYS_futex)
+		b->futex_own = (a[1] & 128 /* FUTEX_PRIVATE_FLAG */) || private_memory(pid, a[0]);
+	return 0;
+}
+
+/* A call that says what would end it (a descriptor, a child, a lock). */
+static bool followed(const struct kt_blocked *b)
+{
+	return b->kind == KT_BLOCK_FD || b->kind == KT_BLOCK_FDS || b->kind == KT_BLOCK_WAIT ||
+	       b->kind == KT_BLOCK_LOCK || b->kind == KT_BLOCK_FIFO_OPEN;
+}
+
+int kt_blocked_read(int pid, struct kt_blocked *b)
+{
+	int err = read_task(pid, "", b);
+	b->all_threads = b->threads <= 1;
+	if (err != 0 || b->threads <= 1 || b->error != 0)
+		return err;
+	/* Every other thread (/proc/PID/task/TID/syscall). */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return 0;
+	size_t cap = 0;
+	bool all = true;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		int tid = atoi(de->d_name);
+		if (tid <= 0 || tid == pid)
+			continue;
+		char task[48];
+		snprintf(task, sizeof task, "task/%d/", tid);
+		struct kt_blocked *t = KT_PUSH(b->others, b->nothers, cap);
+		if (read_task(pid, task, t) != 0) {
+			b->nothers--; /* it ended meanwhile */
+			continue;
+		}
+		t->tid = tid;
+		all &= t->error == 0;
+	}
+	closedir(d);
+	b->all_threads = all;
+	if (followed(b))
+		return 0;
+	/* The main thread waits in a call not followed (pthread_join...):
+	 * the first thread that waits in one stands for the process. */
+	for (size_t i = 0; i < b->nothers; i++)
+		if (followed(&b->others[i])) {
+			struct kt_blocked main_thread = *b, chosen = b->others[i];
+			main_thread.others = NULL;
+			main_thread.nothers = 0;
+			chosen.others = b->others;
+			chosen.nothers = b->nothers;
+			chosen.others[i] = main_thread;
+			chosen.threads = main_thread.threads;
+			chosen.cpu = main_thread.cpu; /* the process's, all threads */
+			chosen.all_threads = all;
+			*b = chosen;
+			break;
+		}
 	return 0;
 }
 
 void kt_blocked_free(struct kt_blocked *b)
 {
+	for (size_t i = 0; i < b->nothers; i++)
+		kt_blocked_free(&b->others[i]);
+	free(b->others);
+	b->others = NULL;
+	b->nothers = 0;
+	free(b->path);
+	b->path = NULL;
 	free(b->fds);
 	b->fds = NULL;
 	b->nfds = 0;
 }
 
+static void describe_call(const struct kt_blocked *b, char *buf, size_t len);
+
 void kt_blocked_describe(const struct kt_blocked *b, char *buf, size_t len)
+{
+	describe_call(b, buf, len);
+	size_t n = strlen(buf);
+	if (b->tid > 0 && n < len)
+		snprintf(buf + n, len - n, " (thread %d)", b->tid);
+}
+
+static void describe_call(const struct kt_blocked *b, char *buf, size_t len)
 {
 	int n = 0;
 	switch (b->kind) {
@@ -340,6 +538,11 @@ void kt_blocked_describe(const struct kt_blocked *b, char *buf, size_t len)
 		return;
 	case KT_BLOCK_SLEEP:
 		snprintf(buf, len, "%s", b->call);
+		return;
+	case KT_BLOCK_FIFO_OPEN:
+		snprintf(buf, len, "%s of FIFO %s, waiting for a %s", b->call,
+			 b->path != NULL ? b->path : "(path unreadable)",
+			 b->in ? "writer" : b->out ? "reader" : "process at its other end");
 		return;
 	default:
 		if (b->error != 0)

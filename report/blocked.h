@@ -17,6 +17,7 @@ enum kt_block_kind {
 	KT_BLOCK_LOCK,    /* flock, fcntl F_SETLKW / F_OFD_SETLKW */
 	KT_BLOCK_SLEEP,   /* nanosleep, clock_nanosleep */
 	KT_BLOCK_STOPPED, /* stopped by a signal or a tracer */
+	KT_BLOCK_FIFO_OPEN, /* open/openat of a FIFO, waiting for its other end */
 	KT_BLOCK_OTHER,   /* another call (futex, pause...), or one we may not read */
 };
 
@@ -37,7 +38,21 @@ struct kt_blocked {
 	struct kt_blocked_fd *fds; /* FDS: the set, when it could be read */
 	size_t nfds;
 	bool fds_known;
-	int threads;       /* threads in the process; only the main thread's call is read */
+	char *path;        /* FIFO_OPEN: the path opened (malloc'd), NULL when unreadable */
+	int threads;       /* threads in the process */
+	/* The thread whose call this is: 0 for the main thread. A process
+	 * whose main thread waits in a call not followed here (futex,
+	 * pthread_join) is described by a thread that waits on descriptors,
+	 * a child or a lock, when one does. */
+	int tid;
+	/* futex: a wait on private memory, which only the process's own
+	 * threads can end (pthread_join, a mutex, a condition variable). */
+	bool futex_own;
+	/* The other threads' calls (each with no others of its own), and
+	 * whether every thread could be read. */
+	struct kt_blocked *others;
+	size_t nothers;
+	bool all_threads;
 	char state;        /* field 3 of stat: S, D, R, T... ('?' when unreadable) */
 	unsigned long long cpu; /* utime + stime (clock ticks): a stall uses none */
 	char wchan[64];    /* kernel function it sleeps in, "" when unknown */

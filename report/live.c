@@ -224,6 +224,46 @@ static void name_by_inode(struct live_info *info, uint64_t dev, uint64_t ino)
 	}
 }
 
+/* A file named by a path: a FIFO, never an anonymous pipe. */
+static enum kt_fd_type type_of_path_mode(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return KT_FD_FILE;
+	case S_IFDIR: return KT_FD_DIR;
+	case S_IFSOCK: return KT_FD_SOCKET;
+	case S_IFCHR: return KT_FD_CHR;
+	case S_IFBLK: return KT_FD_BLK;
+	case S_IFIFO: return KT_FD_FIFO;
+	default: return KT_FD_UNKNOWN;
+	}
+}
+
+/* What the call that made a descriptor knew of it (table.h made_type,
+ * made_access, path), for what its inode did not tell: a path opened is
+ * named by that path (cut ones end in "..."), its type read from the file
+ * there now when the call did not know it; a pipe or socket whose inode
+ * was not kept is "pipe:[?]" or "socket:[?]". */
+static void name_as_made(struct live_info *info, const struct kt_fd_entry *e)
+{
+	if (info->type == KT_FD_UNKNOWN && e->made_type > KT_FD_UNKNOWN && e->made_type <= KT_FD_ANON)
+		info->type = (enum kt_fd_type)e->made_type;
+	if (info->access == KT_ACCESS_UNKNOWN && e->made_access >= 1 && e->made_access <= 3)
+		info->access = e->made_access - 1;
+	if (info->target != NULL)
+		return;
+	if (e->path_len > 0 && memchr(e->path, '\0', sizeof e->path) != NULL) {
+		bool cut = e->path_len >= sizeof e->path;
+		info->target = kt_xasprintf("%s%s", e->path, cut ? "..." : "");
+		struct stat st;
+		if (info->type == KT_FD_UNKNOWN && !cut && e->path[0] == '/' && stat(e->path, &st) == 0)
+			info->type = type_of_path_mode(st.st_mode);
+	} else if (info->type == KT_FD_PIPE) {
+		info->target = kt_xstrdup("pipe:[?]");
+	} else if (info->type == KT_FD_SOCKET) {
+		info->target = kt_xstrdup("socket:[?]");
+	}
+}
+
 /* A process that ended without a snapshot of its own (exit_group outside
  * libc, SIGKILL, a crash): the descriptors its table last held, with their
  * origins. Nothing else of it is left to read: no type, target, call site
@@ -257,6 +297,7 @@ static void read_left_table(const char *dir, struct live_proc *lp)
 					      .cloexec = lf->entry.cloexec != 0, .target = NULL};
 		if (atomic_load(&table[fd].ino_gen) == gen)
 			name_by_inode(&lf->info, lf->entry.dev, lf->entry.ino);
+		name_as_made(&lf->info, &lf->entry);
 		if (lf->info.target == NULL)
 			lf->info.target = kt_xstrdup("");
 		lf->site = kt_xstrdup("-");
@@ -383,6 +424,8 @@ static bool put_snapshot(struct kt_buf *b, const struct live_proc *lp, enum kt_s
 	return !b->overflow;
 }
 
+static void give_back_signal_blocked(struct kt_process *p);
+
 /* Short enough for one report line (100 columns). */
 static const char table_note[] = "ended without a snapshot: descriptors from its table, no kcmp";
 
@@ -391,6 +434,7 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 	size_t captured = 0;
 	for (size_t i = 0; i < trace->nprocs; i++) {
 		struct kt_process *p = &trace->procs[i];
+		give_back_signal_blocked(p);
 		enum kt_snap_why last = p->nsnaps ? p->snaps[p->nsnaps - 1].head.why : KT_WHY_EXEC;
 		/* Untraced images are observed from outside instead; a table
 		 * read once is in the record since. */
@@ -418,6 +462,48 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 	return captured;
 }
 
+/* What each process was blocked on at the launcher's look before a
+ * signal: the record has no line for it, and the report, made by the same
+ * launcher once they have ended, gives it back to their "signal"
+ * snapshots (kt_trace_capture_left). */
+static struct signal_blocked {
+	int pid;
+	unsigned long long start;
+	struct kt_blocked *blocked;
+} *signal_blocked;
+static size_t nsignal_blocked, signal_blocked_cap;
+
+static void keep_signal_blocked(struct live_proc *lp)
+{
+	for (size_t i = 0; i < nsignal_blocked; i++)
+		if (signal_blocked[i].pid == lp->pid && signal_blocked[i].start == lp->start) {
+			kt_blocked_free(signal_blocked[i].blocked);
+			free(signal_blocked[i].blocked);
+			signal_blocked[i].blocked = lp->blocked;
+			lp->blocked = NULL;
+			return;
+		}
+	*KT_PUSH(signal_blocked, nsignal_blocked, signal_blocked_cap) =
+		(struct signal_blocked){lp->pid, lp->start, lp->blocked};
+	lp->blocked = NULL;
+}
+
+/* p's last snapshot, when it is the launcher's look before a signal and
+ * says nothing of what p was blocked on: what that look read. */
+static void give_back_signal_blocked(struct kt_process *p)
+{
+	if (p->nsnaps == 0 || p->snaps[p->nsnaps - 1].head.why != KT_WHY_SIGNAL ||
+	    p->snaps[p->nsnaps - 1].blocked != NULL)
+		return;
+	for (size_t i = 0; i < nsignal_blocked; i++)
+		if (signal_blocked[i].pid == p->pid && signal_blocked[i].start == p->start &&
+		    signal_blocked[i].blocked != NULL) {
+			p->snaps[p->nsnaps - 1].blocked = signal_blocked[i].blocked;
+			signal_blocked[i].blocked = NULL; /* the snapshot's now */
+			return;
+		}
+}
+
 size_t kt_live_snapshot_trace(const char *dir)
 {
 	struct kt_pid_start *alive;
@@ -425,6 +511,7 @@ size_t kt_live_snapshot_trace(const char *dir)
 	struct live_proc *lps = kt_xcalloc(n + 1, sizeof *lps);
 	for (size_t i = 0; i < n; i++) {
 		lps[i] = (struct live_proc){.pid = alive[i].pid, .start = alive[i].start};
+		read_blocked(&lps[i]);
 		read_process(dir, &lps[i], true);
 	}
 	int kcmp_error = kt_kcmp_probe(-1);
@@ -436,8 +523,10 @@ size_t kt_live_snapshot_trace(const char *dir)
 		/* One that ended meanwhile lists nothing: its own end tells more. */
 		if (lps[i].nfds > 0 && kt_proc_alive(lps[i].pid, lps[i].start) &&
 		    put_snapshot(&b, &lps[i], KT_WHY_SIGNAL, -kcmp_error, NULL) &&
-		    kt_trace_append_records(dir, lps[i].pid, lps[i].start, b.data, b.len))
+		    kt_trace_append_records(dir, lps[i].pid, lps[i].start, b.data, b.len)) {
+			keep_signal_blocked(&lps[i]);
 			written++;
+		}
 		free(b.data);
 		free_live(&lps[i]);
 	}

@@ -130,6 +130,8 @@ static void render_blocked(FILE *out, const struct kt_blocked *b)
 	}
 	fputs("{\"call\": ", out);
 	kt_json_string(out, b->kind == KT_BLOCK_STOPPED ? "stopped" : b->call ? b->call : "other");
+	if (b->tid > 0)
+		fprintf(out, ", \"tid\": %d", b->tid);
 	if (b->kind == KT_BLOCK_FD || b->kind == KT_BLOCK_LOCK)
 		fprintf(out, ", \"fd\": %d", b->fd);
 	if (b->kind == KT_BLOCK_WAIT)
@@ -142,6 +144,10 @@ static void render_blocked(FILE *out, const struct kt_blocked *b)
 	}
 	if (b->kind == KT_BLOCK_FDS && !b->fds_known)
 		fputs(", \"fds\": null", out);
+	if (b->kind == KT_BLOCK_FIFO_OPEN) {
+		fputs(", \"fifo\": true, \"path\": ", out);
+		kt_json_string(out, b->path);
+	}
 	if (b->timeout)
 		fputs(", \"timeout\": true", out);
 	fputs(", \"wchan\": ", out);

@@ -140,10 +140,10 @@ static void fd_wakers(struct build *b, int proc, struct kt_wait *w, int fd, bool
 }
 
 /* wait4/waitid: the children it waits for, found system-wide. */
-static void child_wakers(struct build *b, int proc, struct kt_wait *w)
+static void child_wakers(struct build *b, int proc, struct kt_wait *w, const struct kt_blocked *bl)
 {
 	const struct kt_sys *s = sys_of(b->g);
-	int pid = b->m->procs[proc].proc->pid, want = w->b->pid;
+	int pid = b->m->procs[proc].proc->pid, want = bl->pid;
 	size_t n = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct kt_sys_proc *c = &s->procs[i];
@@ -167,11 +167,11 @@ static void child_wakers(struct build *b, int proc, struct kt_wait *w)
 
 /* A lock: its holders in /proc/locks (by device and inode), and for a
  * lock of a description (flock, OFD) everyone holding the file. */
-static void lock_wakers(struct build *b, int proc, struct kt_wait *w)
+static void lock_wakers(struct build *b, int proc, struct kt_wait *w, int fd)
 {
 	const struct kt_model *m = b->m;
 	uint64_t dev, ino;
-	if (kt_fd_inode(m->procs[proc].proc->pid, w->fd, &dev, &ino) != 0) {
+	if (kt_fd_inode(m->procs[proc].proc->pid, fd, &dev, &ino) != 0) {
 		set_free(w, "%s", "waits for a lock on a file that could not be read");
 		return;
 	}
@@ -207,19 +207,65 @@ static void lock_wakers(struct build *b, int proc, struct kt_wait *w)
 		check_outside(w, w->target, -1);
 }
 
-static void set_wakers(struct build *b, int proc, struct kt_wait *w)
+static void set_wakers(struct build *b, int proc, struct kt_wait *w, const struct kt_blocked *bl)
 {
-	if (!w->b->fds_known) {
+	if (!bl->fds_known) {
 		set_free(w, "%s", "its descriptor set could not be read");
 		return;
 	}
-	for (size_t i = 0; i < w->b->nfds; i++) {
-		const struct kt_blocked_fd *x = &w->b->fds[i];
+	for (size_t i = 0; i < bl->nfds; i++) {
+		const struct kt_blocked_fd *x = &bl->fds[i];
 		if (x->in)
 			fd_wakers(b, proc, w, x->fd, true);
 		if (x->out)
 			fd_wakers(b, proc, w, x->fd, false);
 	}
+}
+
+/* The wakers of one thread's call on descriptors, a child or a lock. */
+static void follow(struct build *b, int proc, struct kt_wait *w, const struct kt_blocked *bl)
+{
+	switch (bl->kind) {
+	case KT_BLOCK_FD:
+		fd_wakers(b, proc, w, bl->fd, bl->in);
+		break;
+	case KT_BLOCK_FDS:
+		set_wakers(b, proc, w, bl);
+		break;
+	case KT_BLOCK_WAIT:
+		child_wakers(b, proc, w, bl);
+		break;
+	case KT_BLOCK_LOCK:
+		lock_wakers(b, proc, w, bl->fd);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Another thread of a blocked process: the process is stuck only if that
+ * one is too. A futex wait on private memory waits for the process's own
+ * threads (pthread_join, a mutex): stuck when they all are. */
+static void other_thread(struct build *b, int proc, struct kt_wait *w, const struct kt_blocked *t)
+{
+	char what[160];
+	switch (t->kind) {
+	case KT_BLOCK_FD:
+	case KT_BLOCK_FDS:
+	case KT_BLOCK_WAIT:
+	case KT_BLOCK_LOCK:
+		follow(b, proc, w, t);
+		break;
+	default:
+		if (t->kind == KT_BLOCK_OTHER && t->futex_own && t->error == 0)
+			break;
+		kt_blocked_describe(t, what, sizeof what);
+		snprintf(w->why_buf, sizeof w->why_buf, "another thread is in %s", what);
+		if (w->free_why == NULL)
+			w->free_why = w->why_buf;
+	}
+	if (t->timeout)
+		set_free(w, "%s", "a timer wakes one of its threads");
 }
 
 static void build_one(struct build *b, int proc)
@@ -241,20 +287,14 @@ static void build_one(struct build *b, int proc)
 	}
 	switch (bl->kind) {
 	case KT_BLOCK_FD:
-		w->on = bl->in ? KT_WAIT_READ : KT_WAIT_WRITE;
-		fd_wakers(b, proc, w, bl->fd, bl->in);
-		break;
 	case KT_BLOCK_FDS:
-		w->on = KT_WAIT_SET;
-		set_wakers(b, proc, w);
-		break;
 	case KT_BLOCK_WAIT:
-		w->on = KT_WAIT_CHILD;
-		child_wakers(b, proc, w);
-		break;
 	case KT_BLOCK_LOCK:
-		w->on = KT_WAIT_LOCK;
-		lock_wakers(b, proc, w);
+		w->on = bl->kind == KT_BLOCK_FD	   ? (bl->in ? KT_WAIT_READ : KT_WAIT_WRITE)
+			: bl->kind == KT_BLOCK_FDS  ? KT_WAIT_SET
+			: bl->kind == KT_BLOCK_WAIT ? KT_WAIT_CHILD
+						    : KT_WAIT_LOCK;
+		follow(b, proc, w, bl);
 		break;
 	case KT_BLOCK_RUNNING:
 		set_free(w, "%s", "running");
@@ -265,6 +305,9 @@ static void build_one(struct build *b, int proc)
 	case KT_BLOCK_SLEEP:
 		set_free(w, "%s", "sleeps: a timer wakes it");
 		break;
+	case KT_BLOCK_FIFO_OPEN:
+		set_free(w, "%s", "opens a FIFO: any process may open its other end");
+		break;
 	default:
 		set_free(w, "%s", "waits in a call not followed here");
 	}
@@ -272,8 +315,10 @@ static void build_one(struct build *b, int proc)
 		b->g->any_blocked = true;
 	if (bl->timeout)
 		set_free(w, "%s", "a timer wakes it");
-	if (bl->threads > 1)
-		set_free(w, "%s", "has other threads, which were not looked at");
+	if (bl->threads > 1 && !bl->all_threads)
+		set_free(w, "%s", "has other threads, which could not all be read");
+	for (size_t i = 0; i < bl->nothers; i++)
+		other_thread(b, proc, w, &bl->others[i]);
 	if (w->free_why == NULL && w->nwakers == 0)
 		set_free(w, "%s", "nothing it waits for was seen");
 }

@@ -82,7 +82,37 @@ KT_RACY static void note_root(struct kt_fd_entry *e, const struct kt_fd_entry *s
 	}
 }
 
-KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site)
+/* What the making call knew (shim.h kt_made), or a dup's source's. */
+KT_RACY static void note_made(struct kt_fd_entry *e, const struct kt_made *m)
+{
+	e->made_type = (uint8_t)m->type;
+	e->made_access = m->access >= 0 && m->access <= 2 ? (uint8_t)(m->access + 1) : 0;
+	size_t len = 0;
+	if (m->path != NULL) {
+		/* The bytes kept are copied as they are counted: one pass, no
+		 * second read of a long path. */
+		while (m->path[len] != '\0' && len < KT_ENTRY_PATH - 1) {
+			e->path[len] = m->path[len];
+			len++;
+		}
+		e->path[len] = '\0';
+		if (m->path[len] != '\0')
+			len += strlen(m->path + len);
+	}
+	e->path_len = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;
+}
+
+KT_RACY static void copy_made(struct kt_fd_entry *e, const struct kt_fd_entry *src)
+{
+	e->made_type = src->made_type;
+	e->made_access = src->made_access;
+	e->path_len = src->path_len;
+	if (src->path_len)
+		memcpy(e->path, src->path, sizeof e->path);
+}
+
+KT_RACY static void note(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site,
+			 const struct kt_made *m)
 {
 	uint32_t cap;
 	struct kt_fd_entry *t = table_for(fd, &cap);
@@ -101,6 +131,9 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	e->src_start = 0;
 	uint32_t new_gen = (old + 2) & ~1u;
 	uint32_t ino_gen = 0;
+	e->made_type = 0;
+	e->made_access = 0;
+	e->path_len = 0;
 	if (src_fd >= 0 && (unsigned)src_fd < cap) {
 		struct kt_fd_entry *src = &t[src_fd];
 		e->src_gen = atomic_load_explicit(&src->gen, memory_order_relaxed);
@@ -108,9 +141,18 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 		note_root(e, src, src_fd);
 		e->src_pid = kt_self.pid;
 		e->src_start = kt_self.start;
+		if (how == KT_HOW_DUP)
+			copy_made(e, src);
 		if (atomic_load_explicit(&src->ino_gen, memory_order_relaxed) == e->src_gen) {
 			e->dev = src->dev;
 			e->ino = src->ino;
+			ino_gen = new_gen;
+		}
+	} else if (m != NULL) {
+		note_made(e, m);
+		if (m->ino != 0) {
+			e->dev = m->dev;
+			e->ino = m->ino;
 			ino_gen = new_gen;
 		}
 	}
@@ -124,6 +166,34 @@ KT_RACY void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec
 	/* A new generation, even: the descriptor is open. */
 	atomic_store_explicit(&e->gen, new_gen, memory_order_release);
 	mark_used(t, fd);
+}
+
+void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site)
+{
+	note(fd, how, call, cloexec, src_fd, site, NULL);
+}
+
+void kt_note_made(int fd, enum kt_call call, int cloexec, void *site, const struct kt_made *m)
+{
+	note(fd, KT_HOW_OPEN, call, cloexec, -1, site, m);
+}
+
+void kt_note_made_pair(const int fds[2], enum kt_call call, int cloexec, void *site, enum kt_fd_type type)
+{
+	/* One fstat per pipe (both ends are one inode), one per socket: these
+	 * calls are rare next to open, and a pipe's inode is what ties its
+	 * ends together in a report made after the process was killed. */
+	struct stat st;
+	for (int i = 0; i < 2; i++) {
+		struct kt_made m = {.type = type, .access = type == KT_FD_PIPE ? (i ? O_WRONLY : O_RDONLY) : O_RDWR};
+		if ((i == 0 || type != KT_FD_PIPE) && kt_sys_fstat(fds[i], &st) != 0)
+			st.st_ino = 0;
+		m.dev = st.st_dev;
+		m.ino = st.st_ino;
+		note(fds[i], KT_HOW_OPEN, call, cloexec, -1, site, &m);
+	}
+	if (type == KT_FD_SOCKET)
+		kt_note_pair(fds[0], fds[1]);
 }
 
 KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
@@ -145,6 +215,7 @@ KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 	e->site = v->site;
 	e->dev = v->dev;
 	e->ino = v->ino;
+	copy_made(e, v);
 	atomic_store_explicit(&e->ino_gen, atomic_load(&v->ino_gen) == gen ? gen : 0, memory_order_relaxed);
 	atomic_store_explicit(&e->gen, gen, memory_order_release);
 	mark_used(t, fd);
@@ -381,6 +452,7 @@ KT_RACY static void copy_inherited(struct kt_fd_entry *t, struct kt_fd_entry *ol
 	atomic_store_explicit(&e->ino_gen,
 			      atomic_load_explicit(&old[fd].ino_gen, memory_order_acquire) == gen ? gen : 0,
 			      memory_order_relaxed);
+	copy_made(e, &old[fd]);
 	e->how = KT_HOW_INHERITED;
 	e->call = KT_CALL_FORK;
 	e->cloexec = old[fd].cloexec;

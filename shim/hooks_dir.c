@@ -3,6 +3,7 @@
 #include "shim.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 
 static inline int stream_fd(DIR *d)
 {
@@ -23,7 +24,8 @@ KT_EXPORT DIR *opendir(const char *path)
 	if (d && kt_on()) {
 		int fd = stream_fd(d);
 		if (fd >= 0) /* glibc opens directories O_CLOEXEC */
-			kt_note_new(fd, KT_HOW_OPEN, KT_CALL_OPENDIR, 1, -1, __builtin_return_address(0));
+			kt_note_made(fd, KT_CALL_OPENDIR, 1, __builtin_return_address(0),
+				     &(struct kt_made){.type = KT_FD_DIR, .access = O_RDONLY, .path = path});
 	}
 	return d;
 }

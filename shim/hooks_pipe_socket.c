@@ -7,20 +7,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* A socket, read-write; its inode is not asked for (accept is a server's
+ * hot path): the report names it a socket without one. */
 static inline void made(int fd, enum kt_call call, int cloexec, void *site)
 {
 	if (fd >= 0 && kt_on())
-		kt_note_new(fd, KT_HOW_OPEN, call, cloexec, -1, site);
+		kt_note_made(fd, call, cloexec, site,
+			     &(struct kt_made){.type = KT_FD_SOCKET, .access = O_RDWR});
 }
 
 KT_EXPORT int pipe(int fds[2])
 {
 	int (*real)(int[2]) = KT_REAL(pipe);
 	int r = real ? real(fds) : (int)kt_syscall_libc(SYS_pipe2, fds, 0);
-	if (r == 0) {
-		made(fds[0], KT_CALL_PIPE, 0, __builtin_return_address(0));
-		made(fds[1], KT_CALL_PIPE, 0, __builtin_return_address(0));
-	}
+	if (r == 0 && kt_on())
+		kt_note_made_pair(fds, KT_CALL_PIPE, 0, __builtin_return_address(0), KT_FD_PIPE);
 	return r;
 }
 
@@ -28,10 +29,8 @@ KT_EXPORT int pipe2(int fds[2], int flags)
 {
 	int (*real)(int[2], int) = KT_REAL(pipe2);
 	int r = real ? real(fds, flags) : (int)kt_syscall_libc(SYS_pipe2, fds, flags);
-	if (r == 0) {
-		made(fds[0], KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0));
-		made(fds[1], KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0));
-	}
+	if (r == 0 && kt_on())
+		kt_note_made_pair(fds, KT_CALL_PIPE2, flags & O_CLOEXEC, __builtin_return_address(0), KT_FD_PIPE);
 	return r;
 }
 
@@ -47,12 +46,9 @@ KT_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 {
 	int (*real)(int, int, int, int[2]) = KT_REAL(socketpair);
 	int r = real ? real(domain, type, protocol, fds) : (int)kt_syscall_libc(SYS_socketpair, domain, type, protocol, fds);
-	if (r == 0) {
-		made(fds[0], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
-		made(fds[1], KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0));
-		if (kt_on())
-			kt_note_pair(fds[0], fds[1]);
-	}
+	if (r == 0 && kt_on())
+		kt_note_made_pair(fds, KT_CALL_SOCKETPAIR, type & O_CLOEXEC, __builtin_return_address(0),
+				  KT_FD_SOCKET);
 	return r;
 }
 

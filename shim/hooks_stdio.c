@@ -4,6 +4,7 @@
  * fileno() (which takes no lock). fdopen makes no descriptor. */
 #include "shim.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 
 /* The "e" flag of a stream mode: O_CLOEXEC (glibc stops at ",ccs="). */
@@ -25,12 +26,27 @@ static inline int stream_fd(FILE *fp)
 	return fd;
 }
 
-static inline FILE *opened(FILE *fp, enum kt_call call, int cloexec, void *site)
+/* The access mode a stream's mode string asks for ("r", "w+", "ae"...). */
+static int mode_access(const char *mode)
+{
+	if (!mode)
+		return -1;
+	for (const char *m = mode; *m && *m != ','; m++)
+		if (*m == '+')
+			return O_RDWR;
+	return mode[0] == 'r' ? O_RDONLY : O_WRONLY;
+}
+
+/* What the call tells without a stat (shim.h kt_made): the path a stream
+ * was opened by, its access; a temporary file is a file, popen's a pipe. */
+static inline FILE *opened(FILE *fp, enum kt_call call, int cloexec, void *site, const char *path,
+			   const char *mode, enum kt_fd_type type)
 {
 	if (fp && kt_on()) {
 		int fd = stream_fd(fp);
 		if (fd >= 0)
-			kt_note_new(fd, KT_HOW_OPEN, call, cloexec, -1, site);
+			kt_note_made(fd, call, cloexec, site,
+				     &(struct kt_made){.type = type, .access = mode_access(mode), .path = path});
 	}
 	return fp;
 }
@@ -58,7 +74,8 @@ KT_EXPORT FILE *fopen(const char *path, const char *mode)
 	FILE *(*real)(const char *, const char *) = KT_REAL(fopen);
 	if (!real)
 		NO_REAL(NULL);
-	return opened(real(path, mode), KT_CALL_FOPEN, mode_cloexec(mode), __builtin_return_address(0));
+	return opened(real(path, mode), KT_CALL_FOPEN, mode_cloexec(mode), __builtin_return_address(0), path,
+		      mode, KT_FD_UNKNOWN);
 }
 
 KT_EXPORT FILE *fopen64(const char *path, const char *mode)
@@ -66,7 +83,8 @@ KT_EXPORT FILE *fopen64(const char *path, const char *mode)
 	FILE *(*real)(const char *, const char *) = KT_REAL(fopen64);
 	if (!real)
 		NO_REAL(NULL);
-	return opened(real(path, mode), KT_CALL_FOPEN64, mode_cloexec(mode), __builtin_return_address(0));
+	return opened(real(path, mode), KT_CALL_FOPEN64, mode_cloexec(mode), __builtin_return_address(0), path,
+		      mode, KT_FD_UNKNOWN);
 }
 
 /* freopen closes the stream's descriptor and (glibc keeps the number with a
@@ -78,7 +96,7 @@ static inline FILE *reopen(FILE *(*real)(const char *, const char *, FILE *), co
 	if (!real)
 		NO_REAL(NULL);
 	retire(fp, site);
-	return opened(real(path, mode, fp), call, mode_cloexec(mode), site);
+	return opened(real(path, mode, fp), call, mode_cloexec(mode), site, path, mode, KT_FD_UNKNOWN);
 }
 
 KT_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
@@ -114,7 +132,7 @@ KT_EXPORT FILE *tmpfile(void)
 	FILE *(*real)(void) = KT_REAL(tmpfile);
 	if (!real)
 		NO_REAL(NULL);
-	return opened(real(), KT_CALL_TMPFILE, 0, __builtin_return_address(0));
+	return opened(real(), KT_CALL_TMPFILE, 0, __builtin_return_address(0), NULL, "w+", KT_FD_FILE);
 }
 
 KT_EXPORT FILE *tmpfile64(void)
@@ -122,7 +140,8 @@ KT_EXPORT FILE *tmpfile64(void)
 	FILE *(*real)(void) = KT_REAL(tmpfile64);
 	if (!real)
 		NO_REAL(NULL);
-	return opened(real(), KT_CALL_TMPFILE64, 0, __builtin_return_address(0));
+	return opened(real(), KT_CALL_TMPFILE64, 0, __builtin_return_address(0), NULL, "w+",
+		      KT_FD_FILE);
 }
 
 /* The parent's end of the pipe; glibc makes it close-on-exec for "e" only. */
@@ -132,7 +151,8 @@ KT_EXPORT FILE *popen(const char *command, const char *mode)
 	if (!real)
 		NO_REAL(NULL);
 	kt_table_popen(1);
-	FILE *fp = opened(real(command, mode), KT_CALL_POPEN, mode_cloexec(mode), __builtin_return_address(0));
+	FILE *fp = opened(real(command, mode), KT_CALL_POPEN, mode_cloexec(mode), __builtin_return_address(0), NULL,
+			  mode, KT_FD_PIPE);
 	kt_table_popen(-1);
 	return fp;
 }

@@ -79,8 +79,7 @@ static void note_made(long nr, long r, const long a[4], void *site)
 #endif
 	case SYS_socketpair: {
 		int *fds = (int *)(nr == SYS_socketpair ? a[3] : a[0]);
-		kt_note_new(fds[0], KT_HOW_OPEN, KT_CALL_SYSCALL, 0, -1, site);
-		kt_note_new(fds[1], KT_HOW_OPEN, KT_CALL_SYSCALL, 0, -1, site);
+		kt_note_made_pair(fds, KT_CALL_SYSCALL, 0, site, nr == SYS_socketpair ? KT_FD_SOCKET : KT_FD_PIPE);
 		break;
 	}
 	default:

@@ -239,6 +239,20 @@ const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start
 
 /* Hook bookkeeping: publish after a successful create, retire before close. */
 void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site);
+/* What a making call knows of what it made without asking the kernel
+ * more (table.h made_type...): kept in the entry for a report made after
+ * the process was killed. */
+struct kt_made {
+	enum kt_fd_type type; /* KT_FD_UNKNOWN when the call cannot tell */
+	int access;           /* O_ACCMODE value, -1 unknown */
+	const char *path;     /* opened by this path, or NULL */
+	uint64_t dev, ino;    /* ino 0: not known */
+};
+/* kt_note_new for a descriptor opened here (how OPEN) with what m says. */
+void kt_note_made(int fd, enum kt_call call, int cloexec, void *site, const struct kt_made *m);
+/* pipe, pipe2, socketpair: both ends, their inodes learned with one fstat
+ * each (a pipe's ends share theirs), linked as each other's peer. */
+void kt_note_made_pair(const int fds[2], enum kt_call call, int cloexec, void *site, enum kt_fd_type type);
 /* Returns the generation the entry had before (odd: closed already). */
 uint32_t kt_note_close(int fd, enum kt_close_call call, void *site);
 /* A call that makes fd name another description (dup2, login_tty): retire

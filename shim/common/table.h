@@ -21,6 +21,8 @@
 #include "record.h"
 
 #define KT_STACK_MAX 8
+/* Bytes of an opened path an entry keeps (with its terminating NUL). */
+#define KT_ENTRY_PATH 110
 
 /* A generation with this bit set names a descriptor of an untraced image
  * that its table does not know, for one observation: the bit plus the
@@ -36,6 +38,11 @@ struct kt_fd_entry {
 	 * made it (snapshot.c writes it as a "closed" record). */
 	uint8_t flags;
 	uint8_t close_call; /* enum kt_close_call of the close that closed it (odd gen) */
+	/* What the making call knew of what it made, so that a process killed
+	 * before anything looked still shows it: the type
+	 * (enum kt_fd_type, 0 unknown) and the access mode plus one (0
+	 * unknown). A dup or a fork copies them with the path below. */
+	uint8_t made_type, made_access;
 	int32_t src_fd;
 	uint32_t src_gen;
 	int32_t src_pid;
@@ -73,6 +80,12 @@ struct kt_fd_entry {
 	uint64_t stack[KT_STACK_MAX];
 	/* The return address of that close, 0 when none was seen. */
 	uint64_t close_site;
+	/* Opened by path: the path as the call gave it (relative to its
+	 * directory descriptor or working directory when not absolute), its
+	 * first KT_ENTRY_PATH - 1 bytes; path_len is its whole length (0: no
+	 * path), longer than what is kept when it was cut. */
+	uint16_t path_len;
+	char path[KT_ENTRY_PATH];
 };
 
 #define KT_ENTRY_COPIED 0x01u

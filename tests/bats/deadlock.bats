@@ -311,3 +311,41 @@ hang_pid() { # the scenario's first process (timeout's child)
 		(.explanation | contains("fd \($w), made by pipe at xpipe+"))' \
 		--argjson p "$parent" --argjson c "$child" --argjson w "$wfd"
 }
+
+@test "blocked: an open of a FIFO waiting for a writer is named, with its path, and is no deadlock" {
+	local fifo="$BATS_TEST_TMPDIR/the fifo"
+	start_tree "$SCEN/hang" fifo_open "$fifo"
+	settle 1
+	snap
+	q_true 'proc($p).blocked | .call == "openat" and .fifo == true and .path == $f' --arg f "$fifo" \
+		--argjson p "$(hang_pid)"
+	q_true '[.findings[] | select(.kind == "deadlock")] | length == 0'
+	run "$KT" snapshot "$(hang_pid)"
+	assert_output --partial "openat of FIFO $fifo, waiting for a writer"
+}
+
+@test "blocked: splice on its two descriptors; from a pipe whose only write end it holds is a deadlock" {
+	start_tree "$SCEN/hang" splice_self
+	settle 1
+	snap
+	local p
+	p=$(hang_pid)
+	q_true 'proc($p).blocked | .call == "splice" and .fds == [$i, $o]' --argjson p "$p" \
+		--argjson i "$(the_pid in)" --argjson o "$(the_pid out)"
+	q_true '.findings | map(select(.kind == "deadlock")) | length == 1'
+	q_true '.findings[] | select(.kind == "deadlock") | [.cycle[] | [.pid, .call, .waits_for]] == [[$p, "splice", [$p]]]' \
+		--argjson p "$p"
+}
+
+@test "deadlock: a thread reads a pipe whose only write end its process holds; the main thread waits in pthread_join" {
+	start_tree "$SCEN/hang" thread_read
+	settle 1
+	snap
+	local p
+	p=$(hang_pid)
+	q_true 'proc($p).blocked | .call == "read" and .fd == $fd and .tid > 0 and .tid != $p' \
+		--argjson p "$p" --argjson fd "$(the_pid read)"
+	q_true '.findings | map(select(.kind == "deadlock")) | length == 1'
+	q_true '.findings[] | select(.kind == "deadlock") | [.cycle[] | [.pid, .call, .fd, .waits_for]] == [[$p, "read", $fd, [$p]]]' \
+		--argjson p "$p" --argjson fd "$(the_pid read)"
+}

@@ -111,6 +111,12 @@ assert_ends() {
 	q_true '[.processes[].fds[] | select(.type == "unknown" or .access == null)] | length == 0'
 	q_true '[.ofds[] | select((.holders | length) > 1) | .evidence] | length > 0 and all(. == "kcmp")'
 	q_true 'proc($p).snapshot.why == "signal"' --argjson p "$PARENT"
+	# what each was blocked on at that look outlives them into the report
+	# (the child may read end of file once its parent is gone, and exit)
+	q_true 'proc($p).blocked.call == "wait4" and proc($p).blocked.pid == $c' \
+		--argjson p "$PARENT" --argjson c "$CHILD"
+	q_true 'proc($c) | .snapshot.why == "exit" or (.blocked.call == "read" and .blocked.fd == $fd)' \
+		--argjson c "$CHILD" --argjson fd "$(kv read_fd "$(cat "$OUT")")"
 	assert_ends 15
 	local file
 	file=$(kv file_fd "$(cat "$OUT")")
@@ -234,4 +240,45 @@ assert_ends() {
 	wait_launcher
 	assert_equal "$status" 143
 	assert_tree_gone
+}
+
+@test "a process killed before anything looked: each descriptor as the call that made it recorded it" {
+	# The child makes a pipe, opens a file by path, a socketpair and a
+	# socket, dups the pipe's write end, and is killed (SIGKILL) before any
+	# fork or exec had the shim look at them: only its table is left.
+	local file="$BATS_TEST_TMPDIR/opened by path"
+	echo data >"$file"
+	traced "$SCEN/killed_holding" "$file"
+	assert_success
+	assert_invariants
+	local C
+	C=$(kv child "$output")
+	q_true 'proc($c).snapshot.why == "table"' --argjson c "$C"
+	local r w f p0 p1 s d
+	r=$(kv read_fd "$output") w=$(kv write_fd "$output") f=$(kv file_fd "$output")
+	p0=$(kv pair0_fd "$output") p1=$(kv pair1_fd "$output") s=$(kv sock_fd "$output")
+	d=$(kv dup_fd "$output")
+	# a pipe with its inode, both ends named alike, each with its access
+	assert_equal "$(fd_get "$C" "$r" .type)" pipe
+	assert_equal "$(fd_get "$C" "$w" .type)" pipe
+	[[ $(fd_get "$C" "$r" .target) =~ ^pipe:\[[0-9]+\]$ ]] || fail "pipe target: $(fd_get "$C" "$r" .target)"
+	assert_equal "$(fd_get "$C" "$w" .target)" "$(fd_get "$C" "$r" .target)"
+	assert_equal "$(fd_get "$C" "$d" .target)" "$(fd_get "$C" "$r" .target)"
+	assert_equal "$(fd_get "$C" "$r" .access)" r
+	assert_equal "$(fd_get "$C" "$w" .access)" w
+	assert_equal "$(fd_get "$C" "$d" .access)" w
+	# the file by the path it was opened with
+	assert_equal "$(fd_get "$C" "$f" .target)" "$file"
+	assert_equal "$(fd_get "$C" "$f" .type)" file
+	assert_equal "$(fd_get "$C" "$f" .access)" r
+	# sockets are sockets
+	local fd
+	for fd in "$p0" "$p1" "$s"; do
+		assert_equal "$(fd_get "$C" "$fd" .type)" socket
+		assert_equal "$(fd_get "$C" "$fd" .access)" rw
+	done
+	[[ $(fd_get "$C" "$p0" .target) =~ ^socket:\[[0-9]+\]$ ]] || fail "socketpair target"
+	# nothing the child made is unknown
+	q_true '[proc($c).fds[] | select(.fd as $f | $made | index($f)) | select(.type == "unknown" or .target == null or .access == null)] | length == 0' \
+		--argjson c "$C" --argjson made "[$r, $w, $f, $p0, $p1, $s, $d]"
 }

@@ -18,10 +18,20 @@
  *   flock_self  takes flock on a file through one descriptor, then again
  *               through a second one (deadlock)
  *
+ *   fifo_open   makes the FIFO FILE and opens it for reading: no writer
+ *               ever opens it (blocked in openat, no deadlock: anyone may)
+ *   splice_self splices from a pipe whose only write end it holds into
+ *               another pipe (deadlock)
+ *   thread_read a thread reads a pipe whose only write end the process
+ *               holds; the main thread waits for it in pthread_join
+ *               (deadlock)
+ *
  * stdout, once every process is set up (before the last one blocks):
  * mode=MODE pids=PID,PID... (fds of interest as name=N)
  */
+#include <pthread.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include "scenario.h"
 
@@ -174,6 +184,48 @@ static int flock_self(const char *path)
 	return 0;
 }
 
+static int fifo_open(const char *path)
+{
+	if (mkfifo(path, 0600) != 0)
+		die("mkfifo %s", path);
+	ready("fifo_open", "");
+	xopen(path, O_RDONLY);
+	return 0;
+}
+
+static int splice_self(void)
+{
+	int in[2], out[2];
+	xpipe(in);
+	xpipe(out);
+	char extra[64];
+	snprintf(extra, sizeof extra, "in=%d out=%d", in[0], out[1]);
+	ready("splice_self", extra);
+	if (splice(in[0], NULL, out[1], NULL, 4096, 0) < 0)
+		die("splice");
+	return 0;
+}
+
+static void *read_thread(void *arg)
+{
+	read_to_eof(*(int *)arg);
+	return NULL;
+}
+
+static int thread_read(void)
+{
+	static int p[2];
+	xpipe(p);
+	pthread_t t;
+	if (pthread_create(&t, NULL, read_thread, &p[0]) != 0)
+		die("pthread_create");
+	char extra[64];
+	snprintf(extra, sizeof extra, "read=%d write=%d", p[0], p[1]);
+	ready("thread_read", extra);
+	pthread_join(t, NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -191,5 +243,12 @@ int main(int argc, char **argv)
 		return reader();
 	if (strcmp(mode, "flock_self") == 0 && argc > 2)
 		return flock_self(argv[2]);
-	die("usage: hang pipe_wait|socketpair_wait|self_read|full_pipes|chain3|reader|flock_self FILE");
+	if (strcmp(mode, "fifo_open") == 0 && argc > 2)
+		return fifo_open(argv[2]);
+	if (strcmp(mode, "splice_self") == 0)
+		return splice_self();
+	if (strcmp(mode, "thread_read") == 0)
+		return thread_read();
+	die("usage: hang pipe_wait|socketpair_wait|self_read|full_pipes|chain3|reader|thread_read|\n"
+	    "splice_self|flock_self FILE|fifo_open FILE");
 }
