@@ -1,5 +1,5 @@
-/* What a live process is blocked on (see blocked.h): the system call the
- * main thread sleeps in and its arguments, classified by a table. */
+/* What a live process is blocked on (see blocked.h): the system call each
+ * thread sleeps in and its arguments, classified by a table. */
 #include "blocked.h"
 
 #include <dirent.h>

@@ -23,44 +23,51 @@ static pid_t peer_of(int sock)
 	return cred.pid;
 }
 
-static void received(int sock, const struct msghdr *msg, enum kt_call call, int flags, void *site)
+/* The descriptors of msg's SCM_RIGHTS messages, at most max, into fds;
+ * how many there were. */
+static size_t passed_fds(const struct msghdr *msg, int *fds, size_t max)
 {
-	if (!msg || !msg->msg_control || !kt_on())
-		return;
-	pid_t sender = -1; /* asked once, when a descriptor arrived */
-	int cloexec = (flags & MSG_CMSG_CLOEXEC) != 0;
+	size_t count = 0;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
 			continue;
 		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		const unsigned char *data = CMSG_DATA(c);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, data + i * sizeof fd, sizeof fd); /* no alignment promised */
-			if (fd < 0)
-				continue;
-			kt_note_new(fd, KT_HOW_RECEIVED, call, cloexec, -1, site);
-			if (sender < 0)
-				sender = peer_of(sock);
-			kt_note_sender(fd, sender);
-		}
+		for (size_t i = 0; i < n; i++, count++)
+			if (count < max) /* no alignment promised */
+				memcpy(&fds[count], data + i * sizeof(int), sizeof(int));
+	}
+	return count;
+}
+
+/* At most SCM_MAX_FD (253) descriptors go in one message. */
+#define KT_PASSED_MAX 256
+
+static void received(int sock, const struct msghdr *msg, enum kt_call call, int flags, void *site)
+{
+	if (!msg || !msg->msg_control || !kt_on())
+		return;
+	int fds[KT_PASSED_MAX];
+	size_t n = passed_fds(msg, fds, KT_PASSED_MAX);
+	pid_t sender = -1; /* asked once, when a descriptor arrived */
+	int cloexec = (flags & MSG_CMSG_CLOEXEC) != 0;
+	for (size_t i = 0; i < n && i < KT_PASSED_MAX; i++) {
+		if (fds[i] < 0)
+			continue;
+		kt_note_new(fds[i], KT_HOW_RECEIVED, call, cloexec, -1, site);
+		if (sender < 0)
+			sender = peer_of(sock);
+		kt_note_sender(fds[i], sender);
 	}
 }
 
 /* Each descriptor of msg's SCM_RIGHTS messages: marked sent (record.h "ino"). */
 static void sent(const struct msghdr *msg)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		const unsigned char *data = CMSG_DATA(c);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-			memcpy(&fd, data + i * sizeof fd, sizeof fd);
-			kt_note_sent(fd);
-		}
-	}
+	int fds[KT_PASSED_MAX];
+	size_t n = passed_fds(msg, fds, KT_PASSED_MAX);
+	for (size_t i = 0; i < n && i < KT_PASSED_MAX; i++)
+		kt_note_sent(fds[i]);
 }
 
 KT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)

@@ -6,8 +6,8 @@
 
 setup() {
 	load helpers
-	# TSan's runtime adds a thread to every process, and a process with
-	# other threads is never counted as stuck (only its main thread is read)
+	# TSan's runtime adds a thread to every process, and a process is
+	# stuck only when each of its threads is: TSan's sleeps on a timer
 	[[ ${KCMPTRACE_SANITIZER_RUN:-} != thread ]] || skip "under TSan every process has a second thread"
 	TREE=
 }
