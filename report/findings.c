@@ -1,5 +1,6 @@
 /* Findings (see findings.h): adding them, the open-at-exit kind, and
- * running every kind's finder (findings_exec.c, findings_events.c). */
+ * running every kind's finder (findings_exec.c, findings_events.c,
+ * findings_stdio.c). */
 #include "findings_impl.h"
 #include "shell.h"
 
@@ -254,6 +255,7 @@ void kt_findings_find(struct kt_model *m, const struct kt_findings_options *opt)
 	kt_find_readers_holding_writers(m);
 	kt_find_socket_peers_held(m);
 	kt_find_events(m, opt != NULL && opt->close_minus_one);
+	kt_find_stdio_duplicated(m);
 	kt_find_deadlocks(m);
 	if (opt != NULL && opt->leaks)
 		find_open_at_exit(m);

@@ -10,6 +10,7 @@
 
 static const char *const known_kinds[] = {"leaked-across-exec", "pipe-end-held",
 					  "shared-status-flags", "shared-lock", "bad-close",
+					  "close-unopened", "stdio-buffer-duplicated",
 					  "open-at-exit", "deadlock", "stall", NULL};
 
 static bool has_glob(const char *s)
