@@ -31,6 +31,7 @@ struct fork_state {
 static KT_TLS bool fork_buffers_not_copied;
 
 KT_TLS void *kt_forking;
+KT_TLS void *kt_fork_caller;
 
 /* A hook called while this thread is in glibc's fork: a prepare or parent
  * handler in the parent, or a child handler in the child (not yet a
@@ -82,7 +83,7 @@ static pid_t traced_fork(pid_t (*real)(void), void *site)
 	if (!kt_on())
 		return real();
 	struct fork_state st = {.child_ready = false,
-				.site = (uint64_t)(uintptr_t)site,
+				.site = (uint64_t)(uintptr_t)(kt_fork_caller ? kt_fork_caller : site),
 				.buffers_copied = !fork_buffers_not_copied};
 	before_fork(&st);
 	kt_forking = &st;

@@ -54,6 +54,9 @@ extern atomic_int kt_active;
  * they do is the child's (kt_fork_catch_up makes it a process first). */
 extern KT_TLS void *kt_forking;
 void kt_fork_catch_up(void);
+/* Set by a hook that forks through the fork hook for the program (forkpty,
+ * syscall(SYS_fork)): the program's call site, which the fork names. */
+extern KT_TLS void *kt_fork_caller;
 
 static inline int kt_on(void)
 {

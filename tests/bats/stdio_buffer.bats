@@ -63,15 +63,16 @@ the_finding() {
 		fail "the output differs traced"
 }
 
-@test "a child that calls exit() or returns from main: one finding with the byte count; the output is byte-identical traced and untraced" {
+@test "a child that calls exit() or returns from main (also made by syscall(SYS_fork)): one finding with the byte count and the program's fork site; the output is byte-identical traced and untraced" {
 	local mode
-	for mode in exit return; do
+	for mode in exit return syscall; do
 		traced_out "$BATS_TEST_TMPDIR/traced" "$SCEN/stdio_fork" "$mode"
 		untraced_out "$BATS_TEST_TMPDIR/plain" "$SCEN/stdio_fork" "$mode"
 		cmp "$BATS_TEST_TMPDIR/plain" "$BATS_TEST_TMPDIR/traced" || fail "$mode: output differs traced"
 		[[ $(grep -c '^before fork$' "$BATS_TEST_TMPDIR/traced") == 2 ]] || fail "$mode: not duplicated"
 		the_finding >/dev/null || fail "$mode: $(q '.findings')"
 		q_true "(kids($(root_pid)) | .[0]) as \$child | .findings[0] | .bytes == 12 and .fd == 1 and .pid == \$child"
+		q_true '.findings[0].origin.site | test("^main\\+0x[0-9a-f]+ \\(stdio_fork\\)$")'
 	done
 }
 

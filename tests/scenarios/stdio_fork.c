@@ -8,6 +8,7 @@
  * MODE says; the parent waits for it and returns from main.
  *   exit     the child calls exit(0): the parent's line is written twice
  *   return   the child returns from main: the same
+ *   syscall  the child is made by syscall(SYS_fork) and calls exit(0): the same
  *   flush    the parent calls fflush(NULL) before the fork: once
  *   _exit    the child calls _exit(0) (its own line is lost): once
  *   exec     the child execs "true": once (its own line is lost)
@@ -15,6 +16,8 @@
  *   vfork    the child is made by vfork and calls _exit: once
  */
 #include "scenario.h"
+
+#include <sys/syscall.h>
 
 int main(int argc, char **argv)
 {
@@ -29,7 +32,9 @@ int main(int argc, char **argv)
 	fputs("before fork\n", out);
 	if (strcmp(mode, "flush") == 0)
 		fflush(NULL);
-	pid_t child = strcmp(mode, "vfork") == 0 ? vfork() : fork();
+	pid_t child = strcmp(mode, "vfork") == 0     ? vfork()
+		      : strcmp(mode, "syscall") == 0 ? (pid_t)syscall(SYS_fork)
+						     : fork();
 	if (child < 0)
 		die("fork");
 	if (child == 0) {
