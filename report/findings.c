@@ -1,15 +1,15 @@
 /* Findings (see findings.h): adding them, the open-at-exit kind, and
- * running every kind's finder (findings_exec.c, findings_events.c). */
+ * running every kind's finder (findings_exec.c, findings_events.c,
+ * findings_stdio.c). */
 #include "findings_impl.h"
 #include "shell.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-const char *const kt_finding_kinds[] = {"leaked-across-exec", "pipe-end-held", "shared-status-flags",
-					"shared-lock",        "bad-close",     "close-unopened",
-					"open-at-exit",       "deadlock",      "stall",
-					NULL};
+const char *const kt_finding_kinds[] = {
+	"leaked-across-exec", "pipe-end-held", "shared-status-flags", "shared-lock", "bad-close",
+	"close-unopened", "stdio-buffer-duplicated", "open-at-exit", "deadlock", "stall", NULL};
 
 const char *kt_severity_name(enum kt_severity s)
 {
@@ -259,6 +259,7 @@ void kt_findings_find(struct kt_model *m, const struct kt_findings_options *opt)
 	kt_find_readers_holding_writers(m);
 	kt_find_socket_peers_held(m);
 	kt_find_events(m, opt != NULL && opt->close_minus_one);
+	kt_find_stdio_duplicated(m);
 	kt_find_deadlocks(m);
 	if (opt != NULL && opt->leaks)
 		find_open_at_exit(m);

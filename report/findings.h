@@ -13,6 +13,9 @@
  *                                double close)
  *   close-unopened      info     closes of numbers never open (a sweep),
  *                                once per image
+ *   stdio-buffer-duplicated warning  a fork child flushed at exit the
+ *                                unflushed stdio output it got from its
+ *                                parent: written twice
  *   open-at-exit        info     fd > 2 still open at exit (only with leaks)
  *   deadlock            error    live processes that wait for each other and
  *                                that nothing outside them can wake

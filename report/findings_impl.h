@@ -41,6 +41,7 @@ void kt_find_exec_leaks(struct kt_model *m);
 void kt_find_readers_holding_writers(struct kt_model *m);
 void kt_find_socket_peers_held(struct kt_model *m);
 void kt_find_events(struct kt_model *m, bool minus_one);
+void kt_find_stdio_duplicated(struct kt_model *m); /* findings_stdio.c */
 void kt_find_deadlocks(struct kt_model *m); /* deadlock.c */
 
 #endif

@@ -97,6 +97,7 @@ struct kt_finding {
 	struct kt_finding_origin origin;
 	struct kt_cycle_step *cycle; /* deadlock: its cycle, in order */
 	size_t ncycle;
+	long long bytes; /* stdio-buffer-duplicated: the bytes written twice; 0 else */
 };
 
 /* Where a descriptor node (PID, START, FD, GEN) was seen: its first record

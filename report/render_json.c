@@ -328,6 +328,8 @@ static void render_finding(FILE *out, const struct kt_model *m, const struct kt_
 	render_finding_origin(out, &f->origin);
 	if (f->cycle != NULL)
 		render_cycle(out, m, f);
+	if (f->bytes > 0)
+		fprintf(out, ", \"bytes\": %lld", f->bytes);
 	fputc('}', out);
 }
 

@@ -20,9 +20,18 @@ struct fork_state {
 	sigset_t old_mask;
 	struct kt_fork_prep prep;
 	bool child_ready; /* an atfork child handler's hook made it so */
+	/* For the child's stdio (stdio_fork.c): the call's return address,
+	 * whether clone made it, whether its buffers are flushed twice. */
+	uint64_t site;
+	bool by_clone, buffers_copied;
 };
 
+/* Set around the fork of vfork and daemon, whose children's stdio buffers
+ * are not flushed twice. */
+static KT_TLS bool fork_buffers_not_copied;
+
 KT_TLS void *kt_forking;
+KT_TLS void *kt_fork_caller;
 
 /* A hook called while this thread is in glibc's fork: a prepare or parent
  * handler in the parent, or a child handler in the child (not yet a
@@ -63,15 +72,20 @@ static void after_fork(struct fork_state *st, pid_t pid)
 	else if (!st->child_ready)
 		kt_after_fork_child(&st->prep);
 	kt_own_fds_end();
+	/* After the atfork child handlers: what the child's code starts with. */
+	if (pid == 0)
+		kt_stdio_fork_child(st->site, st->by_clone, st->buffers_copied);
 	pthread_sigmask(SIG_SETMASK, &st->old_mask, NULL);
 	errno = saved;
 }
 
-static pid_t traced_fork(pid_t (*real)(void))
+static pid_t traced_fork(pid_t (*real)(void), void *site)
 {
 	if (!kt_on())
 		return real();
-	struct fork_state st = {.child_ready = false};
+	struct fork_state st = {.child_ready = false,
+				.site = (uint64_t)(uintptr_t)(kt_fork_caller ? kt_fork_caller : site),
+				.buffers_copied = !fork_buffers_not_copied};
 	before_fork(&st);
 	kt_forking = &st;
 	pid_t pid = real();
@@ -82,20 +96,25 @@ static pid_t traced_fork(pid_t (*real)(void))
 
 KT_EXPORT pid_t fork(void)
 {
-	return traced_fork(KT_REAL(fork));
+	return traced_fork(KT_REAL(fork), __builtin_return_address(0));
 }
 
 /* _Fork: a fork without atfork handlers (glibc 2.34). */
 KT_EXPORT pid_t _Fork(void)
 {
-	return traced_fork(KT_REAL(_Fork));
+	return traced_fork(KT_REAL(_Fork), __builtin_return_address(0));
 }
 
 /* A vfork child shares the parent's memory: running it as a fork child
  * keeps the parent's table and state untouched. */
 KT_EXPORT pid_t vfork(void)
 {
-	return fork();
+	/* The real vfork's child would write into the parent's buffers, not a
+	 * copy: nothing is flushed twice. */
+	fork_buffers_not_copied = true;
+	pid_t pid = fork();
+	fork_buffers_not_copied = false;
+	return pid;
 }
 
 /* clone without CLONE_VM makes a process, as fork does; the child runs fn
@@ -130,7 +149,11 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 		kt_threads_possible();
 	if ((flags & (CLONE_VM | CLONE_THREAD)) || !kt_on())
 		return real(fn, stack, flags, arg, ptid, tls, ctid);
-	struct clone_call c = {.fn = fn, .arg = arg};
+	struct clone_call c = {.fn = fn,
+			       .arg = arg,
+			       .st = {.site = (uint64_t)(uintptr_t)__builtin_return_address(0),
+				      .by_clone = true,
+				      .buffers_copied = true}};
 	before_fork(&c.st);
 	int pid = real(clone_child, stack, flags, &c, ptid, tls, ctid);
 	after_fork(&c.st, pid < 0 ? -1 : pid);
@@ -143,7 +166,10 @@ KT_EXPORT int daemon(int nochdir, int noclose)
 {
 	if (!kt_on())
 		return KT_REAL(daemon)(nochdir, noclose);
+	/* The parent _exits: its copy of the buffers is never flushed. */
+	fork_buffers_not_copied = true;
 	pid_t pid = fork();
+	fork_buffers_not_copied = false;
 	if (pid < 0)
 		return -1;
 	if (pid > 0)

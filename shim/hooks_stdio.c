@@ -1,7 +1,9 @@
 /* Hooks: stdio streams. fopen, freopen, tmpfile and popen open through
  * libc-internal calls that never reach the open/pipe hooks, and fclose and
  * pclose close the same way: the stream's descriptor is noted here, from
- * fileno() (which takes no lock). fdopen makes no descriptor. */
+ * fileno() (which takes no lock). fdopen makes no descriptor. Every stream
+ * opened is kept in a list until it is closed, for what a fork copies of
+ * its buffer (stdio_fork.c). */
 #include "shim.h"
 
 #include <fcntl.h>
@@ -47,6 +49,7 @@ static inline FILE *opened(FILE *fp, enum kt_call call, int cloexec, void *site,
 		if (fd >= 0)
 			kt_note_made(fd, call, cloexec, site,
 				     &(struct kt_made){.type = type, .access = mode_access(mode), .path = path});
+		kt_stdio_track(fp);
 	}
 	return fp;
 }
@@ -55,6 +58,7 @@ static inline FILE *opened(FILE *fp, enum kt_call call, int cloexec, void *site,
 static inline void retire(FILE *fp, void *site)
 {
 	if (fp && kt_on()) {
+		kt_stdio_untrack(fp);
 		int fd = stream_fd(fp);
 		if (fd >= 0)
 			kt_note_close(fd, KT_CLOSE_FCLOSE, site);
@@ -115,7 +119,10 @@ KT_EXPORT FILE *fdopen(int fd, const char *mode)
 	FILE *(*real)(int, const char *) = KT_REAL(fdopen);
 	if (!real)
 		NO_REAL(NULL);
-	return real(fd, mode);
+	FILE *fp = real(fd, mode);
+	if (fp && kt_on())
+		kt_stdio_track(fp);
+	return fp;
 }
 
 KT_EXPORT int fclose(FILE *fp)

@@ -100,8 +100,12 @@ KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 	long (*real)(long, ...) = KT_REAL(syscall);
 	if (!kt_on())
 		return real_syscall(real, nr, a1, a2, a3, a4, a5, a6);
-	if (makes_process(nr, a1, a2))
-		return fork();
+	if (makes_process(nr, a1, a2)) {
+		kt_fork_caller = __builtin_return_address(0);
+		pid_t pid = fork();
+		kt_fork_caller = NULL;
+		return pid;
+	}
 	if (nr == SYS_exit_group)
 		kt_process_end((int)a1 & 0xff);
 	else if (nr == SYS_close)

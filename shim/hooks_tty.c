@@ -72,7 +72,9 @@ KT_EXPORT pid_t forkpty(int *amaster, char *name, const struct termios *termp,
 	int master, slave;
 	if (openpty(&master, &slave, name, termp, winp) == -1)
 		return -1;
+	kt_fork_caller = __builtin_return_address(0);
 	pid_t pid = fork();
+	kt_fork_caller = NULL;
 	if (pid == 0) {
 		close(master);
 		if (login_tty(slave))

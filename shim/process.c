@@ -373,6 +373,7 @@ void kt_after_failed_exec(void)
 
 void kt_process_end_then_handlers(int status)
 {
+	kt_stdio_exit_flushes(); /* exit flushes stdio after the handlers */
 	/* The first process of a plain run has reported already. */
 	if (kt_process_end(status) && !kt_self.root)
 		kt_real_end_expect(1);

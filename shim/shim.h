@@ -54,6 +54,9 @@ extern atomic_int kt_active;
  * they do is the child's (kt_fork_catch_up makes it a process first). */
 extern KT_TLS void *kt_forking;
 void kt_fork_catch_up(void);
+/* Set by a hook that forks through the fork hook for the program (forkpty,
+ * syscall(SYS_fork)): the program's call site, which the fork names. */
+extern KT_TLS void *kt_fork_caller;
 
 static inline int kt_on(void)
 {
@@ -394,6 +397,22 @@ void kt_arena_release(struct kt_arena *a);
  * record to write after it in the same write, or NULL. 0, or -errno when
  * it could not be taken or written. */
 int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *untraced);
+
+/* ---- stdio buffers copied by fork (stdio_fork.c, record.h "stdio-copied") ---- */
+/* The streams the stdio hooks saw opened and not yet closed. */
+void kt_stdio_track(FILE *fp);
+void kt_stdio_untrack(FILE *fp);
+/* In a fork child before it runs on: note the streams that hold output
+ * (site: the fork's return address). buffers_copied false: the child's
+ * buffers are not flushed twice (vfork, whose child shares them; daemon,
+ * whose parent _exits). */
+void kt_stdio_fork_child(uint64_t site, bool by_clone, bool buffers_copied);
+/* The process ends by exit() or a return from main, which flush: keep
+ * those still holding what the fork copied, for the exit snapshot's
+ * events (kt_stdio_events). */
+void kt_stdio_exit_flushes(void);
+struct kt_buf;
+void kt_stdio_events(struct kt_buf *b);
 
 /* ---- call sites (site.c) ---- */
 /* "MODULE+0xOFF" for a return address; "-" when it cannot be said. Room

@@ -408,6 +408,7 @@ static void emit_events(struct snapshot *s)
 	if (minus_one)
 		event_line(kt_snap_out(s), KT_EVENT_CLOSE_MINUS_ONE, -1, 0, minus_one, 0,
 			   atomic_load(&kt_minus_one_closes.site));
+	kt_stdio_events(kt_snap_out(s));
 }
 
 static void stat_line(struct kt_buf *b, const char *name, unsigned long long v)

@@ -20,7 +20,8 @@ static const char *const type_names[] = {"unknown", "file", "dir",  "pipe", "fif
 static const char *const access_names[] = {"r", "w", "rw"};
 static const char *const why_names[] = {"exit", "exec", "live", "table", "exit-observed", "signal"};
 static const char *const event_names[] = {"unknown", "close-ebadf", "setfl", "flock", "ofd-lock",
-					  "setfd", "close-unopened", "close-minus-one"};
+					  "setfd", "close-unopened", "close-minus-one",
+					  "stdio-copied"};
 static const char *const lost_what_names[] = {"start", "fork", "exec", "exit", "end", "table"};
 /* The errno values a kcmp probe fails with (the first seven), and those
  * writing a trace may fail with, as records name them. */

@@ -140,6 +140,18 @@
  *        setfd        fcntl(FD, F_SETFD) or ioctl(FD, FIONCLEX) cleared
  *                     FD_CLOEXEC: the program made FD inheritable on
  *                     purpose; ARG1 and ARG2 0.
+ *        stdio-copied  this process is a fork child that got, with its copy
+ *                     of its parent's memory, ARG1 bytes of unflushed
+ *                     output in the buffer of a stdio stream over FD, and
+ *                     ends by exit() or a return from main with them still
+ *                     there (at least ARG1 bytes pending on the same stream,
+ *                     over the same descriptor, generation GEN): the exit
+ *                     flushes them, and the parent its own copy, so they
+ *                     are written twice. ARG2: the stream, KT_STDIO_* in
+ *                     record.h (0 another stream, 1 stdout, 2 stderr, plus
+ *                     4 when the process was made by clone()). SITE: the
+ *                     fork's (in the parent's code, the same image).
+ *                     Written with the exit snapshot only.
  *        SITE as in fd records. Unknown KINDs are to be skipped by readers.
  * untraced PATH REASON
  *        Written with an exec snapshot: the exec of PATH will start an image
@@ -242,7 +254,14 @@ enum kt_lost_what { KT_LOST_START, KT_LOST_FORK, KT_LOST_EXEC, KT_LOST_EXIT, KT_
 /* KIND of an event; KT_EVENT_UNKNOWN for kinds this reader does not know. */
 enum kt_event_kind { KT_EVENT_UNKNOWN, KT_EVENT_CLOSE_EBADF, KT_EVENT_SETFL, KT_EVENT_FLOCK,
 		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD, KT_EVENT_CLOSE_UNOPENED,
-		     KT_EVENT_CLOSE_MINUS_ONE };
+		     KT_EVENT_CLOSE_MINUS_ONE, KT_EVENT_STDIO_COPIED };
+
+/* ARG2 of a stdio-copied event: which stream, and how the process was made. */
+#define KT_STDIO_OTHER 0  /* a stream fopen, fdopen, freopen, tmpfile or popen opened */
+#define KT_STDIO_STDOUT 1
+#define KT_STDIO_STDERR 2
+#define KT_STDIO_STREAM_MASK 3
+#define KT_STDIO_BY_CLONE 4 /* the copy was made by clone(), not fork() */
 
 /* The calls that close descriptors, named in close-ebadf events. */
 enum kt_close_call { KT_CLOSE_NONE, KT_CLOSE_CLOSE, KT_CLOSE_CLOSE_RANGE, KT_CLOSE_CLOSEFROM,

@@ -534,6 +534,55 @@ static void test_setfl_order(void)
 	}
 }
 
+/* P (40) forks C (41) with 47 bytes in stdout's buffer and 5 in a stream
+ * on fd 4; C's exit writes them again (the stdio-copied events, the fd 4
+ * one written twice); the event kind's name reads back. */
+static void test_stdio_copied(void)
+{
+	CHECK(kt_event_from_name("stdio-copied") == KT_EVENT_STDIO_COPIED);
+	CHECK(strcmp(kt_event_name(KT_EVENT_STDIO_COPIED), "stdio-copied") == 0);
+	const char *dir = new_dir("stdio_copied");
+	write_file(dir, "40-400.rec",
+		   HDR "image\t40\t1\t0\t400\t/nonexistent/s\t1\ts\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t1\t2\tpipe\tpipe:[5]\tw\t0\tunknown\t-\t0\t0\t-1\t0\t-\n"
+		       "end\n");
+	write_file(dir, "41-401.rec",
+		   HDR "image\t41\t40\t400\t401\t/nonexistent/s\t1\ts\n"
+		       "snap\texit\t0\tok\n"
+		       "fd\t1\t2\tpipe\tpipe:[5]\tw\t0\tinherited\tfork\t40\t400\t1\t2\t-\n"
+		       "fd\t4\t2\tfile\t/tmp/log\tw\t0\tinherited\tfork\t40\t400\t4\t2\t-\n"
+		       "end\n"
+		       "event\tstdio-copied\t1\t2\t47\t1\t/nonexistent/s+0x90\n"
+		       "event\tstdio-copied\t4\t2\t5\t0\t/nonexistent/s+0x90\n"
+		       "event\tstdio-copied\t4\t2\t5\t0\t/nonexistent/s+0x90\n");
+	struct kt_trace *t;
+	struct kt_model *m = load(dir, false, &t);
+	if (m == NULL)
+		return;
+	CHECK(count(m, "stdio-buffer-duplicated") == 2);
+	for (size_t i = 0; i < m->nfindings; i++) {
+		const struct kt_finding *f = &m->findings[i];
+		if (strcmp(f->kind, "stdio-buffer-duplicated") != 0)
+			continue;
+		CHECK(m->procs[f->proc].proc->pid == 41 && f->severity == KT_SEVERITY_WARNING);
+		CHECK(f->nrelated == 1 && m->procs[f->related[0]].proc->pid == 40);
+		CHECK(strcmp(f->origin.call, "fork") == 0);
+		CHECK(strstr(f->explanation, "Fix: fflush(NULL) before fork, or _exit() in the child.") != NULL);
+		if (f->fd == 1)
+			CHECK(f->bytes == 47 && strcmp(f->target, "pipe:[5]") == 0 &&
+			      strstr(f->message, "41 s: 47 bytes of stdout (fd 1, pipe:[5]) buffered before "
+						 "fork() at s+0x90 by 40 (s)") != NULL);
+		else
+			CHECK(f->fd == 4 && f->bytes == 5 && strstr(f->message, "of a stream (fd 4, /tmp/log)"));
+	}
+	char *json = render(m, KT_FORMAT_JSON);
+	CHECK(json && strstr(json, "\"bytes\": 47") != NULL);
+	free(json);
+	kt_model_free(m);
+	kt_trace_free(t);
+}
+
 int main(void)
 {
 	unit_begin("test_findings");
@@ -545,5 +594,6 @@ int main(void)
 	test_target_pattern();
 	test_note_words();
 	test_contexts();
+	test_stdio_copied();
 	return unit_end("test_findings");
 }
