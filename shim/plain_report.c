@@ -7,6 +7,8 @@
 #include "tracedir.h"
 
 #include <dlfcn.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +95,29 @@ static void report_output(char **args, int remove_arg)
 	}
 }
 
+/* In the report's process, before its exec: its own limits, not the
+ * program's. A program run under `ulimit -f 1` or `ulimit -n 8` must still
+ * get its report: the soft limits go up to the hard ones, and a file still
+ * too large is an error the CLI reports (SIGXFSZ ignored), not a kill. */
+static void report_limits(void)
+{
+	static const int raised[] = {RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK};
+	for (size_t i = 0; i < sizeof raised / sizeof raised[0]; i++) {
+		struct rlimit lim;
+		if (kt_syscall(SYS_prlimit64, 0, raised[i], NULL, &lim) == 0 && lim.rlim_cur != lim.rlim_max) {
+			lim.rlim_cur = lim.rlim_max;
+			kt_syscall(SYS_prlimit64, 0, raised[i], &lim, NULL);
+		}
+	}
+	struct { /* the kernel's struct sigaction; SIG_IGN needs no restorer */
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		unsigned long mask;
+	} ignore = {SIG_IGN, 0, NULL, 0};
+	kt_syscall(SYS_rt_sigaction, SIGXFSZ, &ignore, NULL, sizeof ignore.mask);
+}
+
 /* The first process of a plain LD_PRELOAD run renders the report with the
  * CLI, untraced, after its own snapshot. */
 static void spawn_report(void)
@@ -158,6 +183,7 @@ static void spawn_report(void)
 		 * `kcmptrace report` writes on its stdout. */
 		if (!(output && *output))
 			report_output(args, remove_arg);
+		report_limits();
 		int err = kt_sys_execve(cli, args, env);
 		kt_shim_say("cannot run", cli, -err);
 		kt_sys_exit_group(127);

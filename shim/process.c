@@ -209,6 +209,7 @@ static void forward_lost_exec(const struct kt_fd_entry *before)
 void kt_init(int argc, char **argv, char **envp)
 {
 	static atomic_int done;
+	bool made_dir = false;
 	(void)envp;
 	if (atomic_exchange(&done, 1))
 		return;
@@ -254,6 +255,8 @@ void kt_init(int argc, char **argv, char **envp)
 		kt_shim_warn("cannot create a trace directory;", "tracing is off", -r);
 		setenv("KCMPTRACE_DISABLE", "1", 1); /* say it once for the tree */
 		goto out;
+	} else {
+		made_dir = true;
 	}
 	if (!kt_launcher_run)
 		kt_warn_once_map(kt_self.dir); /* before anything can fail */
@@ -296,6 +299,10 @@ unwritable:
 	 * and the program's environment stays its own. */
 	if (!kt_launcher_run)
 		setenv("KCMPTRACE_DISABLE", "1", 1);
+	/* A plain run's first process made the directory for nothing: the
+	 * tree is untraced from here on, nobody would ever remove it. */
+	if (made_dir)
+		kt_trace_remove(kt_self.dir);
 out:
 	kt_own_fds_end();
 	/* The program sees the environment it was given, whatever became of

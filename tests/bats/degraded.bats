@@ -83,3 +83,26 @@ manpage_without_kcmp() {
 	assert_invariants
 	q_true '[.processes[] | select(.unrecorded != null) | .unrecorded[] | select(.errno == "EFBIG")] | length >= 1'
 }
+
+@test "plain LD_PRELOAD under ulimit -f and -n: a report larger than the program may write is still written whole; a run that cannot start its trace leaves no directory" {
+	# 100 kB is room for every record but not for the report of 150 processes
+	for limit in "ulimit -S -f 100" "ulimit -S -n 24"; do
+		R="$BATS_TEST_TMPDIR/r.json"
+		rm -f "$R"
+		run --separate-stderr kcmptrace_no_fd3 bash -c "$limit"'; exec env KCMPTRACE_OUTPUT="$0" KCMPTRACE_FORMAT=json LD_PRELOAD="$1" bash -c "for i in \$(seq 150); do /bin/true; done; echo out; exit 4"' "$R" "$SHIM"
+		assert_equal "$status" 4
+		assert_output out
+		[[ -s $R ]] || fail "$limit: no report; stderr: $stderr"
+		assert_invariants
+		q_true '[.processes[] | select(.argv[0] == "/bin/true")] | length == 150'
+	done
+	(($(stat -c %s "$R") > 102400)) || fail "the report is too small to test the limit: $(stat -c %s "$R")"
+	# the first process cannot write even its table: no trace, one warning,
+	# and the directory it made is gone again
+	run --separate-stderr kcmptrace_no_fd3 bash -c 'ulimit -S -f 1; exec env KCMPTRACE_OUTPUT="$0" LD_PRELOAD="$1" bash -c "/bin/true; echo out"' "$R.2" "$SHIM"
+	assert_success
+	assert_output out
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ ${stderr_lines[0]} =~ ^kcmptrace:\ warning:\ cannot\ write\ the\ trace\ in\ ([^:]+): ]] || fail "$stderr"
+	[[ ! -e ${BASH_REMATCH[1]} ]] || fail "left behind: ${BASH_REMATCH[1]}: $(ls -A "${BASH_REMATCH[1]}")"
+}
