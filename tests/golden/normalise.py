@@ -27,6 +27,10 @@ DST depend only on what the traced programs did:
 - observed TIME: 10^18 + 1000 per distinct time, in order (+10^10 across a
   gap of a second or more, which the report treats as another
   observation).
+- forked TIME and a setfl event's TIME (CLOCK_MONOTONIC): 10^15 + 1000
+  per distinct time, in order (the report only compares them).
+- ino DEV INO: DEV becomes 1, INO 1, 2, ... in order of appearance (the
+  report only compares them).
 - stat snapshot_us (and any --zero-stat NAME, e.g. kcmp_calls, which
   depends on the kernel's order of the descriptions) becomes 0.
 - runs of "same" lines (written in kcmp's order, i.e. kernel addresses) are
@@ -43,6 +47,7 @@ OBSERVED = 0x80000000
 FIRST_PID = 5000001
 START_STEP = 100
 TIME_BASE = 10**18
+MONOTONIC_BASE = 10**15
 INODE = re.compile(r'\b(pipe|socket):\[(\d+)\]')
 NOTE_PID = re.compile(r'(process +)(\d+)')
 
@@ -82,6 +87,7 @@ class Normaliser:
         self.starts = {}
         self.inodes = {}
         self.times = {}
+        self.monotonic = {}
 
     # ---- the maps, from a first pass over every record ----
 
@@ -90,6 +96,7 @@ class Normaliser:
         bare = []  # pids named without a start, in order of appearance
         gens = []
         times = set()
+        monotonic = set()
 
         def pair(pid, start):
             pid, start = int(pid), int(start)
@@ -128,6 +135,12 @@ class Normaliser:
                     gens += [f[2], f[4]]
                 elif k == 'event':
                     gens.append(f[3])
+                    if f[1] == 'setfl' and len(f) > 7:
+                        monotonic.add(int(f[7]))
+                elif k == 'forked':
+                    monotonic.add(int(f[1]))
+                elif k == 'ino':
+                    gens.append(f[2])
                 elif k == 'note':
                     bare += [int(m.group(2)) for m in NOTE_PID.finditer(f[1])]
         for pid, start in sorted(pairs, key=lambda p: (p[1], p[0])):
@@ -149,6 +162,8 @@ class Normaliser:
             else:
                 t += 1000 if cur - prev < 10**9 else 10**10
             self.times[cur] = t
+        for rank, cur in enumerate(sorted(monotonic)):
+            self.monotonic[cur] = MONOTONIC_BASE + 1000 * rank
 
     def starts_of(self, pid):
         return [s for (p, s) in self.starts if p == pid]
@@ -248,6 +263,14 @@ class Normaliser:
             f[6] = self.site(f[6])
             if f[1] == 'close-ebadf' and len(f) > 9:  # the open's and the close's sites
                 f[7], f[9] = self.site(f[7]), self.site(f[9])
+            if f[1] == 'setfl' and len(f) > 7:
+                f[7] = str(self.monotonic[int(f[7])])
+        elif k == 'forked':
+            f[1] = str(self.monotonic[int(f[1])])
+        elif k == 'ino':  # ino FD GEN DEV INO WHY
+            f[2] = self.gen(f[2])
+            f[3] = '1'
+            f[4] = str(self.inodes.setdefault(f[4], len(self.inodes) + 1))
         elif k == 'stat':
             if f[1] in self.zero_stats:
                 f[2] = '0'
