@@ -2,6 +2,7 @@
  * running every kind's finder (findings_exec.c, findings_events.c,
  * findings_stdio.c). */
 #include "findings_impl.h"
+#include "address.h"
 #include "shell.h"
 
 #include <stdlib.h>
@@ -151,21 +152,25 @@ void kt_finding_say(struct kt_finding *f, struct kt_str *message, struct kt_str 
 /* ---- open-at-exit (--leaks) ---- */
 
 static void open_at_exit_texts(struct kt_str *msg, struct kt_str *why, const struct kt_mproc *mp,
-			       const struct kt_rec_fd *fd)
+			       const struct kt_fd *mfd)
 {
+	const struct kt_rec_fd *fd = &mfd->rec;
 	const char *type = kt_fd_type_name(fd->type);
+	char *shown = kt_target_shown(mfd); /* a socket's addresses too */
 	kt_str_printf(msg, "%d %s: fd %d (%s %s) is still open at exit", mp->proc->pid, mp->name,
-		      fd->fd, type, kt_target_of(fd));
+		      fd->fd, type, shown);
 	kt_str_printf(why,
 		      "%d (%s) exited with fd %d (%s %s) open: the kernel closes it, but a "
 		      "long-running program that forgets it leaks a descriptor each time. The "
 		      "descriptor was ",
-		      mp->proc->pid, mp->name, fd->fd, type, kt_target_of(fd));
+		      mp->proc->pid, mp->name, fd->fd, type, shown);
+	free(shown);
 }
 
 /* fd of process i, a node of the model (in ofd), open at its end. */
-static void open_at_exit(struct kt_model *m, size_t i, const struct kt_rec_fd *fd, int ofd)
+static void open_at_exit(struct kt_model *m, size_t i, const struct kt_fd *mfd, int ofd)
 {
+	const struct kt_rec_fd *fd = &mfd->rec;
 	const struct kt_mproc *mp = &m->procs[i];
 	struct kt_chain c;
 	kt_chain_walk(m, mp->proc->pid, mp->proc->start, fd->fd, fd->gen, &c);
@@ -182,7 +187,7 @@ static void open_at_exit(struct kt_model *m, size_t i, const struct kt_rec_fd *f
 	else
 		kt_finding_copied_by(f, m, &c, copied);
 	struct kt_str msg = {0}, why = {0};
-	open_at_exit_texts(&msg, &why, mp, fd);
+	open_at_exit_texts(&msg, &why, mp, mfd);
 	kt_chain_describe(&why, m, &c, false);
 	kt_str_printf(&why, ".");
 	kt_finding_say(f, &msg, &why);
@@ -190,8 +195,9 @@ static void open_at_exit(struct kt_model *m, size_t i, const struct kt_rec_fd *f
 
 /* fd of process i made after its exit snapshot, by an exit handler or a
  * destructor: no node of the model, its own record tells. */
-static void made_at_end(struct kt_model *m, size_t i, const struct kt_rec_fd *fd)
+static void made_at_end(struct kt_model *m, size_t i, const struct kt_fd *mfd)
 {
+	const struct kt_rec_fd *fd = &mfd->rec;
 	const struct kt_mproc *mp = &m->procs[i];
 	const char *call = kt_call_name((enum kt_call)fd->call);
 	if (fd->gen == 0 || call == NULL)
@@ -200,7 +206,7 @@ static void made_at_end(struct kt_model *m, size_t i, const struct kt_rec_fd *fd
 		kt_finding_add(m, "open-at-exit", KT_SEVERITY_INFO, (int)i, fd->fd, 0, fd->target);
 	kt_finding_called(f, call, fd->site);
 	struct kt_str msg = {0}, why = {0};
-	open_at_exit_texts(&msg, &why, mp, fd);
+	open_at_exit_texts(&msg, &why, mp, mfd);
 	kt_str_printf(&why, "made by %s", call);
 	kt_str_add_at(&why, fd->site);
 	kt_str_printf(&why, " as fd %d after main returned, by an exit handler or a destructor.",
@@ -221,9 +227,9 @@ static void open_at_real_end(struct kt_model *m, size_t i)
 			continue;
 		if (fd->gen != 0 && kt_model_node(m, p->pid, p->start, fd->fd, fd->gen, &ref) &&
 		    ref.proc == (int)i)
-			open_at_exit(m, i, &ref.rec->rec, ref.ofd);
+			open_at_exit(m, i, ref.rec, ref.ofd);
 		else
-			made_at_end(m, i, fd);
+			made_at_end(m, i, &p->end_fds[k]);
 	}
 }
 
@@ -239,7 +245,7 @@ static void find_open_at_exit(struct kt_model *m)
 		}
 		for (size_t k = 0; k < mp->nfds; k++)
 			if (mp->fds[k].fd->rec.fd > 2)
-				open_at_exit(m, i, &mp->fds[k].fd->rec, mp->fds[k].ofd);
+				open_at_exit(m, i, mp->fds[k].fd, mp->fds[k].ofd);
 	}
 }
 

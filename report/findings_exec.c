@@ -3,6 +3,7 @@
  * reader keeping a write end, a process keeping the socketpair end it
  * handed over). */
 #include "findings_impl.h"
+#include "address.h"
 #include "shell.h"
 
 #include <fcntl.h>
@@ -75,9 +76,10 @@ static const char *exec_target(const struct kt_process *p, size_t s, struct kt_s
 	return buf->s;
 }
 
-static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_rec_fd *fd,
+static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_fd *mfd,
 		      const struct kt_chain *c, int ofd)
 {
+	const struct kt_rec_fd *fd = &mfd->rec;
 	const struct kt_process *p = m->procs[i].proc;
 	struct kt_str exe_buf = {0};
 	const char *exe = exec_target(p, s, &exe_buf);
@@ -103,16 +105,19 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_re
 			      "this process exits. The descriptor was ",
 			      fd->fd, kt_target_of(fd));
 	} else {
+		/* A socket says what it is bound to: "listening on 0.0.0.0:8080". */
+		char *shown = kt_target_shown(mfd);
 		kt_str_printf(&msg, "%d %s: fd %d (%s %s) was kept across exec of %s without close-on-exec",
-			      p->pid, m->procs[i].name, fd->fd, type, kt_target_of(fd),
+			      p->pid, m->procs[i].name, fd->fd, type, shown,
 			      exe ? exe : "a new program");
 		kt_str_printf(&why,
 			      "The new program inherits fd %d (%s %s) that it does not know about: it "
 			      "keeps the %s open (a listening socket stays bound, a pipe never reaches "
 			      "end of file, a deleted file keeps its space) for as long as it runs. "
 			      "The descriptor was ",
-			      fd->fd, type, kt_target_of(fd),
+			      fd->fd, type, shown,
 			      fd->type == KT_FD_SOCKET ? "socket" : "description");
+		free(shown);
 	}
 	kt_chain_describe(&why, m, c, true);
 	kt_chain_add_exec(&why, m, (int)i, (int)s);
@@ -153,7 +158,8 @@ void kt_find_exec_leaks(struct kt_model *m)
 			if (snap->head.why != KT_WHY_EXEC)
 				continue;
 			for (size_t k = 0; k < snap->nfds; k++) {
-				const struct kt_rec_fd *fd = &snap->fds[k].rec;
+				const struct kt_fd *mfd = &snap->fds[k];
+				const struct kt_rec_fd *fd = &mfd->rec;
 				if (fd->fd <= 2 || fd->cloexec)
 					continue;
 				bool dup = false;
@@ -176,7 +182,7 @@ void kt_find_exec_leaks(struct kt_model *m)
 				if (kt_chain_made_in_trace(m, &c, ofd) && (redirection || !placed(&c)) &&
 				    !made_inheritable(p, fd->fd, fd->gen) &&
 				    !named_in_argv(kt_process_image_at(p, s + 1), fd->fd))
-					exec_leak(m, i, s, fd, &c, ofd);
+					exec_leak(m, i, s, mfd, &c, ofd);
 			}
 		}
 	}

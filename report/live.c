@@ -18,8 +18,10 @@
 
 #include "blocked.h"
 #include "kcmp_group.h"
+#include "net_sockets.h"
 #include "procfs.h"
 #include "record.h"
+#include "sockaddr.h"
 #include "table.h"
 #include "util.h"
 
@@ -39,6 +41,10 @@ struct live_fd {
 	struct live_info info;
 	struct kt_fd_entry entry; /* copy; how NONE when the table has none */
 	char *site;               /* malloc'd */
+	/* A socket's addresses from /proc/PID/net (net_sockets.h), when
+	 * has_addr; local and peer malloc'd. */
+	bool has_addr;
+	struct kt_rec_addr addr;
 };
 
 struct live_proc {
@@ -95,6 +101,16 @@ static void *grow(void *ctx, void *old, size_t n)
 	return kt_xrealloc(old, n);
 }
 
+/* A socket's addresses as its namespace's tables name it (sock), if found. */
+static void take_address(struct live_fd *lf, const struct kt_net_socket *sock)
+{
+	if (sock == NULL)
+		return;
+	lf->has_addr = true;
+	lf->addr = (struct kt_rec_addr){lf->fd, lf->gen, sock->local ? kt_xstrdup(sock->local) : NULL,
+					sock->peer ? kt_xstrdup(sock->peer) : NULL, sock->listening};
+}
+
 static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 {
 	size_t cap = 0;
@@ -105,6 +121,8 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 	const int *fds = list.fds;
 	lp->fds = kt_xcalloc(n > 0 ? (size_t)n : 1, sizeof *lp->fds);
 	struct kt_fd_info *info = kt_xmalloc(sizeof *info);
+	struct kt_net_sockets sockets = {0};
+	bool sockets_read = false;
 	for (long i = 0; i < n; i++) {
 		struct live_fd *lf = &lp->fds[lp->nfds];
 		lf->fd = fds[i];
@@ -128,8 +146,15 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 		if (with_sites)
 			remote_site(lp->pid, lf->entry.site, site, sizeof site);
 		lf->site = kt_xstrdup(site);
+		if (lf->info.type == KT_FD_SOCKET) {
+			if (!sockets_read)
+				kt_net_sockets_load(&sockets, lp->pid);
+			sockets_read = true;
+			take_address(lf, kt_net_socket_find(&sockets, lf->info.ino));
+		}
 		lp->nfds++;
 	}
+	kt_net_sockets_free(&sockets);
 	free(info);
 	free(list.fds);
 	kt_table_unmap(table, cap);
@@ -316,6 +341,16 @@ static const char *keep(struct kt_process *p, const char *s)
 	return copy;
 }
 
+/* An address kept with the process: "" (unnamed) stays itself. */
+static const char *keep_address(struct kt_process *p, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	char *copy = kt_xstrdup(s);
+	*KT_PUSH(p->owned, p->nowned, p->owned_cap) = copy;
+	return copy;
+}
+
 /* lp's fd record of descriptor j, as a snapshot of its own would hold it. */
 static void fd_record(const struct live_proc *lp, size_t j, struct kt_rec_fd *r)
 {
@@ -337,6 +372,12 @@ static void attach_snapshot(struct kt_process *p, struct live_proc *lp, enum kt_
 		fd_record(lp, j, &fd->rec);
 		fd->rec.target = keep(p, lp->fds[j].info.target);
 		fd->rec.site = keep(p, lp->fds[j].site);
+		if (lp->fds[j].has_addr) {
+			fd->has_addr = true;
+			fd->addr = lp->fds[j].addr;
+			fd->addr.local = keep_address(p, fd->addr.local);
+			fd->addr.peer = keep_address(p, fd->addr.peer);
+		}
 	}
 	if (kcmp == 0)
 		for (size_t j = 0; j < lp->nsames; j++)
@@ -349,6 +390,8 @@ static void free_live(struct live_proc *lp)
 	for (size_t i = 0; i < lp->nfds; i++) {
 		free(lp->fds[i].info.target);
 		free(lp->fds[i].site);
+		free((char *)lp->fds[i].addr.local);
+		free((char *)lp->fds[i].addr.peer);
 	}
 	free(lp->fds);
 	free(lp->sames);
@@ -408,13 +451,16 @@ static bool put_snapshot(struct kt_buf *b, const struct live_proc *lp, enum kt_s
 {
 	size_t cap = 256 + lp->nsames * 128;
 	for (size_t i = 0; i < lp->nfds; i++)
-		cap += 256 + 4 * (strlen(lp->fds[i].info.target) + strlen(lp->fds[i].site));
+		cap += 256 + 4 * (strlen(lp->fds[i].info.target) + strlen(lp->fds[i].site)) +
+		       8 * KT_SOCKADDR_TEXT * lp->fds[i].has_addr;
 	*b = (struct kt_buf){kt_xmalloc(cap), 0, cap, 0};
 	kt_rec_put_snap(b, &(struct kt_rec_snap){why, -1, kcmp});
 	for (size_t j = 0; j < lp->nfds; j++) {
 		struct kt_rec_fd r;
 		fd_record(lp, j, &r);
 		kt_rec_put_fd(b, &r);
+		if (lp->fds[j].has_addr)
+			kt_rec_put_addr(b, &lp->fds[j].addr);
 	}
 	for (size_t j = 0; kcmp == 0 && j < lp->nsames; j++)
 		kt_rec_put_same(b, &lp->sames[j]);

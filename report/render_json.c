@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "blocked.h"
 #include "findings.h"
 #include "findings_group.h"
@@ -159,6 +160,22 @@ static void render_blocked(FILE *out, const struct kt_blocked *b)
 	fputc('}', out);
 }
 
+/* A descriptor's "address": a socket's ends, null when unknown (not a
+ * socket, or not asked). */
+static void render_address(FILE *out, const struct kt_fd *fd)
+{
+	fputs(", \"address\": ", out);
+	if (!fd->has_addr || fd->rec.type != KT_FD_SOCKET) {
+		fputs("null", out);
+		return;
+	}
+	fputs("{\"local\": ", out);
+	kt_json_string(out, fd->addr.local);
+	fputs(", \"peer\": ", out);
+	kt_json_string(out, fd->addr.peer);
+	fprintf(out, ", \"listening\": %s}", fd->addr.listening ? "true" : "false");
+}
+
 static void render_process(FILE *out, const struct kt_model *m, size_t i)
 {
 	const struct kt_mproc *mp = &m->procs[i];
@@ -216,6 +233,9 @@ static void render_process(FILE *out, const struct kt_model *m, size_t i)
 		kt_json_string(out, kt_fd_type_name(seen->type));
 		fputs(", \"target\": ", out);
 		kt_json_string(out, seen->target);
+		render_address(out, mfd->has_addr || fd->access != KT_ACCESS_UNKNOWN
+					    ? mfd
+					    : m->ofds[mp->fds[k].ofd - 1].first);
 		fputs(", \"access\": ", out);
 		kt_json_string(out, kt_access_name(seen->access));
 		fprintf(out, ", \"cloexec\": %s, \"origin\": ", fd->cloexec ? "true" : "false");

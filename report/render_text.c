@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "blocked.h"
 #include "json.h"
 #include "render.h"
@@ -429,7 +430,9 @@ static void render_shared(struct kt_text_out *o, const struct kt_model *m)
 		const char *evidence = ofd->evidence == KT_EVIDENCE_KCMP ? "  (kcmp)" : "  (tracked)";
 		size_t room = kt_text_room(&o->line);
 		room = room > strlen(evidence) ? room - strlen(evidence) : 0;
-		kt_text_fitted(&o->line, first->target ? first->target : "?", room, true);
+		char *shown = kt_target_shown(ofd->first);
+		kt_text_fitted(&o->line, shown, room, true);
+		free(shown);
 		kt_str_add(&o->line, evidence, strlen(evidence));
 		kt_text_flush(o);
 		bool summed = ofd->nholders > HOLDERS_LISTED_MAX;
@@ -456,7 +459,7 @@ static void render_unshared_fd(struct kt_text_out *o, const struct kt_model *m, 
 	kt_text_proc_label(o, &m->procs[i]);
 	kt_str_printf(&o->line, "  fd %-2d  %-4s %-2s ", fd->fd, kt_fd_type_name(fd->type),
 		      access ? access : "?");
-	const char *target = fd->target ? fd->target : "?";
+	char *target = kt_target_shown(mfd);
 	char *origin = origin_text(m, i, mfd);
 	size_t room = kt_text_room(&o->line), target_cols = kt_utf8_columns(target, strlen(target));
 	size_t origin_cols = kt_utf8_columns(origin, strlen(origin)) + 3; /* "  (" ... ")" */
@@ -471,6 +474,7 @@ static void render_unshared_fd(struct kt_text_out *o, const struct kt_model *m, 
 	kt_text_flow(o, said, 8);
 	free(said);
 	free(origin);
+	free(target);
 	kt_text_flush(o);
 }
 

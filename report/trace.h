@@ -42,6 +42,10 @@ struct kt_fd {
 	struct kt_rec_fd rec;
 	const char *const *stack;
 	size_t nstack;
+	/* A socket's addresses (its snapshot's "addr" record), when has_addr;
+	 * address.h says them. */
+	bool has_addr;
+	struct kt_rec_addr addr;
 	struct kt_origin origin; /* filled by the model */
 };
 
@@ -76,6 +80,8 @@ struct kt_snapshot {
 	size_t nstats, stats_cap;
 	struct kt_stack *stacks;
 	size_t nstacks, stacks_cap;
+	struct kt_rec_addr *addrs; /* kept until the end line gives them to their fds */
+	size_t naddrs, addrs_cap;
 	int line;
 	/* Live snapshots (live.c): what the process was blocked on (owned;
 	 * NULL when not read), and why the snapshot was taken ("stall",

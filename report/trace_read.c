@@ -31,6 +31,7 @@ static void free_snapshot(struct kt_snapshot *s)
 	for (size_t i = 0; i < s->nstacks; i++)
 		free(s->stacks[i].sites);
 	free(s->stacks);
+	free(s->addrs);
 	free(s->fds);
 	free(s->closed);
 	free(s->sames);
@@ -82,6 +83,16 @@ static bool end_snapshot(struct reader *r)
 			fd->nstack = s->stacks[i].nsites;
 		}
 	}
+	for (size_t i = 0; i < s->naddrs; i++) {
+		struct kt_fd *fd = find_fd(s, s->addrs[i].fd);
+		if (fd != NULL && fd->rec.gen == s->addrs[i].gen) {
+			fd->has_addr = true;
+			fd->addr = s->addrs[i];
+		}
+	}
+	free(s->addrs);
+	s->addrs = NULL;
+	s->naddrs = s->addrs_cap = 0;
 	*KT_PUSH(r->proc->snaps, r->proc->nsnaps, r->proc->snaps_cap) = *s;
 	r->in_snap = false;
 	return true;
@@ -141,6 +152,9 @@ static bool read_in_snapshot(struct reader *r, const struct kt_rec_line *l, stru
 	case KT_REC_INO:
 		return kt_rec_parse_ino(l, KT_PUSH(s->inos, s->ninos, s->inos_cap), e) ||
 		       fail(r, e->what);
+	case KT_REC_ADDR:
+		return kt_rec_parse_addr(l, KT_PUSH(s->addrs, s->naddrs, s->addrs_cap), e) ||
+		       fail(r, e->what);
 	case KT_REC_STAT:
 		return kt_rec_parse_stat(l, KT_PUSH(s->stats, s->nstats, s->stats_cap), e) ||
 		       fail(r, e->what);
@@ -185,6 +199,7 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 	case KT_REC_SAME:
 	case KT_REC_PEER:
 	case KT_REC_INO:
+	case KT_REC_ADDR:
 	case KT_REC_STAT:
 	case KT_REC_STACK:
 	case KT_REC_END:

@@ -3,6 +3,7 @@
  * share an open file description with each other and with the descriptors
  * of every other live traced process. Written as one record (record.h). */
 #include "snapshot_impl.h"
+#include "sockaddr.h"
 #include "sys.h"
 #include "tracedir.h"
 
@@ -43,6 +44,23 @@ static char *arena_strdup(struct kt_arena *a, const char *s)
 	return p;
 }
 
+/* The addresses of socket f (record.h "addr"), asked of the kernel here,
+ * at snapshot time only; false when out of memory. A socket whose calls
+ * fail (a sandbox, closed meanwhile) has none. */
+static bool take_address(struct snapshot *s, struct snap_fd *f, struct kt_sock_address **scratch)
+{
+	if (!*scratch && !(*scratch = kt_arena_alloc(&s->arena, sizeof **scratch)))
+		return false;
+	struct kt_sock_address *a = *scratch;
+	if (kt_sock_address(f->fd, a) < 0)
+		return true;
+	f->has_addr = true;
+	f->listening = a->listening;
+	f->local = a->has_local ? arena_strdup(&s->arena, a->local) : NULL;
+	f->peer = a->has_peer ? arena_strdup(&s->arena, a->peer) : NULL;
+	return (!a->has_local || f->local) && (!a->has_peer || f->peer);
+}
+
 KT_RACY static int collect(struct snapshot *s)
 {
 	struct kt_fd_list own = KT_ARENA_FD_LIST(&s->arena);
@@ -59,6 +77,7 @@ KT_RACY static int collect(struct snapshot *s)
 	 * static that two threads' exec snapshots would share. */
 	struct kt_fd_info *info = kt_arena_alloc(&s->arena, sizeof *info);
 	char site[KT_SITE_TEXT];
+	struct kt_sock_address *address = NULL; /* taken at the first socket */
 	if (!info)
 		return -ENOMEM;
 	s->n = 0;
@@ -95,6 +114,9 @@ KT_RACY static int collect(struct snapshot *s)
 		kt_site_format(f->entry.site, site, sizeof site);
 		f->site = arena_strdup(&s->arena, site);
 		if (!f->target || !f->site)
+			return -ENOMEM;
+		f->has_addr = false;
+		if (info->type == KT_FD_SOCKET && !take_address(s, f, &address))
 			return -ENOMEM;
 		s->sorted[s->n] = (struct kt_desc){.pid = kt_self.pid, .fd = fd, .dev = info->dev,
 						   .ino = info->ino, .gen = gen, .index = (uint32_t)s->n};
@@ -196,6 +218,9 @@ static void emit_fd(struct snapshot *s, const struct snap_fd *f)
 	if (e->how == KT_HOW_EXEC)
 		origin_before_exec(&r);
 	kt_rec_put_fd(kt_snap_out(s), &r);
+	if (f->has_addr)
+		kt_rec_put_addr(kt_snap_out(s), &(struct kt_rec_addr){f->fd, f->gen, f->local, f->peer,
+								      f->listening});
 	put_ino(s, f->fd, f->gen, e);
 	put_root(s, e);
 	/* Callers of the creating call, for descriptors made in this image. */

@@ -17,6 +17,10 @@ struct snap_fd {
 	int access, cloexec;
 	char *target;
 	char *site;
+	/* A socket's addresses (kt_sock_address), when has_addr: NULL when
+	 * none, "" when unnamed. */
+	bool has_addr, listening;
+	char *local, *peer;
 	struct kt_fd_entry entry;
 };
 

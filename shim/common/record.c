@@ -388,6 +388,18 @@ void kt_rec_put_ino(struct kt_buf *b, const struct kt_rec_ino *r)
 	kt_buf_endline(b);
 }
 
+void kt_rec_put_addr(struct kt_buf *b, const struct kt_rec_addr *r)
+{
+	kt_buf_str(b, "addr");
+	kt_buf_num(b, r->fd);
+	kt_buf_unum(b, r->gen);
+	/* An unnamed UNIX socket's "" is no absent address. */
+	kt_buf_field_exact(b, r->local);
+	kt_buf_field_exact(b, r->peer);
+	kt_buf_num(b, r->listening);
+	kt_buf_endline(b);
+}
+
 void kt_rec_put_same(struct kt_buf *b, const struct kt_rec_same *r)
 {
 	kt_buf_str(b, "same");

@@ -74,6 +74,15 @@
  * peer   FD GEN FD2 GEN2
  *        FD and FD2 are the two ends one socketpair (or pipe) call made,
  *        both open in this process (inherited ones too).
+ * addr   FD GEN LOCAL PEER LISTENING
+ *        The addresses of socket FD as the process itself saw them
+ *        (getsockname, getpeername; sockaddr.h writes them): LOCAL and PEER
+ *        "127.0.0.1:8080", "[::1]:8080", a UNIX socket's path, "@name" for
+ *        an abstract one, "" (written escaped, "\x00") for an unnamed one,
+ *        "-" when none (not bound, not connected) or unknown. LISTENING: 1
+ *        when it accepts connections (SO_ACCEPTCONN), else 0. Written after
+ *        FD's fd line, for sockets whose calls answered; absent in traces
+ *        of older versions.
  * ino    FD GEN DEV INO WHY
  *        The file (st_dev, st_ino) of FD: WHY "sent" for a descriptor this
  *        process passed over a UNIX socket (SCM_RIGHTS), "received" for one
@@ -381,6 +390,13 @@ struct kt_rec_ino {
 	bool sent; /* else received */
 };
 
+struct kt_rec_addr {
+	int fd;
+	unsigned long long gen;
+	const char *local, *peer; /* NULL: none or unknown; "": unnamed */
+	bool listening;
+};
+
 struct kt_rec_same {
 	int fd;
 	unsigned long long gen;
@@ -463,6 +479,7 @@ void kt_rec_put_end_fds(struct kt_buf *b, long n);
 void kt_rec_put_stack(struct kt_buf *b, const struct kt_rec_stack *r);
 void kt_rec_put_peer(struct kt_buf *b, const struct kt_rec_peer *r);
 void kt_rec_put_ino(struct kt_buf *b, const struct kt_rec_ino *r);
+void kt_rec_put_addr(struct kt_buf *b, const struct kt_rec_addr *r);
 void kt_rec_put_same(struct kt_buf *b, const struct kt_rec_same *r);
 void kt_rec_put_observed(struct kt_buf *b, const struct kt_rec_observed *r);
 void kt_rec_put_note(struct kt_buf *b, const char *text);
@@ -482,7 +499,7 @@ enum kt_rec_kind {
 	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
 	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
 	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED, KT_REC_END_FD, KT_REC_END_FDS,
-	KT_REC_INO, KT_REC_FORKED
+	KT_REC_INO, KT_REC_FORKED, KT_REC_ADDR
 };
 
 /* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
@@ -526,6 +543,7 @@ bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, struct kt_rec_er
 bool kt_rec_parse_stack(const struct kt_rec_line *l, struct kt_rec_stack *r, struct kt_rec_error *err);
 bool kt_rec_parse_peer(const struct kt_rec_line *l, struct kt_rec_peer *r, struct kt_rec_error *err);
 bool kt_rec_parse_ino(const struct kt_rec_line *l, struct kt_rec_ino *r, struct kt_rec_error *err);
+bool kt_rec_parse_addr(const struct kt_rec_line *l, struct kt_rec_addr *r, struct kt_rec_error *err);
 bool kt_rec_parse_same(const struct kt_rec_line *l, struct kt_rec_same *r, struct kt_rec_error *err);
 bool kt_rec_parse_observed(const struct kt_rec_line *l, struct kt_rec_observed *r,
 			   struct kt_rec_error *err);

@@ -113,7 +113,7 @@ static const char *const kind_names[] = {
 	[KT_REC_UNTRACED] = "untraced",   [KT_REC_REAPED] = "reaped",     [KT_REC_CLOSED] = "closed",
 	[KT_REC_ENDED] = "ended",         [KT_REC_UNRECORDED] = "unrecorded",
 	[KT_REC_END_FD] = "end-fd",       [KT_REC_END_FDS] = "end-fds",     [KT_REC_INO] = "ino",
-	[KT_REC_FORKED] = "forked",
+	[KT_REC_FORKED] = "forked",       [KT_REC_ADDR] = "addr",
 };
 
 #define FAIL(err, ...)                                                                             \
@@ -366,6 +366,19 @@ bool kt_rec_parse_ino(const struct kt_rec_line *l, struct kt_rec_ino *r, struct 
 	if (strcmp(l->f[5], "sent") != 0 && strcmp(l->f[5], "received") != 0)
 		FAIL(err, "ino record: '%s' is neither sent nor received", l->f[5]);
 	r->sent = l->f[5][0] == 's';
+	return true;
+}
+
+bool kt_rec_parse_addr(const struct kt_rec_line *l, struct kt_rec_addr *r, struct kt_rec_error *err)
+{
+	NFIELDS(err, l, 6);
+	INT_FIELD(err, l, 1, "addr FD", 0, INT_MAX, r->fd);
+	ULL_FIELD(err, l, 2, "addr GEN", r->gen);
+	r->local = optional(l->f[3]);
+	r->peer = optional(l->f[4]);
+	int listening;
+	INT_FIELD(err, l, 5, "addr LISTENING", 0, 1, listening);
+	r->listening = listening;
 	return true;
 }
 

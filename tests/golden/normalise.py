@@ -24,6 +24,8 @@ DST depend only on what the traced programs did:
   not exist (a mapped one, or DIR/BASENAME for the system's libraries), so
   that the report shows them as BASENAME+0xOFF without reading any file.
 - pipe:[N] and socket:[N]: N becomes 1, 2, ... in order of appearance.
+- addr ports (IP sockets' ephemeral ports): 40001, 40002, ... in order of
+  appearance; UNIX socket paths as paths.
 - observed TIME: 10^18 + 1000 per distinct time, in order (+10^10 across a
   gap of a second or more, which the report treats as another
   observation).
@@ -49,6 +51,7 @@ START_STEP = 100
 TIME_BASE = 10**18
 MONOTONIC_BASE = 10**15
 INODE = re.compile(r'\b(pipe|socket):\[(\d+)\]')
+IP_PORT = re.compile(r'^(\d+\.\d+\.\d+\.\d+|\[[0-9a-f:.]*\]):(\d+)$')
 NOTE_PID = re.compile(r'(process +)(\d+)')
 
 
@@ -86,6 +89,7 @@ class Normaliser:
         self.pids = {}
         self.starts = {}
         self.inodes = {}
+        self.ports = {}
         self.times = {}
         self.monotonic = {}
 
@@ -197,6 +201,15 @@ class Normaliser:
             self.inodes[key] = len(self.inodes) + 1
         return f'{m.group(1)}:[{self.inodes[key]}]'
 
+    def address(self, s):
+        # IP ports (ephemeral) become 40001, 40002, ... in order of
+        # appearance; a UNIX socket's path is a path.
+        m = IP_PORT.match(s)
+        if m:
+            port = self.ports.setdefault(m.group(2), 40001 + len(self.ports))
+            return f'{m.group(1)}:{port}'
+        return s if s in ('-', '\\x00') else self.path(s)
+
     def target(self, s):
         return INODE.sub(self.inode, self.path(s))
 
@@ -256,6 +269,9 @@ class Normaliser:
             f[3:] = [self.site(x) for x in f[3:]]
         elif k == 'peer':
             f[2], f[4] = self.gen(f[2]), self.gen(f[4])
+        elif k == 'addr':  # addr FD GEN LOCAL PEER LISTENING
+            f[2] = self.gen(f[2])
+            f[3], f[4] = self.address(f[3]), self.address(f[4])
         elif k == 'event':
             f[3] = self.gen(f[3])
             if f[1] == 'close-ebadf':  # ARG1: the generation the entry had
