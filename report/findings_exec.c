@@ -159,14 +159,16 @@ struct seen {
 	unsigned long long gen;
 };
 
-/* Made inheritable on purpose by the parent a spawned descriptor came
- * from (the chain's step in another process). */
-static bool parent_made_inheritable(const struct kt_model *m, const struct kt_chain *c)
+/* Made inheritable on purpose anywhere along the descriptor's own history:
+ * by the process that execs, or by a parent before the fork or spawn that
+ * passed it on (CPython's os.set_inheritable, then subprocess with
+ * close_fds=False). */
+static bool chain_made_inheritable(const struct kt_model *m, const struct kt_chain *c)
 {
-	for (size_t st = 1; st < c->own; st++)
-		if (c->steps[st].proc >= 0 && c->steps[st].proc != c->steps[0].proc)
-			return made_inheritable(m->procs[c->steps[st].proc].proc, c->steps[st].fd,
-						c->steps[st].gen);
+	for (size_t st = 0; st < c->own; st++)
+		if (c->steps[st].proc >= 0 &&
+		    made_inheritable(m->procs[c->steps[st].proc].proc, c->steps[st].fd, c->steps[st].gen))
+			return true;
 	return false;
 }
 
@@ -181,21 +183,39 @@ static void spawn_leaks(struct kt_model *m, size_t i, struct seen **seen, size_t
 	if (p->spawned_by == NULL || p->nsnaps == 0 || p->nimages == 0)
 		return;
 	const struct kt_snapshot *snap = &p->snaps[0];
-	for (size_t k = 0; k < snap->nfds; k++) {
-		const struct kt_fd *kfd = &snap->fds[k];
-		const struct kt_rec_fd *fd = &kfd->rec;
+	/* What it still held, then what it had closed (its "closed" records):
+	 * the new program closing it does not undo the crossing. */
+	for (size_t k = 0; k < snap->nfds + snap->nclosed; k++) {
+		bool closed = k >= snap->nfds;
+		const struct kt_fd *kfd = closed ? &snap->closed[k - snap->nfds] : &snap->fds[k];
 		/* Its close-on-exec flag now is the new program's doing: it
 		 * crossed the exec without. */
-		if (fd->fd <= 2 || fd->how != KT_HOW_INHERITED || kfd->origin.how != KT_HOW_INHERITED)
+		if (kfd->rec.fd <= 2 || kfd->rec.how != KT_HOW_INHERITED ||
+		    kfd->origin.how != KT_HOW_INHERITED)
 			continue;
-		*KT_PUSH(*seen, *nseen, *seen_cap) = (struct seen){(int)i, fd->fd, fd->gen};
+		bool dup = false;
+		for (size_t d = 0; d < *nseen && !dup; d++)
+			dup = (*seen)[d].proc == (int)i && (*seen)[d].fd == kfd->rec.fd &&
+			      (*seen)[d].gen == kfd->rec.gen;
+		if (dup)
+			continue;
+		*KT_PUSH(*seen, *nseen, *seen_cap) = (struct seen){(int)i, kfd->rec.fd, kfd->rec.gen};
 		struct kt_chain c;
-		kt_chain_walk(m, p->pid, p->start, fd->fd, fd->gen, &c);
+		kt_chain_walk(m, p->pid, p->start, kfd->rec.fd, kfd->rec.gen, &c);
+		/* A closed record has no type or target: its parent's copy tells. */
+		struct kt_rec_fd rec = kfd->rec;
+		for (size_t st = 1; closed && st < c.n && rec.target == NULL; st++)
+			if (c.steps[st].rec != NULL && c.steps[st].rec->target != NULL) {
+				rec.type = c.steps[st].rec->type;
+				rec.target = c.steps[st].rec->target;
+				rec.access = c.steps[st].rec->access;
+			}
+		const struct kt_rec_fd *fd = &rec;
 		struct kt_node_ref ref;
 		int ofd = kt_model_node(m, p->pid, p->start, fd->fd, fd->gen, &ref) ? ref.ofd : 0;
 		bool redirection = kt_shell_made(m, &c) != NULL;
 		if (kt_chain_made_in_trace(m, &c, ofd) && (redirection || !placed(&c)) &&
-		    !parent_made_inheritable(m, &c) && !named_in_argv(&p->images[0], fd->fd))
+		    !chain_made_inheritable(m, &c) && !named_in_argv(&p->images[0], fd->fd))
 			exec_leak(m, i, SPAWNED, fd, &c, ofd);
 	}
 }
@@ -233,7 +253,7 @@ void kt_find_exec_leaks(struct kt_model *m)
 				 * returned (a default suppression keeps it quiet). */
 				bool redirection = kt_shell_made(m, &c) != NULL;
 				if (kt_chain_made_in_trace(m, &c, ofd) && (redirection || !placed(&c)) &&
-				    !made_inheritable(p, fd->fd, fd->gen) &&
+				    !chain_made_inheritable(m, &c) &&
 				    !named_in_argv(kt_process_image_at(p, s + 1), fd->fd))
 					exec_leak(m, i, s, fd, &c, ofd);
 			}

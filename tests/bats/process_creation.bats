@@ -152,3 +152,18 @@ check_child_shares() {
 	        | $fa.origin.how == "open" and ($fa.origin.site | test("^in_child")) and ($fa.target | endswith("atfork_close"))
 	          and $fb.origin.how == "inherited"' --argjson c "$C" "${args[@]}"
 }
+
+@test "posix_spawn: an inherited descriptor the new program closes at once still crossed the exec (closed record)" {
+	need_kcmp
+	command -v python3 >/dev/null || skip "python3 is needed"
+	traced python3 -c '
+import os, ctypes
+fd = ctypes.CDLL(None).open(b"/etc/hostname", 0)   # without O_CLOEXEC
+pid = os.posix_spawn("/bin/sh", ["sh", "-c", "exec %d<&-; exec true" % fd], os.environ)
+print("fd=%d child=%d" % (fd, pid))
+os.waitpid(pid, 0)'
+	assert_success
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")] | length == 1'
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")][0] | .pid == $c and .fd == $f and .target == "/etc/hostname"' \
+		--argjson c "$(kv child)" --argjson f "$(kv fd)"
+}
