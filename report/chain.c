@@ -201,8 +201,10 @@ static void describe_step(struct kt_str *t, const struct kt_model *m, const stru
 		const struct kt_step *prev = &c->steps[i + 1];
 		const char *call = kt_call_name((enum kt_call)o->call);
 		if (o->how == KT_HOW_INHERITED || o->before == KT_HOW_INHERITED) {
-			kt_str_printf(t, ", inherited by %d (%s) across fork", st->pid,
-				      proc_name(m, st->proc));
+			/* A spawned process inherited across its parent's spawn. */
+			const char *spawn = st->proc >= 0 ? m->procs[st->proc].proc->spawned_by : NULL;
+			kt_str_printf(t, ", inherited by %d (%s) across %s%s", st->pid,
+				      proc_name(m, st->proc), spawn ? spawn : "fork", spawn ? "()" : "");
 			if (st->fd != prev->fd)
 				kt_str_printf(t, " as fd %d", st->fd);
 		} else if (o->how == KT_HOW_RECEIVED) {

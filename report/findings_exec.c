@@ -60,7 +60,6 @@ static bool named_in_argv(const struct kt_rec_image *im, int fd)
 	return false;
 }
 
-/* The finding for fd, kept across exec snapshot s of process i. */
 /* The program exec'd after snapshot s, "PATH" or "PATH (set-id program,
  * not traced)" for an image the shim could not follow (it has no image
  * line), or NULL when unknown. */
@@ -76,13 +75,30 @@ static const char *exec_target(const struct kt_process *p, size_t s, struct kt_s
 	return buf->s;
 }
 
+/* The finding for mfd, kept across the exec after snapshot s of process i,
+ * or, with s SPAWNED, inherited across the exec of its parent's spawn
+ * (posix_spawn, popen, system) into i's first image. */
+#define SPAWNED ((size_t)-1)
+
 static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_fd *mfd,
 		      const struct kt_chain *c, int ofd)
 {
 	const struct kt_rec_fd *fd = &mfd->rec;
 	const struct kt_process *p = m->procs[i].proc;
 	struct kt_str exe_buf = {0};
-	const char *exe = exec_target(p, s, &exe_buf);
+	const struct kt_rec_image *first = m->procs[i].first_image;
+	const char *exe = s != SPAWNED  ? exec_target(p, s, &exe_buf)
+			  : first == NULL ? NULL
+			  : first->exe    ? first->exe
+			  : first->argc   ? first->argv[0]
+					  : NULL;
+	/* "kept across exec of X" or "inherited across posix_spawn of X" */
+	struct kt_str crossed = {0};
+	if (s != SPAWNED)
+		kt_str_printf(&crossed, "kept across exec of %s", exe ? exe : "a new program");
+	else
+		kt_str_printf(&crossed, "inherited across %s() of %s", p->spawned_by,
+			      exe ? exe : "a new program");
 	const char *type = kt_fd_type_name(fd->type);
 	bool pipe_w = fd->type == KT_FD_PIPE && fd->access == O_WRONLY &&
 		      kt_chain_from_other_process(c);
@@ -94,11 +110,8 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_fd
 		kt_finding_relate(f, c->steps[st].proc);
 	struct kt_str msg = {0}, why = {0};
 	if (pipe_w) {
-		kt_str_printf(&msg,
-			      "%d %s: fd %d, the write end of %s, was kept across exec of %s without "
-			      "being placed there",
-			      p->pid, m->procs[i].name, fd->fd, kt_target_of(fd),
-			      exe ? exe : "a new program");
+		kt_str_printf(&msg, "%d %s: fd %d, the write end of %s, was %s without being placed there",
+			      p->pid, m->procs[i].name, fd->fd, kt_target_of(fd), crossed.s);
 		kt_str_printf(&why,
 			      "The new program does not know it holds fd %d, a write end of %s, so it "
 			      "never closes it: whoever reads the pipe sees end of file only once "
@@ -107,9 +120,8 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_fd
 	} else {
 		/* A socket says what it is bound to: "listening on 0.0.0.0:8080". */
 		char *shown = kt_target_shown(mfd);
-		kt_str_printf(&msg, "%d %s: fd %d (%s %s) was kept across exec of %s without close-on-exec",
-			      p->pid, m->procs[i].name, fd->fd, type, shown,
-			      exe ? exe : "a new program");
+		kt_str_printf(&msg, "%d %s: fd %d (%s %s) was %s without close-on-exec", p->pid,
+			      m->procs[i].name, fd->fd, type, shown, crossed.s);
 		kt_str_printf(&why,
 			      "The new program inherits fd %d (%s %s) that it does not know about: it "
 			      "keeps the %s open (a listening socket stays bound, a pipe never reaches "
@@ -120,7 +132,8 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_fd
 		free(shown);
 	}
 	kt_chain_describe(&why, m, c, true);
-	kt_chain_add_exec(&why, m, (int)i, (int)s);
+	if (s != SPAWNED)
+		kt_chain_add_exec(&why, m, (int)i, (int)s);
 	if (f->origin.made != NULL) {
 		kt_str_printf(&why,
 			      ". A shell opened it for a redirection the script asked for (exec %d<FILE, "
@@ -131,15 +144,19 @@ static void exec_leak(struct kt_model *m, size_t i, size_t s, const struct kt_fd
 			      fd->fd, fd->fd, fd->fd, fd->fd);
 		kt_finding_say(f, &msg, &why);
 		free(exe_buf.s);
+		free(crossed.s);
 		return;
 	}
 	const struct kt_origin *made = c->steps[c->own - 1].origin;
-	kt_str_printf(&why,
-		      ". Fix: create it with %s (or set FD_CLOEXEC with fcntl), or dup2 it onto the "
-		      "number the new program expects.",
-		      kt_cloexec_flag(made ? made->call : KT_CALL_NONE));
+	kt_str_printf(&why, ". Fix: create it with %s (or set FD_CLOEXEC with fcntl), or %s onto the "
+			    "number the new program expects.",
+		      kt_cloexec_flag(made ? made->call : KT_CALL_NONE),
+		      s == SPAWNED && strcmp(p->spawned_by, "posix_spawn") == 0
+			      ? "place it with posix_spawn_file_actions_adddup2"
+			      : "dup2 it");
 	kt_finding_say(f, &msg, &why);
 	free(exe_buf.s);
+	free(crossed.s);
 }
 
 struct seen {
@@ -147,12 +164,76 @@ struct seen {
 	unsigned long long gen;
 };
 
+/* Made inheritable on purpose anywhere along the descriptor's own history:
+ * by the process that execs, or by a parent before the fork or spawn that
+ * passed it on (CPython's os.set_inheritable, then subprocess with
+ * close_fds=False). */
+static bool chain_made_inheritable(const struct kt_model *m, const struct kt_chain *c)
+{
+	for (size_t st = 0; st < c->own; st++)
+		if (c->steps[st].proc >= 0 &&
+		    made_inheritable(m->procs[c->steps[st].proc].proc, c->steps[st].fd, c->steps[st].gen))
+			return true;
+	return false;
+}
+
+/* A process its parent spawned (posix_spawn, popen, system: a clone and an
+ * exec inside glibc) started its first image by an exec: what it inherited
+ * crossed it, as after fork and exec. Its first snapshot (of that image)
+ * shows what it inherited and still held. */
+static void spawn_leaks(struct kt_model *m, size_t i, struct seen **seen, size_t *nseen,
+			size_t *seen_cap)
+{
+	const struct kt_process *p = m->procs[i].proc;
+	if (p->spawned_by == NULL || p->nsnaps == 0 || p->nimages == 0)
+		return;
+	const struct kt_snapshot *snap = &p->snaps[0];
+	/* What it still held, then what it had closed (its "closed" records):
+	 * the new program closing it does not undo the crossing. */
+	for (size_t k = 0; k < snap->nfds + snap->nclosed; k++) {
+		bool closed = k >= snap->nfds;
+		const struct kt_fd *kfd = closed ? &snap->closed[k - snap->nfds] : &snap->fds[k];
+		/* Its close-on-exec flag now is the new program's doing: it
+		 * crossed the exec without. */
+		if (kfd->rec.fd <= 2 || kfd->rec.how != KT_HOW_INHERITED ||
+		    kfd->origin.how != KT_HOW_INHERITED)
+			continue;
+		bool dup = false;
+		for (size_t d = 0; d < *nseen && !dup; d++)
+			dup = (*seen)[d].proc == (int)i && (*seen)[d].fd == kfd->rec.fd &&
+			      (*seen)[d].gen == kfd->rec.gen;
+		if (dup)
+			continue;
+		*KT_PUSH(*seen, *nseen, *seen_cap) = (struct seen){(int)i, kfd->rec.fd, kfd->rec.gen};
+		struct kt_chain c;
+		kt_chain_walk(m, p->pid, p->start, kfd->rec.fd, kfd->rec.gen, &c);
+		/* A closed record has no type or target: its parent's copy tells. */
+		struct kt_rec_fd rec = kfd->rec;
+		for (size_t st = 1; closed && st < c.n && rec.target == NULL; st++)
+			if (c.steps[st].rec != NULL && c.steps[st].rec->target != NULL) {
+				rec.type = c.steps[st].rec->type;
+				rec.target = c.steps[st].rec->target;
+				rec.access = c.steps[st].rec->access;
+			}
+		struct kt_fd shown = *kfd;
+		shown.rec = rec;
+		const struct kt_rec_fd *fd = &rec;
+		struct kt_node_ref ref;
+		int ofd = kt_model_node(m, p->pid, p->start, fd->fd, fd->gen, &ref) ? ref.ofd : 0;
+		bool redirection = kt_shell_made(m, &c) != NULL;
+		if (kt_chain_made_in_trace(m, &c, ofd) && (redirection || !placed(&c)) &&
+		    !chain_made_inheritable(m, &c) && !named_in_argv(&p->images[0], fd->fd))
+			exec_leak(m, i, SPAWNED, &shown, &c, ofd);
+	}
+}
+
 void kt_find_exec_leaks(struct kt_model *m)
 {
 	struct seen *seen = NULL;
 	size_t nseen = 0, seen_cap = 0;
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct kt_process *p = m->procs[i].proc;
+		spawn_leaks(m, i, &seen, &nseen, &seen_cap);
 		for (size_t s = 0; s < p->nsnaps; s++) {
 			const struct kt_snapshot *snap = &p->snaps[s];
 			if (snap->head.why != KT_WHY_EXEC)
@@ -180,7 +261,7 @@ void kt_find_exec_leaks(struct kt_model *m)
 				 * returned (a default suppression keeps it quiet). */
 				bool redirection = kt_shell_made(m, &c) != NULL;
 				if (kt_chain_made_in_trace(m, &c, ofd) && (redirection || !placed(&c)) &&
-				    !made_inheritable(p, fd->fd, fd->gen) &&
+				    !chain_made_inheritable(m, &c) &&
 				    !named_in_argv(kt_process_image_at(p, s + 1), fd->fd))
 					exec_leak(m, i, s, mfd, &c, ofd);
 			}

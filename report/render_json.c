@@ -37,7 +37,7 @@ static void render_origin(FILE *out, const struct kt_mproc *mp, const struct kt_
 	if (o->how == KT_HOW_DUP || o->how == KT_HOW_INHERITED ||
 	    (o->how == KT_HOW_RECEIVED && o->src_pid != 0)) {
 		fprintf(out, ", \"pid\": %d", o->src_pid);
-		if (o->src_fd >= 0 || o->how != KT_HOW_RECEIVED) /* a sender may be known, not its descriptor */
+		if (o->src_fd >= 0) /* a sender, popen's parent: no descriptor of theirs is it */
 			fprintf(out, ", \"fd\": %d", o->src_fd);
 		if (o->src_pid != mp->proc->pid && o->src_start != 0) /* 0: a sender gone at the receipt */
 			fprintf(out, ", \"start\": %llu", o->src_start);

@@ -121,6 +121,10 @@ struct kt_process {
 	/* When a traced fork made it ("forked" record): CLOCK_MONOTONIC ns
 	 * before the fork; 0 when unknown. */
 	unsigned long long fork_time;
+	/* How its traced parent started it by an exec out of the shim's sight
+	 * ("spawned" record: "posix_spawn", "popen", "system"); NULL for a
+	 * fork child or one started from outside. */
+	const char *spawned_by;
 	bool ended;            /* the launcher reaped it ("ended" record) */
 	int ended_status;      /* then: the raw wait status */
 	size_t nreaps, reaps_cap;

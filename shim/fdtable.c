@@ -734,6 +734,14 @@ KT_RACY void kt_table_popen(int delta)
 		atomic_fetch_add(&header_of(t)->in_popen, (uint32_t)delta);
 }
 
+KT_RACY void kt_table_system(int delta)
+{
+	uint32_t cap;
+	struct kt_fd_entry *t = kt_table_now(&cap);
+	if (t)
+		atomic_fetch_add(&header_of(t)->in_system, (uint32_t)delta);
+}
+
 /* An image the shim cannot follow: other processes observe it from
  * outside (its table's header says so), knowing what the exec closed. */
 KT_RACY void kt_table_mark_untraced(int on)

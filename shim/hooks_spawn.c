@@ -4,6 +4,11 @@
  * against this (its parent) process at start-up. What the file actions did
  * is passed to it in KCMPTRACE_SPAWN=PPID:FD=d,FD=o (d: dup2, o: open), so
  * that its report can say a descriptor was placed there on purpose.
+ * KCMPTRACE_SPAWN is passed by every posix_spawn, with or without file
+ * actions: it tells the child that its image started by an exec its parent
+ * made (the descriptors it inherits crossed an exec, as after fork + exec).
+ * system() spawns its shell inside glibc: its child knows it from the
+ * parent's table (in_system).
  * The spawned environment is repaired like an exec's (env.c). */
 #include "shim.h"
 
@@ -102,16 +107,13 @@ static char *const *spawn_env(const posix_spawn_file_actions_t *fa, char *const 
 			      char *text, char *var, size_t var_len)
 {
 	char *const *env = kt_exec_env(envp, slots + 1, text);
-	var[0] = '\0';
-	if (fa) {
-		lock();
-		int i = slot_of(fa, 0);
-		if (i >= 0 && spawn_slots[i].text[0])
-			snprintf(var, var_len, "KCMPTRACE_SPAWN=%d:%s", (int)kt_self.pid, spawn_slots[i].text);
-		unlock();
-	}
-	if (!var[0])
-		return env;
+	int i = -1;
+	lock();
+	if (fa)
+		i = slot_of(fa, 0);
+	snprintf(var, var_len, "KCMPTRACE_SPAWN=%d:%s", (int)kt_self.pid,
+		 i >= 0 ? spawn_slots[i].text : "");
+	unlock();
 	/* Put it first, ahead of the (possibly repaired) rest. */
 	size_t n = 0;
 	while (env && env[n])
@@ -143,4 +145,19 @@ KT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 {
 	SPAWN_ENV(fa, envp, env);
 	return KT_REAL(posix_spawnp)(pid, file, fa, attr, argv, env);
+}
+
+/* glibc's system() spawns /bin/sh with internal calls: the shell finds in
+ * this process's table that a system() call is in progress (it returns
+ * only once the shell has ended). */
+KT_EXPORT int system(const char *command)
+{
+	if (!kt_on())
+		return KT_REAL(system)(command);
+	kt_table_system(1);
+	int r = KT_REAL(system)(command);
+	int saved = errno;
+	kt_table_system(-1);
+	errno = saved;
+	return r;
 }

@@ -97,6 +97,8 @@ static const struct kt_rec_fd *prior_for(int fd)
  * KCMPTRACE_SPAWN=PPID:FD=d,FD=o (d: dup2, o: open); see hooks_spawn.c. */
 static char spawn_actions[512];
 
+const char *kt_spawned_by;
+
 static void take_spawn_actions(void)
 {
 	const char *v = getenv("KCMPTRACE_SPAWN");
@@ -104,8 +106,10 @@ static void take_spawn_actions(void)
 		return;
 	char want[24];
 	snprintf(want, sizeof want, "%d:", (int)kt_self.ppid);
-	if (strncmp(v, want, strlen(want)) == 0)
+	if (strncmp(v, want, strlen(want)) == 0) {
 		snprintf(spawn_actions, sizeof spawn_actions, ",%s,", v + strlen(want));
+		kt_spawned_by = "posix_spawn";
+	}
 	unsetenv("KCMPTRACE_SPAWN"); /* not for the program, nor its children */
 }
 
@@ -169,11 +173,16 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 			v.call = KT_CALL_POPEN;
 			v.src_pid = kt_self.ppid;
 			v.src_start = kt_self.parent_start;
+			if (!kt_spawned_by)
+				kt_spawned_by = "popen";
 		} else {
 			v.how = KT_HOW_UNKNOWN;
 		}
 		kt_table_adopt(fd, &v, gen);
 	}
+	/* system() is still running in the parent while its shell starts. */
+	if (!kt_spawned_by && pv.table && atomic_load(&kt_table_header_of(pv.table)->in_system) > 0)
+		kt_spawned_by = "system";
 	kt_other_close(&pv);
 }
 

@@ -140,7 +140,7 @@ static int identify(void)
 }
 
 /* Record start: magic line (new processes) and the image line; a fork
- * child's "forked" line (fork_time, 0 for none). */
+ * child's "forked" line (fork_time, 0 for none), a spawned one's "spawned". */
 static int write_image(int with_magic, uint64_t fork_time)
 {
 	size_t cap = image_line_max + 256;
@@ -155,6 +155,8 @@ static int write_image(int with_magic, uint64_t fork_time)
 						     image_argv});
 	if (fork_time)
 		kt_rec_put_forked(&b, fork_time);
+	else if (with_magic && kt_spawned_by)
+		kt_rec_put_spawned(&b, kt_spawned_by);
 	int r = b.overflow ? -ENOMEM : kt_write_record(buf, b.len, with_magic);
 	munmap(buf, cap);
 	return r;

@@ -101,6 +101,10 @@ void kt_after_failed_exec(void);
  * continuation says the process exec'd into it (its record exists). */
 struct kt_arena;
 void kt_adopt_initial_fds(struct kt_arena *arena, int continuation);
+/* How this image's process was started when its parent made it by an exec
+ * out of the shim's sight ("posix_spawn", "popen", "system"), else NULL:
+ * what it inherited crossed that exec ("spawned" record). */
+extern const char *kt_spawned_by;
 /* After an exec: the numbers closed in the earlier image's table (before)
  * stay closed at their generation. */
 void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t cap);
@@ -350,6 +354,8 @@ void kt_note_source(int fd, pid_t pid, int src_fd);
 void kt_table_mark_untraced(int on);
 /* popen starts (1) or has noted its end (-1): see kt_table_header.in_popen. */
 void kt_table_popen(int delta);
+/* system() starts (1) or has returned (-1): see kt_table_header.in_system. */
+void kt_table_system(int delta);
 /* The exec closes the close-on-exec descriptors out of our sight: retire
  * their entries first (on), or put back those still open after a failed
  * exec (off). */

@@ -482,6 +482,13 @@ void kt_rec_put_forked(struct kt_buf *b, unsigned long long time)
 	kt_buf_endline(b);
 }
 
+void kt_rec_put_spawned(struct kt_buf *b, const char *how)
+{
+	kt_buf_str(b, "spawned");
+	kt_buf_field(b, how);
+	kt_buf_endline(b);
+}
+
 void kt_rec_put_reaped(struct kt_buf *b, const struct kt_rec_reaped *r)
 {
 	kt_buf_str(b, "reaped");

@@ -172,6 +172,13 @@
  *        descriptor the child inherited was copied after TIME. Absent in
  *        traces of older versions and for processes not made by a traced
  *        fork (spawned, started from outside): then the order is unknown.
+ * spawned HOW
+ *        Right after the first image line of a process that its traced
+ *        parent started by an exec the shim did not see made: HOW is
+ *        "posix_spawn", "popen" or "system" (glibc clones and execs inside
+ *        them). What the image inherited from its parent crossed that exec,
+ *        as after a fork and an exec. Absent for a fork child, a process
+ *        started from outside, and in traces of older versions.
  * reaped PID STATUS
  *        This process reaped its child PID (waitpid and friends); STATUS is
  *        the raw wait status. Written at once. How a child ended that took
@@ -489,6 +496,7 @@ void kt_rec_put_event(struct kt_buf *b, const struct kt_rec_event *r);
 void kt_rec_put_untraced(struct kt_buf *b, const struct kt_rec_untraced *r);
 void kt_rec_put_reaped(struct kt_buf *b, const struct kt_rec_reaped *r);
 void kt_rec_put_forked(struct kt_buf *b, unsigned long long time);
+void kt_rec_put_spawned(struct kt_buf *b, const char *how);
 void kt_rec_put_ended(struct kt_buf *b, int status);
 void kt_rec_put_unrecorded(struct kt_buf *b, const struct kt_rec_unrecorded *r);
 
@@ -499,7 +507,7 @@ enum kt_rec_kind {
 	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
 	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
 	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED, KT_REC_END_FD, KT_REC_END_FDS,
-	KT_REC_INO, KT_REC_FORKED, KT_REC_ADDR
+	KT_REC_INO, KT_REC_FORKED, KT_REC_ADDR, KT_REC_SPAWNED
 };
 
 /* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
@@ -557,6 +565,7 @@ bool kt_rec_parse_reaped(const struct kt_rec_line *l, struct kt_rec_reaped *r, s
 bool kt_rec_parse_ended(const struct kt_rec_line *l, int *status, struct kt_rec_error *err);
 bool kt_rec_parse_forked(const struct kt_rec_line *l, unsigned long long *time,
 			 struct kt_rec_error *err);
+bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, struct kt_rec_error *err);
 bool kt_rec_parse_unrecorded(const struct kt_rec_line *l, struct kt_rec_unrecorded *r,
 			     struct kt_rec_error *err);
 

@@ -113,7 +113,7 @@ static const char *const kind_names[] = {
 	[KT_REC_UNTRACED] = "untraced",   [KT_REC_REAPED] = "reaped",     [KT_REC_CLOSED] = "closed",
 	[KT_REC_ENDED] = "ended",         [KT_REC_UNRECORDED] = "unrecorded",
 	[KT_REC_END_FD] = "end-fd",       [KT_REC_END_FDS] = "end-fds",     [KT_REC_INO] = "ino",
-	[KT_REC_FORKED] = "forked",       [KT_REC_ADDR] = "addr",
+	[KT_REC_FORKED] = "forked",       [KT_REC_ADDR] = "addr",         [KT_REC_SPAWNED] = "spawned",
 };
 
 #define FAIL(err, ...)                                                                             \
@@ -488,6 +488,15 @@ bool kt_rec_parse_forked(const struct kt_rec_line *l, unsigned long long *time,
 {
 	NFIELDS(err, l, 2);
 	ULL_FIELD(err, l, 1, "forked TIME", *time);
+	return true;
+}
+
+bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, struct kt_rec_error *err)
+{
+	NFIELDS(err, l, 2);
+	if (l->f[1] == kt_rec_absent || l->f[1][0] == '\0')
+		FAIL(err, "malformed spawned record");
+	*how = l->f[1];
 	return true;
 }
 

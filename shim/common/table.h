@@ -137,6 +137,9 @@ struct kt_table_header {
 	struct kt_table_lost_child lost_children[KT_TABLE_LOST_CHILDREN];
 	/* Entries per bit of the block bitmap: 1 << block_shift. */
 	uint32_t block_shift;
+	/* Calls of system() in progress: the shell it starts (glibc spawns
+	 * it out of the shim's sight) knows so from here (initial_fds.c). */
+	_Atomic uint32_t in_system;
 };
 
 /* The header page, then the block bitmap's page. */

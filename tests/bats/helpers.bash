@@ -178,7 +178,8 @@ def oneof($xs): . as $v | any($xs[]; . == $v);
          | "pid \($pr.pid) fd \(.fd): origin.how \(.origin.how)" ),
      ( select(.origin.how == "dup" and ((.origin.fd | type) != "number" or .origin.fd < 0))
          | "pid \($pr.pid) fd \(.fd): dup without a source fd: \(.origin)" ),
-     ( select(.origin.how == "inherited" and (.origin.pid != $pr.ppid or (.origin.fd | type) != "number"))
+     ( select(.origin.how == "inherited" and (.origin.pid != $pr.ppid
+                or ((.origin.fd | type) != "number" and .origin.call != "popen")))
          | "pid \($pr.pid) (ppid \($pr.ppid)) fd \(.fd): inherited but origin is \(.origin)" )),
   (.ofds | group_by(.id)[] | select(length > 1) | "ofd \(.[0].id) listed \(length) times"),
   (.ofds[] | select(.evidence | oneof(["kcmp","tracked","none"]) | not) | "ofd \(.id): evidence \(.evidence)"),

@@ -86,6 +86,54 @@ check_child_shares() {
 	refute_line --regexp '^KCMPTRACE_SPAWN='
 }
 
+@test "posix_spawn: an inherited descriptor no file action placed leaked across the spawn's exec, once; placed ones did not" {
+	need_kcmp
+	traced "$SCEN/spawn_actions"
+	assert_success
+	P=$(root_pid)
+	C=$(kv child)
+	L=$(kv leaked_fd)
+	# exactly one leak, of the child (its first image crossed an exec), for fd L
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")] | length == 1'
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")][0] | .pid == $c and .fd == $l' \
+		--argjson c "$C" --argjson l "$L"
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")][0].message | test("inherited across posix_spawn\\(\\) of .*spawn_actions without close-on-exec")'
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")][0].origin.call == "open"'
+	# the file actions' descriptors (dup2 onto 1, open onto opened_fd) are no finding
+	q_true '[.findings[] | select(.pid == $c and .kind != "leaked-across-exec")] | length == 0' --argjson c "$C"
+}
+
+@test "posix_spawn done right (O_CLOEXEC, F_SETFD on purpose, /dev/fd/N on argv, no file actions) has no finding" {
+	need_kcmp
+	traced "$SCEN/spawn_clean"
+	assert_success
+	assert_equal "$(kv line)" from-child
+	C2=$(kv child2)
+	I=$(kv inheritable_fd)
+	N=$(kv named_fd)
+	# they did cross, as inherited descriptors of the parent's
+	assert_equal "$(fd_get "$C2" "$I" .origin.how)" inherited
+	assert_equal "$(fd_get "$C2" "$N" .origin.how)" inherited
+	assert_no_fd "$C2" "$(kv cloexec_fd)"
+	q_true '.findings == []'
+}
+
+@test "system(): the shell inherits the caller's non-close-on-exec descriptors, a leak across its exec; popen's placed end is none" {
+	need_kcmp
+	traced "$SCEN/popen_system"
+	assert_success
+	P=$(root_pid)
+	PF=$(kv popen_fd)
+	SC=$(q '[.processes[] | select(.ppid == $p and .argv == ["sh", "-c", "exit 7"])][0].pid' --argjson p "$P")
+	PC=$(q '[.processes[] | select(.ppid == $p and .argv == ["sh", "-c", "echo popen-child"])][0].pid' --argjson p "$P")
+	# popen without "e": its read end reached system()'s shell
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")] | length == 1'
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")][0] | .pid == $c and .fd == $f' \
+		--argjson c "$SC" --argjson f "$PF"
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")][0].message | test("inherited across system\\(\\) of ")'
+	q_true '[.findings[] | select(.pid == $c)] | length == 0' --argjson c "$PC"
+}
+
 @test "pthread_atfork child handler: what it closes and opens is the child's; the parent's descriptors keep their origins" {
 	traced "$SCEN/atfork_close"
 	assert_success
@@ -103,4 +151,19 @@ check_child_shares() {
 	q_true 'proc($c).fds as $f | ($f[] | select(.fd == $a)) as $fa | ($f[] | select(.fd == $b)) as $fb
 	        | $fa.origin.how == "open" and ($fa.origin.site | test("^in_child")) and ($fa.target | endswith("atfork_close"))
 	          and $fb.origin.how == "inherited"' --argjson c "$C" "${args[@]}"
+}
+
+@test "posix_spawn: an inherited descriptor the new program closes at once still crossed the exec (closed record)" {
+	need_kcmp
+	command -v python3 >/dev/null || skip "python3 is needed"
+	traced python3 -c '
+import os, ctypes
+fd = ctypes.CDLL(None).open(b"/etc/hostname", 0)   # without O_CLOEXEC
+pid = os.posix_spawn("/bin/sh", ["sh", "-c", "exec %d<&-; exec true" % fd], os.environ)
+print("fd=%d child=%d" % (fd, pid))
+os.waitpid(pid, 0)'
+	assert_success
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")] | length == 1'
+	q_true '[.findings[] | select(.kind == "leaked-across-exec")][0] | .pid == $c and .fd == $f and .target == "/etc/hostname"' \
+		--argjson c "$(kv child)" --argjson f "$(kv fd)"
 }
