@@ -10,7 +10,7 @@
 
 const char *const kt_finding_kinds[] = {
 	"leaked-across-exec", "pipe-end-held", "shared-status-flags", "shared-lock", "bad-close",
-	"close-unopened", "stdio-buffer-duplicated", "open-at-exit", "deadlock", "stall", NULL};
+	"bad-use", "close-unopened", "stdio-buffer-duplicated", "open-at-exit", "deadlock", "stall", NULL};
 
 const char *kt_severity_name(enum kt_severity s)
 {

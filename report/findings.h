@@ -11,6 +11,8 @@
  *   shared-lock         warning  flock / OFD lock on a description others hold
  *   bad-close           error    close of a descriptor already closed (a
  *                                double close)
+ *   bad-use             error    read, write, fstat... failed with EBADF on a
+ *                                descriptor that was not open (closed before)
  *   close-unopened      info     closes of numbers never open (a sweep),
  *                                once per image
  *   stdio-buffer-duplicated warning  a fork child flushed at exit the

@@ -1,7 +1,7 @@
 /* Findings from the calls the hooks noted as events (record.h "event"):
  * shared-status-flags (F_SETFL on a description others hold), shared-lock
  * (flock or an OFD lock on one), bad-close (close of a descriptor that was
- * not open). */
+ * not open), bad-use (read, write... of a descriptor that was not open). */
 #include "findings_impl.h"
 
 #include <fcntl.h>
@@ -316,6 +316,54 @@ static void bad_close(struct kt_model *m, int proc, const struct kt_event *event
 	kt_finding_say(f, &msg, &why);
 }
 
+/* A read, write... that failed with EBADF on a number >= 0: a use of a
+ * descriptor that was not open (valgrind's "invalid file descriptor"),
+ * with where it was closed and opened when the shim saw it. */
+static void bad_use(struct kt_model *m, int proc, const struct kt_event *event)
+{
+	const struct kt_rec_event *ev = &event->rec;
+	const struct kt_process *p = m->procs[proc].proc;
+	const char *call = kt_use_call_name(ev->arg2);
+	if (call == NULL)
+		call = "a call";
+	char where[1100], closed[1100], opened[1100];
+	const char *at = kt_where_of(ev->site, where, sizeof where);
+	const char *opened_at = kt_where_of(ev->opened_site, opened, sizeof opened);
+	struct kt_finding *f = kt_finding_add(m, "bad-use", KT_SEVERITY_ERROR, proc, ev->fd, 0, NULL);
+	const char *prog = f->program = kt_program_at(m, proc, event->snap);
+	kt_finding_called(f, call, ev->site);
+	struct kt_str what = {0};
+	const char *fix = "Fix: do not use a descriptor after closing it: set the variable to -1 "
+			  "when closing it and check it before each use.";
+	if (ev->arg1 == 0) {
+		kt_str_printf(&what, "was never open");
+		fix = "Fix: use only descriptors the program holds: check the result of the call "
+		      "that made it, and keep the number in one place.";
+	} else if ((ev->arg1 & 1) == 0 || ev->closed_call == NULL) {
+		kt_str_printf(&what, "was not open (closed behind the tracer's back: a raw system call, "
+				     "or a library that bypasses close())");
+	} else {
+		kt_str_printf(&what, "was closed by %s%s", ev->closed_call,
+			      strcmp(ev->closed_call, "syscall") == 0 ? "(SYS_close)" : "()");
+		const char *closed_at = kt_where_of(ev->closed_site, closed, sizeof closed);
+		if (closed_at)
+			kt_str_printf(&what, " at %s", closed_at);
+	}
+	if (ev->arg1 != 0 && opened_at)
+		kt_str_printf(&what, " (opened at %s)", opened_at);
+	struct kt_str msg = {0}, why = {0};
+	kt_str_printf(&msg, "%d %s: %s(%d)%s%s failed with EBADF: fd %d %s", p->pid, prog, call,
+		      ev->fd, at ? " at " : "", at ? at : "", ev->fd, what.s);
+	kt_str_printf(&why,
+		      "%d (%s) called %s(%d)%s%s, but fd %d %s. Here the call only failed; had "
+		      "another thread, a library or a later open taken the number %d in between, "
+		      "it would have read, written or changed that descriptor's file instead. %s",
+		      p->pid, prog, call, ev->fd, at ? " at " : "", at ? at : "", ev->fd, what.s, ev->fd,
+		      fix);
+	free(what.s);
+	kt_finding_say(f, &msg, &why);
+}
+
 /* close(-1) calls, with --report-close-minus-one: one finding per image. */
 static void minus_one_closes(struct kt_model *m, int proc, const struct kt_event *event)
 {
@@ -396,6 +444,9 @@ void kt_find_events(struct kt_model *m, bool minus_one)
 				break;
 			case KT_EVENT_CLOSE_EBADF:
 				bad_close(m, (int)i, ev);
+				break;
+			case KT_EVENT_BAD_USE:
+				bad_use(m, (int)i, ev);
 				break;
 			case KT_EVENT_CLOSE_UNOPENED:
 				unopened_closes(m, (int)i, ev);

@@ -105,6 +105,14 @@ static bool known_note(const char *note, struct kt_note_words *w)
 		w->meaning = "The bad-close findings show only the first of them.";
 		w->advice = "Fix the double closes the findings show, then trace again to see the rest.";
 		w->kind = kt_xstrdup("bad-closes-not-written");
+	} else if (sscanf(note, "and %lld more uses of descriptors not open%n", &n, &end) == 1 &&
+		   note[end] == '\0') {
+		w->what = kt_xasprintf("%lld more calls on descriptors that were not open (EBADF) were "
+				       "counted but not recorded one by one",
+				       n);
+		w->meaning = "The bad-use findings show only the first of them.";
+		w->advice = "Fix the uses the findings show, then trace again to see the rest.";
+		w->kind = kt_xstrdup("bad-uses-not-written");
 	} else if (strncmp(note, "ended without a snapshot", 24) == 0) {
 		w->what = kt_xstrdup("The process ended without a snapshot of its descriptors (killed by a signal, "
 				     "such as SIGKILL or a Ctrl-C, before anything looked, or ended by a "

@@ -335,6 +335,7 @@ void kt_forget_bad_closes(void)
 	atomic_store(&kt_minus_one_closes.count, 0);
 	atomic_store(&kt_bad_close_count, 0);
 	atomic_store(&kt_unopened_closes.count, 0);
+	atomic_store(&kt_bad_use_count, 0);
 }
 
 struct kt_minus_one_closes kt_minus_one_closes;
@@ -387,6 +388,29 @@ KT_RACY void kt_note_bad_close(int fd, uint32_t before, void *site)
 		e->close_site = 0;
 	}
 	ring_bad_close(&bad);
+}
+
+struct kt_bad_use kt_bad_uses[KT_BAD_USE_RING];
+atomic_uint kt_bad_use_count;
+
+KT_RACY void kt_note_bad_use(int fd, enum kt_use_call call, void *site)
+{
+	struct kt_bad_use bad = {.fd = fd, .call = (uint8_t)call, .site = (uint64_t)(uintptr_t)site};
+	struct kt_fd_entry *e = kt_table_entry(fd);
+	uint32_t gen = e ? atomic_load_explicit(&e->gen, memory_order_relaxed) : 0;
+	/* Known to this image (an earlier image's closed number is NONE). */
+	if (gen != 0 && e->how != KT_HOW_NONE) {
+		bad.gen = gen;
+		bad.opened_site = e->site;
+		if (gen & 1u) { /* closed by a close the shim saw: that one */
+			bad.closed_call = e->close_call;
+			bad.closed_site = e->close_site;
+		}
+	}
+	unsigned slot = atomic_fetch_add(&kt_bad_use_count, 1);
+	if (slot < KT_BAD_USE_RING)
+		kt_bad_uses[slot] = bad;
+	/* else counted: the snapshot says how many more there were */
 }
 
 KT_RACY static void range_closed_before(struct kt_fd_entry *e, int fd, uint32_t gen, void *site)

@@ -62,7 +62,14 @@ static inline int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void
 	 * what it was and what it became (the kernel may refuse some flags). */
 	long before = cmd == F_SETFL && kt_on() ? kt_sys_fcntl(fd, F_GETFL, 0) : -1;
 	int r = real ? real(fd, cmd, arg) : (int)kt_syscall_libc(SYS_fcntl, fd, cmd, arg);
-	if (r < 0 || !kt_on())
+	if (r < 0) {
+		/* F_GETFD and F_GETFL on a closed number are how programs ask
+		 * whether it is open (bash, gnulib): no use of it. */
+		if (errno == EBADF && fd >= 0 && cmd != F_GETFD && cmd != F_GETFL)
+			kt_bad_use_after(fd, KT_USE_FCNTL, site);
+		return r;
+	}
+	if (!kt_on())
 		return r;
 	int saved = errno;
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {

@@ -74,6 +74,7 @@ KT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	ssize_t (*real)(int, const struct msghdr *, int) = KT_REAL(sendmsg);
 	ssize_t r = real ? real(fd, msg, flags) : kt_syscall_libc(SYS_sendmsg, fd, msg, flags);
+	KT_CHECK_USE(r, fd, KT_USE_SENDMSG);
 	/* Only a message that carried control data can have passed descriptors. */
 	if (r >= 0 && msg && msg->msg_control && msg->msg_controllen && kt_on()) {
 		int saved = errno;
@@ -87,6 +88,7 @@ KT_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 {
 	int (*real)(int, void *, unsigned int, int) = KT_REAL(sendmmsg);
 	int r = real ? real(fd, vec, vlen, flags) : (int)kt_syscall_libc(SYS_sendmmsg, fd, vec, vlen, flags);
+	KT_CHECK_USE(r, fd, KT_USE_SENDMMSG);
 	if (r > 0 && vec && kt_on()) {
 		int saved = errno;
 		for (int i = 0; i < r; i++)
@@ -101,6 +103,7 @@ KT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	ssize_t (*real)(int, struct msghdr *, int) = KT_REAL(recvmsg);
 	ssize_t r = real ? real(fd, msg, flags) : kt_syscall_libc(SYS_recvmsg, fd, msg, flags);
+	KT_CHECK_USE(r, fd, KT_USE_RECVMSG);
 	if (r >= 0) {
 		int saved = errno;
 		received(fd, msg, KT_CALL_RECVMSG, flags, __builtin_return_address(0));
@@ -114,6 +117,7 @@ KT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags
 	int (*real)(int, void *, unsigned int, int, struct timespec *) = KT_REAL(recvmmsg);
 	int r = real ? real(fd, vec, vlen, flags, timeout)
 		     : (int)kt_syscall_libc(SYS_recvmmsg, fd, vec, vlen, flags, timeout);
+	KT_CHECK_USE(r, fd, KT_USE_RECVMMSG);
 	if (r > 0 && vec) {
 		int saved = errno;
 		for (int i = 0; i < r; i++)

@@ -183,7 +183,7 @@ KT_EXPORT int daemon(int nochdir, int noclose)
 		struct stat st;
 		if (fd < 0)
 			return -1;
-		if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
+		if (kt_sys_fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
 			close(fd);
 			errno = ENODEV;
 			return -1;

@@ -102,6 +102,7 @@ KT_EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	int (*real)(int, unsigned long, ...) = KT_REAL(ioctl);
 	int r = real ? real(fd, request, arg) : (int)kt_syscall_libc(SYS_ioctl, fd, request, arg);
+	KT_CHECK_USE(r, fd, KT_USE_IOCTL);
 	if (r == 0 && (request == FIOCLEX || request == FIONCLEX) && kt_on()) {
 		kt_note_cloexec(fd, request == FIOCLEX);
 		if (request == FIONCLEX) /* made inheritable on purpose */

@@ -172,6 +172,9 @@ static inline uint64_t kt_now_ns(void)
 /* ---- real libc functions (real.c) ---- */
 struct msghdr;
 struct rusage;
+struct iovec;
+struct stat;
+struct stat64;
 /* The real function behind each hook that has one (common/hooks.def). */
 struct kt_real {
 #define KT_HOOK(field, sym, ret, params) ret(*field) params;
@@ -288,6 +291,28 @@ struct kt_bad_close {
 	uint64_t opened_site, closed_site; /* the call that made it, the close before */
 	uint8_t closed_call;               /* enum kt_close_call of that close */
 };
+/* A read, write... on fd (>= 0) failed with EBADF: noted in a ring like
+ * bad closes (with the open's and the close's sites when the table knows
+ * them), for bad-use events. errno untouched. */
+void kt_note_bad_use(int fd, enum kt_use_call call, void *site);
+#define KT_BAD_USE_RING 64
+struct kt_bad_use {
+	int fd;
+	uint32_t gen;  /* the entry's generation then (0: never open) */
+	uint8_t call;  /* enum kt_use_call */
+	uint8_t closed_call;
+	uint64_t site, opened_site, closed_site;
+};
+extern struct kt_bad_use kt_bad_uses[KT_BAD_USE_RING];
+extern atomic_uint kt_bad_use_count;
+/* Called by a hook on fd after its real call returned r (a use of fd:
+ * read, write...): the hot path pays one predictable branch (r < 0). */
+#define KT_CHECK_USE(r, fd, call)                                                   \
+	do {                                                                        \
+		if (__builtin_expect((r) < 0, 0) && errno == EBADF && (fd) >= 0)    \
+			kt_bad_use_after((fd), (call), __builtin_return_address(0)); \
+	} while (0)
+void kt_bad_use_after(int fd, enum kt_use_call call, void *site);
 /* close(-1) calls: counted, with the first call's site. */
 struct kt_minus_one_closes {
 	atomic_uint count;

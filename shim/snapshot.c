@@ -374,6 +374,21 @@ static void bad_close_line(struct kt_buf *b, const struct kt_bad_close *bad)
 				    .closed_site = bad->closed_site ? at[2] : NULL});
 }
 
+/* A bad-use event, with the sites of the open and of the close before. */
+static void bad_use_line(struct kt_buf *b, const struct kt_bad_use *bad)
+{
+	char at[3][KT_SITE_TEXT];
+	const uint64_t sites[3] = {bad->site, bad->opened_site, bad->closed_site};
+	for (int i = 0; i < 3; i++)
+		kt_site_format(sites[i], at[i], sizeof at[i]);
+	kt_rec_put_event(b, &(struct kt_rec_event){
+				    .kind = KT_EVENT_BAD_USE, .fd = bad->fd, .gen = 0, .arg1 = bad->gen,
+				    .arg2 = bad->call, .site = at[0],
+				    .opened_site = bad->opened_site ? at[1] : NULL,
+				    .closed_call = kt_close_call_name((enum kt_close_call)bad->closed_call),
+				    .closed_site = bad->closed_site ? at[2] : NULL});
+}
+
 static const struct snap_fd *own_fd(const struct snapshot *s, int fd)
 {
 	size_t lo = 0, hi = s->n;
@@ -424,6 +439,11 @@ static void emit_events(struct snapshot *s)
 		bad_close_line(kt_snap_out(s), &kt_bad_closes[i]);
 	if (count > KT_BAD_CLOSE_RING)
 		kt_snap_note(s, "and", count - KT_BAD_CLOSE_RING, " more closes of descriptors already closed");
+	unsigned uses = atomic_exchange(&kt_bad_use_count, 0);
+	for (unsigned i = 0; i < uses && i < KT_BAD_USE_RING; i++)
+		bad_use_line(kt_snap_out(s), &kt_bad_uses[i]);
+	if (uses > KT_BAD_USE_RING)
+		kt_snap_note(s, "and", uses - KT_BAD_USE_RING, " more uses of descriptors not open");
 	struct kt_unopened_closes *u = &kt_unopened_closes;
 	unsigned unopened = atomic_exchange(&u->count, 0);
 	if (unopened)

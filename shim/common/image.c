@@ -15,7 +15,7 @@ const char *kt_image_elf_untraced(int fd)
 		Elf64_Ehdr e64;
 		Elf32_Ehdr e32;
 	} h;
-	if (pread(fd, &h, sizeof h, 0) < (ssize_t)sizeof h.e32 || memcmp(h.e64.e_ident, ELFMAG, SELFMAG) != 0)
+	if (kt_sys_pread(fd, &h, sizeof h, 0) < (ssize_t)sizeof h.e32 || memcmp(h.e64.e_ident, ELFMAG, SELFMAG) != 0)
 		return NULL; /* a script: its interpreter decides */
 	int is64 = h.e64.e_ident[EI_CLASS] == ELFCLASS64;
 	uint64_t phoff = is64 ? h.e64.e_phoff : h.e32.e_phoff;
@@ -26,7 +26,7 @@ const char *kt_image_elf_untraced(int fd)
 			Elf64_Phdr p64;
 			Elf32_Phdr p32;
 		} ph;
-		if (pread(fd, &ph, phsize, (off_t)(phoff + i * phsize)) != (ssize_t)phsize)
+		if (kt_sys_pread(fd, &ph, phsize, (off_t)(phoff + i * phsize)) != (ssize_t)phsize)
 			return NULL;
 		if ((is64 ? ph.p64.p_type : ph.p32.p_type) == PT_INTERP)
 			return NULL; /* dynamically linked: ld.so reads LD_PRELOAD */

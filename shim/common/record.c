@@ -21,7 +21,11 @@ static const char *const access_names[] = {"r", "w", "rw"};
 static const char *const why_names[] = {"exit", "exec", "live", "table", "exit-observed", "signal"};
 static const char *const event_names[] = {"unknown", "close-ebadf", "setfl", "flock", "ofd-lock",
 					  "setfd", "close-unopened", "close-minus-one",
-					  "stdio-copied"};
+					  "stdio-copied", "bad-use"};
+static const char *const use_call_names[] = {NULL,	 "read",    "write",    "pread",   "pwrite",
+					     "readv",	 "writev",  "lseek",    "fstat",   "send",
+					     "recv",	 "sendto",  "recvfrom", "sendmsg", "recvmsg",
+					     "sendmmsg", "recvmmsg", "ioctl",   "fcntl"};
 static const char *const lost_what_names[] = {"start", "fork", "exec", "exit", "end", "table"};
 /* The errno values a kcmp probe fails with (the first seven), and those
  * writing a trace may fail with, as records name them. */
@@ -59,6 +63,13 @@ const char *kt_close_call_name(enum kt_close_call call)
 	static const char *const names[] = {NULL,	"close",   "close_range", "closefrom",
 					    "fclose",	"closedir", "syscall",     "login_tty"};
 	return (unsigned)call < COUNT(names) ? names[call] : NULL;
+}
+
+_Static_assert(COUNT(use_call_names) == KT_USE_COUNT, "a name for each enum kt_use_call");
+
+const char *kt_use_call_name(long long call)
+{
+	return call > 0 && call < (long long)COUNT(use_call_names) ? use_call_names[call] : NULL;
 }
 
 const char *kt_event_name(enum kt_event_kind kind)

@@ -128,6 +128,19 @@
  *                     CLOSED_CALL and CLOSED_SITE (the close that closed
  *                     it before: close, close_range, closefrom, fclose,
  *                     closedir, syscall, login_tty), each - when unknown.
+ *        bad-use      a call on descriptor FD (FD >= 0) failed with EBADF: FD
+ *                     was not open (valgrind's "invalid file descriptor"
+ *                     of read, write...); GEN 0, ARG1 the generation the
+ *                     entry had (odd: closed by a tracked close; even:
+ *                     closed behind the shim's back; 0 never open in this
+ *                     image), ARG2 the call, KT_USE_* in record.h (1 read,
+ *                     2 write, 3 pread, 4 pwrite, 5 readv, 6 writev, 7
+ *                     lseek, 8 fstat, 9 send, 10 recv, 11 sendto, 12
+ *                     recvfrom, 13 sendmsg, 14 recvmsg, 15 sendmmsg, 16
+ *                     recvmmsg, 17 ioctl, 18 fcntl; the 64-bit and
+ *                     __fxstat variants as the plain call), SITE the
+ *                     call's. OPENED_SITE, CLOSED_CALL and CLOSED_SITE may
+ *                     follow, as for close-ebadf.
  *        close-minus-one  close(-1) calls, as a count: ARG1 how many,
  *                     SITE the first's; FD -1, GEN 0, ARG2 0.
  *        close-unopened  close() failed with EBADF on ARG1 numbers the
@@ -270,7 +283,14 @@ enum kt_lost_what { KT_LOST_START, KT_LOST_FORK, KT_LOST_EXEC, KT_LOST_EXIT, KT_
 /* KIND of an event; KT_EVENT_UNKNOWN for kinds this reader does not know. */
 enum kt_event_kind { KT_EVENT_UNKNOWN, KT_EVENT_CLOSE_EBADF, KT_EVENT_SETFL, KT_EVENT_FLOCK,
 		     KT_EVENT_OFD_LOCK, KT_EVENT_SETFD, KT_EVENT_CLOSE_UNOPENED,
-		     KT_EVENT_CLOSE_MINUS_ONE, KT_EVENT_STDIO_COPIED };
+		     KT_EVENT_CLOSE_MINUS_ONE, KT_EVENT_STDIO_COPIED, KT_EVENT_BAD_USE };
+
+/* ARG2 of a bad-use event: the call that failed with EBADF (values are
+ * stored in traces: a new call goes last). */
+enum kt_use_call { KT_USE_NONE, KT_USE_READ, KT_USE_WRITE, KT_USE_PREAD, KT_USE_PWRITE,
+		   KT_USE_READV, KT_USE_WRITEV, KT_USE_LSEEK, KT_USE_FSTAT, KT_USE_SEND,
+		   KT_USE_RECV, KT_USE_SENDTO, KT_USE_RECVFROM, KT_USE_SENDMSG, KT_USE_RECVMSG,
+		   KT_USE_SENDMMSG, KT_USE_RECVMMSG, KT_USE_IOCTL, KT_USE_FCNTL, KT_USE_COUNT };
 
 /* ARG2 of a stdio-copied event: which stream, and how the process was made. */
 #define KT_STDIO_OTHER 0  /* a stream fopen, fdopen, freopen, tmpfile or popen opened */
@@ -306,6 +326,7 @@ const char *kt_snap_why_name(enum kt_snap_why why);
 const char *kt_event_name(enum kt_event_kind kind);
 const char *kt_call_name(enum kt_call call); /* NULL for KT_CALL_NONE ("-") */
 const char *kt_close_call_name(enum kt_close_call call); /* NULL for KT_CLOSE_NONE */
+const char *kt_use_call_name(long long call); /* NULL for KT_USE_NONE and unknown values */
 /* "ENOSYS", "EPERM"... for the errno values kcmp fails with; "EIO" else. */
 const char *kt_errno_name(int err);
 /* The name of any errno value the format knows, or NULL ("-"). */
@@ -436,7 +457,7 @@ struct kt_rec_event {
 	unsigned long long gen;
 	long long arg1, arg2;
 	const char *site;
-	/* close-ebadf only, NULL when absent: the site of the call that made
+	/* close-ebadf and bad-use only, NULL when absent: the site of the call that made
 	 * the descriptor, and the call (a kt_close_call name) and site of the
 	 * close that closed it before. */
 	const char *opened_site, *closed_call, *closed_site;

@@ -230,6 +230,11 @@ static inline ssize_t kt_sys_write(int fd, const void *buf, size_t n)
 	return kt_syscall(SYS_write, fd, buf, n);
 }
 
+static inline ssize_t kt_sys_pread(int fd, void *buf, size_t n, off_t off)
+{
+	return kt_syscall(SYS_pread64, fd, buf, n, off);
+}
+
 static inline int kt_sys_fcntl(int fd, int cmd, long arg)
 {
 	return (int)kt_syscall(SYS_fcntl, fd, cmd, arg);

@@ -13,7 +13,7 @@ check_findings_contract() {
 	assert_invariants "$KCMPTRACE_JSON"
 	local bad
 	bad=$(kcmptrace_query '.findings[] | select(
-		(.kind | IN("leaked-across-exec","pipe-end-held","shared-status-flags","shared-lock","bad-close","close-unopened","stdio-buffer-duplicated","open-at-exit") | not)
+		(.kind | IN("leaked-across-exec","pipe-end-held","shared-status-flags","shared-lock","bad-close","bad-use","close-unopened","stdio-buffer-duplicated","open-at-exit") | not)
 		or (.severity | IN("error","warning","info") | not)
 		or (.pid | type) != "number" or ((.fd | type) != "number" and .fd != null)
 		or ((.ofd | type) != "number" and .ofd != null) or (.message | type) != "string"

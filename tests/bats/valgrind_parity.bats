@@ -194,3 +194,45 @@ $stderr"
 	assert_equal "$(fd_get "$P" "$C" .target)" "$DATA"
 	assert_no_fd "$P" "$O"
 }
+
+# bad_use_field CALL FIELD: FIELD of the one bad-use finding of CALL on the
+# closed number $FD (fails otherwise).
+bad_use_field() {
+	kcmptrace_query "[.findings[] | select(.kind == \"bad-use\" and .fd == $FD and .origin.call == \$c)] | if length == 1 then .[0]$2 else error(\"bad-use findings of \(\$c): \(length)\") end" --arg c "$1"
+}
+
+@test "bad-use: read, write, fstat, lseek and send on a closed descriptor name the close and the open; a number never open says so" {
+	run -0 "$SCEN/bad_use" "$DATA" 3>&-
+	untraced=$output
+	kcmptrace_run "$SCEN/bad_use" "$DATA"
+	assert_success
+	# the program sees the same results and errno values as without the tracer
+	assert_equal "$output" "$untraced"
+	assert_output --partial "read=-1/EBADF write=-1/EBADF fstat=-1/EBADF lseek=-1/EBADF send=-1/EBADF never_read=-1/EBADF"
+	FD=$(kv fd)
+	N=$(kv never)
+	P=$(kcmptrace_pid bad_use)
+	local call msg
+	for call in read write fstat lseek send; do
+		assert_equal "$(bad_use_field "$call" .severity)" error
+		assert_equal "$(bad_use_field "$call" .pid)" "$P"
+		[[ $(bad_use_field "$call" .origin.site) == "main+0x"* ]] || fail "$call: $(bad_use_field "$call" .origin)"
+		msg=$(bad_use_field "$call" .message)
+		[[ $msg == "$P bad_use: $call($FD) at main+0x"*"(bad_use.c:"*") failed with EBADF: fd $FD was closed by close() at open_then_close+0x"*"(bad_use.c:28) (opened at open_then_close+0x"*"(bad_use.c:25))" ]] ||
+			fail "$call: $msg"
+	done
+	q_true "[.findings[] | select(.kind == \"bad-use\" and .fd == $FD)] | length == 5"
+	# the number never opened: one read; the program's fcntl(F_GETFD) probe is no finding
+	q_true "[.findings[] | select(.kind == \"bad-use\" and .fd == $N) | .origin.call] == [\"read\"]"
+	msg=$(kcmptrace_query ".findings[] | select(.kind == \"bad-use\" and .fd == $N) | .message")
+	[[ $msg == *"read($N) at main+0x"*"(bad_use.c:"*"failed with EBADF: fd $N was never open" ]] || fail "message: $msg"
+	assert_no_findings bad-close
+
+	# the same calls on an open descriptor: none
+	run -0 "$SCEN/bad_use" clean "$DATA" 3>&-
+	untraced=$output
+	kcmptrace_run "$SCEN/bad_use" clean "$DATA"
+	assert_success
+	assert_equal "$output" "$untraced"
+	assert_no_findings bad-use
+}

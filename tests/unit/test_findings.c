@@ -265,6 +265,8 @@ static void test_note_words(void)
 		 "closed were not written", "closed-not-written"},
 		{"and 3 more closes of descriptors already closed", "3 more closes of descriptors already "
 		 "closed", "bad-closes-not-written"},
+		{"and 5 more uses of descriptors not open", "5 more calls on descriptors that were not "
+		 "open", "bad-uses-not-written"},
 		{"ended without a snapshot: descriptors from its table, no kcmp",
 		 "ended without a snapshot", "no-snapshot"},
 	};
@@ -482,6 +484,47 @@ static void test_real_end_and_closes(void)
 		kt_trace_free(tb);
 }
 
+/* bad-use events: a read after a tracked close names the close and the
+ * open; a write on a number closed behind the tracer's back says so; an
+ * fstat of a number never open (ARG1 0) says that; a call of a value this
+ * reader does not know is still told. */
+static void test_bad_use(void)
+{
+	const char *dir = new_dir("bad_use");
+	write_file(dir, "40-400.rec",
+		   HDR "image\t40\t1\t0\t400\t/nonexistent/u\t1\tu\n"
+		       "snap\texit\t0\tok\n"
+		       "end\n"
+		       "event\tbad-use\t5\t0\t3\t1\t/nonexistent/u+0x30\t/nonexistent/u+0x10\tclose"
+		       "\t/nonexistent/u+0x20\n"
+		       "event\tbad-use\t6\t0\t2\t2\t/nonexistent/u+0x40\t/nonexistent/u+0x10\t-\t-\n"
+		       "event\tbad-use\t7\t0\t0\t8\t/nonexistent/u+0x50\n"
+		       "event\tbad-use\t8\t0\t0\t99\t/nonexistent/u+0x60\n");
+	struct kt_trace *t;
+	struct kt_model *m = load(dir, true, &t);
+	if (m == NULL)
+		return;
+	CHECK(count(m, "bad-use") == 4);
+	for (size_t i = 0; i < m->nfindings; i++) {
+		const struct kt_finding *f = &m->findings[i];
+		CHECK(strcmp(f->kind, "bad-use") == 0 && f->severity == KT_SEVERITY_ERROR);
+		if (f->fd == 5)
+			CHECK(strstr(f->message, "read(5) at u+0x30 failed with EBADF: fd 5 was closed by "
+						 "close() at u+0x20 (opened at u+0x10)") != NULL &&
+			      strcmp(f->origin.call, "read") == 0);
+		else if (f->fd == 6)
+			CHECK(strstr(f->message, "write(6) at u+0x40 failed with EBADF: fd 6 was not open "
+						 "(closed behind the tracer's back") != NULL);
+		else if (f->fd == 7)
+			CHECK(strstr(f->message, "fstat(7) at u+0x50 failed with EBADF: fd 7 was never open") !=
+			      NULL);
+		else
+			CHECK(f->fd == 8 && strstr(f->message, "a call(8)") != NULL);
+	}
+	kt_model_free(m);
+	kt_trace_free(t);
+}
+
 /* P (10) forks C (11) at time 500 and D (12) at 1500; C sets O_NONBLOCK
  * on its inherited fd 3 at 1000: P held the description then, D got it
  * with the flag set. Without times (older traces) D is named too. */
@@ -595,5 +638,6 @@ int main(void)
 	test_note_words();
 	test_contexts();
 	test_stdio_copied();
+	test_bad_use();
 	return unit_end("test_findings");
 }
