@@ -64,8 +64,11 @@ static inline int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void
 	int r = real ? real(fd, cmd, arg) : (int)kt_syscall_libc(SYS_fcntl, fd, cmd, arg);
 	if (r < 0) {
 		/* F_GETFD and F_GETFL on a closed number are how programs ask
-		 * whether it is open (bash, gnulib): no use of it. */
-		if (errno == EBADF && fd >= 0 && cmd != F_GETFD && cmd != F_GETFL)
+		 * whether it is open (bash, gnulib), F_DUPFD how a shell saves a
+		 * number before a redirection replaces it, if it is open (dash):
+		 * no use of it. */
+		if (errno == EBADF && fd >= 0 && cmd != F_GETFD && cmd != F_GETFL && cmd != F_DUPFD &&
+		    cmd != F_DUPFD_CLOEXEC)
 			kt_bad_use_after(fd, KT_USE_FCNTL, site);
 		return r;
 	}
