@@ -107,8 +107,12 @@ KT_RACY static void copy_made(struct kt_fd_entry *e, const struct kt_fd_entry *s
 	e->made_type = src->made_type;
 	e->made_access = src->made_access;
 	e->path_len = src->path_len;
-	if (src->path_len)
-		memcpy(e->path, src->path, sizeof e->path);
+	/* Byte by byte, not memcpy: a dup in another thread may rewrite src
+	 * meanwhile (the generations settle which copy is right), and a
+	 * sanitizer's memcpy would report what the entry's design allows. */
+	size_t n = src->path_len < sizeof e->path ? (size_t)src->path_len + 1 : sizeof e->path;
+	for (size_t i = 0; src->path_len && i < n; i++)
+		e->path[i] = src->path[i];
 }
 
 KT_RACY static void note(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site,
