@@ -18,11 +18,6 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-static struct kt_table_header *header_of(struct kt_fd_entry *t)
-{
-	return (struct kt_table_header *)((char *)t - KT_TABLE_HEADER_SIZE);
-}
-
 struct kt_fd_entry *kt_table_entry(int fd)
 {
 	uint32_t cap;
@@ -46,7 +41,7 @@ static struct kt_fd_entry *table_for(int fd, uint32_t *cap)
 	return t && (unsigned)fd < *cap ? t : NULL;
 }
 
-static void mark_block(struct kt_table_header *h, size_t fd)
+void kt_table_mark_block(struct kt_table_header *h, size_t fd)
 {
 	size_t block = fd >> h->block_shift;
 	uint8_t bit = (uint8_t)(1u << (block & 7));
@@ -57,8 +52,8 @@ static void mark_block(struct kt_table_header *h, size_t fd)
 
 static void mark_used(struct kt_fd_entry *t, int fd)
 {
-	struct kt_table_header *h = header_of(t);
-	mark_block(h, (size_t)fd);
+	struct kt_table_header *h = kt_header_of(t);
+	kt_table_mark_block(h, (size_t)fd);
 	uint32_t want = (uint32_t)fd + 1, have = atomic_load_explicit(&h->max_fd_plus_one, memory_order_relaxed);
 	while (have < want &&
 	       !atomic_compare_exchange_weak(&h->max_fd_plus_one, &have, want))
@@ -102,7 +97,7 @@ KT_RACY static void note_made(struct kt_fd_entry *e, const struct kt_made *m)
 	e->path_len = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;
 }
 
-KT_RACY static void copy_made(struct kt_fd_entry *e, const struct kt_fd_entry *src)
+KT_RACY void kt_table_copy_made(struct kt_fd_entry *e, const struct kt_fd_entry *src)
 {
 	e->made_type = src->made_type;
 	e->made_access = src->made_access;
@@ -146,7 +141,7 @@ KT_RACY static void note(int fd, enum kt_how how, enum kt_call call, int cloexec
 		e->src_pid = kt_self.pid;
 		e->src_start = kt_self.start;
 		if (how == KT_HOW_DUP)
-			copy_made(e, src);
+			kt_table_copy_made(e, src);
 		if (atomic_load_explicit(&src->ino_gen, memory_order_relaxed) == e->src_gen) {
 			e->dev = src->dev;
 			e->ino = src->ino;
@@ -219,7 +214,7 @@ KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 	e->site = v->site;
 	e->dev = v->dev;
 	e->ino = v->ino;
-	copy_made(e, v);
+	kt_table_copy_made(e, v);
 	atomic_store_explicit(&e->ino_gen, atomic_load(&v->ino_gen) == gen ? gen : 0, memory_order_relaxed);
 	atomic_store_explicit(&e->gen, gen, memory_order_release);
 	mark_used(t, fd);
@@ -434,9 +429,9 @@ KT_RACY void kt_note_cloexec(int fd, int cloexec)
 		e->cloexec = (uint8_t)(cloexec != 0);
 }
 
-static void set_owner(struct kt_fd_entry *t)
+void kt_table_set_owner(struct kt_fd_entry *t)
 {
-	struct kt_table_header *h = header_of(t);
+	struct kt_table_header *h = kt_header_of(t);
 	h->pid = kt_self.pid;
 	h->start = kt_self.start;
 }
@@ -451,208 +446,15 @@ int kt_table_create(void)
 	struct kt_fd_entry *t = kt_table_make_file(tmp, KT_TABLE_FIRST_CAPACITY, &st, &err);
 	if (!t)
 		return err;
-	set_owner(t);
+	kt_table_set_owner(t);
 	/* Readers that still map an older file (an exec's) keep their mapping. */
 	if ((err = kt_sys_renameat(AT_FDCWD, tmp, AT_FDCWD, path)) != 0) {
-		munmap(header_of(t), kt_table_file_size(KT_TABLE_FIRST_CAPACITY));
+		munmap(kt_header_of(t), kt_table_file_size(KT_TABLE_FIRST_CAPACITY));
 		kt_sys_unlinkat(AT_FDCWD, tmp, 0);
 		return err;
 	}
 	kt_table_install(t, KT_TABLE_FIRST_CAPACITY, &st);
 	return 0;
-}
-
-/* One inherited entry of the child's table t, from the parent's old. */
-KT_RACY static void copy_inherited(struct kt_fd_entry *t, struct kt_fd_entry *old, size_t fd, uint32_t gen)
-{
-	/* Learn (dev, ino) once per descriptor: the child inherits it and
-	 * every process comparing with either skips a stat. */
-	struct stat st;
-	if (atomic_load_explicit(&old[fd].ino_gen, memory_order_relaxed) != gen &&
-	    kt_sys_fstat((int)fd, &st) == 0) {
-		old[fd].dev = st.st_dev;
-		old[fd].ino = st.st_ino;
-		atomic_store_explicit(&old[fd].ino_gen, gen, memory_order_release);
-	}
-	struct kt_fd_entry *e = &t[fd];
-	e->dev = old[fd].dev;
-	e->ino = old[fd].ino;
-	atomic_store_explicit(&e->ino_gen,
-			      atomic_load_explicit(&old[fd].ino_gen, memory_order_acquire) == gen ? gen : 0,
-			      memory_order_relaxed);
-	copy_made(e, &old[fd]);
-	e->how = KT_HOW_INHERITED;
-	e->call = KT_CALL_FORK;
-	e->cloexec = old[fd].cloexec;
-	e->flags = 0;
-	e->root_fd_plus1 = 0; /* the parent's to write */
-	old[fd].flags |= KT_ENTRY_COPIED;
-	e->src_pid = kt_self.pid;
-	e->src_start = kt_self.start;
-	e->src_fd = (int32_t)fd;
-	e->src_gen = gen;
-	e->site = 0;
-	e->peer_plus1 = old[fd].peer_plus1;
-	atomic_store_explicit(&e->gen, gen, memory_order_relaxed);
-	mark_block(header_of(t), fd);
-}
-
-/* Before fork, the parent writes the child's table: a copy made after fork
- * would race with the parent's other changes (a close right after fork).
- * It is as large as the parent's now. */
-KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
-{
-	static atomic_uint counter;
-	uint32_t cap;
-	struct kt_fd_entry *old = kt_table_now(&cap);
-	char suffix[48] = ".fork";
-	struct kt_buf b = {suffix + 5, 0, sizeof suffix - 16, 0};
-	kt_buf_unum(&b, atomic_fetch_add(&counter, 1));
-	suffix[5] = '-';
-	memcpy(suffix + 5 + b.len, ".tbl", 5);
-	kt_trace_path(prep->tmp, sizeof prep->tmp, KT_TRACE_LIVE "/.", suffix);
-	prep->err = -ENOENT;
-	prep->cap = cap;
-	prep->table = old ? kt_table_make_file(prep->tmp, cap, &prep->st, &prep->err) : NULL;
-	if (!prep->table) {
-		prep->err = prep->err < 0 ? -prep->err : prep->err;
-		return -prep->err;
-	}
-	struct kt_fd_entry *t = prep->table;
-	struct kt_table_header *oh = header_of(old), *nh = header_of(t);
-	uint32_t max_fd = atomic_load(&oh->max_fd_plus_one);
-	if (max_fd > cap)
-		max_fd = cap;
-	for (size_t fd = kt_table_next_used(oh, 0, max_fd); fd < max_fd;
-	     fd = kt_table_next_used(oh, fd + 1, max_fd)) {
-		uint32_t gen = atomic_load_explicit(&old[fd].gen, memory_order_acquire);
-		if (gen != 0 && !(gen & 1u))
-			copy_inherited(t, old, fd, gen);
-	}
-	atomic_store(&nh->max_fd_plus_one, max_fd);
-	return 0;
-}
-
-/* In the parent once fork returned: name the child's table (so that a
- * snapshot taken now already sees the child), or drop it if fork failed. */
-void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
-{
-	unsigned long long start;
-	if (!prep->table)
-		return;
-	if (child > 0 && kt_proc_stat(child, &start, NULL, NULL) == 0) {
-		char path[4200];
-		if (kt_trace_table_path(path, sizeof path, kt_self.dir, child, start)) {
-			header_of(prep->table)->pid = child;
-			header_of(prep->table)->start = start;
-			kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
-		}
-	} else if (child < 0) {
-		kt_sys_unlinkat(AT_FDCWD, prep->tmp, 0);
-	}
-	munmap(header_of(prep->table), kt_table_file_size(prep->cap));
-}
-
-/* The parent wrote our table just before the fork; another of its threads
- * may have changed a descriptor between that copy and the fork itself (or
- * the parent right after it). An entry whose generation moved in the
- * parent is checked: kcmp against the parent's descriptor of that number
- * (the same description now: link to its new generation), else the
- * inode the copy cached (the same file: the change came after the fork,
- * keep the copy's link), else the link is dropped: never a false one. */
-KT_RACY static void check_inherited(struct kt_fd_entry *mine, const struct kt_fd_entry *parent,
-				    uint32_t parent_cap, pid_t ppid)
-{
-	struct kt_table_header *h = header_of(mine);
-	size_t max_fd = atomic_load(&h->max_fd_plus_one);
-	if (max_fd > parent_cap)
-		max_fd = parent_cap;
-	for (size_t fd = kt_table_next_used(h, 0, max_fd); fd < max_fd;
-	     fd = kt_table_next_used(h, fd + 1, max_fd)) {
-		struct kt_fd_entry *e = &mine[fd];
-		uint32_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
-		if (!gen || (gen & 1u) || e->how != KT_HOW_INHERITED)
-			continue;
-		uint32_t now = atomic_load_explicit(&parent[fd].gen, memory_order_acquire);
-		if (now == e->src_gen)
-			continue; /* unchanged since the copy: what we hold */
-		if (now && !(now & 1u) && kt_kcmp_file(kt_self.pid, (int)fd, ppid, (int)fd) == 0 &&
-		    atomic_load(&parent[fd].gen) == now) {
-			e->src_gen = now;
-			e->ino_gen = 0;
-			continue;
-		}
-		struct stat st;
-		if (atomic_load(&e->ino_gen) == gen && kt_sys_fstat((int)fd, &st) == 0 &&
-		    st.st_dev == e->dev && st.st_ino == e->ino)
-			continue;
-		e->how = KT_HOW_UNKNOWN;
-		e->call = KT_CALL_NONE;
-		e->src_pid = 0;
-		e->src_start = 0;
-		e->src_fd = -1;
-		e->src_gen = 0;
-	}
-}
-
-/* No table for us: say so in the parent's, the one place the report will
- * look that we can still write (no system call needed). */
-static void note_lost_child(struct kt_fd_entry *parent, int err)
-{
-	struct kt_table_header *h = header_of(parent);
-	uint32_t slot = atomic_fetch_add(&h->nlost_children, 1);
-	if (slot >= KT_TABLE_LOST_CHILDREN)
-		return; /* counted */
-	struct kt_table_lost_child *c = &h->lost_children[slot];
-	c->err = err;
-	c->start = kt_self.start;
-	c->seccomp = (uint32_t)kt_lost_seccomp();
-	atomic_store_explicit(&c->pid, kt_self.pid, memory_order_release);
-}
-
-/* The parent's newest mapping, in a fork child until its record is written. */
-static struct kt_table_view parent_view;
-
-int kt_table_fork_child(struct kt_fork_prep *prep)
-{
-	uint32_t cap;
-	struct kt_fd_entry *old = kt_table_now(&cap);
-	kt_table_fork_child_reset();
-	if (old && prep->table)
-		check_inherited(prep->table, old, cap, kt_self.ppid);
-	if (old && !prep->table)
-		note_lost_child(old, prep->err);
-	int now = atomic_load(&kt_table_view_now);
-	if (now >= 0) {
-		parent_view = kt_table_views[now];
-		kt_table_views[now] = (struct kt_table_view){0};
-		atomic_store(&kt_table_view_now, now - 1);
-	}
-	kt_table_drop_all(); /* the parent's older ones */
-	if (!prep->table)
-		return -prep->err;
-	set_owner(prep->table);
-	kt_table_install(prep->table, prep->cap, &prep->st);
-	/* The parent may have named it already; either rename wins. */
-	char path[4200];
-	if (kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start))
-		kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
-	return 0;
-}
-
-void kt_table_fork_lost(int err)
-{
-	if (parent_view.t)
-		note_lost_child(parent_view.t, err);
-	kt_table_drop_all();
-	kt_table_remove();
-}
-
-void kt_table_fork_release(void)
-{
-	if (parent_view.t)
-		munmap(header_of(parent_view.t), kt_table_file_size(parent_view.cap));
-	parent_view = (struct kt_table_view){0};
 }
 
 void kt_table_remove(void)
@@ -668,7 +470,7 @@ void kt_table_note_lost(const struct kt_rec_unrecorded *u)
 	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (!t)
 		return;
-	struct kt_table_lost *l = &header_of(t)->lost;
+	struct kt_table_lost *l = &kt_header_of(t)->lost;
 	l->err = u->err;
 	l->seccomp = u->seccomp;
 	size_t n = u->path ? strnlen(u->path, sizeof l->path - 1) : 0;
@@ -681,8 +483,8 @@ int kt_table_keeps_losses(void)
 {
 	uint32_t cap;
 	struct kt_fd_entry *t = kt_table_now(&cap);
-	return t && (atomic_load(&header_of(t)->nlost_children) > 0 ||
-		     atomic_load(&header_of(t)->lost.what_plus1) != 0);
+	return t && (atomic_load(&kt_header_of(t)->nlost_children) > 0 ||
+		     atomic_load(&kt_header_of(t)->lost.what_plus1) != 0);
 }
 
 const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start, size_t *capacity)
@@ -726,7 +528,7 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (!t || first > last)
 		return;
-	struct kt_table_header *h = header_of(t);
+	struct kt_table_header *h = kt_header_of(t);
 	size_t end = atomic_load_explicit(&h->max_fd_plus_one, memory_order_acquire);
 	if (end > cap)
 		end = cap;
@@ -759,7 +561,7 @@ KT_RACY void kt_table_popen(int delta)
 	uint32_t cap;
 	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (t)
-		atomic_fetch_add(&header_of(t)->in_popen, (uint32_t)delta);
+		atomic_fetch_add(&kt_header_of(t)->in_popen, (uint32_t)delta);
 }
 
 KT_RACY void kt_table_system(int delta)
@@ -767,7 +569,7 @@ KT_RACY void kt_table_system(int delta)
 	uint32_t cap;
 	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (t)
-		atomic_fetch_add(&header_of(t)->in_system, (uint32_t)delta);
+		atomic_fetch_add(&kt_header_of(t)->in_system, (uint32_t)delta);
 }
 
 /* An image the shim cannot follow: other processes observe it from
@@ -779,7 +581,7 @@ KT_RACY void kt_table_mark_untraced(int on)
 	if (!t)
 		return;
 	kt_table_retire_cloexec(on);
-	atomic_store(&header_of(t)->untraced, (uint32_t)(on != 0));
+	atomic_store(&kt_header_of(t)->untraced, (uint32_t)(on != 0));
 	char mark[4200];
 	if (!kt_trace_untraced_path(mark, sizeof mark, kt_self.dir, kt_self.pid, kt_self.start))
 		return;
@@ -810,7 +612,7 @@ KT_RACY void kt_table_retire_cloexec(int on)
 	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (!t)
 		return;
-	struct kt_table_header *h = header_of(t);
+	struct kt_table_header *h = kt_header_of(t);
 	size_t max_fd = atomic_load(&h->max_fd_plus_one);
 	if (max_fd > cap)
 		max_fd = cap;

@@ -198,6 +198,19 @@ struct kt_table_view {
 extern struct kt_table_view kt_table_views[KT_TABLE_VIEWS];
 extern _Atomic int kt_table_view_now; /* the newest, or -1: no table */
 
+/* The header of a table whose entries start at t (this process's, writable). */
+static inline struct kt_table_header *kt_header_of(struct kt_fd_entry *t)
+{
+	return (struct kt_table_header *)((char *)t - KT_TABLE_HEADER_SIZE);
+}
+/* Mark fd's block of the table used (readers skip the others). */
+void kt_table_mark_block(struct kt_table_header *h, size_t fd);
+/* What the making call knew of src (its made_* and path), into e: a copy
+ * of the descriptor. */
+void kt_table_copy_made(struct kt_fd_entry *e, const struct kt_fd_entry *src);
+/* Name this process the owner of table t. */
+void kt_table_set_owner(struct kt_fd_entry *t);
+
 /* The newest mapping's entries and their number (0 and NULL: no table). */
 static inline struct kt_fd_entry *kt_table_now(uint32_t *cap)
 {

@@ -36,11 +36,6 @@ static atomic_flag grow_lock = ATOMIC_FLAG_INIT;
 static KT_TLS int growing_here;
 static atomic_int growth_failed;
 
-static struct kt_table_header *header_of(struct kt_fd_entry *t)
-{
-	return (struct kt_table_header *)((char *)t - KT_TABLE_HEADER_SIZE);
-}
-
 /* Give the file [from, to) for real: fallocate, else zeros written (a file
  * system without fallocate, a sandbox that refuses it). Within
  * RLIMIT_FSIZE only: beyond it the kernel would send SIGXFSZ to the
@@ -92,7 +87,7 @@ struct kt_fd_entry *kt_table_make_file(const char *tmp, uint32_t capacity, struc
 		*err = r;
 		return NULL;
 	}
-	struct kt_table_header *h = header_of(t);
+	struct kt_table_header *h = kt_header_of(t);
 	memcpy(h->magic, KT_TABLE_MAGIC, sizeof h->magic);
 	atomic_store(&h->capacity, capacity);
 	h->block_shift = kt_table_block_shift(kt_table_max_capacity());
@@ -115,7 +110,7 @@ void kt_table_drop_all(void)
 {
 	int now = atomic_exchange(&kt_table_view_now, -1);
 	for (int i = 0; i <= now; i++) {
-		munmap(header_of(kt_table_views[i].t), kt_table_file_size(kt_table_views[i].cap));
+		munmap(kt_header_of(kt_table_views[i].t), kt_table_file_size(kt_table_views[i].cap));
 		kt_table_views[i] = (struct kt_table_view){0};
 	}
 }
@@ -164,7 +159,7 @@ static int grow_locked(int fd)
 		return r;
 	kt_table_views[now + 1] = (struct kt_table_view){t, (uint32_t)cap};
 	atomic_store_explicit(&kt_table_view_now, now + 1, memory_order_release);
-	atomic_store(&header_of(t)->capacity, (uint32_t)cap);
+	atomic_store(&kt_header_of(t)->capacity, (uint32_t)cap);
 	return 0;
 }
 
