@@ -272,7 +272,7 @@ static void name_as_made(struct live_info *info, const struct kt_fd_entry *e)
 {
 	if (info->type == KT_FD_UNKNOWN && e->made_type > KT_FD_UNKNOWN && e->made_type <= KT_FD_ANON)
 		info->type = (enum kt_fd_type)e->made_type;
-	if (info->access == KT_ACCESS_UNKNOWN && e->made_access >= 1 && e->made_access <= 3)
+	if (info->access == KT_ACCESS_UNKNOWN && e->made_access >= 1 && e->made_access <= 4)
 		info->access = e->made_access - 1;
 	if (info->target != NULL)
 		return;

@@ -132,9 +132,8 @@ static bool read_in_snapshot(struct reader *r, const struct kt_rec_line *l, stru
 		struct kt_fd fd = {0};
 		if (!kt_rec_parse_fd(l, &fd.rec, e))
 			return fail(r, e->what);
-		/* Only a table snapshot cannot know the access mode. */
-		if (fd.rec.access == KT_ACCESS_UNKNOWN && s->head.why != KT_WHY_TABLE)
-			return fail(r, "bad access mode '-'");
+		/* Access "-" (unknown) is what a table snapshot writes; elsewhere
+		 * it is kept as unknown rather than losing the trace over it. */
 		*KT_PUSH(s->fds, s->nfds, s->fds_cap) = fd;
 		return true;
 	}

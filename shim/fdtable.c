@@ -81,7 +81,7 @@ KT_RACY static void note_root(struct kt_fd_entry *e, const struct kt_fd_entry *s
 KT_RACY static void note_made(struct kt_fd_entry *e, const struct kt_made *m)
 {
 	e->made_type = (uint8_t)m->type;
-	e->made_access = m->access >= 0 && m->access <= 2 ? (uint8_t)(m->access + 1) : 0;
+	e->made_access = m->access >= 0 && m->access <= 3 ? (uint8_t)(m->access + 1) : 0;
 	size_t len = 0;
 	if (m->path != NULL) {
 		/* The bytes kept are copied as they are counted: one pass, no

@@ -83,7 +83,7 @@ KT_RACY static int collect(struct snapshot *s)
 	s->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		int fd = fds[i];
-		if (kt_fd_describe(0, fd, info) < 0)
+		if (kt_fd_describe(0, fd, info) < 0 || info->access == KT_ACCESS_UNKNOWN)
 			continue; /* closed meanwhile by another thread */
 		struct kt_fd_entry *e = kt_table_entry(fd);
 		uint32_t gen = e ? atomic_load(&e->gen) : 0;

@@ -17,7 +17,9 @@ static const char *const how_names[] = {"unknown", "open", "dup", "inherited", "
 					"unknown"};
 static const char *const type_names[] = {"unknown", "file", "dir",  "pipe", "fifo",
 					 "socket",  "chr",  "blk",  "anon"};
-static const char *const access_names[] = {"r", "w", "rw"};
+/* O_ACCMODE's four values; 3 (both bits) opens for ioctl only: neither
+ * read nor write (open(2), used on devices). */
+static const char *const access_names[] = {"r", "w", "rw", "ioctl"};
 static const char *const why_names[] = {"exit", "exec", "live", "table", "exit-observed", "signal"};
 static const char *const event_names[] = {"unknown", "close-ebadf", "setfl", "flock", "ofd-lock",
 					  "setfd", "close-unopened", "close-minus-one",

@@ -265,7 +265,7 @@ enum kt_fd_type {
 };
 
 /* ACCESS: the O_ACCMODE value (O_RDONLY 0 "r", O_WRONLY 1 "w", O_RDWR 2
- * "rw"), or KT_ACCESS_UNKNOWN ("-", only in table snapshots). */
+ * "rw", 3 "ioctl"), or KT_ACCESS_UNKNOWN ("-": table snapshots; kept as unknown elsewhere). */
 #define KT_ACCESS_UNKNOWN (-1)
 
 /* WHY of a snapshot. */

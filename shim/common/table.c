@@ -15,7 +15,7 @@ void kt_table_record_fd(struct kt_rec_fd *r, int fd, uint32_t gen, enum kt_fd_ty
 {
 	*r = (struct kt_rec_fd){
 		.fd = fd, .gen = gen, .type = type, .target = target,
-		.access = access >= 0 && access <= 2 ? access : KT_ACCESS_UNKNOWN,
+		.access = access >= 0 && access <= 3 ? access : KT_ACCESS_UNKNOWN,
 		.cloexec = cloexec > 0, .how = (enum kt_how)e->how, .call = e->call,
 		.src_fd = -1, .site = site,
 	};

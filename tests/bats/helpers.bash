@@ -169,7 +169,7 @@ def oneof($xs): . as $v | any($xs[]; . == $v);
   (.processes[] | . as $pr | .fds[] |
      ( select(.type | oneof(["file","dir","pipe","socket","chr","blk","anon","fifo","unknown"]) | not)
          | "pid \($pr.pid) fd \(.fd): type \(.type)" ),
-     ( select(.access | oneof(["r","w","rw"]) | not)
+     ( select(.access | oneof(["r","w","rw","ioctl"]) | not)
          | select(.access != null or $pr.snapshot.why != "table")
          | "pid \($pr.pid) fd \(.fd): access \(.access)" ),
      ( select((.cloexec | type) != "boolean") | "pid \($pr.pid) fd \(.fd): cloexec \(.cloexec)" ),

@@ -101,3 +101,19 @@ SH
 		--argjson c "$C" --argjson f "$fd" --arg file "$F"
 	assert_not_shared "$P" "$fd" "$C" "$fd"
 }
+
+@test "a descriptor opened for ioctl only (access mode 3) is kept, named ioctl, in an exec and an exit snapshot" {
+	# open(2): O_ACCMODE (3) checks read and write permission and gives a
+	# descriptor for ioctl only; the fd line of such a descriptor made the
+	# whole trace unreadable ("bad access mode '-'") and lost the report.
+	traced perl -e '$^F = 100; sysopen(F, "/dev/null", 3) or die "$!"; printf "%d\n", fileno(F); if (fork) { wait; require POSIX; POSIX::_exit(0) } else { exec "/bin/sleep", "0" }'
+	assert_success
+	assert_invariants
+	F=$output
+	P=$(root_pid)
+	C=$(only_child "$P")
+	assert_equal "$(fd_get "$P" "$F" .access)" ioctl
+	assert_equal "$(fd_get "$P" "$F" .target)" /dev/null
+	assert_equal "$(fd_get "$C" "$F" .access)" ioctl
+	assert_shared "$P" "$F" "$C" "$F"
+}
