@@ -29,11 +29,19 @@ static char settings_text[8192];     /* "KCMPTRACE_X=v\0KCMPTRACE_Y=w\0" */
 static char *settings[MAX_SETTINGS]; /* into settings_text */
 static size_t nsettings;
 
+/* The name the loader found this library by: kept as it is when absolute
+ * (a symlink in it resolves as well at the next exec, and realpath cost a
+ * readlink per path component at every image's start), else made absolute
+ * against the directory we start in (a relative LD_PRELOAD). */
 static void find_self(void)
 {
 	Dl_info info;
-	if (!preload_self[0] && dladdr((void *)find_self, &info) && info.dli_fname &&
-	    !realpath(info.dli_fname, preload_self))
+	if (preload_self[0] || !dladdr((void *)find_self, &info) || !info.dli_fname)
+		return;
+	size_t len = strlen(info.dli_fname);
+	if (info.dli_fname[0] == '/' && len < sizeof preload_self)
+		memcpy(preload_self, info.dli_fname, len + 1);
+	else if (!realpath(info.dli_fname, preload_self))
 		preload_self[0] = '\0';
 }
 

@@ -110,10 +110,33 @@ KT_RACY void kt_table_copy_made(struct kt_fd_entry *e, const struct kt_fd_entry 
 		e->path[i] = src->path[i];
 }
 
+/* Whether a descriptor was made or closed since kt_table_changes_reset:
+ * when not, the real end is the exit snapshot and needs no listing of its
+ * own (real_end.c). Loaded before stored, so that only the first change
+ * writes the shared line. */
+static atomic_int table_changed;
+
+static void mark_changed(void)
+{
+	if (!atomic_load_explicit(&table_changed, memory_order_relaxed))
+		atomic_store_explicit(&table_changed, 1, memory_order_relaxed);
+}
+
+void kt_table_changes_reset(void)
+{
+	atomic_store(&table_changed, 0);
+}
+
+int kt_table_changed(void)
+{
+	return atomic_load(&table_changed);
+}
+
 KT_RACY static void note(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site,
 			 const struct kt_made *m)
 {
 	uint32_t cap;
+	mark_changed();
 	struct kt_fd_entry *t = table_for(fd, &cap);
 	if (!t)
 		return;
@@ -222,6 +245,7 @@ KT_RACY void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen)
 
 uint32_t kt_note_retire(int fd)
 {
+	mark_changed();
 	struct kt_fd_entry *e = kt_on() ? kt_table_entry(fd) : NULL;
 	uint32_t before = e ? atomic_fetch_or(&e->gen, 1u) : 1u;
 	if (e)
@@ -239,6 +263,7 @@ void kt_note_unretire(int fd, uint32_t before)
 
 KT_RACY uint32_t kt_note_close(int fd, enum kt_close_call call, void *site)
 {
+	mark_changed();
 	struct kt_fd_entry *e = kt_table_entry(fd);
 	uint32_t gen = e ? atomic_load_explicit(&e->gen, memory_order_relaxed) : 0;
 	/* Generation 0 (never seen) stays 0: closing it is news to nobody. A
@@ -524,6 +549,7 @@ KT_RACY static int names_its_numbers(const struct kt_fd_entry *t, uint32_t cap, 
 KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_only,
 			   enum kt_close_call call, void *site)
 {
+	mark_changed();
 	uint32_t cap;
 	struct kt_fd_entry *t = kt_table_now(&cap);
 	if (!t || first > last)

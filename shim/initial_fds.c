@@ -16,6 +16,7 @@
 
 struct kt_rec_fd *kt_prior;
 size_t kt_prior_count;
+static bool kt_prior_sorted;
 
 /* The next line of text (NUL-terminated in place), or NULL at the end. */
 static char *next_line(char **p)
@@ -71,7 +72,11 @@ static void load_prior_snapshot(struct kt_arena *arena)
 	while ((line = next_line(&p)) != NULL) {
 		if (!kt_rec_line_split(line, f, 16, &l, &err))
 			continue;
-		if (l.kind == KT_REC_SNAP) {
+		struct kt_rec_image image;
+		if (l.kind == KT_REC_IMAGE && kt_rec_parse_image(&l, &image, &err)) {
+			/* The earlier image's parent, still ours: its start too. */
+			kt_self.parent_start = image.ppid == kt_self.ppid ? image.parent_start : 0;
+		} else if (l.kind == KT_REC_SNAP) {
 			kt_prior_count = 0;
 			in_snap = true;
 		} else if (l.kind == KT_REC_END) {
@@ -83,13 +88,31 @@ static void load_prior_snapshot(struct kt_arena *arena)
 	}
 	if (kt_prior_count == 0)
 		kt_prior = NULL; /* nothing to keep the text for */
+	kt_prior_sorted = true;
+	for (size_t i = 1; i < kt_prior_count; i++)
+		kt_prior_sorted = kt_prior_sorted && kt_prior[i - 1].fd < kt_prior[i].fd;
 }
 
+/* The snapshot lists descriptors in increasing order: a binary search
+ * (an image starting with 20,000 descriptors looks each up). */
 static const struct kt_rec_fd *prior_for(int fd)
 {
-	for (size_t i = 0; i < kt_prior_count; i++)
-		if (kt_prior[i].fd == fd)
-			return &kt_prior[i];
+	if (!kt_prior_sorted) {
+		for (size_t i = 0; i < kt_prior_count; i++)
+			if (kt_prior[i].fd == fd)
+				return &kt_prior[i];
+		return NULL;
+	}
+	size_t lo = 0, hi = kt_prior_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (kt_prior[mid].fd == fd)
+			return &kt_prior[mid];
+		if (kt_prior[mid].fd < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -127,6 +150,7 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 {
 	if (continuation)
 		load_prior_snapshot(arena);
+	kt_learn_parent_start();
 	struct kt_fd_list list = KT_ARENA_FD_LIST(arena);
 	list.cap = 1024;
 	long n = kt_proc_list_all(0, &list);

@@ -133,10 +133,16 @@ static int identify(void)
 	if (r < 0)
 		return r;
 	set_name();
-	unsigned long long pstart = 0;
-	if (kt_proc_stat(kt_self.ppid, &pstart, NULL, NULL) == 0)
-		kt_self.parent_start = pstart;
 	return 0;
+}
+
+/* The parent's start time, unless the earlier image's record gave it
+ * (kt_adopt_initial_fds): three system calls fewer per exec. */
+void kt_learn_parent_start(void)
+{
+	unsigned long long pstart = 0;
+	if (!kt_self.parent_start && kt_proc_stat(kt_self.ppid, &pstart, NULL, NULL) == 0)
+		kt_self.parent_start = pstart;
 }
 
 /* Record start: magic line (new processes) and the image line; a fork
@@ -383,6 +389,7 @@ void kt_after_failed_exec(void)
 void kt_process_end_then_handlers(int status)
 {
 	kt_stdio_exit_flushes(); /* exit flushes stdio after the handlers */
+	kt_table_changes_reset(); /* before the snapshot: what changes during it counts */
 	/* The first process of a plain run has reported already. */
 	if (kt_process_end(status) && !kt_self.root)
 		kt_real_end_expect(1);

@@ -100,6 +100,8 @@ void kt_after_failed_exec(void);
 /* The descriptors this image starts with, and their origins (initial_fds.c):
  * continuation says the process exec'd into it (its record exists). */
 struct kt_arena;
+/* kt_self.parent_start from /proc, when not known yet (process.c). */
+void kt_learn_parent_start(void);
 void kt_adopt_initial_fds(struct kt_arena *arena, int continuation);
 /* How this image's process was started when its parent made it by an exec
  * out of the shim's sight ("posix_spawn", "popen", "system"), else NULL:
@@ -276,6 +278,10 @@ void kt_note_made(int fd, enum kt_call call, int cloexec, void *site, const stru
 /* pipe, pipe2, socketpair: both ends, their inodes learned with one fstat
  * each (a pipe's ends share theirs), linked as each other's peer. */
 void kt_note_made_pair(const int fds[2], enum kt_call call, int cloexec, void *site, enum kt_fd_type type);
+/* Whether any descriptor was made, closed or replaced since the last
+ * reset (fdtable.c). */
+void kt_table_changes_reset(void);
+int kt_table_changed(void);
 /* Returns the generation the entry had before (odd: closed already). */
 uint32_t kt_note_close(int fd, enum kt_close_call call, void *site);
 /* A call that makes fd name another description (dup2, login_tty): retire
