@@ -359,7 +359,7 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 	kt_forget_bad_closes();
 	kt_closed_forget();
 	kt_real_end_expect(0);
-	int r = kt_proc_stat(0, &kt_self.start, NULL, NULL);
+	int r = kt_table_fork_child_start(prep, &kt_self.start);
 	if (r == 0) {
 		set_name();
 		r = kt_table_fork_child(prep);

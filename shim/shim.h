@@ -247,6 +247,9 @@ struct kt_fork_prep {
 int kt_table_prepare_fork(struct kt_fork_prep *prep);
 void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child);
 int kt_table_fork_child(struct kt_fork_prep *prep);
+/* In the child: its start time, from the table's header once the parent
+ * named it (no system call), else from /proc/self/stat. */
+int kt_table_fork_child_start(const struct kt_fork_prep *prep, unsigned long long *start);
 /* The child could not start its record (err: errno value): it names itself
  * in its parent's table instead and gives up its own. */
 void kt_table_fork_lost(int err);

@@ -95,7 +95,8 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
 		if (kt_trace_table_path(path, sizeof path, kt_self.dir, child, start)) {
 			kt_header_of(prep->table)->pid = child;
 			kt_header_of(prep->table)->start = start;
-			kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
+			if (kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path) == 0)
+				atomic_store_explicit(&kt_header_of(prep->table)->named, 1, memory_order_release);
 		}
 	} else if (child < 0) {
 		kt_sys_unlinkat(AT_FDCWD, prep->tmp, 0);
@@ -183,10 +184,20 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 		return -prep->err;
 	kt_table_set_owner(prep->table);
 	kt_table_install(prep->table, prep->cap, &prep->st);
-	/* The parent may have named it already; either rename wins. */
+	/* The parent may have named it already; else either rename wins. */
 	char path[4200];
-	if (kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start))
+	if (!atomic_load_explicit(&kt_header_of(prep->table)->named, memory_order_acquire) &&
+	    kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start))
 		kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path);
+	return 0;
+}
+
+int kt_table_fork_child_start(const struct kt_fork_prep *prep, unsigned long long *start)
+{
+	const struct kt_table_header *h = prep->table ? kt_header_of(prep->table) : NULL;
+	if (!h || !atomic_load_explicit(&h->named, memory_order_acquire) || h->pid != kt_self.pid)
+		return kt_proc_stat(0, start, NULL, NULL);
+	*start = h->start;
 	return 0;
 }
 

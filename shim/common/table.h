@@ -140,6 +140,10 @@ struct kt_table_header {
 	/* Calls of system() in progress: the shell it starts (glibc spawns
 	 * it out of the shim's sight) knows so from here (initial_fds.c). */
 	_Atomic uint32_t in_system;
+	/* A fork child's table: set once the parent has named it (pid and
+	 * start written, renamed into live/), so that the child need not read
+	 * its own start from /proc nor rename it again (table_fork.c). */
+	_Atomic uint32_t named;
 };
 
 /* The header page, then the block bitmap's page. */
