@@ -145,7 +145,9 @@ static void observe(struct snapshot *s, pid_t pid, unsigned long long start, int
 {
 	struct kt_fd_info *info = kt_arena_alloc(&s->arena, sizeof *info);
 	struct timespec now;
-	if (!info || kt_fd_describe(pid, fd, info) != 0)
+	/* No access mode: its fdinfo was gone (the process or the
+	 * descriptor ended meanwhile), nothing to say of it. */
+	if (!info || kt_fd_describe(pid, fd, info) != 0 || info->access == KT_ACCESS_UNKNOWN)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	kt_rec_put_observed(kt_snap_out(s), &(struct kt_rec_observed){

@@ -405,7 +405,7 @@ bool kt_rec_parse_observed(const struct kt_rec_line *l, struct kt_rec_observed *
 	ULL_FIELD(err, l, 4, "observed GEN", r->gen);
 	INT_FIELD(err, l, 8, "observed CLOEXEC", 0, 1, cloexec);
 	ULL_FIELD(err, l, 9, "observed TIME", r->time);
-	if (!parse_type(l->f[5], &r->type, err) || !parse_access(l->f[7], false, &r->access, err))
+	if (!parse_type(l->f[5], &r->type, err) || !parse_access(l->f[7], true, &r->access, err))
 		return false;
 	r->target = optional(l->f[6]);
 	r->cloexec = cloexec != 0;
