@@ -306,7 +306,24 @@ assert_ends() {
 		assert_equal "$(fd_get "$C" "$fd" .access)" rw
 	done
 	[[ $(fd_get "$C" "$p0" .target) =~ ^socket:\[[0-9]+\]$ ]] || fail "socketpair target"
+	# socket() and accept() record their inode too: each socket by its own
+	# inode, a dup of the accepted one in its description
+	local l c a ad
+	l=$(kv listen_fd "$output") c=$(kv client_fd "$output") a=$(kv accepted_fd "$output")
+	ad=$(kv accepted_dup_fd "$output")
+	for fd in "$s" "$l" "$c" "$a" "$ad"; do
+		assert_equal "$(fd_get "$C" "$fd" .type)" socket
+		assert_equal "$(fd_get "$C" "$fd" .access)" rw
+		[[ $(fd_get "$C" "$fd" .target) =~ ^socket:\[[0-9]+\]$ ]] ||
+			fail "fd $fd: target $(fd_get "$C" "$fd" .target), not socket:[INODE]"
+	done
+	q_true '[proc($c).fds[] | select(.fd as $f | $socks | index($f)) | .target] | unique | length == 6' \
+		--argjson c "$C" --argjson socks "[$p0, $p1, $s, $l, $c, $a]"
+	assert_equal "$(fd_get "$C" "$ad" .target)" "$(fd_get "$C" "$a" .target)"
+	assert_equal "$(fd_get "$C" "$ad" .ofd)" "$(fd_get "$C" "$a" .ofd)"
+	q_true '[proc($c).fds[] | select(.fd as $f | $socks | index($f)) | .ofd] | unique | length == 6' \
+		--argjson c "$C" --argjson socks "[$p0, $p1, $s, $l, $c, $a, $ad]"
 	# nothing the child made is unknown
 	q_true '[proc($c).fds[] | select(.fd as $f | $made | index($f)) | select(.type == "unknown" or .target == null or .access == null)] | length == 0' \
-		--argjson c "$C" --argjson made "[$r, $w, $f, $p0, $p1, $s, $d]"
+		--argjson c "$C" --argjson made "[$r, $w, $f, $p0, $p1, $s, $d, $l, $c, $a, $ad]"
 }
