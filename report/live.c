@@ -124,10 +124,16 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 	struct kt_fd_info *info = kt_xmalloc(sizeof *info);
 	struct kt_net_sockets sockets = {0};
 	bool sockets_read = false;
+	/* Its fd and fdinfo directories opened once: 10,000 descriptors are
+	 * 10,000 lookups of a number, not of a whole path each. */
+	struct kt_proc_fd_dirs dirs;
+	bool in_dirs = n > 0 && kt_proc_fd_dirs(lp->pid, &dirs) == 0;
 	for (long i = 0; i < n; i++) {
 		struct live_fd *lf = &lp->fds[lp->nfds];
 		lf->fd = fds[i];
-		if (kt_fd_describe(lp->pid, lf->fd, info) != 0 || info->access == KT_ACCESS_UNKNOWN)
+		if ((in_dirs ? kt_fd_describe_in(&dirs, lf->fd, info)
+			     : kt_fd_describe(lp->pid, lf->fd, info)) != 0 ||
+		    info->access == KT_ACCESS_UNKNOWN)
 			continue; /* closed meanwhile */
 		lf->info = (struct live_info){info->type, info->dev, info->ino, info->access,
 					      info->cloexec, kt_xstrdup(info->target)};
@@ -155,6 +161,8 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 		}
 		lp->nfds++;
 	}
+	if (in_dirs)
+		kt_proc_fd_dirs_close(&dirs);
 	kt_net_sockets_free(&sockets);
 	free(info);
 	free(list.fds);
@@ -181,6 +189,7 @@ static void group(struct live_proc *lps, size_t nlps, long target)
 		total += lps[i].nfds;
 	struct kt_desc *d = kt_xcalloc(total + 1, sizeof *d);
 	struct kt_desc *scratch = kt_xcalloc(total + 1, sizeof *scratch);
+	unsigned char *starts = kt_xcalloc(total + 1, 1);
 	size_t k = 0;
 	for (size_t i = 0; i < nlps; i++)
 		for (size_t j = 0; j < lps[i].nfds; j++) {
@@ -190,10 +199,9 @@ static void group(struct live_proc *lps, size_t nlps, long target)
 						  .gen = lf->gen, .index = (uint32_t)i};
 		}
 	struct kt_group_stats st = {0};
-	kt_desc_sort(d, total, scratch, &st);
+	kt_desc_group(d, total, scratch, starts, &st);
 	for (size_t run = 0, x = 1; x <= total; x++) {
-		if (x < total && d[x - 1].dev == d[x].dev && d[x - 1].ino == d[x].ino &&
-		    kt_desc_compare(&d[x - 1], &d[x], &st) == 0)
+		if (x < total && !starts[x])
 			continue;
 		/* d[run .. x) is one description */
 		size_t first_target = x;
@@ -209,6 +217,7 @@ static void group(struct live_proc *lps, size_t nlps, long target)
 	}
 	free(d);
 	free(scratch);
+	free(starts);
 }
 
 /* The device of the kernel's internal pipe or socket file system: every
