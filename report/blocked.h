@@ -9,17 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum kt_block_kind {
-	KT_BLOCK_RUNNING, /* running, or not in a system call */
-	KT_BLOCK_FD,      /* read/write/recv/send/accept/connect on one descriptor */
-	KT_BLOCK_FDS,     /* poll/select/epoll_wait on a set */
-	KT_BLOCK_WAIT,    /* wait4/waitid */
-	KT_BLOCK_LOCK,    /* flock, fcntl F_SETLKW / F_OFD_SETLKW */
-	KT_BLOCK_SLEEP,   /* nanosleep, clock_nanosleep */
-	KT_BLOCK_STOPPED, /* stopped by a signal or a tracer */
-	KT_BLOCK_FIFO_OPEN, /* open/openat of a FIFO, waiting for its other end */
-	KT_BLOCK_OTHER,   /* another call (futex, pause...), or one we may not read */
-};
+#include "record.h" /* enum kt_block_kind */
 
 /* One descriptor of a poll/select/epoll set and what it waits for. */
 struct kt_blocked_fd {

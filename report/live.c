@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "blocked.h"
+#include "blocked_record.h"
 #include "kcmp_group.h"
 #include "net_sockets.h"
 #include "procfs.h"
@@ -123,10 +124,16 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 	struct kt_fd_info *info = kt_xmalloc(sizeof *info);
 	struct kt_net_sockets sockets = {0};
 	bool sockets_read = false;
+	/* Its fd and fdinfo directories opened once: 10,000 descriptors are
+	 * 10,000 lookups of a number, not of a whole path each. */
+	struct kt_proc_fd_dirs dirs;
+	bool in_dirs = n > 0 && kt_proc_fd_dirs(lp->pid, &dirs) == 0;
 	for (long i = 0; i < n; i++) {
 		struct live_fd *lf = &lp->fds[lp->nfds];
 		lf->fd = fds[i];
-		if (kt_fd_describe(lp->pid, lf->fd, info) != 0 || info->access == KT_ACCESS_UNKNOWN)
+		if ((in_dirs ? kt_fd_describe_in(&dirs, lf->fd, info)
+			     : kt_fd_describe(lp->pid, lf->fd, info)) != 0 ||
+		    info->access == KT_ACCESS_UNKNOWN)
 			continue; /* closed meanwhile */
 		lf->info = (struct live_info){info->type, info->dev, info->ino, info->access,
 					      info->cloexec, kt_xstrdup(info->target)};
@@ -154,6 +161,8 @@ static void read_process(const char *dir, struct live_proc *lp, bool with_sites)
 		}
 		lp->nfds++;
 	}
+	if (in_dirs)
+		kt_proc_fd_dirs_close(&dirs);
 	kt_net_sockets_free(&sockets);
 	free(info);
 	free(list.fds);
@@ -180,6 +189,7 @@ static void group(struct live_proc *lps, size_t nlps, long target)
 		total += lps[i].nfds;
 	struct kt_desc *d = kt_xcalloc(total + 1, sizeof *d);
 	struct kt_desc *scratch = kt_xcalloc(total + 1, sizeof *scratch);
+	unsigned char *starts = kt_xcalloc(total + 1, 1);
 	size_t k = 0;
 	for (size_t i = 0; i < nlps; i++)
 		for (size_t j = 0; j < lps[i].nfds; j++) {
@@ -189,10 +199,9 @@ static void group(struct live_proc *lps, size_t nlps, long target)
 						  .gen = lf->gen, .index = (uint32_t)i};
 		}
 	struct kt_group_stats st = {0};
-	kt_desc_sort(d, total, scratch, &st);
+	kt_desc_group(d, total, scratch, starts, &st);
 	for (size_t run = 0, x = 1; x <= total; x++) {
-		if (x < total && d[x - 1].dev == d[x].dev && d[x - 1].ino == d[x].ino &&
-		    kt_desc_compare(&d[x - 1], &d[x], &st) == 0)
+		if (x < total && !starts[x])
 			continue;
 		/* d[run .. x) is one description */
 		size_t first_target = x;
@@ -208,6 +217,7 @@ static void group(struct live_proc *lps, size_t nlps, long target)
 	}
 	free(d);
 	free(scratch);
+	free(starts);
 }
 
 /* The device of the kernel's internal pipe or socket file system: every
@@ -445,7 +455,8 @@ size_t kt_trace_capture_live_why(struct kt_trace *trace, const char *why)
 }
 
 /* lp's snapshot as the record lines of a snapshot (why: exit-observed,
- * or table), with a note when not NULL. */
+ * table or signal), with a note when not NULL, and what lp was blocked
+ * on when it was read. */
 static bool put_snapshot(struct kt_buf *b, const struct live_proc *lp, enum kt_snap_why why, int kcmp,
 			 const char *note)
 {
@@ -453,6 +464,8 @@ static bool put_snapshot(struct kt_buf *b, const struct live_proc *lp, enum kt_s
 	for (size_t i = 0; i < lp->nfds; i++)
 		cap += 256 + 4 * (strlen(lp->fds[i].info.target) + strlen(lp->fds[i].site)) +
 		       8 * KT_SOCKADDR_TEXT * lp->fds[i].has_addr;
+	if (lp->blocked != NULL)
+		cap += kt_blocked_record_size(lp->blocked);
 	*b = (struct kt_buf){kt_xmalloc(cap), 0, cap, 0};
 	kt_rec_put_snap(b, &(struct kt_rec_snap){why, -1, kcmp});
 	for (size_t j = 0; j < lp->nfds; j++) {
@@ -464,13 +477,13 @@ static bool put_snapshot(struct kt_buf *b, const struct live_proc *lp, enum kt_s
 	}
 	for (size_t j = 0; kcmp == 0 && j < lp->nsames; j++)
 		kt_rec_put_same(b, &lp->sames[j]);
+	if (lp->blocked != NULL)
+		kt_blocked_put(b, lp->blocked);
 	if (note != NULL)
 		kt_rec_put_note(b, note);
 	kt_rec_put_end(b);
 	return !b->overflow;
 }
-
-static void give_back_signal_blocked(struct kt_process *p);
 
 /* Short enough for one report line (100 columns). */
 static const char table_note[] = "ended without a snapshot: descriptors from its table, no kcmp";
@@ -480,7 +493,6 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 	size_t captured = 0;
 	for (size_t i = 0; i < trace->nprocs; i++) {
 		struct kt_process *p = &trace->procs[i];
-		give_back_signal_blocked(p);
 		enum kt_snap_why last = p->nsnaps ? p->snaps[p->nsnaps - 1].head.why : KT_WHY_EXEC;
 		/* Untraced images are observed from outside instead; a table
 		 * read once is in the record since. */
@@ -508,48 +520,6 @@ size_t kt_trace_capture_left(struct kt_trace *trace)
 	return captured;
 }
 
-/* What each process was blocked on at the launcher's look before a
- * signal: the record has no line for it, and the report, made by the same
- * launcher once they have ended, gives it back to their "signal"
- * snapshots (kt_trace_capture_left). */
-static struct signal_blocked {
-	int pid;
-	unsigned long long start;
-	struct kt_blocked *blocked;
-} *signal_blocked;
-static size_t nsignal_blocked, signal_blocked_cap;
-
-static void keep_signal_blocked(struct live_proc *lp)
-{
-	for (size_t i = 0; i < nsignal_blocked; i++)
-		if (signal_blocked[i].pid == lp->pid && signal_blocked[i].start == lp->start) {
-			kt_blocked_free(signal_blocked[i].blocked);
-			free(signal_blocked[i].blocked);
-			signal_blocked[i].blocked = lp->blocked;
-			lp->blocked = NULL;
-			return;
-		}
-	*KT_PUSH(signal_blocked, nsignal_blocked, signal_blocked_cap) =
-		(struct signal_blocked){lp->pid, lp->start, lp->blocked};
-	lp->blocked = NULL;
-}
-
-/* p's last snapshot, when it is the launcher's look before a signal and
- * says nothing of what p was blocked on: what that look read. */
-static void give_back_signal_blocked(struct kt_process *p)
-{
-	if (p->nsnaps == 0 || p->snaps[p->nsnaps - 1].head.why != KT_WHY_SIGNAL ||
-	    p->snaps[p->nsnaps - 1].blocked != NULL)
-		return;
-	for (size_t i = 0; i < nsignal_blocked; i++)
-		if (signal_blocked[i].pid == p->pid && signal_blocked[i].start == p->start &&
-		    signal_blocked[i].blocked != NULL) {
-			p->snaps[p->nsnaps - 1].blocked = signal_blocked[i].blocked;
-			signal_blocked[i].blocked = NULL; /* the snapshot's now */
-			return;
-		}
-}
-
 size_t kt_live_snapshot_trace(const char *dir)
 {
 	struct kt_pid_start *alive;
@@ -570,7 +540,6 @@ size_t kt_live_snapshot_trace(const char *dir)
 		if (lps[i].nfds > 0 && kt_proc_alive(lps[i].pid, lps[i].start) &&
 		    put_snapshot(&b, &lps[i], KT_WHY_SIGNAL, -kcmp_error, NULL) &&
 		    kt_trace_append_records(dir, lps[i].pid, lps[i].start, b.data, b.len)) {
-			keep_signal_blocked(&lps[i]);
 			written++;
 		}
 		free(b.data);

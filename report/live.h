@@ -21,10 +21,9 @@ size_t kt_trace_capture_live_why(struct kt_trace *trace, const char *why);
 /* The launcher's look at every traced process alive now (a signal is
  * about to end the run): the same as kt_trace_capture_live, written into
  * each one's record (DIR/PID-START.rec) as a snapshot of kind "signal", so
- * that the report made once they have ended still has it. What each was
- * blocked on is kept in this process (the record has no line for it):
- * kt_trace_capture_left gives it back to those snapshots. Returns the
- * number of processes written. */
+ * that the report made once they have ended still has it, with what each
+ * was blocked on ("blocked" lines). Returns the number of processes
+ * written. */
 size_t kt_live_snapshot_trace(const char *dir);
 
 /* Processes that ended without a snapshot of their own (exit_group outside

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "blocked.h"
+#include "blocked_record.h"
 
 /* Reading state for one file, so that errors can name file and line. */
 struct reader {
@@ -169,6 +170,16 @@ static bool read_in_snapshot(struct reader *r, const struct kt_rec_line *l, stru
 		memcpy(keep->sites, st.sites, keep->nsites * sizeof *keep->sites);
 		return true;
 	}
+	case KT_REC_BLOCKED: {
+		struct kt_rec_blocked b;
+		struct kt_rec_blocked_fd *fds = kt_xcalloc((size_t)l->n, sizeof *fds);
+		const char *why = NULL;
+		bool ok = kt_rec_parse_blocked(l, &b, fds, e) && kt_blocked_take(&s->blocked, &b, &why);
+		free(fds);
+		if (why != NULL)
+			return fail(r, why);
+		return ok || fail(r, e->what);
+	}
 	default: /* KT_REC_END */
 		return end_snapshot(r);
 	}
@@ -201,6 +212,7 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 	case KT_REC_ADDR:
 	case KT_REC_STAT:
 	case KT_REC_STACK:
+	case KT_REC_BLOCKED:
 	case KT_REC_END:
 		return read_in_snapshot(r, l, e);
 	case KT_REC_NOTE:

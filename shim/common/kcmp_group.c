@@ -50,9 +50,12 @@ int kt_desc_compare(const struct kt_desc *a, const struct kt_desc *b, struct kt_
 	return a->fd < b->fd ? -1 : (a->fd > b->fd);
 }
 
-void kt_desc_sort(struct kt_desc *d, size_t n, struct kt_desc *scratch, struct kt_group_stats *stats)
+typedef int desc_cmp(const struct kt_desc *a, const struct kt_desc *b, struct kt_group_stats *stats);
+
+/* Bottom-up merge sort: O(n log n) comparisons, stable, no recursion, no malloc. */
+static void merge_sort(struct kt_desc *d, size_t n, struct kt_desc *scratch, desc_cmp *cmp,
+		       struct kt_group_stats *stats)
 {
-	/* Bottom-up merge sort: O(n log n) comparisons, no recursion, no malloc. */
 	struct kt_desc *src = d, *dst = scratch;
 	for (size_t width = 1; width < n; width *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * width) {
@@ -60,12 +63,12 @@ void kt_desc_sort(struct kt_desc *d, size_t n, struct kt_desc *scratch, struct k
 			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
 			size_t i = lo, j = mid, k = lo;
 			/* Already ordered runs (common: buckets differ) cost one compare. */
-			if (mid < hi && kt_desc_compare(&src[mid - 1], &src[mid], stats) <= 0) {
+			if (mid < hi && cmp(&src[mid - 1], &src[mid], stats) <= 0) {
 				memcpy(&dst[lo], &src[lo], (hi - lo) * sizeof *d);
 				continue;
 			}
 			while (i < mid && j < hi)
-				dst[k++] = kt_desc_compare(&src[j], &src[i], stats) < 0 ? src[j++] : src[i++];
+				dst[k++] = cmp(&src[j], &src[i], stats) < 0 ? src[j++] : src[i++];
 			while (i < mid)
 				dst[k++] = src[i++];
 			while (j < hi)
@@ -77,6 +80,44 @@ void kt_desc_sort(struct kt_desc *d, size_t n, struct kt_desc *scratch, struct k
 	}
 	if (src != d)
 		memcpy(d, src, n * sizeof *d);
+}
+
+void kt_desc_sort(struct kt_desc *d, size_t n, struct kt_desc *scratch, struct kt_group_stats *stats)
+{
+	merge_sort(d, n, scratch, kt_desc_compare, stats);
+}
+
+static int by_inode(const struct kt_desc *a, const struct kt_desc *b, struct kt_group_stats *stats)
+{
+	(void)stats;
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	return a->ino < b->ino ? -1 : (a->ino > b->ino);
+}
+
+void kt_desc_group(struct kt_desc *d, size_t n, struct kt_desc *scratch, unsigned char *starts,
+		   struct kt_group_stats *stats)
+{
+	merge_sort(d, n, scratch, by_inode, stats);
+	for (size_t lo = 0, hi; lo < n; lo = hi) {
+		for (hi = lo + 1; hi < n && by_inode(&d[lo], &d[hi], stats) == 0; hi++)
+			;
+		starts[lo] = 1;
+		/* The common bucket is one description (a file inherited by
+		 * every process): one call per other holder, and no sort. */
+		size_t k = lo + 1;
+		for (; k < hi; k++) {
+			stats->kcmp_calls++;
+			if (kt_kcmp_file(d[lo].pid, d[lo].fd, d[k].pid, d[k].fd) != 0)
+				break;
+			starts[k] = 0;
+		}
+		if (k == hi)
+			continue;
+		kt_desc_sort(d + lo, hi - lo, scratch, stats);
+		for (k = lo + 1; k < hi; k++)
+			starts[k] = kt_desc_compare(&d[k - 1], &d[k], stats) != 0;
+	}
 }
 
 long kt_desc_find(const struct kt_desc *sorted, size_t n, const struct kt_desc *key,

@@ -40,6 +40,13 @@ int kt_desc_compare(const struct kt_desc *a, const struct kt_desc *b, struct kt_
 /* Stable merge sort of n descriptors into kcmp order; scratch holds n. */
 void kt_desc_sort(struct kt_desc *d, size_t n, struct kt_desc *scratch, struct kt_group_stats *stats);
 
+/* kt_desc_sort, and where each open file description's run begins:
+ * starts[i] is 1 when d[i] is the first of one, else 0 (starts holds n).
+ * The sort is by inode first; a bucket of one description (the common
+ * case) then costs one kcmp call per descriptor after its first. */
+void kt_desc_group(struct kt_desc *d, size_t n, struct kt_desc *scratch, unsigned char *starts,
+		   struct kt_group_stats *stats);
+
 /* In an array sorted by kt_desc_sort, the index of a descriptor of the same
  * open file description as *key, or -1. O(log n) kcmp calls. */
 long kt_desc_find(const struct kt_desc *sorted, size_t n, const struct kt_desc *key,

@@ -268,16 +268,9 @@ int kt_fd_inode(pid_t pid, int fd, uint64_t *dev, uint64_t *ino)
 	return 0;
 }
 
-/* Parse "flags:\t0100002" from /proc/PID/fdinfo/FD. */
-static int fdinfo_flags(pid_t pid, int fd, long *flags)
+/* The flags of "flags:\t0100002" in the text of a fdinfo file. */
+static int parse_flags(char *buf, ssize_t n, long *flags)
 {
-	char path[64], buf[512];
-	fd_path(path, pid, fd, "/fdinfo/");
-	int f = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
-	if (f < 0)
-		return f;
-	ssize_t n = kt_sys_read(f, buf, sizeof buf - 1);
-	kt_sys_close(f);
 	if (n <= 0)
 		return -EINVAL;
 	buf[n] = '\0';
@@ -294,6 +287,43 @@ static int fdinfo_flags(pid_t pid, int fd, long *flags)
 	return 0;
 }
 
+/* Parse "flags:\t0100002" from /proc/PID/fdinfo/FD. */
+static int fdinfo_flags(pid_t pid, int fd, long *flags)
+{
+	char path[64], buf[512];
+	fd_path(path, pid, fd, "/fdinfo/");
+	int f = kt_sys_open_high(AT_FDCWD, path, O_RDONLY, 0);
+	if (f < 0)
+		return f;
+	ssize_t n = kt_sys_read(f, buf, sizeof buf - 1);
+	kt_sys_close(f);
+	return parse_flags(buf, n, flags);
+}
+
+/* Type, inode and target of info from its stat and its link. */
+static void set_type(struct kt_fd_info *info, const struct stat *st)
+{
+	info->dev = st->st_dev;
+	info->ino = st->st_ino;
+	switch (st->st_mode & S_IFMT) {
+	case S_IFREG: info->type = KT_FD_FILE; break;
+	case S_IFDIR: info->type = KT_FD_DIR; break;
+	case S_IFSOCK: info->type = KT_FD_SOCKET; break;
+	case S_IFCHR: info->type = KT_FD_CHR; break;
+	case S_IFBLK: info->type = KT_FD_BLK; break;
+	case S_IFIFO: info->type = strncmp(info->target, "pipe:", 5) == 0 ? KT_FD_PIPE : KT_FD_FIFO; break;
+	default: info->type = KT_FD_UNKNOWN; break;
+	}
+	if (strncmp(info->target, "anon_inode:", 11) == 0)
+		info->type = KT_FD_ANON;
+}
+
+static void set_flags(struct kt_fd_info *info, long flags, int cloexec)
+{
+	info->cloexec = cloexec;
+	info->access = flags < 0 ? -1 : (int)(flags & O_ACCMODE);
+}
+
 int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info)
 {
 	struct stat st;
@@ -306,33 +336,67 @@ int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info)
 		r = kt_sys_fstatat(AT_FDCWD, path, &st, 0);
 	if (r < 0)
 		return r;
-	info->dev = st.st_dev;
-	info->ino = st.st_ino;
 	ssize_t n = kt_sys_readlinkat(AT_FDCWD, path, info->target, sizeof info->target - 1);
 	info->target[n > 0 ? n : 0] = '\0';
-
-	switch (st.st_mode & S_IFMT) {
-	case S_IFREG: info->type = KT_FD_FILE; break;
-	case S_IFDIR: info->type = KT_FD_DIR; break;
-	case S_IFSOCK: info->type = KT_FD_SOCKET; break;
-	case S_IFCHR: info->type = KT_FD_CHR; break;
-	case S_IFBLK: info->type = KT_FD_BLK; break;
-	case S_IFIFO: info->type = strncmp(info->target, "pipe:", 5) == 0 ? KT_FD_PIPE : KT_FD_FIFO; break;
-	default: info->type = KT_FD_UNKNOWN; break;
-	}
-	if (strncmp(info->target, "anon_inode:", 11) == 0)
-		info->type = KT_FD_ANON;
+	set_type(info, &st);
 
 	long flags = -1;
 	if (pid == 0) {
 		flags = kt_sys_fcntl(fd, F_GETFL, 0);
 		int fdflags = kt_sys_fcntl(fd, F_GETFD, 0);
-		info->cloexec = fdflags < 0 ? -1 : (fdflags & FD_CLOEXEC) != 0;
+		set_flags(info, flags, fdflags < 0 ? -1 : (fdflags & FD_CLOEXEC) != 0);
 	} else {
 		if (fdinfo_flags(pid, fd, &flags) < 0)
 			flags = -1;
-		info->cloexec = flags < 0 ? -1 : (flags & O_CLOEXEC) != 0;
+		set_flags(info, flags, flags < 0 ? -1 : (flags & O_CLOEXEC) != 0);
 	}
-	info->access = flags < 0 ? -1 : (int)(flags & O_ACCMODE);
+	return 0;
+}
+
+int kt_proc_fd_dirs(pid_t pid, struct kt_proc_fd_dirs *dirs)
+{
+	char path[64];
+	fmt_pid_path(path, pid, "/fd");
+	/* No O_DIRECTORY: see kt_proc_list_fds. */
+	dirs->fd = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (dirs->fd < 0)
+		return dirs->fd;
+	fmt_pid_path(path, pid, "/fdinfo");
+	dirs->fdinfo = kt_sys_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (dirs->fdinfo < 0) {
+		int r = dirs->fdinfo;
+		kt_sys_close(dirs->fd);
+		return r;
+	}
+	return 0;
+}
+
+void kt_proc_fd_dirs_close(struct kt_proc_fd_dirs *dirs)
+{
+	kt_sys_close(dirs->fd);
+	kt_sys_close(dirs->fdinfo);
+	dirs->fd = dirs->fdinfo = -1;
+}
+
+int kt_fd_describe_in(const struct kt_proc_fd_dirs *dirs, int fd, struct kt_fd_info *info)
+{
+	char name[24], buf[512];
+	struct stat st;
+	fmt_int(name, fd);
+	int r = kt_sys_fstatat(dirs->fd, name, &st, 0);
+	if (r < 0)
+		return r;
+	ssize_t n = kt_sys_readlinkat(dirs->fd, name, info->target, sizeof info->target - 1);
+	info->target[n > 0 ? n : 0] = '\0';
+	set_type(info, &st);
+	long flags = -1;
+	int f = kt_sys_openat(dirs->fdinfo, name, O_RDONLY | O_CLOEXEC, 0);
+	if (f >= 0) {
+		n = kt_sys_read(f, buf, sizeof buf - 1);
+		kt_sys_close(f);
+		if (parse_flags(buf, n, &flags) < 0)
+			flags = -1;
+	}
+	set_flags(info, flags, flags < 0 ? -1 : (flags & O_CLOEXEC) != 0);
 	return 0;
 }

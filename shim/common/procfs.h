@@ -67,6 +67,18 @@ struct kt_fd_info {
 /* Describe a descriptor of PID (0: this process). Returns 0 or -errno. */
 int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info);
 
+/* Another process's /proc/PID/fd and /proc/PID/fdinfo, opened once to
+ * describe many of its descriptors (the report's live snapshots): each is
+ * then looked up by its number alone. Not for the shim: these descriptors
+ * are neither high nor hidden. kt_proc_fd_dirs returns 0 or -errno. */
+struct kt_proc_fd_dirs {
+	int fd, fdinfo;
+};
+int kt_proc_fd_dirs(pid_t pid, struct kt_proc_fd_dirs *dirs);
+void kt_proc_fd_dirs_close(struct kt_proc_fd_dirs *dirs);
+/* kt_fd_describe of descriptor fd of the process of dirs. */
+int kt_fd_describe_in(const struct kt_proc_fd_dirs *dirs, int fd, struct kt_fd_info *info);
+
 /* Only (dev, ino) of PID's descriptor FD, by stat of /proc/PID/fd/FD. */
 int kt_fd_inode(pid_t pid, int fd, uint64_t *dev, uint64_t *ino);
 

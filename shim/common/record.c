@@ -29,6 +29,8 @@ static const char *const use_call_names[] = {NULL,	 "read",    "write",    "prea
 					     "recv",	 "sendto",  "recvfrom", "sendmsg", "recvmsg",
 					     "sendmmsg", "recvmmsg", "ioctl",   "fcntl"};
 static const char *const lost_what_names[] = {"start", "fork", "exec", "exit", "end", "table"};
+static const char *const block_kind_names[] = {"running", "fd",      "fds",       "wait", "lock",
+					       "sleep",   "stopped", "fifo-open", "other"};
 /* The errno values a kcmp probe fails with (the first seven), and those
  * writing a trace may fail with, as records name them. */
 static const struct {
@@ -114,6 +116,13 @@ const char *kt_lost_what_name(enum kt_lost_what what)
 	return (unsigned)what < COUNT(lost_what_names) ? lost_what_names[what] : "end";
 }
 
+_Static_assert(COUNT(block_kind_names) == KT_BLOCK_OTHER + 1, "a name for each enum kt_block_kind");
+
+const char *kt_block_kind_name(enum kt_block_kind kind)
+{
+	return (unsigned)kind < COUNT(block_kind_names) ? block_kind_names[kind] : "other";
+}
+
 const char *kt_kcmp_text(int kcmp, char buf[32])
 {
 	if (kcmp == 0)
@@ -171,6 +180,11 @@ int kt_errno_from_name(const char *s)
 int kt_lost_what_from_name(const char *s)
 {
 	return name_index(lost_what_names, COUNT(lost_what_names), 0, s);
+}
+
+int kt_block_kind_from_name(const char *s)
+{
+	return name_index(block_kind_names, COUNT(block_kind_names), 0, s);
 }
 
 int kt_call_from_name(const char *s)
@@ -524,5 +538,55 @@ void kt_rec_put_unrecorded(struct kt_buf *b, const struct kt_rec_unrecorded *r)
 	kt_buf_field(b, kt_errno_name_known(r->err));
 	kt_buf_field(b, r->seccomp ? "seccomp" : NULL);
 	kt_buf_field(b, r->path);
+	kt_buf_endline(b);
+}
+
+/* IO of a blocked record: r, w, rw or -. */
+static const char *io_name(bool in, bool out)
+{
+	return in && out ? "rw" : in ? "r" : out ? "w" : NULL;
+}
+
+void kt_rec_put_blocked(struct kt_buf *b, const struct kt_rec_blocked *r)
+{
+	kt_buf_str(b, "blocked");
+	kt_buf_field(b, r->thread ? "thread" : "process");
+	kt_buf_num(b, r->tid);
+	char state[2] = {r->state > ' ' && r->state < 0x7f ? r->state : '?', '\0'};
+	kt_buf_field(b, state);
+	kt_buf_field(b, kt_block_kind_name(r->kind));
+	kt_buf_field(b, r->call);
+	kt_buf_num(b, r->nr);
+	kt_buf_num(b, r->fd);
+	kt_buf_field(b, io_name(r->in, r->out));
+	kt_buf_num(b, r->pid);
+	kt_buf_num(b, r->timeout);
+	kt_buf_num(b, r->threads);
+	kt_buf_num(b, r->all_threads);
+	kt_buf_num(b, r->futex_own);
+	kt_buf_unum(b, r->cpu);
+	kt_buf_field(b, r->wchan);
+	kt_buf_field(b, r->err ? kt_errno_name(r->err) : NULL);
+	kt_buf_field(b, r->path);
+	long n = r->nfds < 0 ? -1 : r->nfds;
+	kt_buf_num(b, n);
+	for (long i = 0; i < n; i++) {
+		/* FD:IO, in one field */
+		char one[24];
+		size_t k = sizeof one;
+		const char *io = io_name(r->fds[i].in, r->fds[i].out);
+		io = io ? io : "-";
+		size_t iolen = strlen(io);
+		k -= iolen;
+		memcpy(one + k, io, iolen);
+		one[--k] = ':';
+		unsigned v = r->fds[i].fd < 0 ? 0u : (unsigned)r->fds[i].fd;
+		do {
+			one[--k] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		kt_buf_put(b, "\t", 1);
+		kt_buf_put(b, one + k, sizeof one - k);
+	}
 	kt_buf_endline(b);
 }

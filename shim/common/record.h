@@ -102,6 +102,27 @@
  *        the untraced image made). TIME: CLOCK_REALTIME in ns, so that the
  *        report can take the latest observation. "same" lines of the same
  *        snapshot may name these nodes.
+ * blocked ROLE TID STATE KIND CALL NR FD IO PID TIMEOUT THREADS ALL_THREADS
+ *        FUTEX_OWN CPU WCHAN ERROR PATH NFDS FDIO...
+ *        Inside a snapshot read from outside (the launcher's "signal" look):
+ *        what the process was blocked on then, as the report read it
+ *        (report/blocked.h), so that the report made from the kept trace
+ *        tells it as the launcher did. ROLE "process": the process's own
+ *        line, at most one per snapshot; "thread": another of its threads,
+ *        after it. TID: the thread whose call it is (0 the main thread).
+ *        STATE: field 3 of /proc/PID/stat, "?" when unreadable. KIND:
+ *        running, fd, fds, wait, lock, sleep, stopped, fifo-open or other.
+ *        CALL: the system call's name, or -; NR: its number, -1 when none.
+ *        FD: fd and lock: the descriptor, else -1. IO: r (waits to read or
+ *        accept), w (to write or connect), rw or -. PID: wait: the pid
+ *        waited for (-1 any child, below -1 the group). TIMEOUT (a timer
+ *        wakes it), ALL_THREADS (every thread could be read), FUTEX_OWN (a
+ *        futex wait on private memory): 0 or 1. THREADS: how many threads.
+ *        CPU: utime + stime in clock ticks. WCHAN: the kernel function it
+ *        sleeps in, or -. ERROR: why the call could not be read (EACCES...)
+ *        or -. PATH: fifo-open: the path opened, or -. NFDS: fds: the size
+ *        of the set, -1 when it could not be read (0 for other kinds); then
+ *        NFDS fields FD:IO, IO as above. Absent in traces of older versions.
  * note   TEXT
  *        Something the reader should know (e.g. kcmp denied for a pid).
  * stat   NAME VALUE
@@ -308,6 +329,19 @@ enum kt_close_call { KT_CLOSE_NONE, KT_CLOSE_CLOSE, KT_CLOSE_CLOSE_RANGE, KT_CLO
 #define KT_BAD_CLOSE_INVALID 2 /* FD is no descriptor number: negative, or not below the
 				* RLIMIT_NOFILE soft limit */
 
+/* KIND of a blocked record: what a live process waits in (report/blocked.h). */
+enum kt_block_kind {
+	KT_BLOCK_RUNNING, /* running, or not in a system call */
+	KT_BLOCK_FD,      /* read/write/recv/send/accept/connect on one descriptor */
+	KT_BLOCK_FDS,     /* poll/select/epoll_wait on a set */
+	KT_BLOCK_WAIT,    /* wait4/waitid */
+	KT_BLOCK_LOCK,    /* flock, fcntl F_SETLKW / F_OFD_SETLKW */
+	KT_BLOCK_SLEEP,   /* nanosleep, clock_nanosleep */
+	KT_BLOCK_STOPPED, /* stopped by a signal or a tracer */
+	KT_BLOCK_FIFO_OPEN, /* open/openat of a FIFO, waiting for its other end */
+	KT_BLOCK_OTHER,   /* another call (futex, pause...), or one we may not read */
+};
+
 /* The calls that make descriptors, the CALL of an fd record (stored as
  * a number in the shared tables): hooks.def lists them with the hooks. */
 enum kt_call {
@@ -332,6 +366,7 @@ const char *kt_errno_name(int err);
 /* The name of any errno value the format knows, or NULL ("-"). */
 const char *kt_errno_name_known(int err);
 const char *kt_lost_what_name(enum kt_lost_what what);
+const char *kt_block_kind_name(enum kt_block_kind kind);
 /* The KCMP field of a snapshot: "ok", "none" or "unavailable:ENAME", in buf. */
 const char *kt_kcmp_text(int kcmp, char buf[32]);
 /* The value a name stands for, or -1 when it names none ("-" is the call
@@ -344,6 +379,7 @@ int kt_event_from_name(const char *s);
 int kt_errno_from_name(const char *s);
 int kt_call_from_name(const char *s);
 int kt_lost_what_from_name(const char *s);
+int kt_block_kind_from_name(const char *s);
 
 /* ---- writing ---- */
 
@@ -482,6 +518,33 @@ struct kt_rec_unrecorded {
 	const char *path; /* NULL when absent */
 };
 
+/* One descriptor of a blocked record's set, and what it waits for. */
+struct kt_rec_blocked_fd {
+	int fd;
+	bool in, out;
+};
+
+struct kt_rec_blocked {
+	bool thread; /* ROLE thread: another thread of the process */
+	int tid;
+	char state;
+	enum kt_block_kind kind;
+	const char *call;  /* NULL when absent */
+	long nr;
+	int fd;
+	bool in, out;
+	int pid;
+	bool timeout;
+	int threads;
+	bool all_threads, futex_own;
+	unsigned long long cpu;
+	const char *wchan; /* NULL when absent */
+	int err;           /* errno value, 0 when none */
+	const char *path;  /* NULL when absent */
+	long nfds;         /* -1: the set could not be read */
+	const struct kt_rec_blocked_fd *fds;
+};
+
 /* Whether an fd record names the descriptor it is a copy of: a dup (in this
  * process), an inheritance (the parent's), a received one whose sender is
  * known, or one kept across exec that was one of these before. False for
@@ -520,6 +583,7 @@ void kt_rec_put_forked(struct kt_buf *b, unsigned long long time);
 void kt_rec_put_spawned(struct kt_buf *b, const char *how);
 void kt_rec_put_ended(struct kt_buf *b, int status);
 void kt_rec_put_unrecorded(struct kt_buf *b, const struct kt_rec_unrecorded *r);
+void kt_rec_put_blocked(struct kt_buf *b, const struct kt_rec_blocked *r);
 
 /* ---- reading ---- */
 
@@ -528,7 +592,7 @@ enum kt_rec_kind {
 	KT_REC_MAGIC, KT_REC_IMAGE, KT_REC_SNAP, KT_REC_FD, KT_REC_STACK, KT_REC_PEER, KT_REC_SAME,
 	KT_REC_OBSERVED, KT_REC_NOTE, KT_REC_STAT, KT_REC_END, KT_REC_EVENT, KT_REC_UNTRACED,
 	KT_REC_REAPED, KT_REC_CLOSED, KT_REC_ENDED, KT_REC_UNRECORDED, KT_REC_END_FD, KT_REC_END_FDS,
-	KT_REC_INO, KT_REC_FORKED, KT_REC_ADDR, KT_REC_SPAWNED
+	KT_REC_INO, KT_REC_FORKED, KT_REC_ADDR, KT_REC_SPAWNED, KT_REC_BLOCKED
 };
 
 /* A line split into unescaped fields (kt_record_split); f[0] is the kind. */
@@ -589,5 +653,9 @@ bool kt_rec_parse_forked(const struct kt_rec_line *l, unsigned long long *time,
 bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, struct kt_rec_error *err);
 bool kt_rec_parse_unrecorded(const struct kt_rec_line *l, struct kt_rec_unrecorded *r,
 			     struct kt_rec_error *err);
+
+/* fds: room for l->n entries; r->fds points at it, holding the set. */
+bool kt_rec_parse_blocked(const struct kt_rec_line *l, struct kt_rec_blocked *r,
+			  struct kt_rec_blocked_fd *fds, struct kt_rec_error *err);
 
 #endif

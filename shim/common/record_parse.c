@@ -114,6 +114,7 @@ static const char *const kind_names[] = {
 	[KT_REC_ENDED] = "ended",         [KT_REC_UNRECORDED] = "unrecorded",
 	[KT_REC_END_FD] = "end-fd",       [KT_REC_END_FDS] = "end-fds",     [KT_REC_INO] = "ino",
 	[KT_REC_FORKED] = "forked",       [KT_REC_ADDR] = "addr",         [KT_REC_SPAWNED] = "spawned",
+	[KT_REC_BLOCKED] = "blocked",
 };
 
 #define FAIL(err, ...)                                                                             \
@@ -525,5 +526,83 @@ bool kt_rec_parse_unrecorded(const struct kt_rec_line *l, struct kt_rec_unrecord
 		FAIL(err, "unknown unrecorded CAUSE '%s'", l->f[3]);
 	r->seccomp = strcmp(l->f[3], "seccomp") == 0;
 	r->path = optional(l->f[4]);
+	return true;
+}
+
+/* IO of a blocked record. */
+static bool parse_io(const char *s, bool *in, bool *out)
+{
+	*in = strcmp(s, "r") == 0 || strcmp(s, "rw") == 0;
+	*out = strcmp(s, "w") == 0 || strcmp(s, "rw") == 0;
+	return *in || *out || strcmp(s, "-") == 0;
+}
+
+/* A 0 or 1 field. */
+#define BOOL_FIELD(err, l, i, name, dst)                                                           \
+	do {                                                                                       \
+		int b_;                                                                            \
+		INT_FIELD(err, l, i, name, 0, 1, b_);                                              \
+		(dst) = b_ != 0;                                                                   \
+	} while (0)
+
+bool kt_rec_parse_blocked(const struct kt_rec_line *l, struct kt_rec_blocked *r,
+			  struct kt_rec_blocked_fd *fds, struct kt_rec_error *err)
+{
+	/* blocked ROLE TID STATE KIND CALL NR FD IO PID TIMEOUT THREADS ALL_THREADS
+	 * FUTEX_OWN CPU WCHAN ERROR PATH NFDS FD:IO... */
+	NFIELDS(err, l, 19);
+	if (strcmp(l->f[1], "process") != 0 && strcmp(l->f[1], "thread") != 0)
+		FAIL(err, "blocked record: bad ROLE '%s' (process or thread)", l->f[1]);
+	r->thread = l->f[1][0] == 't';
+	INT_FIELD(err, l, 2, "blocked TID", 0, INT_MAX, r->tid);
+	if (strlen(l->f[3]) != 1)
+		FAIL(err, "blocked record: bad STATE '%s'", l->f[3]);
+	r->state = l->f[3][0];
+	int kind = kt_block_kind_from_name(l->f[4]);
+	if (kind < 0)
+		FAIL(err, "blocked record: bad KIND '%s'", l->f[4]);
+	r->kind = (enum kt_block_kind)kind;
+	r->call = optional(l->f[5]);
+	long long nr;
+	if (!field_ll(l->f[6], -1, INT_MAX, &nr))
+		FAIL(err, "bad number '%s' for blocked NR", l->f[6]);
+	r->nr = (long)nr;
+	INT_FIELD(err, l, 7, "blocked FD", -1, INT_MAX, r->fd);
+	if (!parse_io(l->f[8], &r->in, &r->out))
+		FAIL(err, "blocked record: bad IO '%s'", l->f[8]);
+	INT_FIELD(err, l, 9, "blocked PID", INT_MIN, INT_MAX, r->pid);
+	BOOL_FIELD(err, l, 10, "blocked TIMEOUT", r->timeout);
+	INT_FIELD(err, l, 11, "blocked THREADS", 0, INT_MAX, r->threads);
+	BOOL_FIELD(err, l, 12, "blocked ALL_THREADS", r->all_threads);
+	BOOL_FIELD(err, l, 13, "blocked FUTEX_OWN", r->futex_own);
+	ULL_FIELD(err, l, 14, "blocked CPU", r->cpu);
+	r->wchan = optional(l->f[15]);
+	r->err = 0;
+	if (optional(l->f[16]) != NULL) {
+		/* a name this reader does not know: an error all the same */
+		r->err = kt_errno_from_name(l->f[16]);
+		if (r->err <= 0)
+			r->err = EIO;
+	}
+	r->path = optional(l->f[17]);
+	long long nfds;
+	if (!field_ll(l->f[18], -1, INT_MAX, &nfds))
+		FAIL(err, "bad number '%s' for blocked NFDS", l->f[18]);
+	r->nfds = (long)nfds;
+	if ((nfds < 0 ? 0 : nfds) != l->n - 19)
+		FAIL(err, "blocked record has NFDS %lld but %d descriptors", nfds, l->n - 19);
+	for (long i = 0; i < r->nfds; i++) {
+		char *s = l->f[19 + i], *colon = strchr(s, ':');
+		long long fd;
+		if (colon == NULL)
+			FAIL(err, "blocked record: bad descriptor '%s' (FD:IO)", s);
+		*colon = '\0';
+		bool ok = field_ll(s, 0, INT_MAX, &fd) && parse_io(colon + 1, &fds[i].in, &fds[i].out);
+		*colon = ':';
+		if (!ok)
+			FAIL(err, "blocked record: bad descriptor '%s' (FD:IO)", s);
+		fds[i].fd = (int)fd;
+	}
+	r->fds = fds;
 	return true;
 }

@@ -124,6 +124,34 @@ assert_ends() {
 	assert_equal "$(fd_get "$CHILD" "$file" .target)" /dev/null
 }
 
+@test "SIGTERM with --trace-dir: the kept trace's report tells what each was blocked on, as the launcher's did" {
+	need_kcmp
+	local T=$BATS_TEST_TMPDIR/kept again=$BATS_TEST_TMPDIR/again.json
+	start_hung --trace-dir "$T"
+	kill -TERM "$KPID"
+	wait_launcher
+	assert_equal "$status" 143
+	assert_tree_gone
+	assert_invariants
+	run "$KT" report --format=json -o "$again" "$T"
+	assert_success
+	assert_invariants "$again"
+	# the look saw the parent in wait4 (not vacuous), and the kept trace too
+	q_true 'proc($p).snapshot.why == "signal" and proc($p).blocked.call == "wait4"' \
+		--argjson p "$PARENT"
+	R=$again q_true 'proc($p).snapshot.why == "signal" and proc($p).blocked.call == "wait4" and proc($p).blocked.pid == $c' \
+		--argjson p "$PARENT" --argjson c "$CHILD"
+	# process by process: snapshot.why and blocked (a key absent stays absent)
+	local per='[.processes[] | {pid, start, why: .snapshot.why, has: has("blocked"), blocked}]'
+	jq -e -n --slurpfile a "$R" --slurpfile b "$again" \
+		"(\$a[0] | $per) == (\$b[0] | $per) and (\$a[0] | $per | length) == 2" >/dev/null ||
+		fail "blocked or snapshot.why differ: $(diff <(jq -S "$per" "$R") <(jq -S "$per" "$again"))"
+	# and the report as a whole, but for where the trace is
+	jq -e -n --slurpfile a "$R" --slurpfile b "$again" \
+		'($a[0] | del(.trace_dir)) == ($b[0] | del(.trace_dir))' >/dev/null ||
+		fail "the reports differ: $(diff <(jq -S 'del(.trace_dir)' "$R") <(jq -S 'del(.trace_dir)' "$again"))"
+}
+
 @test "SIGHUP and SIGQUIT to the launcher end the run the same way (129, 131)" {
 	local sig want
 	for sig in HUP QUIT; do
@@ -278,7 +306,24 @@ assert_ends() {
 		assert_equal "$(fd_get "$C" "$fd" .access)" rw
 	done
 	[[ $(fd_get "$C" "$p0" .target) =~ ^socket:\[[0-9]+\]$ ]] || fail "socketpair target"
+	# socket() and accept() record their inode too: each socket by its own
+	# inode, a dup of the accepted one in its description
+	local l c a ad
+	l=$(kv listen_fd "$output") c=$(kv client_fd "$output") a=$(kv accepted_fd "$output")
+	ad=$(kv accepted_dup_fd "$output")
+	for fd in "$s" "$l" "$c" "$a" "$ad"; do
+		assert_equal "$(fd_get "$C" "$fd" .type)" socket
+		assert_equal "$(fd_get "$C" "$fd" .access)" rw
+		[[ $(fd_get "$C" "$fd" .target) =~ ^socket:\[[0-9]+\]$ ]] ||
+			fail "fd $fd: target $(fd_get "$C" "$fd" .target), not socket:[INODE]"
+	done
+	q_true '[proc($c).fds[] | select(.fd as $f | $socks | index($f)) | .target] | unique | length == 6' \
+		--argjson c "$C" --argjson socks "[$p0, $p1, $s, $l, $c, $a]"
+	assert_equal "$(fd_get "$C" "$ad" .target)" "$(fd_get "$C" "$a" .target)"
+	assert_equal "$(fd_get "$C" "$ad" .ofd)" "$(fd_get "$C" "$a" .ofd)"
+	q_true '[proc($c).fds[] | select(.fd as $f | $socks | index($f)) | .ofd] | unique | length == 6' \
+		--argjson c "$C" --argjson socks "[$p0, $p1, $s, $l, $c, $a, $ad]"
 	# nothing the child made is unknown
 	q_true '[proc($c).fds[] | select(.fd as $f | $made | index($f)) | select(.type == "unknown" or .target == null or .access == null)] | length == 0' \
-		--argjson c "$C" --argjson made "[$r, $w, $f, $p0, $p1, $s, $d]"
+		--argjson c "$C" --argjson made "[$r, $w, $f, $p0, $p1, $s, $d, $l, $c, $a, $ad]"
 }

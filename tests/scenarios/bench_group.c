@@ -1,6 +1,6 @@
 /* Benchmark: the exit grouping of many descriptors held by many processes.
  *
- *   bench_group DIR [FILES [PROCS [files|devnull]]]
+ *   bench_group DIR [FILES [PROCS [files|devnull [hold]]]]
  *                         defaults: 500 files, 20 processes, "files"
  *
  * The parent opens FILES descriptors: with "files", FILES distinct files
@@ -16,6 +16,11 @@
  * The parent's own exit snapshot comes after main returns, so the time it
  * prints, from the release to the last child reaped, is only part of the
  * cost: scripts/bench also times the whole run from outside.
+ *
+ * With "hold", the tree stays as it is once every child is ready, for a
+ * live snapshot to be measured (scripts/bench-snapshot): the parent prints
+ * "holding pids=PID,PID,..." (itself first) and releases the children
+ * only when its standard input reaches end of file.
  *
  * stdout: group files=N procs=K mode=M setup_ns=T release_to_reaped_ns=T
  */
@@ -35,9 +40,10 @@ int main(int argc, char **argv)
 	long procs = argc > 3 ? strtol(argv[3], NULL, 10) : 20;
 	const char *mode = argc > 4 ? argv[4] : "files";
 	int devnull = strcmp(mode, "devnull") == 0;
+	int hold = argc > 5 && strcmp(argv[5], "hold") == 0;
 	if (files < 1 || files > 100000 || procs < 1 || procs > 1000 ||
-	    (!devnull && strcmp(mode, "files") != 0)) {
-		fprintf(stderr, "usage: bench_group DIR [FILES>=1 [PROCS>=1 [files|devnull]]]\n");
+	    (!devnull && strcmp(mode, "files") != 0) || (argc > 5 && !hold)) {
+		fprintf(stderr, "usage: bench_group DIR [FILES>=1 [PROCS>=1 [files|devnull [hold]]]]\n");
 		return 2;
 	}
 
@@ -63,8 +69,12 @@ int main(int argc, char **argv)
 	int ready[2], go[2];
 	xpipe(ready);
 	xpipe(go);
+	pid_t *pids = calloc((size_t)procs, sizeof *pids);
+	if (pids == NULL)
+		die("calloc");
+	pids[0] = getpid();
 	for (long c = 1; c < procs; c++) {
-		pid_t pid = xfork();
+		pid_t pid = pids[c] = xfork();
 		if (pid == 0) {
 			close(ready[0]);
 			close(go[1]);
@@ -78,6 +88,15 @@ int main(int argc, char **argv)
 	for (long c = 1; c < procs; c++)
 		wait_go(ready[0]);
 	close(ready[0]);
+	if (hold) {
+		printf("holding pids=");
+		for (long c = 0; c < procs; c++)
+			printf("%s%d", c ? "," : "", (int)pids[c]);
+		printf("\n");
+		fflush(stdout);
+		wait_eof(0);
+	}
+	free(pids);
 	uint64_t t1 = bench_now_ns();
 
 	close(go[1]); /* the release */

@@ -95,6 +95,33 @@ static void test_kcmp_manpage(void)
 	at = kt_desc_find(sorted, 6, &key, &st);
 	CHECK(at >= 0 && kt_kcmp_file(sorted[at].pid, sorted[at].fd, self, b) == 0);
 
+	/* kt_desc_group: the same order as kt_desc_sort, runs where kcmp
+	 * says a description begins; a bucket of one description (the
+	 * file's a, c in both) costs one call per holder after the first. */
+	struct kt_desc grouped[6];
+	unsigned char starts[6];
+	struct kt_group_stats gst = {0};
+	memcpy(grouped, d, sizeof d);
+	kt_desc_group(grouped, 6, scratch, starts, &gst);
+	CHECK(gst.kcmp_errors == 0 && starts[0] == 1);
+	for (size_t i = 0; i < 6; i++) {
+		CHECK(grouped[i].pid == sorted[i].pid && grouped[i].fd == sorted[i].fd);
+		if (i > 0)
+			CHECK(starts[i] == (kt_kcmp_file(grouped[i - 1].pid, grouped[i - 1].fd,
+							 grouped[i].pid, grouped[i].fd) != 0));
+	}
+	int runs = 0;
+	for (size_t i = 0; i < 6; i++)
+		runs += starts[i];
+	CHECK(runs == 2);
+	struct kt_desc one[4] = {desc_of(self, a), desc_of(child, a), desc_of(self, c), desc_of(child, c)};
+	unsigned char one_starts[4];
+	gst = (struct kt_group_stats){0};
+	kt_desc_group(one, 4, scratch, one_starts, &gst);
+	CHECK(gst.kcmp_calls == 3 && one_starts[0] == 1 && !one_starts[1] && !one_starts[2] &&
+	      !one_starts[3]);
+	CHECK(one[0].pid == self && one[0].fd == a && one[3].pid == child && one[3].fd == c);
+
 	/* A vanished process is "unknown", never "different". */
 	close(go[1]);
 	waitpid(child, NULL, 0);
