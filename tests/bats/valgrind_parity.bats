@@ -297,3 +297,47 @@ bad_use_field() {
 	assert_equal "$output" "$untraced"
 	assert_no_findings bad-use
 }
+
+@test "bad-use: the fortified _chk reads (__read_chk, __pread64_chk, __recv_chk, __recvfrom_chk), sendmmsg, recvmmsg, ioctl and the other watched calls on a closed descriptor" {
+	local calls="read pread recv recvfrom pwrite readv writev sendto sendmsg recvmsg sendmmsg recvmmsg ioctl fcntl"
+	# the program reaches glibc through the _chk names, whose internal
+	# reads no read, pread, recv or recvfrom hook sees
+	local imports
+	imports=$(nm -D --undefined-only "$SCEN/bad_use_calls" | awk '{print $2}' | sed 's/@.*//')
+	for sym in __read_chk __pread64_chk __recv_chk __recvfrom_chk sendmmsg recvmmsg ioctl; do
+		grep -qx "$sym" <<<"$imports" || fail "bad_use_calls does not call $sym: $imports"
+	done
+	for sym in read pread64 recv recvfrom; do
+		run ! grep -qx "$sym" <<<"$imports"
+	done
+
+	run -0 "$SCEN/bad_use_calls" "$DATA" 3>&-
+	untraced=$output
+	kcmptrace_run "$SCEN/bad_use_calls" "$DATA"
+	assert_success
+	# the program sees the same results and errno values as without the tracer
+	assert_equal "$output" "$untraced"
+	FD=$(kv fd)
+	P=$(kcmptrace_pid bad_use_calls)
+	local call msg
+	for call in $calls; do
+		assert_equal "$(kv "$call")" "-1/EBADF"
+		assert_equal "$(bad_use_field "$call" .severity)" error
+		assert_equal "$(bad_use_field "$call" .pid)" "$P"
+		msg=$(bad_use_field "$call" .message)
+		[[ $msg == "$P bad_use_calls: $call($FD) at "*"main+0x"*" failed with EBADF: fd $FD was closed by close() at main+0x"*"(bad_use_calls.c:"* ]] ||
+			fail "$call: $msg"
+	done
+	# one finding per call, no other
+	q_true "[.findings[] | select(.kind == \"bad-use\") | .origin.call] | sort == (\"$calls\" | split(\" \") | sort)"
+	assert_equal "$(kcmptrace_query '[.findings[] | select(.kind != "bad-use")] | length')" 0
+
+	# the same calls on the open descriptor fail otherwise (ENOTSOCK) or not at all: none
+	run -0 "$SCEN/bad_use_calls" clean "$DATA" 3>&-
+	untraced=$output
+	kcmptrace_run "$SCEN/bad_use_calls" clean "$DATA"
+	assert_success
+	assert_equal "$output" "$untraced"
+	assert_output --partial "recvmmsg=-1/ENOTSOCK ioctl=0/0"
+	assert_no_findings bad-use
+}
