@@ -194,19 +194,43 @@ static int ofd_of(const struct kt_mproc *mp, int fd, unsigned long long gen)
 	return 0;
 }
 
+/* The socket description whose target is socket:[ino], or 0. */
+static int socket_ofd(const struct kt_model *m, uint64_t ino)
+{
+	char target[40];
+	snprintf(target, sizeof target, "socket:[%llu]", (unsigned long long)ino);
+	for (size_t i = 0; i < m->nofds; i++)
+		if (m->ofds[i].first->rec.type == KT_FD_SOCKET && m->ofds[i].first->rec.target != NULL &&
+		    strcmp(m->ofds[i].first->rec.target, target) == 0)
+			return m->ofds[i].id;
+	return 0;
+}
+
 /* For each socket description, its socketpair's other end (0: unknown),
  * indexed by id: the shim writes a "peer" record when a process holds
- * both ends made by one socketpair() at its snapshot. sock_diag cannot
- * help once the processes have ended, nor name an unnamed end. */
+ * both ends made by one socketpair() at its snapshot; a live snapshot has
+ * each UNIX socket's peer inode from sock_diag. A trace read after its
+ * processes ended cannot ask the kernel. */
 static int *socket_peers(const struct kt_model *m)
 {
 	int *peer = kt_xcalloc(m->nofds + 1, sizeof *peer);
+	for (size_t i = 0; i < m->nofds; i++) {
+		const struct kt_ofd *o = &m->ofds[i];
+		for (size_t h = 0; h < o->nholders && !peer[o->id]; h++) {
+			int b = o->holders[h].rec->peer_ino ? socket_ofd(m, o->holders[h].rec->peer_ino) : 0;
+			if (b && b != o->id && !peer[b]) {
+				peer[o->id] = b;
+				peer[b] = o->id;
+			}
+		}
+	}
 	for (size_t i = 0; i < m->nprocs; i++) {
 		const struct kt_mproc *mp = &m->procs[i];
 		for (size_t pp = 0; mp->snap != NULL && pp < mp->snap->npeers; pp++) {
 			const struct kt_rec_peer *r = &mp->snap->peers[pp];
 			int a = ofd_of(mp, r->fd, r->gen), b = ofd_of(mp, r->fd2, r->gen2);
-			if (a && b && a != b && m->ofds[a - 1].first->rec.type == KT_FD_SOCKET &&
+			if (a && b && a != b && !peer[a] && !peer[b] &&
+			    m->ofds[a - 1].first->rec.type == KT_FD_SOCKET &&
 			    m->ofds[b - 1].first->rec.type == KT_FD_SOCKET) {
 				peer[a] = b;
 				peer[b] = a;

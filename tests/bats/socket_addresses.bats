@@ -170,3 +170,38 @@ ofd_of() {
 	q_true '[.ofds[] | select(.type == "socket")] | length == 2 and all(.address == {"local": "", "peer": "", "listening": false})'
 	q_true '[.ofds[] | select(.peer_ofd != null)] | length == 0'
 }
+
+@test "a live snapshot joins a socketpair's ends split between parent and child (peer_ofd, by sock_diag)" {
+	local fifo="$BATS_TEST_TMPDIR/in" out="$BATS_TEST_TMPDIR/out" parent child a b
+	mkfifo "$fifo"
+	# the child holds one end until the parent, holding the other, ends
+	python3 -c '
+import os, socket, sys
+a, b = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    a.close()
+    b.recv(1)
+    os._exit(0)
+b.close()
+print(f"parent={os.getpid()} child={pid} fd={a.fileno()}", flush=True)
+sys.stdin.readline()' <"$fifo" >"$out" 3>&- &
+	exec 5>"$fifo"
+	for _ in $(seq 100); do
+		[[ -s $out ]] && break
+		sleep 0.1
+	done
+	parent=$(kv parent "$(cat "$out")")
+	child=$(kv child "$(cat "$out")")
+	R="$BATS_TEST_TMPDIR/live.json"
+	run kcmptrace_no_fd3 "$KT" snapshot --tree --format=json -o "$R" "$parent"
+	echo done >&5
+	exec 5>&-
+	wait
+	assert_invariants
+	a=$(q "[proc($parent) | .fds[] | select(.type == \"socket\") | .ofd] | if length == 1 then .[0] else error(\"parent sockets: \(.)\") end")
+	b=$(q "[proc($child) | .fds[] | select(.type == \"socket\") | .ofd] | if length == 1 then .[0] else error(\"child sockets: \(.)\") end")
+	[[ $a != "$b" ]] || fail "one description for both ends: $a"
+	assert_equal "$(q ".ofds[] | select(.id == $a) | .peer_ofd")" "$b"
+	assert_equal "$(q ".ofds[] | select(.id == $b) | .peer_ofd")" "$a"
+}
