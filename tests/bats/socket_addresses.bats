@@ -172,7 +172,7 @@ ofd_of() {
 }
 
 @test "a live snapshot joins a socketpair's ends split between parent and child (peer_ofd, by sock_diag)" {
-	local fifo="$BATS_TEST_TMPDIR/in" out="$BATS_TEST_TMPDIR/out" parent child a b
+	local fifo="$BATS_TEST_TMPDIR/in" out="$BATS_TEST_TMPDIR/out" parent child a b pypid
 	mkfifo "$fifo"
 	# the child holds one end until the parent, holding the other, ends
 	python3 -c '
@@ -186,6 +186,7 @@ if pid == 0:
 b.close()
 print(f"parent={os.getpid()} child={pid} fd={a.fileno()}", flush=True)
 sys.stdin.readline()' <"$fifo" >"$out" 3>&- &
+	pypid=$!
 	exec 5>"$fifo"
 	for _ in $(seq 100); do
 		[[ -s $out ]] && break
@@ -197,7 +198,7 @@ sys.stdin.readline()' <"$fifo" >"$out" 3>&- &
 	run kcmptrace_no_fd3 "$KT" snapshot --tree --format=json -o "$R" "$parent"
 	echo done >&5
 	exec 5>&-
-	wait
+	wait "$pypid" # not bats' own background jobs (its timeout's)
 	assert_invariants
 	a=$(q "[proc($parent) | .fds[] | select(.type == \"socket\") | .ofd] | if length == 1 then .[0] else error(\"parent sockets: \(.)\") end")
 	b=$(q "[proc($child) | .fds[] | select(.type == \"socket\") | .ofd] | if length == 1 then .[0] else error(\"child sockets: \(.)\") end")
