@@ -46,6 +46,7 @@ struct live_fd {
 	 * has_addr; local and peer malloc'd. */
 	bool has_addr;
 	struct kt_rec_addr addr;
+	uint64_t peer_ino; /* net_sockets.h */
 };
 
 struct live_proc {
@@ -108,6 +109,7 @@ static void take_address(struct live_fd *lf, const struct kt_net_socket *sock)
 	if (sock == NULL)
 		return;
 	lf->has_addr = true;
+	lf->peer_ino = sock->peer_ino;
 	lf->addr = (struct kt_rec_addr){lf->fd, lf->gen, sock->local ? kt_xstrdup(sock->local) : NULL,
 					sock->peer ? kt_xstrdup(sock->peer) : NULL, sock->listening};
 }
@@ -387,6 +389,7 @@ static void attach_snapshot(struct kt_process *p, struct live_proc *lp, enum kt_
 			fd->addr = lp->fds[j].addr;
 			fd->addr.local = keep_address(p, fd->addr.local);
 			fd->addr.peer = keep_address(p, fd->addr.peer);
+			fd->peer_ino = lp->fds[j].peer_ino;
 		}
 	}
 	if (kcmp == 0)

@@ -64,7 +64,7 @@ static void load_ip(struct kt_net_sockets *s, int pid, const char *name, bool v6
 		bool has_l = parse_ip(local, v6, l), has_r = parse_ip(remote, v6, r);
 		bool listening = tcp && state == 0x0A; /* TCP_LISTEN */
 		*KT_PUSH(s->v, s->n, s->cap) = (struct kt_net_socket){
-			ino, dup_or_null(has_l, l), dup_or_null(has_r && !listening, r), listening};
+			ino, dup_or_null(has_l, l), dup_or_null(has_r && !listening, r), listening, 0};
 	}
 	fclose(f);
 }
@@ -89,7 +89,7 @@ static void load_unix(struct kt_net_sockets *s, int pid, size_t *first, size_t *
 		name += strspn(name, " ");
 		name[strcspn(name, "\n")] = '\0';
 		*KT_PUSH(s->v, s->n, s->cap) = (struct kt_net_socket){
-			ino, kt_xstrdup(name), NULL, (flags & 0x10000) != 0 /* __SO_ACCEPTCON */};
+			ino, kt_xstrdup(name), NULL, (flags & 0x10000) != 0 /* __SO_ACCEPTCON */, 0};
 	}
 	fclose(f);
 	*end = s->n;
@@ -122,6 +122,7 @@ void kt_net_sockets_load(struct kt_net_sockets *s, int pid)
 	for (size_t i = 0; peers.loaded && i < s->n; i++) {
 		uint32_t peer = s->v[i].ino <= UINT32_MAX ? kt_unix_peer_of(&peers, (uint32_t)s->v[i].ino) : 0;
 		const struct kt_net_socket *other = peer ? kt_net_socket_find(s, peer) : NULL;
+		s->v[i].peer_ino = peer;
 		if (other != NULL && other->local != NULL)
 			s->v[i].peer = kt_xstrdup(other->local);
 	}

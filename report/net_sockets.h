@@ -16,6 +16,7 @@ struct kt_net_socket {
 	uint64_t ino;
 	char *local, *peer; /* as an addr record's: NULL none, "" unnamed */
 	bool listening;
+	uint64_t peer_ino; /* a UNIX socket's peer by sock_diag, 0 when unknown */
 };
 
 struct kt_net_sockets {

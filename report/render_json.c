@@ -176,6 +176,70 @@ static void render_address(FILE *out, const struct kt_fd *fd)
 	fprintf(out, ", \"listening\": %s}", fd->addr.listening ? "true" : "false");
 }
 
+/* The holder of o whose process asked its socket's addresses (a holder
+ * without a snapshot has none), else the first. */
+static const struct kt_fd *ofd_address_holder(const struct kt_ofd *o)
+{
+	for (size_t h = 0; h < o->nholders; h++)
+		if (o->holders[h].rec->has_addr && o->holders[h].rec->rec.type == KT_FD_SOCKET)
+			return o->holders[h].rec;
+	return o->first;
+}
+
+static int ofd_of(const struct kt_mproc *mp, int fd, unsigned long long gen)
+{
+	for (size_t k = 0; k < mp->nfds; k++)
+		if (mp->fds[k].fd->rec.fd == fd && mp->fds[k].fd->rec.gen == gen)
+			return mp->fds[k].ofd;
+	return 0;
+}
+
+/* The socket description whose target is socket:[ino], or 0. */
+static int socket_ofd(const struct kt_model *m, uint64_t ino)
+{
+	char target[40];
+	snprintf(target, sizeof target, "socket:[%llu]", (unsigned long long)ino);
+	for (size_t i = 0; i < m->nofds; i++)
+		if (m->ofds[i].first->rec.type == KT_FD_SOCKET && m->ofds[i].first->rec.target != NULL &&
+		    strcmp(m->ofds[i].first->rec.target, target) == 0)
+			return m->ofds[i].id;
+	return 0;
+}
+
+/* For each socket description, its socketpair's other end (0: unknown),
+ * indexed by id: the shim writes a "peer" record when a process holds
+ * both ends made by one socketpair() at its snapshot; a live snapshot has
+ * each UNIX socket's peer inode from sock_diag. A trace read after its
+ * processes ended cannot ask the kernel. */
+static int *socket_peers(const struct kt_model *m)
+{
+	int *peer = kt_xcalloc(m->nofds + 1, sizeof *peer);
+	for (size_t i = 0; i < m->nofds; i++) {
+		const struct kt_ofd *o = &m->ofds[i];
+		for (size_t h = 0; h < o->nholders && !peer[o->id]; h++) {
+			int b = o->holders[h].rec->peer_ino ? socket_ofd(m, o->holders[h].rec->peer_ino) : 0;
+			if (b && b != o->id && !peer[b]) {
+				peer[o->id] = b;
+				peer[b] = o->id;
+			}
+		}
+	}
+	for (size_t i = 0; i < m->nprocs; i++) {
+		const struct kt_mproc *mp = &m->procs[i];
+		for (size_t pp = 0; mp->snap != NULL && pp < mp->snap->npeers; pp++) {
+			const struct kt_rec_peer *r = &mp->snap->peers[pp];
+			int a = ofd_of(mp, r->fd, r->gen), b = ofd_of(mp, r->fd2, r->gen2);
+			if (a && b && a != b && !peer[a] && !peer[b] &&
+			    m->ofds[a - 1].first->rec.type == KT_FD_SOCKET &&
+			    m->ofds[b - 1].first->rec.type == KT_FD_SOCKET) {
+				peer[a] = b;
+				peer[b] = a;
+			}
+		}
+	}
+	return peer;
+}
+
 static void render_process(FILE *out, const struct kt_model *m, size_t i)
 {
 	const struct kt_mproc *mp = &m->procs[i];
@@ -394,6 +458,7 @@ void kt_render_json(FILE *out, const struct kt_model *m)
 		render_process(out, m, i);
 	}
 	fputs("],\n \"ofds\": [", out);
+	int *peer = socket_peers(m);
 	for (size_t i = 0; i < m->nofds; i++) {
 		const struct kt_ofd *o = &m->ofds[i];
 		fputs(i > 0 ? ",\n  " : "\n  ", out);
@@ -401,6 +466,9 @@ void kt_render_json(FILE *out, const struct kt_model *m)
 		kt_json_string(out, kt_fd_type_name(o->first->rec.type));
 		fputs(", \"target\": ", out);
 		kt_json_string(out, o->first->rec.target);
+		render_address(out, ofd_address_holder(o));
+		if (peer[o->id])
+			fprintf(out, ", \"peer_ofd\": %d", peer[o->id]);
 		fputs(", \"access\": ", out);
 		kt_json_string(out, kt_access_name(o->first->rec.access));
 		fprintf(out, ", \"evidence\": \"%s\", \"holders\": [", evidence_name(o->evidence));
@@ -411,6 +479,7 @@ void kt_render_json(FILE *out, const struct kt_model *m)
 		}
 		fputs("]}", out);
 	}
+	free(peer);
 	fputs("],\n \"findings\": [", out);
 	struct kt_finding_contexts cx;
 	kt_finding_contexts_build(m, &cx);

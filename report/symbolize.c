@@ -120,9 +120,38 @@ static struct site_cache *sites;
 
 static bool resolve(const char *site, struct kt_symbol *sym);
 
+/* A system header's inline function (glibc's _FORTIFY_SOURCE read, open,
+ * recv wrappers) is not where the program made the call: the line it was
+ * inlined at is, as in a build without _FORTIFY_SOURCE. */
+static bool system_header(const char *file)
+{
+	return strncmp(file, "/usr/include/", 13) == 0;
+}
+
+/* The file and line where inlined subroutine die was inlined, or false. */
+static bool call_site_of(Dwarf_Die *cu, Dwarf_Die *die, const char **file, int *line)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word idx, l;
+	Dwarf_Files *files;
+	size_t nfiles;
+	if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &idx) != 0 ||
+	    dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &l) != 0 || l == 0 ||
+	    dwarf_getsrcfiles(cu, &files, &nfiles) != 0 || idx >= nfiles)
+		return false;
+	const char *f = dwarf_filesrc(files, idx, NULL, NULL);
+	if (f == NULL)
+		return false;
+	*file = f;
+	*line = (int)l;
+	return true;
+}
+
 /* The innermost function inlined at addr, by its name in the debug
- * information, or NULL: then the ELF symbol is the function. */
-static const char *inlined_at(Dwfl_Module *module, GElf_Addr addr)
+ * information, or NULL: then the ELF symbol is the function. *file and
+ * *line, addr's source line, move out of system headers' inline functions
+ * to where they were inlined. */
+static const char *inlined_at(Dwfl_Module *module, GElf_Addr addr, const char **file, int *line)
 {
 	Dwarf_Addr bias;
 	Dwarf_Die *cu = dwfl_module_addrdie(module, addr, &bias);
@@ -131,6 +160,8 @@ static const char *inlined_at(Dwfl_Module *module, GElf_Addr addr)
 	const char *name = NULL;
 	for (int i = 0; i < n && name == NULL; i++) {
 		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		if (system_header(*file) && call_site_of(cu, &scopes[i], file, line))
 			continue;
 		Dwarf_Attribute attr;
 		name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &attr));
@@ -185,11 +216,11 @@ static bool resolve(const char *site, struct kt_symbol *sym)
 			const char *file =
 				line != NULL ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
 			if (file != NULL && lineno > 0) {
-				snprintf(sym->file, sizeof sym->file, "%s", file);
-				sym->line = lineno;
 				/* file:line belong to the inlined function, when there is
 				 * one: name it, and the function it was inlined in. */
-				const char *inl = inlined_at(mc->module, addr);
+				const char *inl = inlined_at(mc->module, addr, &file, &lineno);
+				snprintf(sym->file, sizeof sym->file, "%s", file);
+				sym->line = lineno;
 				if (inl != NULL && name != NULL && *name != '\0')
 					snprintf(sym->where, sizeof sym->where,
 						 "%s (%s:%d) in %s+0x%" PRIx64, inl, kt_basename(file),

@@ -46,6 +46,9 @@ struct kt_fd {
 	 * address.h says them. */
 	bool has_addr;
 	struct kt_rec_addr addr;
+	/* A UNIX socket's peer's inode, known only to live snapshots (the
+	 * kernel's sock_diag); 0 when unknown. */
+	uint64_t peer_ino;
 	struct kt_origin origin; /* filled by the model */
 };
 

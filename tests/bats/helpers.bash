@@ -183,6 +183,15 @@ def oneof($xs): . as $v | any($xs[]; . == $v);
          | "pid \($pr.pid) (ppid \($pr.ppid)) fd \(.fd): inherited but origin is \(.origin)" )),
   (.ofds | group_by(.id)[] | select(length > 1) | "ofd \(.[0].id) listed \(length) times"),
   (.ofds[] | select(.evidence | oneof(["kcmp","tracked","none"]) | not) | "ofd \(.id): evidence \(.evidence)"),
+  ( ([.processes[] | .fds[] | {key: (.ofd | tostring), value: .address}] | group_by(.key)
+      | map({key: .[0].key, value: (map(.value) | unique)}) | from_entries) as $addrs
+    | .ofds[] | . as $x | select(.address != null and
+        (($addrs[.id | tostring] // []) | any(.[]; . == $x.address) | not))
+    | "ofd \(.id): address \(.address | tojson), none of its holders has it: \($addrs[.id | tostring] | tojson)" ),
+  ( (.ofds | map({key: (.id | tostring), value: .}) | from_entries) as $o
+    | .ofds[] | select(.peer_ofd != null) | . as $x
+    | select($o[$x.peer_ofd | tostring].peer_ofd != $x.id or $x.type != "socket")
+    | "ofd \(.id): peer_ofd \(.peer_ofd), whose peer_ofd is \($o[$x.peer_ofd | tostring].peer_ofd)" ),
   ( ([.processes[] | .pid as $p | .fds[] | {id: .ofd, pid: $p, fd}]
       | group_by(.id) | map({key: (.[0].id | tostring), value: (map({pid, fd}) | sort)}) | from_entries) as $carried
     | ( (.ofds[] | (.holders | map({pid, fd}) | sort) as $h | ($carried[.id | tostring] // []) as $c

@@ -131,3 +131,78 @@ addr() {
 	# sleep, holding the listener across exec, seen live too.
 	assert_equal "$(addr "$(q "kids($root)[0]")" "$(kv listen_fd "$line")")" "{\"local\":\"127.0.0.1:$port\",\"peer\":null,\"listening\":true}"
 }
+
+# ofd_of PID FD: the id of PID's FD's open file description.
+ofd_of() {
+	fd_get "$1" "$2" .ofd
+}
+
+@test "ofds[] carry their socket's address; a socketpair's two ends name each other (peer_ofd) when one process held both" {
+	traced_kept "$SCEN/socket_addresses" "$BATS_TEST_TMPDIR" --exec
+	assert_success
+	assert_invariants
+	local root key fd id
+	root=$(q 'roots[0]')
+	for key in listen_fd client_fd accepted_fd unix_fd abstract_fd pair_fd pair_fd2; do
+		fd=$(kv "$key")
+		id=$(ofd_of "$root" "$fd")
+		assert_equal "$key: $(q ".ofds[] | select(.id == $id) | .address" -c)" "$key: $(addr "$root" "$fd")"
+	done
+	# the listener is held by the exec'd child too: one description, one address
+	id=$(ofd_of "$root" "$(kv listen_fd)")
+	q_true "[.ofds[] | select(.id == $id) | .holders | length] == [2]"
+	assert_equal "$(q ".ofds[] | select(.id == $id) | .address.listening")" true
+	q_true '[.ofds[] | select(.type != "socket") | .address] | all(. == null)'
+	# the socketpair's ends, both kept by the root: each the other's peer
+	local a b
+	a=$(ofd_of "$root" "$(kv pair_fd)")
+	b=$(ofd_of "$root" "$(kv pair_fd2)")
+	assert_equal "$(q ".ofds[] | select(.id == $a) | .peer_ofd")" "$b"
+	assert_equal "$(q ".ofds[] | select(.id == $b) | .peer_ofd")" "$a"
+	assert_equal "$(q '[.ofds[] | select(.peer_ofd != null) | .id] | sort | map(tostring) | join(" ")')" \
+		"$(printf '%s\n' "$a" "$b" | sort -n | paste -sd' ')"
+
+	# ends split between parent and child before either's snapshot: no
+	# process held both, the peer stays unknown
+	traced "$SCEN/scm_rights" "$(make_data_file)"
+	assert_success
+	assert_invariants
+	q_true '[.ofds[] | select(.type == "socket")] | length == 2 and all(.address == {"local": "", "peer": "", "listening": false})'
+	q_true '[.ofds[] | select(.peer_ofd != null)] | length == 0'
+}
+
+@test "a live snapshot joins a socketpair's ends split between parent and child (peer_ofd, by sock_diag)" {
+	local fifo="$BATS_TEST_TMPDIR/in" out="$BATS_TEST_TMPDIR/out" parent child a b pypid
+	mkfifo "$fifo"
+	# the child holds one end until the parent, holding the other, ends
+	python3 -c '
+import os, socket, sys
+a, b = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    a.close()
+    b.recv(1)
+    os._exit(0)
+b.close()
+print(f"parent={os.getpid()} child={pid} fd={a.fileno()}", flush=True)
+sys.stdin.readline()' <"$fifo" >"$out" 3>&- &
+	pypid=$!
+	exec 5>"$fifo"
+	for _ in $(seq 100); do
+		[[ -s $out ]] && break
+		sleep 0.1
+	done
+	parent=$(kv parent "$(cat "$out")")
+	child=$(kv child "$(cat "$out")")
+	R="$BATS_TEST_TMPDIR/live.json"
+	run kcmptrace_no_fd3 "$KT" snapshot --tree --format=json -o "$R" "$parent"
+	echo done >&5
+	exec 5>&-
+	wait "$pypid" # not bats' own background jobs (its timeout's)
+	assert_invariants
+	a=$(q "[proc($parent) | .fds[] | select(.type == \"socket\") | .ofd] | if length == 1 then .[0] else error(\"parent sockets: \(.)\") end")
+	b=$(q "[proc($child) | .fds[] | select(.type == \"socket\") | .ofd] | if length == 1 then .[0] else error(\"child sockets: \(.)\") end")
+	[[ $a != "$b" ]] || fail "one description for both ends: $a"
+	assert_equal "$(q ".ofds[] | select(.id == $a) | .peer_ofd")" "$b"
+	assert_equal "$(q ".ofds[] | select(.id == $b) | .peer_ofd")" "$a"
+}

@@ -35,6 +35,67 @@ open_at_exit() {
 	assert_equal "$(kcmptrace_query '[.findings[] | select(.fd <= 2)] | length')" 0
 }
 
+# calls_at_exit PID: the calls that made the descriptors of PID's
+# open-at-exit findings, by fd (the descriptor's own call, as valgrind
+# names it: a dup's is the dup, while the finding's origin is the open of
+# its description).
+calls_at_exit() {
+	kcmptrace_query "[.findings[] | select(.kind == \"open-at-exit\" and .pid == $1) | .fd] as \$f |
+		[.processes[] | select(.pid == $1) | .fds[] | select(.fd as \$d | \$f | index(\$d))] |
+		sort_by(.fd) | map(.origin.call) | join(\" \")"
+}
+
+# fds_of [KEY]: KEY's comma-separated numbers in $output, space-separated.
+fds_of() {
+	kv "${1:-fds}" | tr , ' '
+}
+
+@test "leak_kinds: each leak valgrind's fdleak tests check is open-at-exit, fd for fd, with its creating call" {
+	local mode calls
+	for mode in open:open creat:creat dup:"open dup" dup2:"open dup2" fcntl:"open fcntl fcntl" \
+		pipe:"pipe pipe" socketpair:"socketpair socketpair"; do
+		calls=${mode#*:} mode=${mode%%:*}
+		if [[ $mode == creat ]]; then
+			kcmptrace_run --leaks -- "$SCEN/leak_kinds" creat "$BATS_TEST_TMPDIR"
+		elif [[ $mode == pipe || $mode == socketpair ]]; then
+			kcmptrace_run --leaks -- "$SCEN/leak_kinds" "$mode"
+		else
+			kcmptrace_run --leaks -- "$SCEN/leak_kinds" "$mode" "$DATA"
+		fi
+		assert_success
+		P=$(kcmptrace_pid leak_kinds)
+		assert_equal "$mode: $(open_at_exit "$P")" "$mode: $(fds_of)"
+		assert_equal "$mode: $(calls_at_exit "$P")" "$mode: $calls"
+	done
+
+	# ipv4: the server's listener and accepted end; the client's inherited
+	# listener and its connected socket, with the addresses both ways
+	kcmptrace_run --leaks -- "$SCEN/leak_kinds" ipv4
+	assert_success
+	S=$(kcmptrace_pid 'leak_kinds#1')
+	C=$(kcmptrace_pid 'leak_kinds#2')
+	assert_equal "$(open_at_exit "$S")" "$(fds_of)"
+	assert_equal "$(open_at_exit "$C")" "$(fds_of child_fds)"
+	assert_equal "$(calls_at_exit "$S")" "socket accept"
+	assert_equal "$(calls_at_exit "$C")" "fork socket" # the listener inherited
+	port=$(kv port)
+	read -r l a <<<"$(fds_of)"
+	assert_equal "$(fd_get "$S" "$l" .address.local)" "127.0.0.1:$port"
+	assert_equal "$(fd_get "$S" "$l" .address.listening)" true
+	read -r _ c <<<"$(fds_of child_fds)"
+	assert_equal "$(fd_get "$S" "$a" .address.peer)" "$(fd_get "$C" "$c" .address.local)"
+
+	# across exec: the exec'd image holds the kept one (open at its exit, and
+	# leaked across the exec), not the close-on-exec one; the parent both
+	kcmptrace_run --leaks -- "$SCEN/leak_kinds" exec "$DATA"
+	assert_success
+	P=$(kcmptrace_pid 'leak_kinds#1')
+	C=$(kcmptrace_pid 'leak_kinds#2')
+	assert_equal "$(open_at_exit "$P")" "$(fds_of)"
+	assert_equal "$(open_at_exit "$C")" "$(kv kept)"
+	q_true "[.findings[] | select(.kind == \"leaked-across-exec\") | [.pid, .fd]] == [[$C, $(kv kept)]]"
+}
+
 # bad_close_field FIELD: FIELD of the one bad-close finding (fails otherwise).
 bad_close_field() {
 	kcmptrace_query "[.findings[] | select(.kind == \"bad-close\")] | if length == 1 then .[0]$1 else error(\"bad-close findings: \(length)\") end"
@@ -234,5 +295,52 @@ bad_use_field() {
 	kcmptrace_run "$SCEN/bad_use" clean "$DATA"
 	assert_success
 	assert_equal "$output" "$untraced"
+	assert_no_findings bad-use
+}
+
+@test "bad-use: the fortified _chk reads (__read_chk, __pread64_chk, __recv_chk, __recvfrom_chk), sendmmsg, recvmmsg, ioctl and the other watched calls on a closed descriptor" {
+	local calls="read pread recv recvfrom pwrite readv writev sendto sendmsg recvmsg sendmmsg recvmmsg ioctl fcntl"
+	# the program reaches glibc through the _chk names, whose internal
+	# reads no read, pread, recv or recvfrom hook sees
+	local imports
+	imports=$(nm -D --undefined-only "$SCEN/bad_use_calls" | awk '{print $2}' | sed 's/@.*//')
+	for sym in __read_chk __pread64_chk __recv_chk __recvfrom_chk sendmmsg recvmmsg ioctl; do
+		grep -qx "$sym" <<<"$imports" || fail "bad_use_calls does not call $sym: $imports"
+	done
+	for sym in read pread64 recv recvfrom; do
+		run ! grep -qx "$sym" <<<"$imports"
+	done
+
+	run -0 "$SCEN/bad_use_calls" "$DATA" 3>&-
+	untraced=$output
+	kcmptrace_run "$SCEN/bad_use_calls" "$DATA"
+	assert_success
+	# the program sees the same results and errno values as without the tracer
+	assert_equal "$output" "$untraced"
+	FD=$(kv fd)
+	P=$(kcmptrace_pid bad_use_calls)
+	local call msg line
+	for call in $calls; do
+		assert_equal "$(kv "$call")" "-1/EBADF"
+		assert_equal "$(bad_use_field "$call" .severity)" error
+		assert_equal "$(bad_use_field "$call" .pid)" "$P"
+		# the program's line, also for the _chk calls (whose inline
+		# wrappers in glibc's headers are not where the program called)
+		line=$(grep -n "show(\"$call\"," "$REPO/tests/scenarios/bad_use_calls.c" | cut -d: -f1)
+		msg=$(bad_use_field "$call" .message)
+		[[ $msg == "$P bad_use_calls: $call($FD) at main+0x"*" (bad_use_calls.c:$line) failed with EBADF: fd $FD was closed by close() at main+0x"*"(bad_use_calls.c:"* ]] ||
+			fail "$call: $msg"
+	done
+	# one finding per call, no other
+	q_true "[.findings[] | select(.kind == \"bad-use\") | .origin.call] | sort == (\"$calls\" | split(\" \") | sort)"
+	assert_equal "$(kcmptrace_query '[.findings[] | select(.kind != "bad-use")] | length')" 0
+
+	# the same calls on the open descriptor fail otherwise (ENOTSOCK) or not at all: none
+	run -0 "$SCEN/bad_use_calls" clean "$DATA" 3>&-
+	untraced=$output
+	kcmptrace_run "$SCEN/bad_use_calls" clean "$DATA"
+	assert_success
+	assert_equal "$output" "$untraced"
+	assert_output --partial "recvmmsg=-1/ENOTSOCK ioctl=0/0"
 	assert_no_findings bad-use
 }
