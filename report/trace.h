@@ -146,6 +146,7 @@ struct kt_process {
 	struct kt_fd *end_fds;
 	size_t nend_fds, end_fds_cap;
 	bool end_known;
+	unsigned long long end_time; /* CLOCK_MONOTONIC ns then; 0 unknown */
 };
 
 /* The image the process ran when its snapshot number snap was taken (the

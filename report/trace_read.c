@@ -243,7 +243,7 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 	}
 	case KT_REC_END_FDS: {
 		long n;
-		if (!kt_rec_parse_end_fds(l, &n, e))
+		if (!kt_rec_parse_end_fds(l, &n, &p->end_time, e))
 			return fail(r, e->what);
 		if ((size_t)n != p->nend_fds)
 			return fail(r, "end-fds count differs from its end-fd lines");
