@@ -2,7 +2,7 @@
  * descriptors in the child. glibc forks and execs inside posix_spawn, out of
  * the shim's sight; the new image finds its descriptors' sources by kcmp
  * against this (its parent) process at start-up. What the file actions did
- * is passed to it in KCMPTRACE_SPAWN=PPID:FD=d,FD=o (d: dup2, o: open), so
+ * is passed to it in KCMPTRACE_SPAWN=PPID:T=TIME,FD=d,FD=o (d: dup2, o: open), so
  * that its report can say a descriptor was placed there on purpose.
  * KCMPTRACE_SPAWN is passed by every posix_spawn, with or without file
  * actions: it tells the child that its image started by an exec its parent
@@ -154,8 +154,9 @@ static char *const *spawn_env(const posix_spawn_file_actions_t *fa, char *const 
 	lock();
 	if (fa)
 		i = slot_of(fa, 0);
-	snprintf(var, var_len, "KCMPTRACE_SPAWN=%d:%s", (int)kt_self.pid,
-		 i >= 0 ? spawn_slots[i].text : "");
+	/* T=: when, for the order against an F_SETFL (record.h "spawned") */
+	snprintf(var, var_len, "KCMPTRACE_SPAWN=%d:T=%llu,%s", (int)kt_self.pid,
+		 (unsigned long long)kt_now_ns(), i >= 0 ? spawn_slots[i].text : "");
 	unlock();
 	/* Put it first, ahead of the (possibly repaired) rest. */
 	size_t n = 0;

@@ -162,7 +162,7 @@ static int write_image(int with_magic, uint64_t fork_time)
 	if (fork_time)
 		kt_rec_put_forked(&b, fork_time);
 	else if (with_magic && kt_spawned_by)
-		kt_rec_put_spawned(&b, kt_spawned_by);
+		kt_rec_put_spawned(&b, kt_spawned_by, kt_spawn_time);
 	int r = b.overflow ? -ENOMEM : kt_write_record(buf, b.len, with_magic);
 	munmap(buf, cap);
 	return r;

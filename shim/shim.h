@@ -105,6 +105,8 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation);
  * out of the shim's sight ("posix_spawn", "popen", "system"), else NULL:
  * what it inherited crossed that exec ("spawned" record). */
 extern const char *kt_spawned_by;
+/* posix_spawn's: CLOCK_MONOTONIC ns in the parent just before it; 0 unknown. */
+extern unsigned long long kt_spawn_time;
 /* After an exec: the numbers closed in the earlier image's table (before)
  * stay closed at their generation. */
 void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t cap);

@@ -39,6 +39,7 @@ void kt_spawn_untraced_before(struct kt_spawn_untraced *su, const char *path, in
 	kt_own_fds_begin_signals_blocked();
 	kt_table_prepare_fork(&su->prep);
 	kt_own_fds_end();
+	su->prep.time = kt_now_ns(); /* the clone copies the descriptors after it */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -169,7 +170,7 @@ static void write_record(struct kt_spawn_untraced *su, pid_t child, unsigned lon
 		kt_rec_put_image(&b, &(struct kt_rec_image){child, kt_self.pid, kt_self.start, start,
 							     *exe ? exe : su->path, argc,
 							     (const char *const *)argv});
-		kt_rec_put_spawned(&b, "posix_spawn");
+		kt_rec_put_spawned(&b, "posix_spawn", su->prep.time);
 		kt_rec_put_snap(&b, &(struct kt_rec_snap){KT_WHY_EXEC, -1, kcmp_err, kt_now_ns()});
 		for (size_t fd = kt_table_next_used(h, 0, max_fd); fd < max_fd;
 		     fd = kt_table_next_used(h, fd + 1, max_fd)) {

@@ -497,10 +497,12 @@ void kt_rec_put_forked(struct kt_buf *b, unsigned long long time)
 	kt_buf_endline(b);
 }
 
-void kt_rec_put_spawned(struct kt_buf *b, const char *how)
+void kt_rec_put_spawned(struct kt_buf *b, const char *how, unsigned long long time)
 {
 	kt_buf_str(b, "spawned");
 	kt_buf_field(b, how);
+	if (time)
+		kt_buf_unum(b, time);
 	kt_buf_endline(b);
 }
 

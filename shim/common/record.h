@@ -193,7 +193,9 @@
  *        "posix_spawn", "popen" or "system" (glibc clones and execs inside
  *        them). What the image inherited from its parent crossed that exec,
  *        as after a fork and an exec. Absent for a fork child, a process
- *        started from outside, and in traces of older versions.
+ *        started from outside, and in traces of older versions. One more
+ *        field may follow (posix_spawn): TIME, as a forked record's, taken
+ *        by the parent just before the spawn.
  * reaped PID STATUS
  *        This process reaped its child PID (waitpid and friends); STATUS is
  *        the raw wait status. Written at once. How a child ended that took
@@ -521,7 +523,7 @@ void kt_rec_put_event(struct kt_buf *b, const struct kt_rec_event *r);
 void kt_rec_put_untraced(struct kt_buf *b, const struct kt_rec_untraced *r);
 void kt_rec_put_reaped(struct kt_buf *b, const struct kt_rec_reaped *r);
 void kt_rec_put_forked(struct kt_buf *b, unsigned long long time);
-void kt_rec_put_spawned(struct kt_buf *b, const char *how);
+void kt_rec_put_spawned(struct kt_buf *b, const char *how, unsigned long long time);
 void kt_rec_put_ended(struct kt_buf *b, int status);
 void kt_rec_put_unrecorded(struct kt_buf *b, const struct kt_rec_unrecorded *r);
 
@@ -590,7 +592,7 @@ bool kt_rec_parse_reaped(const struct kt_rec_line *l, struct kt_rec_reaped *r, s
 bool kt_rec_parse_ended(const struct kt_rec_line *l, int *status, struct kt_rec_error *err);
 bool kt_rec_parse_forked(const struct kt_rec_line *l, unsigned long long *time,
 			 struct kt_rec_error *err);
-bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, struct kt_rec_error *err);
+bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, unsigned long long *time, struct kt_rec_error *err);
 bool kt_rec_parse_unrecorded(const struct kt_rec_line *l, struct kt_rec_unrecorded *r,
 			     struct kt_rec_error *err);
 

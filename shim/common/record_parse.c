@@ -498,12 +498,16 @@ bool kt_rec_parse_forked(const struct kt_rec_line *l, unsigned long long *time,
 	return true;
 }
 
-bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, struct kt_rec_error *err)
+bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, unsigned long long *time,
+			  struct kt_rec_error *err)
 {
 	NFIELDS(err, l, 2);
 	if (l->f[1] == kt_rec_absent || l->f[1][0] == '\0')
 		FAIL(err, "malformed spawned record");
 	*how = l->f[1];
+	*time = 0;
+	if (l->n > 2)
+		ULL_FIELD(err, l, 2, "spawned TIME", *time);
 	return true;
 }
 
