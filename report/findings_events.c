@@ -28,41 +28,95 @@ static bool forked_after(const struct kt_model *m, int q, unsigned long long tim
 	return time != 0 && forked != 0 && forked > time;
 }
 
+/* Whether process q still held its descriptor fd (generation gen) at
+ * time (a setfl's TIME; 0: no bound, it counts as held). Its last
+ * snapshot tells: taken after the call and still listing it, held; taken
+ * before, at its exit, then its real end (end-fds TIME) decides, and an
+ * end that wrote nothing after that snapshot (_exit, a signal) came right
+ * after it. What no time orders (a close between two snapshots, an end
+ * nobody timed) is unknown. */
+enum held { HELD, GONE, UNSURE };
+
+static enum held held_at(const struct kt_model *m, int q, int fd, unsigned long long gen,
+			 unsigned long long time)
+{
+	const struct kt_process *p = m->procs[q].proc;
+	const struct kt_snapshot *s = m->procs[q].snap;
+	if (time == 0)
+		return HELD;
+	if (s == NULL || s->head.why == KT_WHY_TABLE)
+		return UNSURE; /* it ended without a snapshot, when unknown */
+	bool listed = false;
+	for (size_t k = 0; k < s->nfds && !listed; k++)
+		listed = s->fds[k].rec.fd == fd && s->fds[k].rec.gen == gen;
+	if (s->head.time == 0)
+		return listed ? HELD : UNSURE; /* older traces, observed images */
+	if (s->head.time >= time)
+		return listed ? HELD : UNSURE; /* or closed before: unknown when */
+	bool exited = s->head.why == KT_WHY_EXIT || s->head.why == KT_WHY_EXIT_OBSERVED;
+	if (!exited)
+		return UNSURE;
+	if (!p->end_known || p->end_time == 0)
+		return p->end_known ? UNSURE : GONE;
+	if (p->end_time < time)
+		return GONE;
+	for (size_t k = 0; k < p->nend_fds; k++)
+		if (p->end_fds[k].rec.fd == fd && fd > 2)
+			return HELD;
+	return UNSURE;
+}
+
 /* Other traced processes that hold the node's description: holders of its
  * ofd elsewhere, and the processes it came from (not a sender's: what it
  * sent is the receiver's), but none forked after `after` (a setfl's TIME;
- * 0: no such bound). Returns how many were
- * written into t as "1234 (name) fd 3, ...". */
+ * 0: no such bound) nor gone by then. Returns how many were written into t
+ * as "1234 (name) fd 3, ..."; those that may or may not have held it then
+ * go into unsure, and their count into *nunsure. */
 static size_t others_holding(const struct kt_model *m, int proc, const struct kt_chain *c, int ofd,
-			     unsigned long long after, struct kt_str *t, struct kt_finding *f)
+			     unsigned long long after, struct kt_str *t, struct kt_str *unsure,
+			     size_t *nunsure, struct kt_finding *f)
 {
 	size_t n = 0;
+	*nunsure = 0;
 	int *listed = kt_xcalloc(m->nprocs, sizeof *listed);
 	for (size_t q = 0; q < m->nprocs; q++)
 		listed[q] = forked_after(m, (int)q, after);
-	if (ofd > 0) {
-		const struct kt_ofd *o = &m->ofds[ofd - 1];
-		for (size_t h = 0; h < o->nholders; h++) {
-			int q = o->holders[h].proc;
-			if (q == proc || listed[q])
-				continue;
-			listed[q] = 1;
-			name_holder(t, n, m->procs[q].proc->pid, m->procs[q].name, o->holders[h].fd);
-			kt_finding_relate(f, q);
-			n++;
+	/* Every holder (of the ofd), then every process it came from. */
+	size_t nofd = ofd > 0 ? m->ofds[ofd - 1].nholders : 0;
+	for (size_t i = 0; i < nofd + c->own; i++) {
+		int q, fd;
+		unsigned long long gen;
+		if (i < nofd) {
+			const struct kt_holder *h = &m->ofds[ofd - 1].holders[i];
+			q = h->proc;
+			fd = h->fd;
+			gen = h->rec ? h->rec->rec.gen : 0;
+		} else if (i - nofd >= 1) {
+			const struct kt_step *st = &c->steps[i - nofd];
+			q = st->proc;
+			fd = st->fd;
+			gen = st->gen;
+		} else {
+			continue; /* steps[0]: the node itself */
 		}
-	}
-	for (size_t i = 1; i < c->own; i++) {
-		int q = c->steps[i].proc;
 		if (q < 0 || q == proc || listed[q])
 			continue;
+		enum held held = held_at(m, q, fd, gen, after);
+		if (held == GONE)
+			continue;
 		listed[q] = 1;
-		name_holder(t, n, c->steps[i].pid, m->procs[q].name, c->steps[i].fd);
 		kt_finding_relate(f, q);
+		if (held == UNSURE) {
+			name_holder(unsure, (*nunsure)++, m->procs[q].proc->pid, m->procs[q].name, fd);
+			continue;
+		}
+		name_holder(t, n, m->procs[q].proc->pid, m->procs[q].name, fd);
 		n++;
 	}
 	if (n > HOLDERS_NAMED)
 		kt_str_printf(t, " and %zu more processes", n - HOLDERS_NAMED);
+	if (*nunsure > HOLDERS_NAMED)
+		kt_str_printf(unsure, " and %zu more processes", *nunsure - HOLDERS_NAMED);
 	free(listed);
 	return n;
 }
@@ -189,7 +243,8 @@ static void shared_event(struct kt_model *m, int proc, const struct kt_event *ev
 		return;
 	struct kt_chain c;
 	kt_chain_walk(m, p->pid, p->start, ev->fd, ev->gen, &c);
-	struct kt_str holders = {0};
+	struct kt_str holders = {0}, unsure = {0};
+	size_t nunsure;
 	struct kt_finding *f = kt_finding_add(m, lock ? "shared-lock" : "shared-status-flags",
 					      KT_SEVERITY_WARNING, proc, ev->fd, ref.ofd,
 					      ref.rec->rec.target);
@@ -197,11 +252,18 @@ static void shared_event(struct kt_model *m, int proc, const struct kt_event *ev
 	kt_finding_called(f, event_call(ev), ev->site);
 	/* A lock is shared with processes forked after it too: they hold it. */
 	unsigned long long after = lock ? 0 : ev->time;
-	if (others_holding(m, proc, &c, ref.ofd, after, &holders, f) == 0) {
+	size_t nheld = others_holding(m, proc, &c, ref.ofd, after, &holders, &unsure, &nunsure, f);
+	if (nheld == 0 && nunsure == 0) {
 		kt_finding_drop_last(m);
 		free(holders.s);
+		free(unsure.s);
 		return;
 	}
+	/* Said as such, never guessed either way. */
+	if (nunsure > 0)
+		kt_str_printf(&holders, "%s%s (%s the call: %s)", nheld ? "; perhaps also by " : "",
+			      unsure.s, nunsure > 1 ? "whether they still held it at" : "whether it still held it at",
+			      "the trace cannot order its close or end against it");
 	char where[1100];
 	struct shared s = {p, m->procs[proc].name, ev, &ref.rec->rec,
 			   kt_where_of(ev->site, where, sizeof where), holders.s};
@@ -211,6 +273,7 @@ static void shared_event(struct kt_model *m, int proc, const struct kt_event *ev
 	(lock ? lock_fix : flags_fix)(&why);
 	kt_finding_say(f, &msg, &why);
 	free(holders.s);
+	free(unsure.s);
 }
 
 /* A bad close made at the call site of a sweep of closes of numbers never

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -470,7 +471,11 @@ static bool put_snapshot(struct kt_buf *b, const struct live_proc *lp, enum kt_s
 	if (lp->blocked != NULL)
 		cap += kt_blocked_record_size(lp->blocked);
 	*b = (struct kt_buf){kt_xmalloc(cap), 0, cap, 0};
-	kt_rec_put_snap(b, &(struct kt_rec_snap){why, -1, kcmp});
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	kt_rec_put_snap(b, &(struct kt_rec_snap){why, -1, kcmp,
+						 (unsigned long long)now.tv_sec * 1000000000ULL +
+							 (unsigned long long)now.tv_nsec});
 	for (size_t j = 0; j < lp->nfds; j++) {
 		struct kt_rec_fd r;
 		fd_record(lp, j, &r);

@@ -121,8 +121,9 @@ struct kt_process {
 	const char **notes;
 	size_t nnotes, notes_cap;
 	struct kt_rec_reaped *reaps; /* children it reaped */
-	/* When a traced fork made it ("forked" record): CLOCK_MONOTONIC ns
-	 * before the fork; 0 when unknown. */
+	/* When a traced fork or posix_spawn made it ("forked" record, or
+	 * "spawned" with a TIME): CLOCK_MONOTONIC ns before the call; 0 when
+	 * unknown. */
 	unsigned long long fork_time;
 	/* How its traced parent started it by an exec out of the shim's sight
 	 * ("spawned" record: "posix_spawn", "popen", "system"); NULL for a
@@ -149,6 +150,7 @@ struct kt_process {
 	struct kt_fd *end_fds;
 	size_t nend_fds, end_fds_cap;
 	bool end_known;
+	unsigned long long end_time; /* CLOCK_MONOTONIC ns then; 0 unknown */
 };
 
 /* The image the process ran when its snapshot number snap was taken (the

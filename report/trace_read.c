@@ -240,7 +240,7 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 	case KT_REC_FORKED:
 		return kt_rec_parse_forked(l, &p->fork_time, e) || fail(r, e->what);
 	case KT_REC_SPAWNED:
-		return kt_rec_parse_spawned(l, &p->spawned_by, e) || fail(r, e->what);
+		return kt_rec_parse_spawned(l, &p->spawned_by, &p->fork_time, e) || fail(r, e->what);
 	case KT_REC_ENDED:
 		p->ended = true;
 		return kt_rec_parse_ended(l, &p->ended_status, e) || fail(r, e->what);
@@ -254,7 +254,7 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 	}
 	case KT_REC_END_FDS: {
 		long n;
-		if (!kt_rec_parse_end_fds(l, &n, e))
+		if (!kt_rec_parse_end_fds(l, &n, &p->end_time, e))
 			return fail(r, e->what);
 		if ((size_t)n != p->nend_fds)
 			return fail(r, "end-fds count differs from its end-fd lines");

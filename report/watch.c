@@ -160,6 +160,14 @@ static int table_says_untraced(const struct kt_watch *w, pid_t pid)
 	return says;
 }
 
+/* Whether child is a child of parent (a spawned one: still its child, or
+ * not seized). */
+static bool spawned_by(pid_t child, pid_t parent)
+{
+	pid_t ppid = 0;
+	return kt_proc_stat(child, NULL, &ppid, NULL) == 0 && ppid == parent;
+}
+
 static void serve_requests(struct kt_watch *w)
 {
 	for (;;) {
@@ -170,14 +178,15 @@ static void serve_requests(struct kt_watch *w)
 			return; /* EAGAIN: none waiting */
 		}
 		struct ucred cred;
-		int32_t msg[2] = {0, 0}; /* tid, KT_WATCH_ASK or KT_WATCH_RELEASE */
+		int32_t msg[2] = {0, 0}; /* tid (a child's pid), KT_WATCH_* */
 		char answer = 'n';
 		struct pollfd in = {.fd = c, .events = POLLIN};
 		char task[64];
 		int pidfd = -1;
-		bool from_thread = poll(&in, 1, 2000) == 1 &&
-				   read(c, msg, sizeof msg) == (ssize_t)sizeof msg && msg[0] > 0 &&
-				   (pidfd = kt_watch_peer(c, &cred)) >= 0 &&
+		bool from_peer = poll(&in, 1, 2000) == 1 &&
+				 read(c, msg, sizeof msg) == (ssize_t)sizeof msg && msg[0] > 0 &&
+				 (pidfd = kt_watch_peer(c, &cred)) >= 0;
+		bool from_thread = from_peer &&
 				   snprintf(task, sizeof task, "/proc/%d/task/%d", (int)cred.pid,
 					    (int)msg[0]) > 0 &&
 				   access(task, F_OK) == 0;
@@ -197,6 +206,13 @@ static void serve_requests(struct kt_watch *w)
 						(struct kt_watched){tid, false};
 				answer = 'y';
 			}
+		} else if (from_peer && msg[1] == KT_WATCH_ASK_CHILD && spawned_by(tid, cred.pid) &&
+			   table_says_untraced(w, tid) == 1 && watched(w, tid) == NULL &&
+			   ptrace(PTRACE_SEIZE, tid, NULL, (void *)(uintptr_t)WATCH_OPTIONS) == 0) {
+			/* a child the asker spawned into a static image, running
+			 * it already (its table, written by the asker, says so) */
+			*KT_PUSH(w->pids, w->npids, w->pids_cap) = (struct kt_watched){tid, false};
+			answer = 'y';
 		} else if (from_thread && msg[1] == KT_WATCH_RELEASE && watched(w, tid) != NULL) {
 			/* its exec failed: the shim goes on tracing it */
 			let_go(w, tid);

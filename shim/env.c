@@ -327,3 +327,10 @@ const char *kt_exec_untraced(int dirfd, const char *path, int flags)
 			return NULL;
 	}
 }
+
+const char *kt_spawn_image_untraced(const char *path, int search)
+{
+	if (!path || search)
+		return kt_exec_untraced(AT_FDCWD, path, 0);
+	return file_untraced(AT_FDCWD, path, 0); /* a bare name is a path here */
+}

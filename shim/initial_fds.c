@@ -117,10 +117,11 @@ static const struct kt_rec_fd *prior_for(int fd)
 }
 
 /* posix_spawn tells its child which descriptors its file actions placed:
- * KCMPTRACE_SPAWN=PPID:FD=d,FD=o (d: dup2, o: open); see hooks_spawn.c. */
+ * KCMPTRACE_SPAWN=PPID:T=TIME,FD=d,FD=o (d: dup2, o: open); see hooks_spawn.c. */
 static char spawn_actions[512];
 
 const char *kt_spawned_by;
+unsigned long long kt_spawn_time;
 
 static void take_spawn_actions(void)
 {
@@ -132,6 +133,8 @@ static void take_spawn_actions(void)
 	if (strncmp(v, want, strlen(want)) == 0) {
 		snprintf(spawn_actions, sizeof spawn_actions, ",%s,", v + strlen(want));
 		kt_spawned_by = "posix_spawn";
+		const char *t = strstr(spawn_actions, ",T=");
+		kt_spawn_time = t ? strtoull(t + 3, NULL, 10) : 0;
 	}
 	unsetenv("KCMPTRACE_SPAWN"); /* not for the program, nor its children */
 }

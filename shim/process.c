@@ -85,10 +85,11 @@ static int write_all(int fd, const char *data, size_t len)
 /* All of data or nothing: a record cut short (a full file system) would
  * make the whole trace unreadable, so what a failed write left is taken
  * back, and a record this call made is removed. */
-static int append_to_record(const char *data, size_t len, int create)
+static int append_to_record(pid_t pid, unsigned long long start, const char *data, size_t len,
+			    int create)
 {
 	char path[4200];
-	kt_trace_rec_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start);
+	kt_trace_rec_path(path, sizeof path, kt_self.dir, pid, start);
 	int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK;
 	int fd = kt_sys_open_high(AT_FDCWD, path, flags | (create ? O_CREAT | O_EXCL : 0), 0600);
 	if (fd == -EEXIST) {
@@ -116,9 +117,14 @@ static int append_to_record(const char *data, size_t len, int create)
 int kt_write_record(const char *data, size_t len, int create)
 {
 	kt_own_fds_begin();
-	int r = append_to_record(data, len, create);
+	int r = append_to_record(kt_self.pid, kt_self.start, data, len, create);
 	kt_own_fds_end();
 	return r;
+}
+
+int kt_write_record_of(pid_t pid, unsigned long long start, const char *data, size_t len)
+{
+	return append_to_record(pid, start, data, len, 1);
 }
 
 static void set_name(void)
@@ -162,7 +168,7 @@ static int write_image(int with_magic, uint64_t fork_time)
 	if (fork_time)
 		kt_rec_put_forked(&b, fork_time);
 	else if (with_magic && kt_spawned_by)
-		kt_rec_put_spawned(&b, kt_spawned_by);
+		kt_rec_put_spawned(&b, kt_spawned_by, kt_spawn_time);
 	int r = b.overflow ? -ENOMEM : kt_write_record(buf, b.len, with_magic);
 	munmap(buf, cap);
 	return r;

@@ -63,7 +63,7 @@ static void write_end(void)
 			put_end_fd(&b, fd, info, site);
 			count++;
 		}
-		kt_rec_put_end_fds(&b, count);
+		kt_rec_put_end_fds(&b, count, kt_now_ns());
 		if (!b.overflow)
 			kt_write_record(b.data, b.len, 0);
 		munmap(out, cap);

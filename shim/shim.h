@@ -107,6 +107,8 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation);
  * out of the shim's sight ("posix_spawn", "popen", "system"), else NULL:
  * what it inherited crossed that exec ("spawned" record). */
 extern const char *kt_spawned_by;
+/* posix_spawn's: CLOCK_MONOTONIC ns in the parent just before it; 0 unknown. */
+extern unsigned long long kt_spawn_time;
 /* After an exec: the numbers closed in the earlier image's table (before)
  * stay closed at their generation. */
 void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t cap);
@@ -140,12 +142,20 @@ const char *kt_exec_untraced(int dirfd, const char *path, int flags);
  * let go again. */
 void kt_watch_ask(void);
 void kt_watch_release(void);
+/* After a posix_spawn into a static binary: ask the launcher to watch that
+ * child (already running its image) until its exit. */
+void kt_watch_ask_child(pid_t child);
+
 /* DIR/PREFIX + PID-START + SUFFIX: a file of this process in the trace
  * directory that tracedir.h has no path for (the tables being made). */
 void kt_trace_path(char *out, size_t n, const char *prefix, const char *suffix);
 /* Append to this process's record (create: a new one, with its first
  * lines), all or nothing. */
 int kt_write_record(const char *data, size_t len, int create);
+/* The same for the record of another process that no shim runs in (a
+ * spawned untraced image: spawn_untraced.c), always a new one; the caller
+ * is in an own-fds section. */
+int kt_write_record_of(pid_t pid, unsigned long long start, const char *data, size_t len);
 
 /* ---- what could not be written (lost.c) ---- */
 /* The launcher runs this trace (KCMPTRACE_LAUNCHER): the shim never writes
@@ -255,6 +265,28 @@ int kt_table_fork_child_start(const struct kt_fork_prep *prep, unsigned long lon
 void kt_table_fork_lost(int err);
 /* The child lets its parent's table go. */
 void kt_table_fork_release(void);
+
+/* posix_spawn into an image the shim cannot follow (spawn_untraced.c): the
+ * file actions the hook saw (kind 'd' dup2 src onto fd, 'o' open onto fd,
+ * 'O' the same with O_CLOEXEC, 'c' close fd), in order. */
+struct kt_spawn_act {
+	int fd, src;
+	char kind;
+};
+#define KT_SPAWN_ACTS 32
+struct kt_spawn_untraced {
+	const char *why; /* NULL: the child is traced (or we are not) */
+	const char *path;
+	struct kt_fork_prep prep;
+};
+/* Before the real call (search: posix_spawnp), and after it with the
+ * child's pid (-1: it failed). */
+void kt_spawn_untraced_before(struct kt_spawn_untraced *su, const char *path, int search);
+void kt_spawn_untraced_after(struct kt_spawn_untraced *su, pid_t child, char *const argv[],
+			     const struct kt_spawn_act *acts, int nacts);
+/* Whether a spawn of path (search: in PATH, as posix_spawnp) leaves the
+ * traced world, as kt_exec_untraced. */
+const char *kt_spawn_image_untraced(const char *path, int search);
 void kt_table_remove(void);             /* unlink the file at exit */
 /* Keep what could not go into the record in the table's header (table.h);
  * whether fork children of this process could not get tables of their

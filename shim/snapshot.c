@@ -490,7 +490,8 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 		for (int i = 0; i < KT_STACK_MAX; i++)
 			s.stack_sites[i] = s.stack_text[i];
 
-	kt_rec_put_snap(kt_snap_out(&s), &(struct kt_rec_snap){why, status, -s.kcmp_error});
+	kt_rec_put_snap(kt_snap_out(&s), &(struct kt_rec_snap){why, status, -s.kcmp_error,
+			(unsigned long long)t0.tv_sec * 1000000000ULL + (unsigned long long)t0.tv_nsec});
 	for (size_t i = 0; i < s.n; i++)
 		emit_fd(&s, &s.fds[i]);
 	emit_closed(&s);

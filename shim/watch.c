@@ -15,7 +15,7 @@
  * then tell it to let go. */
 static KT_TLS int watch_asked;
 
-static int tell_launcher(int32_t op)
+static int tell_launcher(pid_t tid, int32_t op)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	size_t dl = strlen(kt_self.dir);
@@ -31,7 +31,7 @@ static int tell_launcher(int32_t op)
 	struct timeval limit = {.tv_sec = 5};
 	kt_sys_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
 	kt_sys_setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-	int32_t msg[2] = {(int32_t)kt_sys_gettid(), op};
+	int32_t msg[2] = {(int32_t)tid, op};
 	char answer = 'n';
 	/* No socket (a plain LD_PRELOAD run, no watching): nothing to do. */
 	if (kt_sys_connect(s, &addr, sizeof addr) == 0 &&
@@ -43,12 +43,17 @@ static int tell_launcher(int32_t op)
 
 void kt_watch_ask(void)
 {
-	watch_asked = tell_launcher(KT_WATCH_ASK);
+	watch_asked = tell_launcher(kt_sys_gettid(), KT_WATCH_ASK);
 }
 
 void kt_watch_release(void)
 {
 	if (watch_asked)
-		tell_launcher(KT_WATCH_RELEASE);
+		tell_launcher(kt_sys_gettid(), KT_WATCH_RELEASE);
 	watch_asked = 0;
+}
+
+void kt_watch_ask_child(pid_t child)
+{
+	tell_launcher(child, KT_WATCH_ASK_CHILD);
 }

@@ -329,6 +329,8 @@ void kt_rec_put_snap(struct kt_buf *b, const struct kt_rec_snap *r)
 	kt_buf_num(b, r->status);
 	char kcmp[32];
 	kt_buf_field(b, kt_kcmp_text(r->kcmp, kcmp));
+	if (r->time)
+		kt_buf_unum(b, r->time);
 	kt_buf_endline(b);
 }
 
@@ -368,10 +370,12 @@ void kt_rec_put_end_fd(struct kt_buf *b, const struct kt_rec_fd *r)
 	put_fd_line(b, "end-fd", r);
 }
 
-void kt_rec_put_end_fds(struct kt_buf *b, long n)
+void kt_rec_put_end_fds(struct kt_buf *b, long n, unsigned long long time)
 {
 	kt_buf_str(b, "end-fds");
 	kt_buf_num(b, n);
+	if (time)
+		kt_buf_unum(b, time);
 	kt_buf_endline(b);
 }
 
@@ -509,10 +513,12 @@ void kt_rec_put_forked(struct kt_buf *b, unsigned long long time)
 	kt_buf_endline(b);
 }
 
-void kt_rec_put_spawned(struct kt_buf *b, const char *how)
+void kt_rec_put_spawned(struct kt_buf *b, const char *how, unsigned long long time)
 {
 	kt_buf_str(b, "spawned");
 	kt_buf_field(b, how);
+	if (time)
+		kt_buf_unum(b, time);
 	kt_buf_endline(b);
 }
 

@@ -33,7 +33,9 @@
  *        process alive when a signal came to end the run, before passing
  *        it on; STATUS -1 for all four).
  *        A snapshot is written with a single write(2), so it is whole or
- *        absent; it ends with an "end" line.
+ *        absent; it ends with an "end" line. One more field may follow:
+ *        TIME, CLOCK_MONOTONIC in ns when it was taken (absent in traces of
+ *        older versions), to order it against a setfl event's TIME.
  * fd     FD GEN TYPE TARGET ACCESS CLOEXEC HOW CALL SRC_PID SRC_START SRC_FD
  *        SRC_GEN SITE
  *        One open descriptor of the process at snapshot time.
@@ -212,7 +214,9 @@
  *        "posix_spawn", "popen" or "system" (glibc clones and execs inside
  *        them). What the image inherited from its parent crossed that exec,
  *        as after a fork and an exec. Absent for a fork child, a process
- *        started from outside, and in traces of older versions.
+ *        started from outside, and in traces of older versions. One more
+ *        field may follow (posix_spawn): TIME, as a forked record's, taken
+ *        by the parent just before the spawn.
  * reaped PID STATUS
  *        This process reaped its child PID (waitpid and friends); STATUS is
  *        the raw wait status. Written at once. How a child ended that took
@@ -229,6 +233,7 @@
  *        Ends the end-fd lines (N of them), written with them in one write
  *        by the library's destructor: without it, the real end is unknown
  *        (_exit in a handler, a fatal signal) and the exit snapshot tells.
+ *        One more field may follow: TIME, CLOCK_MONOTONIC in ns then.
  * ended  STATUS
  *        Appended by the launcher once it reaped this process: the raw
  *        wait status. How a process ended that no traced parent reaped
@@ -415,6 +420,7 @@ struct kt_rec_snap {
 	enum kt_snap_why why;
 	int status; /* exit status for exit, -1 else */
 	int kcmp;   /* 0, errno, or KT_KCMP_NONE */
+	unsigned long long time; /* CLOCK_MONOTONIC ns when taken; 0 unknown (not written) */
 };
 
 struct kt_rec_fd {
@@ -566,7 +572,7 @@ void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r);
 void kt_rec_put_closed(struct kt_buf *b, const struct kt_rec_fd *r);
 /* "end-fd": an fd line of the descriptors at the real end; "end-fds N". */
 void kt_rec_put_end_fd(struct kt_buf *b, const struct kt_rec_fd *r);
-void kt_rec_put_end_fds(struct kt_buf *b, long n);
+void kt_rec_put_end_fds(struct kt_buf *b, long n, unsigned long long time);
 void kt_rec_put_stack(struct kt_buf *b, const struct kt_rec_stack *r);
 void kt_rec_put_peer(struct kt_buf *b, const struct kt_rec_peer *r);
 void kt_rec_put_ino(struct kt_buf *b, const struct kt_rec_ino *r);
@@ -580,7 +586,7 @@ void kt_rec_put_event(struct kt_buf *b, const struct kt_rec_event *r);
 void kt_rec_put_untraced(struct kt_buf *b, const struct kt_rec_untraced *r);
 void kt_rec_put_reaped(struct kt_buf *b, const struct kt_rec_reaped *r);
 void kt_rec_put_forked(struct kt_buf *b, unsigned long long time);
-void kt_rec_put_spawned(struct kt_buf *b, const char *how);
+void kt_rec_put_spawned(struct kt_buf *b, const char *how, unsigned long long time);
 void kt_rec_put_ended(struct kt_buf *b, int status);
 void kt_rec_put_unrecorded(struct kt_buf *b, const struct kt_rec_unrecorded *r);
 void kt_rec_put_blocked(struct kt_buf *b, const struct kt_rec_blocked *r);
@@ -632,7 +638,7 @@ bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt
 /* A "closed" record into r: type unknown, no target, access unknown. */
 bool kt_rec_parse_closed(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err);
 /* end-fd: as an fd line; end-fds: its count. */
-bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, struct kt_rec_error *err);
+bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, unsigned long long *time, struct kt_rec_error *err);
 bool kt_rec_parse_stack(const struct kt_rec_line *l, struct kt_rec_stack *r, struct kt_rec_error *err);
 bool kt_rec_parse_peer(const struct kt_rec_line *l, struct kt_rec_peer *r, struct kt_rec_error *err);
 bool kt_rec_parse_ino(const struct kt_rec_line *l, struct kt_rec_ino *r, struct kt_rec_error *err);
@@ -650,7 +656,7 @@ bool kt_rec_parse_reaped(const struct kt_rec_line *l, struct kt_rec_reaped *r, s
 bool kt_rec_parse_ended(const struct kt_rec_line *l, int *status, struct kt_rec_error *err);
 bool kt_rec_parse_forked(const struct kt_rec_line *l, unsigned long long *time,
 			 struct kt_rec_error *err);
-bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, struct kt_rec_error *err);
+bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, unsigned long long *time, struct kt_rec_error *err);
 bool kt_rec_parse_unrecorded(const struct kt_rec_line *l, struct kt_rec_unrecorded *r,
 			     struct kt_rec_error *err);
 

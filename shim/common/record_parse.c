@@ -265,6 +265,9 @@ bool kt_rec_parse_snap(const struct kt_rec_line *l, struct kt_rec_snap *r, struc
 		r->kcmp = kt_errno_from_name(kcmp + 12) > 0 ? kt_errno_from_name(kcmp + 12) : EIO;
 	if (r->kcmp == -2)
 		FAIL(err, "bad KCMP field '%s' (expected ok or unavailable:ERRNO)", kcmp);
+	r->time = 0;
+	if (l->n > 4)
+		ULL_FIELD(err, l, 4, "snap TIME", r->time);
 	return true;
 }
 
@@ -316,10 +319,14 @@ bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt
 	return parse_origin(l, 7, "fd", r, err);
 }
 
-bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, struct kt_rec_error *err)
+bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, unsigned long long *time,
+			   struct kt_rec_error *err)
 {
 	NFIELDS(err, l, 2);
 	INT_FIELD(err, l, 1, "end-fds N", 0, INT_MAX, *n);
+	*time = 0;
+	if (l->n > 2)
+		ULL_FIELD(err, l, 2, "end-fds TIME", *time);
 	return true;
 }
 
@@ -492,12 +499,16 @@ bool kt_rec_parse_forked(const struct kt_rec_line *l, unsigned long long *time,
 	return true;
 }
 
-bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, struct kt_rec_error *err)
+bool kt_rec_parse_spawned(const struct kt_rec_line *l, const char **how, unsigned long long *time,
+			  struct kt_rec_error *err)
 {
 	NFIELDS(err, l, 2);
 	if (l->f[1] == kt_rec_absent || l->f[1][0] == '\0')
 		FAIL(err, "malformed spawned record");
 	*how = l->f[1];
+	*time = 0;
+	if (l->n > 2)
+		ULL_FIELD(err, l, 2, "spawned TIME", *time);
 	return true;
 }
 

@@ -10,5 +10,8 @@
 #define KT_WATCH_SOCKET "watch.sock"
 #define KT_WATCH_ASK 0
 #define KT_WATCH_RELEASE 1
+/* After a posix_spawn into a static binary, the spawner sends the child's
+ * pid instead of its thread id: the child runs that image already. */
+#define KT_WATCH_ASK_CHILD 2
 
 #endif

@@ -204,6 +204,61 @@ PY
 	assert_not_shared "$C" "$O" "$P" "$S"
 }
 
+# glibc's posix_spawn clones and execs inside libc: no shim runs in the
+# child, so its parent has to put it in the trace.
+assert_spawned_static() {
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	C=$(kv child)
+	S=$(kv shared_fd)
+	X=$(kv cloexec_fd)
+	O=$(kv own_fd)
+	q_true 'proc($c) | .ppid == $p and .untraced == {"exe": $exe, "reason": "static binary"}
+		and .end == {"how": "exit", "status": 0} and .argv == ["static_hold"]' \
+		--argjson p "$P" --argjson c "$C" --arg exe "$SCEN/static_hold"
+	# what it inherited: the parent's description, kept across the spawn's exec
+	assert_shared "$P" "$S" "$C" "$S"
+	assert_equal "$(fd_get "$C" "$S" .origin.how)" exec
+	# placed by a file action: the parent's pipe end
+	I=$(kv stdin_fd)
+	assert_equal "$(fd_get "$C" 0 .target)" "$(fd_get "$P" "$I" .target)"
+	assert_shared "$P" "$I" "$C" 0
+	assert_equal "$(fd_get "$C" 0 .origin.call)" posix_spawn
+	# closed by the exec (the image's own open may reuse the number)
+	q_true '[proc($c).fds[] | select(.fd == $x and .fd != $o)] | length == 0' \
+		--argjson c "$C" --argjson x "$X" --argjson o "$O"
+	# made by the untraced image itself: listed, origin unknown
+	assert_equal "$(fd_get "$C" "$O" .target)" "$SCEN/static_hold"
+	assert_equal "$(fd_get "$C" "$O" .origin.how)" unknown
+	assert_not_shared "$C" "$O" "$P" "$S"
+	# the inherited file is a leak into the new program; what the actions placed is not
+	q_true '[.findings[] | select(.pid == $c) | {kind, fd}] == [{"kind": "leaked-across-exec", "fd": $s}]' \
+		--argjson c "$C" --argjson s "$S"
+	q_true '.findings[] | select(.pid == $c) | .message | contains("inherited across posix_spawn() of \($exe)")' \
+		--argjson c "$C" --arg exe "$SCEN/static_hold"
+}
+
+@test "posix_spawn of a static binary: listed untraced, with what it inherited, seen at its exit" {
+	F=$(make_data_file)
+	traced "$SCEN/spawn_static" "$F"
+	assert_spawned_static
+	if can_watch; then
+		assert_equal "$(q 'proc($c).snapshot.why' --argjson c "$C")" exit-observed
+	fi
+	# posix_spawnp by a bare name, found in PATH
+	traced "$SCEN/spawn_static" "$F" -p
+	assert_spawned_static
+}
+
+@test "posix_spawn of a static binary, not watched: its parent observes it from outside" {
+	F=$(make_data_file)
+	R="$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --no-watch --format=json -o "$R" -- "$SCEN/spawn_static" "$F"
+	assert_spawned_static
+	assert_equal "$(q 'proc($c).snapshot.why' --argjson c "$C")" observed
+}
+
 @test "a static image that outlives every traced process: the launcher sees its descriptors at its exit" {
 	needs_watch
 	F=$(make_data_file)

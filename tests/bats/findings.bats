@@ -114,6 +114,77 @@ print("fd=%d a=%d b=%d" % (r, a, b))'
 	q_true '[.findings[] | select(.kind == "shared-status-flags") | .related] == [['"$A"']]'
 }
 
+@test "shared-status-flags does not name processes that had ended before the F_SETFL" {
+	# c ends by _exit, d by exit() (its real end is timed too), both reaped
+	# before the parent sets O_NONBLOCK; a still holds the read end then
+	kcmptrace_run python3 -c '
+import os, sys, fcntl
+r, w = os.pipe()
+go_r, go_w = os.pipe()
+a = os.fork()
+if a == 0:
+    os.close(go_w)
+    os.read(go_r, 1)
+    os._exit(0)
+c = os.fork()
+if c == 0:
+    os._exit(0)
+d = os.fork()
+if d == 0:
+    sys.exit(0)
+os.waitpid(c, 0)
+os.waitpid(d, 0)
+fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_NONBLOCK)
+os.write(go_w, b"x")
+os.waitpid(a, 0)
+print("fd=%d a=%d c=%d d=%d" % (r, a, c, d))'
+	assert_success
+	check_findings_contract
+	FD=$(kv fd)
+	A=$(kv a)
+	C=$(kv c)
+	D=$(kv d)
+	P=$(root_pid)
+	# they did hold it, to their ends
+	assert_shared "$P" "$FD" "$C" "$FD"
+	assert_shared "$P" "$FD" "$D" "$FD"
+	assert_finding shared-status-flags "$P" "$FD"
+	msg=$(kcmptrace_query '.findings[] | select(.kind == "shared-status-flags") | .message')
+	[[ $msg == *"also held by $A (python3) fd $FD" ]] || fail "message: $msg"
+	q_true '[.findings[] | select(.kind == "shared-status-flags") | .related] == [['"$A"']]'
+}
+
+@test "shared-status-flags does not name a process posix_spawn started after the F_SETFL" {
+	# make spawns its jobs with posix_spawn after setting O_APPEND on its
+	# stdout: they got the flag with their copy
+	kcmptrace_run python3 -c '
+import os, fcntl
+r, w = os.pipe()
+go_r, go_w = os.pipe()
+a = os.fork()
+if a == 0:
+    os.close(go_w)
+    os.read(go_r, 1)
+    os._exit(0)
+fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_NONBLOCK)
+os.set_inheritable(r, True)
+b = os.posix_spawn("/bin/true", ["true"], os.environ)
+os.waitpid(b, 0)
+os.write(go_w, b"x")
+os.waitpid(a, 0)
+print("fd=%d a=%d b=%d" % (r, a, b))'
+	assert_success
+	check_findings_contract
+	FD=$(kv fd)
+	A=$(kv a)
+	B=$(kv b)
+	P=$(root_pid)
+	assert_shared "$P" "$FD" "$B" "$FD"
+	msg=$(kcmptrace_query '.findings[] | select(.kind == "shared-status-flags") | .message')
+	[[ $msg == *"also held by $A (python3) fd $FD" ]] || fail "message: $msg"
+	q_true '[.findings[] | select(.kind == "shared-status-flags") | .related] == [['"$A"']]'
+}
+
 @test "child_flock: a lock on an inherited description is a shared-lock finding" {
 	kcmptrace_run "$SCEN/child_flock" "$DATA"
 	assert_success

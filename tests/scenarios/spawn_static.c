@@ -1,0 +1,70 @@
+/* posix_spawn of a static binary (untraced): glibc starts the child with
+ * clone(CLONE_VM|CLONE_VFORK) and execs inside libc, so no shim ever runs
+ * in it. The parent must still put it in the trace, with what it inherited.
+ *
+ *   spawn_static FILE [-p]
+ *
+ * The parent opens FILE without O_CLOEXEC (shared_fd, inherited) and with
+ * it (cloexec_fd, closed by the exec), and spawns build/scenarios/
+ * static_hold (with -p: posix_spawnp by its bare name, PATH set to its
+ * folder) with the file actions dup2(pipe -> 0) and dup2(pipe -> 1). It
+ * reads the child's "ready" line and exits without waiting: its exit
+ * closes the child's stdin, and the child then exits too.
+ *
+ * stdout: shared_fd=N cloexec_fd=N stdin_fd=N child=PID own_fd=N (stdin_fd: the
+ * parent's read end that the child has as 0)
+ */
+#include "scenario.h"
+
+#include <spawn.h>
+
+extern char **environ;
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		die("usage: spawn_static FILE [-p]");
+	int by_name = argc > 2 && strcmp(argv[2], "-p") == 0;
+	int shared = xopen(argv[1], O_RDONLY);
+	int cloexec = xopen(argv[1], O_RDONLY | O_CLOEXEC);
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+		die("pipe2");
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 200);
+	if (len < 0)
+		die("readlink");
+	self[len] = '\0';
+	*strrchr(self, '/') = '\0';
+	char path[4300];
+	snprintf(path, sizeof path, "%s/static_hold", self);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	char *child_argv[] = {"static_hold", NULL};
+	pid_t child;
+	int r;
+	if (by_name) {
+		setenv("PATH", self, 1);
+		r = posix_spawnp(&child, "static_hold", &fa, NULL, child_argv, environ);
+	} else {
+		r = posix_spawn(&child, path, &fa, NULL, child_argv, environ);
+	}
+	if (r != 0) {
+		errno = r;
+		die("posix_spawn %s", path);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(out[1]);
+	char line[128] = "";
+	ssize_t n = read(out[0], line, sizeof line - 1);
+	if (n <= 0)
+		die("no ready line from the child");
+	line[n] = '\0';
+	char *own = strstr(line, "own_fd=");
+	printf("shared_fd=%d cloexec_fd=%d stdin_fd=%d child=%d %s", shared, cloexec, in[0], (int)child,
+	       own ? own : "own_fd=-1\n");
+	fflush(stdout);
+	return 0;
+}
