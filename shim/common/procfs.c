@@ -296,6 +296,11 @@ static int fdinfo_flags(pid_t pid, int fd, long *flags)
 
 int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info)
 {
+	return kt_fd_describe_known(pid, fd, info, NULL);
+}
+
+int kt_fd_describe_known(pid_t pid, int fd, struct kt_fd_info *info, const struct kt_fd_known *known)
+{
 	struct stat st;
 	char path[64];
 	int r;
@@ -325,9 +330,13 @@ int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info)
 
 	long flags = -1;
 	if (pid == 0) {
-		flags = kt_sys_fcntl(fd, F_GETFL, 0);
+		/* An access mode never changes: known for the same file. */
+		bool same = known && known->access >= 0 && known->dev == info->dev && known->ino == info->ino;
+		flags = same ? known->access : kt_sys_fcntl(fd, F_GETFL, 0);
 		int fdflags = kt_sys_fcntl(fd, F_GETFD, 0);
 		info->cloexec = fdflags < 0 ? -1 : (fdflags & FD_CLOEXEC) != 0;
+		if (fdflags < 0)
+			flags = -1; /* closed meanwhile */
 	} else {
 		if (fdinfo_flags(pid, fd, &flags) < 0)
 			flags = -1;
