@@ -205,6 +205,12 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 		} else {
 			v.how = KT_HOW_UNKNOWN;
 		}
+		/* Its access mode, which never changes: its fork children's
+		 * snapshots need no F_GETFL for it (snapshot.c kt_describe). */
+		long flags = prior ? prior->access : kt_sys_fcntl(fd, F_GETFL, 0);
+		int access = flags < 0 ? -1 : prior ? (int)flags : (int)(flags & O_ACCMODE);
+		if (access >= 0 && access <= 3)
+			v.made_access = (uint8_t)(access + 1);
 		kt_table_adopt(fd, &v, gen);
 	}
 	/* system() is still running in the parent while its shell starts. */

@@ -61,6 +61,20 @@ static bool take_address(struct snapshot *s, struct snap_fd *f, struct kt_sock_a
 	return (!a->has_local || f->local) && (!a->has_peer || f->peer);
 }
 
+/* Describe our descriptor fd, its access mode taken from its entry e when
+ * the entry knows the file it holds (its inode) and how it was opened:
+ * one F_GETFL fewer per descriptor. */
+KT_RACY static int kt_describe(int fd, struct kt_fd_info *info, const struct kt_fd_entry *e,
+			       struct kt_fd_known *known)
+{
+	uint32_t gen = e ? atomic_load(&e->gen) : 0;
+	if (!e || !gen || (gen & 1u) || atomic_load(&e->ino_gen) != gen || e->made_access < 1 ||
+	    e->made_access > 4)
+		return kt_fd_describe(0, fd, info);
+	*known = (struct kt_fd_known){e->dev, e->ino, e->made_access - 1};
+	return kt_fd_describe_known(0, fd, info, known);
+}
+
 KT_RACY static int collect(struct snapshot *s)
 {
 	struct kt_fd_list own = KT_ARENA_FD_LIST(&s->arena);
@@ -83,9 +97,10 @@ KT_RACY static int collect(struct snapshot *s)
 	s->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		int fd = fds[i];
-		if (kt_fd_describe(0, fd, info) < 0 || info->access == KT_ACCESS_UNKNOWN)
-			continue; /* closed meanwhile by another thread */
 		struct kt_fd_entry *e = kt_table_entry(fd);
+		struct kt_fd_known known;
+		if (kt_describe(fd, info, e, &known) < 0 || info->access == KT_ACCESS_UNKNOWN)
+			continue; /* closed meanwhile by another thread */
 		uint32_t gen = e ? atomic_load(&e->gen) : 0;
 		if (e && !kt_entry_current(e, gen, info->dev, info->ino)) {
 			/* Open, but the shim never saw it made. */

@@ -326,6 +326,11 @@ static void set_flags(struct kt_fd_info *info, long flags, int cloexec)
 
 int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info)
 {
+	return kt_fd_describe_known(pid, fd, info, NULL);
+}
+
+int kt_fd_describe_known(pid_t pid, int fd, struct kt_fd_info *info, const struct kt_fd_known *known)
+{
 	struct stat st;
 	char path[64];
 	int r;
@@ -342,8 +347,12 @@ int kt_fd_describe(pid_t pid, int fd, struct kt_fd_info *info)
 
 	long flags = -1;
 	if (pid == 0) {
-		flags = kt_sys_fcntl(fd, F_GETFL, 0);
+		/* An access mode never changes: known for the same file. */
+		bool same = known && known->access >= 0 && known->dev == info->dev && known->ino == info->ino;
+		flags = same ? known->access : kt_sys_fcntl(fd, F_GETFL, 0);
 		int fdflags = kt_sys_fcntl(fd, F_GETFD, 0);
+		if (fdflags < 0)
+			flags = -1; /* closed meanwhile */
 		set_flags(info, flags, fdflags < 0 ? -1 : (fdflags & FD_CLOEXEC) != 0);
 	} else {
 		if (fdinfo_flags(pid, fd, &flags) < 0)

@@ -79,6 +79,16 @@ void kt_proc_fd_dirs_close(struct kt_proc_fd_dirs *dirs);
 /* kt_fd_describe of descriptor fd of the process of dirs. */
 int kt_fd_describe_in(const struct kt_proc_fd_dirs *dirs, int fd, struct kt_fd_info *info);
 
+/* What a caller knows of its own descriptor: its access mode (O_ACCMODE),
+ * valid when the descriptor is still that file (dev, ino). */
+struct kt_fd_known {
+	uint64_t dev, ino;
+	int access;
+};
+/* kt_fd_describe, taking the access mode from known (NULL: nothing known)
+ * instead of F_GETFL when it is this process's descriptor of that file. */
+int kt_fd_describe_known(pid_t pid, int fd, struct kt_fd_info *info, const struct kt_fd_known *known);
+
 /* Only (dev, ino) of PID's descriptor FD, by stat of /proc/PID/fd/FD. */
 int kt_fd_inode(pid_t pid, int fd, uint64_t *dev, uint64_t *ino);
 
