@@ -285,21 +285,23 @@ static void name_as_made(struct live_info *info, const struct kt_fd_entry *e)
 {
 	if (info->type == KT_FD_UNKNOWN && e->made_type > KT_FD_UNKNOWN && e->made_type <= KT_FD_ANON)
 		info->type = (enum kt_fd_type)e->made_type;
-	if (info->access == KT_ACCESS_UNKNOWN && e->made_access >= 1 && e->made_access <= 4)
-		info->access = e->made_access - 1;
-	if (info->target != NULL)
-		return;
-	if (e->path_len > 0 && memchr(e->path, '\0', sizeof e->path) != NULL) {
+	if (info->target == NULL && e->path_len > 0 && memchr(e->path, '\0', sizeof e->path) != NULL) {
 		bool cut = e->path_len >= sizeof e->path;
 		info->target = kt_xasprintf("%s%s", e->path, cut ? "..." : "");
 		struct stat st;
 		if (info->type == KT_FD_UNKNOWN && !cut && e->path[0] == '/' && stat(e->path, &st) == 0)
 			info->type = type_of_path_mode(st.st_mode);
-	} else if (info->type == KT_FD_PIPE) {
+	} else if (info->target == NULL && info->type == KT_FD_PIPE) {
 		info->target = kt_xstrdup("pipe:[?]");
-	} else if (info->type == KT_FD_SOCKET) {
+	} else if (info->target == NULL && info->type == KT_FD_SOCKET) {
 		info->target = kt_xstrdup("socket:[?]");
 	}
+	/* Its access only beside a type or a target: an access alone would
+	 * read as a holder that saw the file (an image's first descriptors
+	 * know their access mode and nothing else). */
+	if (info->access == KT_ACCESS_UNKNOWN && (info->type != KT_FD_UNKNOWN || info->target != NULL) &&
+	    e->made_access >= 1 && e->made_access <= 4)
+		info->access = e->made_access - 1;
 }
 
 /* A process that ended without a snapshot of its own (exit_group outside
