@@ -56,6 +56,8 @@ static enum held held_at(const struct kt_model *m, int q, int fd, unsigned long 
 	bool exited = s->head.why == KT_WHY_EXIT || s->head.why == KT_WHY_EXIT_OBSERVED;
 	if (!exited)
 		return UNSURE;
+	if (p->end_same && p->end_time != 0)
+		return p->end_time < time || !listed ? GONE : HELD; /* unchanged until its end */
 	if (!p->end_known || p->end_time == 0)
 		return p->end_known ? UNSURE : GONE;
 	if (p->end_time < time)

@@ -150,6 +150,9 @@ struct kt_process {
 	struct kt_fd *end_fds;
 	size_t nend_fds, end_fds_cap;
 	bool end_known;
+	/* Its real end held what its exit snapshot listed ("end-fds same"),
+	 * at end_time. */
+	bool end_same;
 	unsigned long long end_time; /* CLOCK_MONOTONIC ns then; 0 unknown */
 };
 

@@ -256,7 +256,11 @@ static bool read_record(struct reader *r, const struct kt_rec_line *l, struct kt
 		long n;
 		if (!kt_rec_parse_end_fds(l, &n, &p->end_time, e))
 			return fail(r, e->what);
-		if ((size_t)n != p->nend_fds)
+		if (n < 0 && p->nend_fds == 0) {
+			p->end_same = true; /* open-at-exit: the exit snapshot's */
+			return true;
+		}
+		if (n < 0 || (size_t)n != p->nend_fds)
 			return fail(r, "end-fds count differs from its end-fd lines");
 		p->end_known = true;
 		return true;

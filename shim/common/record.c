@@ -373,7 +373,10 @@ void kt_rec_put_end_fd(struct kt_buf *b, const struct kt_rec_fd *r)
 void kt_rec_put_end_fds(struct kt_buf *b, long n, unsigned long long time)
 {
 	kt_buf_str(b, "end-fds");
-	kt_buf_num(b, n);
+	if (n < 0)
+		kt_buf_field(b, "same");
+	else
+		kt_buf_num(b, n);
 	if (time)
 		kt_buf_unum(b, time);
 	kt_buf_endline(b);

@@ -234,6 +234,9 @@
  *        by the library's destructor: without it, the real end is unknown
  *        (_exit in a handler, a fatal signal) and the exit snapshot tells.
  *        One more field may follow: TIME, CLOCK_MONOTONIC in ns then.
+ *        N is "same" (no end-fd lines) when no descriptor was made or
+ *        closed since the exit snapshot: it tells the real end, and TIME
+ *        when that came.
  * ended  STATUS
  *        Appended by the launcher once it reaped this process: the raw
  *        wait status. How a process ended that no traced parent reaped
@@ -570,7 +573,8 @@ void kt_rec_put_snap(struct kt_buf *b, const struct kt_rec_snap *r);
 void kt_rec_put_fd(struct kt_buf *b, const struct kt_rec_fd *r);
 /* A "closed" record: r's number, generation and origin. */
 void kt_rec_put_closed(struct kt_buf *b, const struct kt_rec_fd *r);
-/* "end-fd": an fd line of the descriptors at the real end; "end-fds N". */
+/* "end-fd": an fd line of the descriptors at the real end; "end-fds N"
+ * ("same" for n < 0). */
 void kt_rec_put_end_fd(struct kt_buf *b, const struct kt_rec_fd *r);
 void kt_rec_put_end_fds(struct kt_buf *b, long n, unsigned long long time);
 void kt_rec_put_stack(struct kt_buf *b, const struct kt_rec_stack *r);
@@ -637,7 +641,7 @@ bool kt_rec_parse_snap(const struct kt_rec_line *l, struct kt_rec_snap *r, struc
 bool kt_rec_parse_fd(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err);
 /* A "closed" record into r: type unknown, no target, access unknown. */
 bool kt_rec_parse_closed(const struct kt_rec_line *l, struct kt_rec_fd *r, struct kt_rec_error *err);
-/* end-fd: as an fd line; end-fds: its count. */
+/* end-fd: as an fd line; end-fds: its count, -1 for "same". */
 bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, unsigned long long *time, struct kt_rec_error *err);
 bool kt_rec_parse_stack(const struct kt_rec_line *l, struct kt_rec_stack *r, struct kt_rec_error *err);
 bool kt_rec_parse_peer(const struct kt_rec_line *l, struct kt_rec_peer *r, struct kt_rec_error *err);

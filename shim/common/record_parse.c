@@ -323,7 +323,10 @@ bool kt_rec_parse_end_fds(const struct kt_rec_line *l, long *n, unsigned long lo
 			   struct kt_rec_error *err)
 {
 	NFIELDS(err, l, 2);
-	INT_FIELD(err, l, 1, "end-fds N", 0, INT_MAX, *n);
+	if (strcmp(l->f[1], "same") == 0)
+		*n = -1;
+	else
+		INT_FIELD(err, l, 1, "end-fds N", 0, INT_MAX, *n);
 	*time = 0;
 	if (l->n > 2)
 		ULL_FIELD(err, l, 2, "end-fds TIME", *time);

@@ -154,6 +154,20 @@ print("fd=%d a=%d c=%d d=%d" % (r, a, c, d))'
 	q_true '[.findings[] | select(.kind == "shared-status-flags") | .related] == [['"$A"']]'
 }
 
+@test "shared-status-flags names a process whose exit handler still runs at the F_SETFL" {
+	# the child's exit snapshot comes before the call, its real end after
+	# it; its handler changes no descriptor ("end-fds same" with a time)
+	kcmptrace_run "$SCEN/exit_handler_holds"
+	assert_success
+	check_findings_contract
+	FD=$(kv fd)
+	C=$(kv child)
+	P=$(root_pid)
+	assert_shared "$P" "$FD" "$C" "$FD"
+	assert_finding shared-status-flags "$P" "$FD"
+	q_true '[.findings[] | select(.kind == "shared-status-flags") | .related] == [['"$C"']]'
+}
+
 @test "shared-status-flags does not name a process posix_spawn started after the F_SETFL" {
 	# make spawns its jobs with posix_spawn after setting O_APPEND on its
 	# stdout: they got the flag with their copy
