@@ -278,12 +278,27 @@ static bool pipe_end(const struct kt_rec_fd *fd, int access, const char *target)
 	       strcmp(fd->target, target) == 0;
 }
 
+/* Whether process j had ended before process i was forked: it never
+ * wrote to anything i read. Unknown times say no. */
+static bool ended_before_fork_of(const struct kt_model *m, size_t j, size_t i)
+{
+	unsigned long long forked = m->procs[i].proc->fork_time;
+	const struct kt_process *q = m->procs[j].proc;
+	const struct kt_snapshot *s = m->procs[j].snap;
+	if (forked == 0 || s == NULL || s->head.time == 0 ||
+	    (s->head.why != KT_WHY_EXIT && s->head.why != KT_WHY_EXIT_OBSERVED))
+		return false;
+	unsigned long long end = q->end_time != 0 ? q->end_time : s->head.time;
+	return end < forked;
+}
+
 /* The process (not i) that holds only write ends of the pipe, and its
- * first write end; -1 when none. */
+ * first write end; -1 when none. One that had ended before i was forked
+ * is no writer of i's. */
 static int dedicated_writer(const struct kt_model *m, size_t i, const char *target, int *writer_fd)
 {
 	for (size_t j = 0; j < m->nprocs; j++) {
-		if (j == i)
+		if (j == i || ended_before_fork_of(m, j, i))
 			continue;
 		const struct kt_mproc *q = &m->procs[j];
 		int wfd = -1;

@@ -259,3 +259,22 @@ PY
 	# inheritable: kept across the exec into true
 	assert_equal "$(fd_get "$P" "$FD" .origin.how)" exec
 }
+
+@test "python multiprocessing: a Process started after a Pool ended holds the Pool's pipe, whose writers had ended before it was forked: no pipe-end-held" {
+	cat >"$BATS_TEST_TMPDIR/mp.py" <<-'PY'
+	import multiprocessing as mp
+	def sq(x): return x * x
+	def child(): pass
+	if __name__ == "__main__":
+	    mp.set_start_method("fork")
+	    with mp.Pool(2) as pool:
+	        print(sum(pool.map(sq, range(10))))
+	    p = mp.Process(target=child)
+	    p.start()
+	    p.join()
+	PY
+	kcmptrace_run python3 "$BATS_TEST_TMPDIR/mp.py"
+	assert_success
+	assert_output 285
+	q_true '[.findings[] | select(.kind == "pipe-end-held")] == []'
+}
