@@ -78,7 +78,7 @@ KT_RACY static void note_root(struct kt_fd_entry *e, const struct kt_fd_entry *s
 }
 
 /* What the making call knew (shim.h kt_made), or a dup's source's. */
-KT_RACY static void note_made(struct kt_fd_entry *e, const struct kt_made *m)
+KT_RACY void kt_entry_note_made(struct kt_fd_entry *e, const struct kt_made *m)
 {
 	e->made_type = (uint8_t)m->type;
 	e->made_access = m->access >= 0 && m->access <= 3 ? (uint8_t)(m->access + 1) : 0;
@@ -171,7 +171,7 @@ KT_RACY static void note(int fd, enum kt_how how, enum kt_call call, int cloexec
 			ino_gen = new_gen;
 		}
 	} else if (m != NULL) {
-		note_made(e, m);
+		kt_entry_note_made(e, m);
 		if (m->ino != 0) {
 			e->dev = m->dev;
 			e->ino = m->ino;

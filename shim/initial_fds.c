@@ -148,6 +148,27 @@ static char spawn_action_for(int fd)
 	return at ? at[strlen(key)] : 0;
 }
 
+/* What an image's first descriptor is, as a making call would have
+ * recorded it (table.h made_type, made_access, path): a process killed
+ * before anything looked still shows it, its fork children inherit it, and
+ * their snapshots need no F_GETFL for it (an access mode never changes).
+ * Kept across an exec: the earlier image's record tells, no system call;
+ * else one look now (info: room for it), in an image that starts a tree. */
+static void made_at_start(struct kt_fd_entry *v, int fd, uint32_t gen, const struct kt_rec_fd *prior,
+			  struct kt_fd_info *info)
+{
+	struct kt_made m = {.type = KT_FD_UNKNOWN, .access = -1};
+	if (prior) {
+		m = (struct kt_made){prior->type, prior->access, prior->target, 0, 0};
+	} else if (info && kt_fd_describe(0, fd, info) == 0) {
+		m = (struct kt_made){info->type, info->access, info->target, info->dev, info->ino};
+		v->dev = info->dev;
+		v->ino = info->ino;
+		atomic_store_explicit(&v->ino_gen, gen, memory_order_relaxed);
+	}
+	kt_entry_note_made(v, &m);
+}
+
 /* The descriptors this image starts with. */
 void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 {
@@ -166,6 +187,7 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 		kt_other_open(&pv, kt_self.ppid, kt_self.parent_start);
 	if (!continuation)
 		take_spawn_actions();
+	struct kt_fd_info *info = kt_arena_alloc(arena, sizeof *info);
 
 	for (long i = 0; i < n; i++) {
 		int fd = fds[i];
@@ -205,12 +227,7 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 		} else {
 			v.how = KT_HOW_UNKNOWN;
 		}
-		/* Its access mode, which never changes: its fork children's
-		 * snapshots need no F_GETFL for it (snapshot.c kt_describe). */
-		long flags = prior ? prior->access : kt_sys_fcntl(fd, F_GETFL, 0);
-		int access = flags < 0 ? -1 : prior ? (int)flags : (int)(flags & O_ACCMODE);
-		if (access >= 0 && access <= 3)
-			v.made_access = (uint8_t)(access + 1);
+		made_at_start(&v, fd, gen, prior, info);
 		kt_table_adopt(fd, &v, gen);
 	}
 	/* system() is still running in the parent while its shell starts. */

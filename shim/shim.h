@@ -308,6 +308,8 @@ struct kt_made {
 	const char *path;     /* opened by this path, or NULL */
 	uint64_t dev, ino;    /* ino 0: not known */
 };
+/* Write what m says into entry e (made_type, made_access, path). */
+void kt_entry_note_made(struct kt_fd_entry *e, const struct kt_made *m);
 /* kt_note_new for a descriptor opened here (how OPEN) with what m says. */
 void kt_note_made(int fd, enum kt_call call, int cloexec, void *site, const struct kt_made *m);
 /* pipe, pipe2, socketpair: both ends, their inodes learned with one fstat
