@@ -285,7 +285,13 @@ static bool ended_before_fork_of(const struct kt_model *m, size_t j, size_t i)
 	unsigned long long forked = m->procs[i].proc->fork_time;
 	const struct kt_process *q = m->procs[j].proc;
 	const struct kt_snapshot *s = m->procs[j].snap;
-	if (forked == 0 || s == NULL || s->head.time == 0 ||
+	if (forked == 0)
+		return false;
+	/* Reaped before: ended before (a pool's workers killed by SIGTERM
+	 * leave no snapshot of their own). */
+	if (m->procs[j].reaped_time != 0 && m->procs[j].reaped_time < forked)
+		return true;
+	if (s == NULL || s->head.time == 0 ||
 	    (s->head.why != KT_WHY_EXIT && s->head.why != KT_WHY_EXIT_OBSERVED))
 		return false;
 	unsigned long long end = q->end_time != 0 ? q->end_time : s->head.time;

@@ -190,6 +190,7 @@ static void record_reaped(struct kt_launch *launch, pid_t pid, int status)
 	struct kt_rec_reaped *r = KT_PUSH(launch->reaped, launch->nreaped, launch->reaped_cap);
 	r->pid = pid;
 	r->status = status;
+	r->time = 0;
 }
 
 /* What the launcher changes of its own state while the command runs, and

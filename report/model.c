@@ -80,8 +80,10 @@ static void decide_end(struct kt_mproc *mp, const struct kt_process *parent)
 	/* The traced parent that reaped it. A parent reaps a pid once per
 	 * life of it, and the last time is this life's. */
 	for (size_t i = parent ? parent->nreaps : 0; i-- > 0;)
-		if (parent->reaps[i].pid == p->pid && end_of_status(mp, parent->reaps[i].status))
+		if (parent->reaps[i].pid == p->pid && end_of_status(mp, parent->reaps[i].status)) {
+			mp->reaped_time = parent->reaps[i].time;
 			return;
+		}
 	if (p->ended && end_of_status(mp, p->ended_status))
 		return;
 	mp->end = KT_END_UNKNOWN;

@@ -32,6 +32,9 @@ struct kt_mproc {
 	int parent;        /* index in kt_model.procs, or -1 when outside the trace */
 	enum kt_end_how end;
 	int end_value;     /* exit status or signal number */
+	/* When its traced parent reaped it (it had ended by then):
+	 * CLOCK_MONOTONIC ns, 0 unknown. */
+	unsigned long long reaped_time;
 	/* Its last exec started an image the shim cannot follow (the process
 	 * is then described as it was just before that exec), or NULL. */
 	const char *untraced_path, *untraced_reason;

@@ -16,7 +16,7 @@ static void reaped(pid_t pid, int status)
 	int saved = errno;
 	char line[96];
 	struct kt_buf b = {line, 0, sizeof line, 0};
-	kt_rec_put_reaped(&b, &(struct kt_rec_reaped){pid, status});
+	kt_rec_put_reaped(&b, &(struct kt_rec_reaped){pid, status, kt_now_ns()});
 	kt_write_record(line, b.len, 0);
 	errno = saved;
 }

@@ -530,6 +530,8 @@ void kt_rec_put_reaped(struct kt_buf *b, const struct kt_rec_reaped *r)
 	kt_buf_str(b, "reaped");
 	kt_buf_num(b, r->pid);
 	kt_buf_num(b, r->status);
+	if (r->time)
+		kt_buf_unum(b, r->time);
 	kt_buf_endline(b);
 }
 

@@ -221,7 +221,8 @@
  *        This process reaped its child PID (waitpid and friends); STATUS is
  *        the raw wait status. Written at once. How a child ended that took
  *        no exit snapshot (killed by a signal, or running an untraced image)
- *        is known only from this line.
+ *        is known only from this line. One more field may follow: TIME,
+ *        CLOCK_MONOTONIC in ns right after the wait (the child had ended).
  * end-fd FD GEN TYPE TARGET ACCESS CLOEXEC HOW CALL SRC_PID SRC_START SRC_FD
  *        SRC_GEN SITE
  *        As an fd line: one descriptor above 2 open at the process's real
@@ -517,7 +518,8 @@ struct kt_rec_untraced {
 
 struct kt_rec_reaped {
 	pid_t pid;
-	int status; /* the raw wait status */
+	int status;              /* the raw wait status */
+	unsigned long long time; /* CLOCK_MONOTONIC ns after the wait; 0 unknown */
 };
 
 struct kt_rec_unrecorded {

@@ -491,6 +491,9 @@ bool kt_rec_parse_reaped(const struct kt_rec_line *l, struct kt_rec_reaped *r, s
 		FAIL(err, "malformed reaped record");
 	r->pid = (pid_t)pid;
 	r->status = (int)status;
+	r->time = 0;
+	if (l->n > 3)
+		ULL_FIELD(err, l, 3, "reaped TIME", r->time);
 	return true;
 }
 
