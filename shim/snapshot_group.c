@@ -156,6 +156,16 @@ static void observe(struct snapshot *s, pid_t pid, unsigned long long start, int
 		.time = (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec});
 }
 
+/* Whether process (pid, start) is alive. Our parent is while we are its
+ * child (its pid cannot be reused before we are reparented): getppid
+ * tells it in one call, where /proc/PID/stat takes three. */
+static bool other_alive(pid_t pid, unsigned long long start)
+{
+	if (pid == kt_self.ppid && start == kt_self.parent_start && start != 0 && getppid() == pid)
+		return true;
+	return kt_proc_alive(pid, start);
+}
+
 /* Compare with one other live traced process. */
 static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start)
 {
@@ -171,7 +181,7 @@ static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start
 	long n = kt_proc_list_all(pid, &s->others);
 	if (n == -EACCES || n == -EPERM)
 		kt_snap_note(s, "cannot compare with process", pid, ": permission denied");
-	if (n <= 0 || !kt_proc_alive(pid, start)) {
+	if (n <= 0 || !other_alive(pid, start)) {
 		kt_table_unmap(table, cap);
 		return;
 	}
