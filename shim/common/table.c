@@ -41,6 +41,10 @@ uint32_t kt_table_capacity_wanted(void)
 	if (kt_sys_getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
 	    rl.rlim_max > cap)
 		cap = rl.rlim_max;
+	/* Within 2^20 no read of fs.nr_open: a lower one only makes the
+	 * capacity more than the process can use (three calls per image). */
+	if (cap == 1u << 20)
+		return cap;
 	char text[32];
 	int fd = kt_sys_open_high(AT_FDCWD, "/proc/sys/fs/nr_open", O_RDONLY, 0);
 	ssize_t n = fd >= 0 ? kt_sys_read(fd, text, sizeof text - 1) : -1;
