@@ -155,8 +155,12 @@ void kt_learn_parent_start(void)
  * child's "forked" line (fork_time, 0 for none), a spawned one's "spawned". */
 static int write_image(int with_magic, uint64_t fork_time)
 {
+	/* A usual command line fits on the stack (a fork child and every
+	 * image write one): no mmap and munmap for it. */
+	char small[2048];
 	size_t cap = image_line_max + 256;
-	char *buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *buf = cap <= sizeof small ? small
+					: mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		return -ENOMEM;
 	struct kt_buf b = {buf, 0, cap, 0};
@@ -170,7 +174,8 @@ static int write_image(int with_magic, uint64_t fork_time)
 	else if (with_magic && kt_spawned_by)
 		kt_rec_put_spawned(&b, kt_spawned_by, kt_spawn_time);
 	int r = b.overflow ? -ENOMEM : kt_write_record(buf, b.len, with_magic);
-	munmap(buf, cap);
+	if (buf != small)
+		munmap(buf, cap);
 	return r;
 }
 
