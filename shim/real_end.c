@@ -75,8 +75,6 @@ void kt_fd_numbers_of(struct kt_fd_numbers *out, const int *fds, size_t n)
 {
 	*out = (struct kt_fd_numbers){0};
 	for (size_t i = 0; i < n; i++) {
-		if (fds[i] <= 2)
-			continue;
 		/* splitmix64's finalizer: a sum of well-mixed values, whatever
 		 * the order of the listing */
 		uint64_t z = (uint64_t)fds[i] + 0x9e3779b97f4a7c15ULL;

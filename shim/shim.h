@@ -93,7 +93,8 @@ void kt_process_end_then_handlers(int status);
  * an exit handler). */
 void kt_real_end_expect(int on);
 void kt_real_end(void);
-/* Which numbers above 2 a listing of /proc/self/fd found: their count and
+/* Which numbers a listing of /proc/self/fd found (0-2 too: the report
+ * takes 'same' as their end as well): their count and
  * a hash of them (an exit handler may close or make one out of the shim's
  * sight: glibc's endmntent, getpwent). */
 struct kt_fd_numbers {

@@ -45,7 +45,7 @@ struct snapshot {
 	unsigned long live;
 	int kcmp_error; /* 0 when kcmp works */
 	bool closed_stopped; /* no room was left for closed records */
-	/* The numbers listed (above 2), for the real end (real_end.c). */
+	/* The numbers listed, for the real end (real_end.c). */
 	struct kt_fd_numbers listed;
 };
 
