@@ -98,8 +98,12 @@ void kt_real_end_numbers(const struct kt_fd_numbers *listed)
  * calls, not the description of every descriptor). */
 static bool same_numbers(void)
 {
+	/* Room on the stack for the usual few: no mapping to make. */
+	int few[256];
 	struct kt_arena arena = {0};
 	struct kt_fd_list list = KT_ARENA_FD_LIST(&arena);
+	list.fds = few;
+	list.cap = sizeof few / sizeof few[0];
 	long n = kt_proc_list_all(0, &list);
 	struct kt_fd_numbers now;
 	if (n >= 0)
