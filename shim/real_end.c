@@ -94,7 +94,7 @@ void kt_real_end_numbers(const struct kt_fd_numbers *listed)
 
 /* The same numbers open as at the exit snapshot: an exit handler that
  * closed or made a descriptor inside libc (endmntent's fclose, getpwent's
- * open) changed no table entry, but the listing tells (its three system
+ * open) changed no table entry, but the listing tells (its four system
  * calls, not the description of every descriptor). */
 static bool same_numbers(void)
 {
