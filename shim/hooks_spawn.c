@@ -69,17 +69,24 @@ static void note_action(const void *fa, int fd, char kind, int src)
 		snprintf(spawn_slots[i].text + len, sizeof spawn_slots[i].text - len, "%d=%c,", fd,
 			 kind == 'd' ? 'd' : 'o');
 	}
-	/* Too many to keep: the last ones count (a later action undoes an
-	 * earlier one on the same number); the child's table is checked by
-	 * kcmp anyway. */
+	/* Too many to keep: a close goes first (the child's table is checked
+	 * against what the child holds, which drops what a close closed; a
+	 * dup2 or open dropped instead would leave its number unexplained:
+	 * a spawn that closes every number it does not pass), else the oldest
+	 * (a later action undoes an earlier one on the same number). */
 	if (i >= 0) {
+		struct kt_spawn_act *acts = spawn_slots[i].acts;
 		int n = spawn_slots[i].nacts;
 		if (n == KT_SPAWN_ACTS) {
-			memmove(spawn_slots[i].acts, spawn_slots[i].acts + 1,
-				(KT_SPAWN_ACTS - 1) * sizeof spawn_slots[i].acts[0]);
+			int drop = 0;
+			while (drop < n && acts[drop].kind != 'c')
+				drop++;
+			if (drop == n)
+				drop = 0;
+			memmove(acts + drop, acts + drop + 1, (size_t)(n - drop - 1) * sizeof acts[0]);
 			n--;
 		}
-		spawn_slots[i].acts[n] = (struct kt_spawn_act){fd, src, kind};
+		acts[n] = (struct kt_spawn_act){fd, src, kind};
 		spawn_slots[i].nacts = n + 1;
 	}
 	unlock();

@@ -232,6 +232,9 @@ void kt_init(int argc, char **argv, char **envp)
 	(void)envp;
 	if (atomic_exchange(&done, 1))
 		return;
+	/* main finds errno as it would untraced (the access() below fails
+	 * with ENOENT in every new process). */
+	int saved_errno = errno;
 	kt_lost_init();
 	kt_warn_once_init();
 	kt_resolve();
@@ -330,6 +333,7 @@ out:
 	/* kt_prior points into the arena: keep it mapped for the life of the image. */
 	if (!kt_prior)
 		kt_arena_release(&arena);
+	errno = saved_errno;
 }
 
 __attribute__((constructor)) static void kt_constructor(int argc, char **argv, char **envp)

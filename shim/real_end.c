@@ -71,6 +71,47 @@ static void write_end(void)
 	kt_arena_release(&arena);
 }
 
+void kt_fd_numbers_of(struct kt_fd_numbers *out, const int *fds, size_t n)
+{
+	*out = (struct kt_fd_numbers){0};
+	for (size_t i = 0; i < n; i++) {
+		/* splitmix64's finalizer: a sum of well-mixed values, whatever
+		 * the order of the listing */
+		uint64_t z = (uint64_t)fds[i] + 0x9e3779b97f4a7c15ULL;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		out->hash += z ^ (z >> 31);
+		out->count++;
+	}
+}
+
+static struct kt_fd_numbers exit_numbers;
+
+void kt_real_end_numbers(const struct kt_fd_numbers *listed)
+{
+	exit_numbers = *listed;
+}
+
+/* The same numbers open as at the exit snapshot: an exit handler that
+ * closed or made a descriptor inside libc (endmntent's fclose, getpwent's
+ * open) changed no table entry, but the listing tells (its four system
+ * calls, not the description of every descriptor). */
+static bool same_numbers(void)
+{
+	/* Room on the stack for the usual few: no mapping to make. */
+	int few[256];
+	struct kt_arena arena = {0};
+	struct kt_fd_list list = KT_ARENA_FD_LIST(&arena);
+	list.fds = few;
+	list.cap = sizeof few / sizeof few[0];
+	long n = kt_proc_list_all(0, &list);
+	struct kt_fd_numbers now;
+	if (n >= 0)
+		kt_fd_numbers_of(&now, list.fds, (size_t)n);
+	kt_arena_release(&arena);
+	return n >= 0 && now.count == exit_numbers.count && now.hash == exit_numbers.hash;
+}
+
 /* Nothing made or closed since the exit snapshot: say so, and when,
  * without listing the descriptors again. */
 static void write_end_same(void)
@@ -88,7 +129,7 @@ void kt_real_end(void)
 		return;
 	int saved = errno;
 	kt_own_fds_begin();
-	if (kt_table_changed())
+	if (kt_table_changed() || !same_numbers())
 		write_end();
 	else
 		write_end_same();

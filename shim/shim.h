@@ -93,6 +93,17 @@ void kt_process_end_then_handlers(int status);
  * an exit handler). */
 void kt_real_end_expect(int on);
 void kt_real_end(void);
+/* Which numbers a listing of /proc/self/fd found (0-2 too: the report
+ * takes 'same' as their end as well): their count and
+ * a hash of them (an exit handler may close or make one out of the shim's
+ * sight: glibc's endmntent, getpwent). */
+struct kt_fd_numbers {
+	size_t count;
+	uint64_t hash;
+};
+void kt_fd_numbers_of(struct kt_fd_numbers *out, const int *fds, size_t n);
+/* The exit snapshot's: the real end compares its own listing with them. */
+void kt_real_end_numbers(const struct kt_fd_numbers *listed);
 /* Before exec of path (as execveat takes it): snapshot, and note when the
  * new image leaves the traced world. */
 void kt_before_exec(int dirfd, const char *path, int flags);

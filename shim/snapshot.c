@@ -83,6 +83,7 @@ KT_RACY static int collect(struct snapshot *s)
 		return (int)listed;
 	size_t n = (size_t)listed;
 	const int *fds = own.fds;
+	kt_fd_numbers_of(&s->listed, fds, n);
 	s->fds = kt_arena_alloc(&s->arena, (n + 1) * sizeof *s->fds);
 	s->sorted = kt_arena_alloc(&s->arena, (n + 1) * sizeof *s->sorted);
 	if (!s->fds || !s->sorted)
@@ -483,6 +484,8 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 	memset(&s, 0, sizeof s);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int r = collect(&s);
+	if (r == 0 && why == KT_WHY_EXIT)
+		kt_real_end_numbers(&s.listed);
 	if (r < 0) {
 		kt_shim_warn("cannot take a snapshot of the descriptors;", "the trace of this process is incomplete", 0);
 		kt_arena_release(&s.arena);

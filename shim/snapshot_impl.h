@@ -45,6 +45,8 @@ struct snapshot {
 	unsigned long live;
 	int kcmp_error; /* 0 when kcmp works */
 	bool closed_stopped; /* no room was left for closed records */
+	/* The numbers listed, for the real end (real_end.c). */
+	struct kt_fd_numbers listed;
 };
 
 /* The record's buffer, with room for the longest line (it grows). */

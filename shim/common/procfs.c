@@ -347,8 +347,11 @@ int kt_fd_describe_known(pid_t pid, int fd, struct kt_fd_info *info, const struc
 
 	long flags = -1;
 	if (pid == 0) {
-		/* An access mode never changes: known for the same file. */
-		bool same = known && known->access >= 0 && known->dev == info->dev && known->ino == info->ino;
+		/* An access mode never changes: known for the same file. Not a
+		 * pipe's: its two ends share the inode, and a number made as one
+		 * end may hold the other now (a dup behind the shim). */
+		bool same = known && known->access >= 0 && known->dev == info->dev && known->ino == info->ino &&
+			    !S_ISFIFO(st.st_mode);
 		flags = same ? known->access : kt_sys_fcntl(fd, F_GETFL, 0);
 		int fdflags = kt_sys_fcntl(fd, F_GETFD, 0);
 		if (fdflags < 0)

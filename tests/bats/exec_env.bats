@@ -251,6 +251,15 @@ assert_spawned_static() {
 	assert_spawned_static
 }
 
+@test "posix_spawn of a static binary with more file actions than the shim keeps: the dup2s still place 0 and 1" {
+	F=$(make_data_file)
+	# 40 closes after the two dup2s: the oldest actions kept no longer
+	# fit, and a close is the one the kcmp check can do without
+	traced "$SCEN/spawn_static" "$F" -c 40
+	assert_spawned_static
+	assert_equal "$(fd_get "$C" 1 .origin.call)" posix_spawn
+}
+
 @test "posix_spawn of a static binary, not watched: its parent observes it from outside" {
 	F=$(make_data_file)
 	R="$BATS_TEST_TMPDIR/r.json"

@@ -200,6 +200,10 @@ def oneof($xs): . as $v | any($xs[]; . == $v);
   ( (.ofds | map({key: (.id | tostring), value: .type}) | from_entries) as $t
     | .processes[] | .pid as $p | .fds[] | select($t[.ofd | tostring] != null and $t[.ofd | tostring] != .type)
     | "pid \($p) fd \(.fd): type \(.type) but its ofd \(.ofd) has type \($t[.ofd | tostring])" ),
+  ( [.processes[] | .pid as $p | .fds[] | select(.access | oneof(["r","w","rw","ioctl"]))
+      | {ofd, access, where: "\($p):\(.fd)"}]
+    | group_by(.ofd)[] | select((map(.access) | unique | length) > 1)
+    | "ofd \(.[0].ofd) holds descriptors of different access modes: \(map("\(.where) \(.access)") | join(", "))" ),
   ( [.processes[] | .pid as $p | .fds[] | select(.target != null)
       | {ofd, target: (.target | sub(" \\(deleted\\)$"; "")), where: "\($p):\(.fd)"}]
     | group_by(.ofd)[] | select((map(.target) | unique | length) > 1)

@@ -102,6 +102,15 @@ SH
 	assert_not_shared "$P" "$fd" "$C" "$fd"
 }
 
+@test "a pipe's read end replaced by its write end with a raw dup3: the snapshot says w, as F_GETFL does" {
+	traced "$SCEN/raw_pipe_swap"
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	assert_equal "$(fd_get "$P" "$(kv r)" .access)" w
+	assert_shared "$P" "$(kv r)" "$P" "$(kv w)"
+}
+
 @test "a descriptor opened for ioctl only (access mode 3) is kept, named ioctl, in an exec and an exit snapshot" {
 	# open(2): O_ACCMODE (3) checks read and write permission and gives a
 	# descriptor for ioctl only; the fd line of such a descriptor made the

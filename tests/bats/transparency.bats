@@ -63,6 +63,10 @@ same_as_untraced() {
 	same_as_untraced "$SCEN/fortified_open" "$(make_data_file)"
 }
 
+@test "same output traced and untraced: errno_at_start (errno as main finds it, in a fork child, after exec)" {
+	same_as_untraced "$SCEN/errno_at_start"
+}
+
 @test "same output traced and untraced: a shell pipeline" {
 	same_as_untraced bash -c 'echo hi | tr h H; ls /proc/self/fd | wc -l'
 }

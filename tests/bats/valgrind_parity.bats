@@ -256,6 +256,16 @@ $stderr"
 	assert_no_fd "$P" "$O"
 }
 
+@test "a descriptor an exit handler closed inside libc (endmntent's fclose) is not open at exit" {
+	kcmptrace_run --leaks -- "$SCEN/fd_checks" atexit_libc "$DATA"
+	assert_success
+	C=$(kv closed_at_exit)
+	P=$(kcmptrace_pid fd_checks)
+	# nothing the shim saw changed since main returned; the listing did
+	assert_equal "$(open_at_exit "$P")" ""
+	assert_equal "$(fd_get "$P" "$C" .target)" "$DATA"
+}
+
 # bad_use_field CALL FIELD: FIELD of the one bad-use finding of CALL on the
 # closed number $FD (fails otherwise).
 bad_use_field() {

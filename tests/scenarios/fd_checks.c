@@ -11,11 +11,15 @@
  *   fd_checks close_stderr FILE   opens FILE, keeps it, closes fd 2
  *   fd_checks atexit FILE         an atexit handler opens a descriptor and
  *                                 closes the one main left open
+ *   fd_checks atexit_libc FILE    an atexit handler closes the one main
+ *                                 left open inside libc (endmntent's
+ *                                 fclose: no close() the shim sees)
  *
  * stdout: KEY=VALUE words (the numbers and the results of the closes)
  */
 #include "scenario.h"
 
+#include <mntent.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -120,6 +124,25 @@ static int closes_at_exit(void)
 	return 0;
 }
 
+static FILE *closed_in_libc;
+
+static void at_exit_in_libc(void)
+{
+	endmntent(closed_in_libc);
+}
+
+static int closes_at_exit_in_libc(void)
+{
+	closed_at_exit = xopen(file, O_RDONLY);
+	closed_in_libc = fdopen(closed_at_exit, "r");
+	if (!closed_in_libc)
+		die("fdopen");
+	printf("closed_at_exit=%d\n", closed_at_exit);
+	if (atexit(at_exit_in_libc) != 0)
+		die("atexit");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -142,5 +165,7 @@ int main(int argc, char **argv)
 		return close_stderr();
 	if (strcmp(m, "atexit") == 0)
 		return closes_at_exit();
+	if (strcmp(m, "atexit_libc") == 0)
+		return closes_at_exit_in_libc();
 	die("unknown mode %s", m);
 }

@@ -2,12 +2,14 @@
  * clone(CLONE_VM|CLONE_VFORK) and execs inside libc, so no shim ever runs
  * in it. The parent must still put it in the trace, with what it inherited.
  *
- *   spawn_static FILE [-p]
+ *   spawn_static FILE [-p] [-c N]
  *
  * The parent opens FILE without O_CLOEXEC (shared_fd, inherited) and with
  * it (cloexec_fd, closed by the exec), and spawns build/scenarios/
  * static_hold (with -p: posix_spawnp by its bare name, PATH set to its
- * folder) with the file actions dup2(pipe -> 0) and dup2(pipe -> 1). It
+ * folder) with the file actions dup2(pipe -> 0) and dup2(pipe -> 1) (with
+ * -c N, then N closes of numbers nothing holds, as a spawn that closes
+ * every descriptor it does not pass would add). It
  * reads the child's "ready" line and exits without waiting: its exit
  * closes the child's stdin, and the child then exits too.
  *
@@ -24,7 +26,13 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		die("usage: spawn_static FILE [-p]");
-	int by_name = argc > 2 && strcmp(argv[2], "-p") == 0;
+	int by_name = 0, closes = 0;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-p") == 0)
+			by_name = 1;
+		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			closes = atoi(argv[++i]);
+	}
 	int shared = xopen(argv[1], O_RDONLY);
 	int cloexec = xopen(argv[1], O_RDONLY | O_CLOEXEC);
 	int in[2], out[2];
@@ -42,6 +50,8 @@ int main(int argc, char **argv)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	for (int i = 0; i < closes; i++)
+		posix_spawn_file_actions_addclose(&fa, 300 + i);
 	char *child_argv[] = {"static_hold", NULL};
 	pid_t child;
 	int r;
