@@ -9,6 +9,18 @@ setup() {
 }
 
 # check_finding_json: the finding fields of the contract, on every finding.
+# The start of a python program whose child a holds a pipe's read end r
+# (and w) until the parent writes to go_w: the holder the shared-status
+# tests name or leave out.
+HOLDER_A='import os, sys, fcntl
+r, w = os.pipe()
+go_r, go_w = os.pipe()
+a = os.fork()
+if a == 0:
+    os.close(go_w)
+    os.read(go_r, 1)
+    os._exit(0)'
+
 check_findings_contract() {
 	assert_invariants "$KCMPTRACE_JSON"
 	local bad
@@ -82,15 +94,7 @@ check_findings_contract() {
 	# child a holds the read end while the parent sets O_NONBLOCK; child b
 	# is forked after that and got the flag with its copy: nothing changed
 	# under b
-	kcmptrace_run python3 -c '
-import os, fcntl
-r, w = os.pipe()
-go_r, go_w = os.pipe()
-a = os.fork()
-if a == 0:
-    os.close(go_w)
-    os.read(go_r, 1)
-    os._exit(0)
+	kcmptrace_run python3 -c "$HOLDER_A"'
 fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_NONBLOCK)
 b = os.fork()
 if b == 0:
@@ -117,15 +121,7 @@ print("fd=%d a=%d b=%d" % (r, a, b))'
 @test "shared-status-flags does not name processes that had ended before the F_SETFL" {
 	# c ends by _exit, d by exit() (its real end is timed too), both reaped
 	# before the parent sets O_NONBLOCK; a still holds the read end then
-	kcmptrace_run python3 -c '
-import os, sys, fcntl
-r, w = os.pipe()
-go_r, go_w = os.pipe()
-a = os.fork()
-if a == 0:
-    os.close(go_w)
-    os.read(go_r, 1)
-    os._exit(0)
+	kcmptrace_run python3 -c "$HOLDER_A"'
 c = os.fork()
 if c == 0:
     os._exit(0)
@@ -171,15 +167,7 @@ print("fd=%d a=%d c=%d d=%d" % (r, a, c, d))'
 @test "shared-status-flags does not name a process posix_spawn started after the F_SETFL" {
 	# make spawns its jobs with posix_spawn after setting O_APPEND on its
 	# stdout: they got the flag with their copy
-	kcmptrace_run python3 -c '
-import os, fcntl
-r, w = os.pipe()
-go_r, go_w = os.pipe()
-a = os.fork()
-if a == 0:
-    os.close(go_w)
-    os.read(go_r, 1)
-    os._exit(0)
+	kcmptrace_run python3 -c "$HOLDER_A"'
 fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_NONBLOCK)
 os.set_inheritable(r, True)
 b = os.posix_spawn("/bin/true", ["true"], os.environ)
