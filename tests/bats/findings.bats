@@ -21,6 +21,24 @@ if a == 0:
     os.read(go_r, 1)
     os._exit(0)'
 
+# After a HOLDER_A program that printed fd, a and b: b holds the
+# description too, and the one shared-status-flags finding names a only.
+only_a_named() {
+	assert_success
+	check_findings_contract
+	FD=$(kv fd)
+	A=$(kv a)
+	B=$(kv b)
+	P=$(root_pid)
+	assert_shared "$P" "$FD" "$B" "$FD"
+	assert_finding shared-status-flags "$P" "$FD"
+	[[ $(kcmptrace_query '[.findings[] | select(.kind == "shared-status-flags")] | length') == 1 ]] ||
+		fail "$(kcmptrace_findings)"
+	msg=$(kcmptrace_query '.findings[] | select(.kind == "shared-status-flags") | .message')
+	[[ $msg == *"also held by $A (python3) fd $FD" ]] || fail "message: $msg"
+	q_true '[.findings[] | select(.kind == "shared-status-flags") | .related] == [['"$A"']]'
+}
+
 check_findings_contract() {
 	assert_invariants "$KCMPTRACE_JSON"
 	local bad
@@ -103,19 +121,7 @@ os.waitpid(b, 0)
 os.write(go_w, b"x")
 os.waitpid(a, 0)
 print("fd=%d a=%d b=%d" % (r, a, b))'
-	assert_success
-	check_findings_contract
-	FD=$(kv fd)
-	A=$(kv a)
-	B=$(kv b)
-	P=$(root_pid)
-	assert_shared "$P" "$FD" "$B" "$FD"
-	assert_finding shared-status-flags "$P" "$FD"
-	[[ $(kcmptrace_query '[.findings[] | select(.kind == "shared-status-flags")] | length') == 1 ]] ||
-		fail "$(kcmptrace_findings)"
-	msg=$(kcmptrace_query '.findings[] | select(.kind == "shared-status-flags") | .message')
-	[[ $msg == *"also held by $A (python3) fd $FD" ]] || fail "message: $msg"
-	q_true '[.findings[] | select(.kind == "shared-status-flags") | .related] == [['"$A"']]'
+	only_a_named
 }
 
 @test "shared-status-flags does not name processes that had ended before the F_SETFL" {
@@ -175,16 +181,7 @@ os.waitpid(b, 0)
 os.write(go_w, b"x")
 os.waitpid(a, 0)
 print("fd=%d a=%d b=%d" % (r, a, b))'
-	assert_success
-	check_findings_contract
-	FD=$(kv fd)
-	A=$(kv a)
-	B=$(kv b)
-	P=$(root_pid)
-	assert_shared "$P" "$FD" "$B" "$FD"
-	msg=$(kcmptrace_query '.findings[] | select(.kind == "shared-status-flags") | .message')
-	[[ $msg == *"also held by $A (python3) fd $FD" ]] || fail "message: $msg"
-	q_true '[.findings[] | select(.kind == "shared-status-flags") | .related] == [['"$A"']]'
+	only_a_named
 }
 
 @test "child_flock: a lock on an inherited description is a shared-lock finding" {
