@@ -45,10 +45,7 @@ int main(int argc, char **argv)
 
 	if (via_sh) {
 		char self[4096];
-		ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-		if (len < 0)
-			die("readlink /proc/self/exe");
-		self[len] = '\0';
+		scenario_path(self, sizeof self, NULL);
 		execl("/bin/sh", "sh", "-c", "exec \"$0\" --after-exec \"$1\" \"$2\"",
 		      self, a, b, (char *)NULL);
 		die("exec /bin/sh");

@@ -60,10 +60,7 @@ static int exec_child(const char *file)
 	int kept = xopen(file, O_RDONLY);
 	int cloexec = xopen(file, O_RDONLY | O_CLOEXEC);
 	char self[4096], num[16];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n < 0)
-		die("readlink /proc/self/exe");
-	self[n] = '\0';
+	scenario_path(self, sizeof self, NULL);
 	snprintf(num, sizeof num, "%d", kept);
 	pid_t child = xfork();
 	if (child == 0) {

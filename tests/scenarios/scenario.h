@@ -43,6 +43,21 @@ static inline int xopen(const char *path, int flags)
 	return fd;
 }
 
+/* This program's path into out, or with sibling the path of that other
+ * scenario program beside it. */
+static inline void scenario_path(char *out, size_t size, const char *sibling)
+{
+	ssize_t len = readlink("/proc/self/exe", out, size - 1);
+	if (len < 0)
+		die("readlink /proc/self/exe");
+	out[len] = '\0';
+	char *slash = strrchr(out, '/');
+	if (sibling && (!slash || (size_t)(slash + 1 - out) + strlen(sibling) >= size))
+		die("path of %s too long", sibling);
+	if (sibling)
+		strcpy(slash + 1, sibling);
+}
+
 static inline void xpipe(int p[2])
 {
 	if (pipe(p) != 0)

@@ -32,10 +32,7 @@ int main(int argc, char **argv)
 	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
 	posix_spawn_file_actions_addopen(&fa, opened, "/dev/null", O_RDONLY, 0);
 	char self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (len < 0)
-		die("readlink");
-	self[len] = '\0';
+	scenario_path(self, sizeof self, NULL);
 	char *child_argv[] = {self, "--child", NULL};
 	pid_t child;
 	int r = posix_spawn(&child, self, &fa, NULL, child_argv, environ);

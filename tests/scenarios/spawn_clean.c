@@ -35,10 +35,7 @@ int main(int argc, char **argv)
 	if (pipe2(p, O_CLOEXEC) != 0)
 		die("pipe2");
 	char self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (len < 0)
-		die("readlink");
-	self[len] = '\0';
+	scenario_path(self, sizeof self, NULL);
 	char name[32];
 	snprintf(name, sizeof name, "/dev/fd/%d", named);
 	char *child_argv[] = {self, "--child", name, NULL};

@@ -38,14 +38,8 @@ int main(int argc, char **argv)
 	int in[2], out[2];
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
 		die("pipe2");
-	char self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 200);
-	if (len < 0)
-		die("readlink");
-	self[len] = '\0';
-	*strrchr(self, '/') = '\0';
 	char path[4300];
-	snprintf(path, sizeof path, "%s/static_hold", self);
+	scenario_path(path, sizeof path, "static_hold");
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -56,7 +50,10 @@ int main(int argc, char **argv)
 	pid_t child;
 	int r;
 	if (by_name) {
-		setenv("PATH", self, 1);
+		char dir[4300];
+		memcpy(dir, path, sizeof dir);
+		*strrchr(dir, '/') = '\0';
+		setenv("PATH", dir, 1);
 		r = posix_spawnp(&child, "static_hold", &fa, NULL, child_argv, environ);
 	} else {
 		r = posix_spawn(&child, path, &fa, NULL, child_argv, environ);

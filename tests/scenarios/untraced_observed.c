@@ -22,11 +22,7 @@ int main(int argc, char **argv)
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
 		die("pipe2");
 	char self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 200);
-	if (len < 0)
-		die("readlink");
-	self[len] = '\0';
-	strcpy(strrchr(self, '/') + 1, "static_hold");
+	scenario_path(self, sizeof self, "static_hold");
 	pid_t child = xfork();
 	if (child == 0) {
 		dup2(in[0], 0);
