@@ -315,9 +315,7 @@ static void read_left_table(const char *dir, struct live_proc *lp)
 	if (!table)
 		return;
 	const struct kt_table_header *h = kt_table_header_of(table);
-	size_t end = atomic_load(&h->max_fd_plus_one);
-	if (end > cap)
-		end = cap;
+	size_t end = kt_table_used_end(h, cap);
 	size_t n = 0;
 	for (size_t fd = kt_table_next_used(h, 0, end); fd < end; fd = kt_table_next_used(h, fd + 1, end)) {
 		uint32_t gen = atomic_load(&table[fd].gen);

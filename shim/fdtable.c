@@ -555,9 +555,7 @@ KT_RACY void kt_note_range(unsigned int first, unsigned int last, int cloexec_on
 	if (!t || first > last)
 		return;
 	struct kt_table_header *h = kt_header_of(t);
-	size_t end = atomic_load_explicit(&h->max_fd_plus_one, memory_order_acquire);
-	if (end > cap)
-		end = cap;
+	size_t end = kt_table_used_end(h, cap);
 	/* A range that names its numbers (not a sweep to the limit): those
 	 * closed before are closed twice, as close() of them would be. */
 	int report_closed = call == KT_CLOSE_CLOSE_RANGE && !cloexec_only &&
@@ -639,9 +637,7 @@ KT_RACY void kt_table_retire_cloexec(int on)
 	if (!t)
 		return;
 	struct kt_table_header *h = kt_header_of(t);
-	size_t max_fd = atomic_load(&h->max_fd_plus_one);
-	if (max_fd > cap)
-		max_fd = cap;
+	size_t max_fd = kt_table_used_end(h, cap);
 	for (size_t fd = kt_table_next_used(h, 0, max_fd); fd < max_fd;
 	     fd = kt_table_next_used(h, fd + 1, max_fd)) {
 		struct kt_fd_entry *e = &t[fd];

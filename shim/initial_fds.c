@@ -246,9 +246,7 @@ KT_RACY void kt_keep_closed_generations(const struct kt_fd_entry *before, size_t
 	if (!before)
 		return;
 	const struct kt_table_header *h = kt_table_header_of(before);
-	size_t end = atomic_load(&h->max_fd_plus_one);
-	if (end > cap)
-		end = cap;
+	size_t end = kt_table_used_end(h, cap);
 	for (size_t fd = kt_table_next_used(h, 0, end); fd < end; fd = kt_table_next_used(h, fd + 1, end)) {
 		uint32_t gen = atomic_load(&before[fd].gen);
 		if (gen == 0)

@@ -64,7 +64,7 @@ static bool take_address(struct snapshot *s, struct snap_fd *f, struct kt_sock_a
 /* Describe our descriptor fd, its access mode taken from its entry e when
  * the entry knows the file it holds (its inode) and how it was opened:
  * one F_GETFL fewer per descriptor. */
-KT_RACY static int kt_describe(int fd, struct kt_fd_info *info, const struct kt_fd_entry *e,
+KT_RACY static int describe_own(int fd, struct kt_fd_info *info, const struct kt_fd_entry *e,
 			       struct kt_fd_known *known)
 {
 	uint32_t gen = e ? atomic_load(&e->gen) : 0;
@@ -100,7 +100,7 @@ KT_RACY static int collect(struct snapshot *s)
 		int fd = fds[i];
 		struct kt_fd_entry *e = kt_table_entry(fd);
 		struct kt_fd_known known;
-		if (kt_describe(fd, info, e, &known) < 0 || info->access == KT_ACCESS_UNKNOWN)
+		if (describe_own(fd, info, e, &known) < 0 || info->access == KT_ACCESS_UNKNOWN)
 			continue; /* closed meanwhile by another thread */
 		uint32_t gen = e ? atomic_load(&e->gen) : 0;
 		if (e && !kt_entry_current(e, gen, info->dev, info->ino)) {
@@ -316,9 +316,7 @@ KT_RACY static void emit_closed(struct snapshot *s)
 	if (!t)
 		return;
 	const struct kt_table_header *h = kt_table_header_of(t);
-	size_t end = atomic_load(&h->max_fd_plus_one), skipped = 0;
-	if (end > cap)
-		end = cap;
+	size_t end = kt_table_used_end(h, cap), skipped = 0;
 	for (size_t fd = kt_table_next_used(h, 0, end); fd < end; fd = kt_table_next_used(h, fd + 1, end)) {
 		uint32_t gen = atomic_load_explicit(&t[fd].gen, memory_order_acquire);
 		struct kt_fd_entry a, b;

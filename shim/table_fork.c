@@ -70,9 +70,7 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 	}
 	struct kt_fd_entry *t = prep->table;
 	struct kt_table_header *oh = kt_header_of(old), *nh = kt_header_of(t);
-	uint32_t max_fd = atomic_load(&oh->max_fd_plus_one);
-	if (max_fd > cap)
-		max_fd = cap;
+	uint32_t max_fd = (uint32_t)kt_table_used_end(oh, cap);
 	for (size_t fd = kt_table_next_used(oh, 0, max_fd); fd < max_fd;
 	     fd = kt_table_next_used(oh, fd + 1, max_fd)) {
 		uint32_t gen = atomic_load_explicit(&old[fd].gen, memory_order_acquire);
@@ -115,9 +113,7 @@ KT_RACY static void check_inherited(struct kt_fd_entry *mine, const struct kt_fd
 				    uint32_t parent_cap, pid_t ppid)
 {
 	struct kt_table_header *h = kt_header_of(mine);
-	size_t max_fd = atomic_load(&h->max_fd_plus_one);
-	if (max_fd > parent_cap)
-		max_fd = parent_cap;
+	size_t max_fd = kt_table_used_end(h, parent_cap);
 	for (size_t fd = kt_table_next_used(h, 0, max_fd); fd < max_fd;
 	     fd = kt_table_next_used(h, fd + 1, max_fd)) {
 		struct kt_fd_entry *e = &mine[fd];

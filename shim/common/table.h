@@ -189,6 +189,14 @@ static inline _Atomic uint8_t *kt_table_blocks_used(const struct kt_table_header
  * high descriptor mostly is. */
 size_t kt_table_next_used(const struct kt_table_header *h, size_t fd, size_t end);
 
+/* Where a walk of a table's used entries ends: past its highest number
+ * ever used, within the cap entries the caller has mapped. */
+static inline size_t kt_table_used_end(const struct kt_table_header *h, size_t cap)
+{
+	size_t end = atomic_load(&h->max_fd_plus_one);
+	return end < cap ? end : cap;
+}
+
 /* Fill an "fd" record (record.h) for descriptor fd at generation gen, as the
  * table entry e tells its origin; type, target, access (O_ACCMODE value or
  * KT_ACCESS_UNKNOWN), cloexec and site come from /proc and the caller. */
