@@ -58,6 +58,18 @@ static inline void scenario_path(char *out, size_t size, const char *sibling)
 		strcpy(slash + 1, sibling);
 }
 
+/* The ready line static_hold writes to fd: its "own_fd=N" part, with its
+ * newline ("own_fd=-1\n" when it has none), kept in line. */
+static inline const char *static_hold_own_fd(int fd, char *line, size_t size)
+{
+	ssize_t n = read(fd, line, size - 1);
+	if (n <= 0)
+		die("no ready line from the child");
+	line[n] = '\0';
+	const char *own = strstr(line, "own_fd=");
+	return own ? own : "own_fd=-1\n";
+}
+
 static inline void xpipe(int p[2])
 {
 	if (pipe(p) != 0)

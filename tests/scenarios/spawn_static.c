@@ -64,14 +64,9 @@ int main(int argc, char **argv)
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(out[1]);
-	char line[128] = "";
-	ssize_t n = read(out[0], line, sizeof line - 1);
-	if (n <= 0)
-		die("no ready line from the child");
-	line[n] = '\0';
-	char *own = strstr(line, "own_fd=");
+	char line[128];
 	printf("shared_fd=%d cloexec_fd=%d stdin_fd=%d child=%d %s", shared, cloexec, in[0], (int)child,
-	       own ? own : "own_fd=-1\n");
+	       static_hold_own_fd(out[0], line, sizeof line));
 	fflush(stdout);
 	return 0;
 }

@@ -31,13 +31,8 @@ int main(int argc, char **argv)
 		die("exec %s", self);
 	}
 	close(out[1]);
-	char line[128] = "";
-	ssize_t n = read(out[0], line, sizeof line - 1);
-	if (n <= 0)
-		die("no ready line from the child");
-	line[n] = '\0';
-	char *own = strstr(line, "own_fd=");
-	printf("shared_fd=%d child=%d %s", shared, (int)child, own ? own : "own_fd=-1\n");
+	char line[128];
+	printf("shared_fd=%d child=%d %s", shared, (int)child, static_hold_own_fd(out[0], line, sizeof line));
 	fflush(stdout);
 	/* Exit without waiting: our exit closes in[1], and the child, seeing
 	 * end of file, exits after our snapshot. The launcher reaps it. */
