@@ -153,14 +153,15 @@ static char spawn_action_for(int fd)
  * before anything looked still shows it, its fork children inherit it, and
  * their snapshots need no F_GETFL for it (an access mode never changes).
  * Kept across an exec: the earlier image's record tells, no system call;
- * else one look now (info: room for it), in an image that starts a tree. */
-static void made_at_start(struct kt_fd_entry *v, int fd, uint32_t gen, const struct kt_rec_fd *prior,
-			  struct kt_fd_info *info)
+ * else info, when the caller could describe it (an image that starts a
+ * tree). */
+static void made_at_start(struct kt_fd_entry *v, uint32_t gen, const struct kt_rec_fd *prior,
+			  const struct kt_fd_info *info)
 {
 	struct kt_made m = {.type = KT_FD_UNKNOWN, .access = -1};
 	if (prior) {
 		m = (struct kt_made){prior->type, prior->access, prior->target, 0, 0};
-	} else if (info && kt_fd_describe(0, fd, info) == 0) {
+	} else if (info) {
 		m = (struct kt_made){info->type, info->access, info->target, info->dev, info->ino};
 		v->dev = info->dev;
 		v->ino = info->ino;
@@ -192,7 +193,10 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 	for (long i = 0; i < n; i++) {
 		int fd = fds[i];
 		const struct kt_rec_fd *prior = continuation ? prior_for(fd) : NULL;
-		int fdflags = kt_sys_fcntl(fd, F_GETFD, 0);
+		/* One look at what is not kept across an exec, its close-on-exec
+		 * flag with it. */
+		bool described = !prior && info && kt_fd_describe(0, fd, info) == 0;
+		int fdflags = described ? (info->cloexec > 0 ? FD_CLOEXEC : 0) : kt_sys_fcntl(fd, F_GETFD, 0);
 		struct kt_fd_entry v;
 		memset(&v, 0, sizeof v);
 		v.cloexec = fdflags > 0 && (fdflags & FD_CLOEXEC);
@@ -227,7 +231,7 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 		} else {
 			v.how = KT_HOW_UNKNOWN;
 		}
-		made_at_start(&v, fd, gen, prior, info);
+		made_at_start(&v, gen, prior, described ? info : NULL);
 		kt_table_adopt(fd, &v, gen);
 	}
 	/* system() is still running in the parent while its shell starts. */
