@@ -598,6 +598,14 @@ KT_RACY void kt_table_system(int delta)
 
 /* An image the shim cannot follow: other processes observe it from
  * outside (its table's header says so), knowing what the exec closed. */
+void kt_table_set_execing(int on)
+{
+	uint32_t cap;
+	struct kt_fd_entry *t = kt_table_now(&cap);
+	if (t)
+		atomic_store(&kt_header_of(t)->execing, (uint32_t)(on != 0));
+}
+
 KT_RACY void kt_table_mark_untraced(int on)
 {
 	uint32_t cap;
@@ -617,6 +625,9 @@ KT_RACY void kt_table_mark_untraced(int on)
 	 * would not look at this table: its image's descriptors would go
 	 * unobserved. The header stays the truth; the mark only says "look". */
 	kt_own_fds_begin();
+	/* The trace-wide mark first: a process that sees the table's mark but
+	 * not it could skip the listing that finds this table. */
+	kt_trace_mark_untraced_seen(kt_self.dir);
 	int fd = kt_sys_open_high(AT_FDCWD, mark, O_WRONLY | O_CREAT | O_NOFOLLOW, 0600);
 	if (fd >= 0)
 		kt_sys_close(fd);

@@ -1,6 +1,7 @@
 /* Hooks: fork, the exec family, exit and _exit. A fork child becomes a
  * process of its own in the trace; exec and exit take a snapshot first. */
 #include "shim.h"
+#include "procfs.h"
 #include "sys.h"
 
 #include <signal.h>
@@ -59,6 +60,7 @@ static void before_fork(struct fork_state *st)
 	kt_table_prepare_fork(&st->prep);
 	kt_own_fds_end();
 	st->prep.time = kt_now_ns(); /* last: the fork copies the descriptors after it */
+	st->prep.boot_before = kt_boot_ns();
 }
 
 static void after_fork(struct fork_state *st, pid_t pid)

@@ -184,7 +184,7 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 	const int *fds = list.fds;
 
 	struct kt_other_view pv = {0};
-	if (!continuation && kt_self.parent_start && kt_kcmp_probe(fds[0]) == 0)
+	if (!continuation && kt_self.parent_start && kt_kcmp_probe_as(kt_self.pid, fds[0]) == 0)
 		kt_other_open(&pv, kt_self.ppid, kt_self.parent_start);
 	if (!continuation)
 		take_spawn_actions();

@@ -380,7 +380,8 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 		r = kt_table_fork_child(prep);
 		if (r == 0 && (r = write_image(1, prep->time)) < 0)
 			kt_table_fork_lost(-r);
-		kt_table_fork_release();
+		if (r < 0)
+			kt_table_fork_release();
 	}
 	if (r < 0) {
 		atomic_store(&kt_active, 0);
@@ -395,6 +396,7 @@ void kt_after_failed_exec(void)
 		return;
 	int saved = errno; /* the exec's: the program reads it next */
 	kt_own_fds_begin();
+	kt_table_set_execing(0);
 	kt_table_mark_untraced(0);
 	kt_watch_release();
 	kt_own_fds_end();
@@ -463,6 +465,7 @@ void kt_before_exec(int dirfd, const char *path, int flags)
 		kt_table_mark_untraced(1);
 	if (why && strcmp(why, KT_UNTRACED_STATIC) == 0)
 		kt_watch_ask();
+	kt_table_set_execing(1);
 	kt_own_fds_end();
 	errno = saved;
 }

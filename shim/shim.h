@@ -263,18 +263,26 @@ struct kt_fork_prep {
 	int err;                   /* when there is none: why (errno value) */
 	uint64_t time;             /* kt_now_ns() just before the fork: the child's
 				    * descriptors were copied after it */
+	unsigned long long boot_before; /* kt_boot_ns() then: the child's start
+					 * (kt_start_between) */
 	char tmp[4300];
 };
 int kt_table_prepare_fork(struct kt_fork_prep *prep);
 void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child);
 int kt_table_fork_child(struct kt_fork_prep *prep);
 /* In the child: its start time, from the table's header once the parent
- * named it (no system call), else from /proc/self/stat. */
+ * named it, else from the clock when the fork took less than a tick (no
+ * system call either way), else from /proc/self/stat. */
 int kt_table_fork_child_start(const struct kt_fork_prep *prep, unsigned long long *start);
 /* The child could not start its record (err: errno value): it names itself
  * in its parent's table instead and gives up its own. */
 void kt_table_fork_lost(int err);
-/* The child lets its parent's table go. */
+/* The child's mapping of its parent's table (pid, start), kept from the
+ * fork while it is still that image's table as a whole: its entries and in
+ * *cap their number; else NULL (map it by name). Not to be unmapped. */
+const struct kt_fd_entry *kt_table_parent_view(pid_t pid, unsigned long long start, size_t *cap);
+/* The child lets its parent's table go (at a failed start, and when it
+ * forks: its own child's parent is itself). */
 void kt_table_fork_release(void);
 
 /* posix_spawn into an image the shim cannot follow (spawn_untraced.c): the
@@ -444,6 +452,9 @@ void kt_note_source(int fd, pid_t pid, int src_fd);
 /* This process execs into an image the shim cannot follow (or that exec
  * failed: off again); whether another process's table says so. */
 void kt_table_mark_untraced(int on);
+/* This process is about to exec (on), or that exec failed (off): its
+ * header's execing (table.h). */
+void kt_table_set_execing(int on);
 /* popen starts (1) or has noted its end (-1): see kt_table_header.in_popen. */
 void kt_table_popen(int delta);
 /* system() starts (1) or has returned (-1): see kt_table_header.in_system. */

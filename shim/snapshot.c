@@ -501,7 +501,7 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 		return -ENOMEM;
 	}
 	s.out = (struct kt_buf){out, 0, cap, 0};
-	s.kcmp_error = kt_kcmp_probe(s.n ? s.fds[0].fd : -1);
+	s.kcmp_error = kt_kcmp_probe_as(kt_self.pid, s.n ? s.fds[0].fd : -1);
 	if (kt_stack_depth > 1 && (s.stack_text = kt_arena_alloc(&s.arena, sizeof(char[KT_STACK_MAX][KT_SITE_TEXT]))))
 		for (int i = 0; i < KT_STACK_MAX; i++)
 			s.stack_sites[i] = s.stack_text[i];

@@ -61,22 +61,22 @@ void kt_snap_group_own(struct snapshot *s)
 		kt_desc_sort(s->sorted, s->n, scratch, &s->stats);
 		return;
 	}
-	kt_desc_sort(s->sorted, s->n, scratch, &s->stats);
+	unsigned char *starts = kt_arena_alloc(&s->arena, s->n + 1);
+	if (!starts)
+		return;
+	kt_desc_group(s->sorted, s->n, scratch, starts, &s->stats);
 	s->sorted_pos = kt_arena_alloc(&s->arena, (s->n + 1) * sizeof *s->sorted_pos);
 	if (s->sorted_pos)
 		for (size_t j = 0; j < s->n; j++)
 			s->sorted_pos[s->sorted[j].index] = j;
-	unsigned char *equal_to_previous = kt_arena_alloc(&s->arena, s->n + 1);
+	/* starts becomes "equal to the previous one" in place. */
 	for (size_t i = 1; i < s->n; i++) {
 		const struct kt_desc *a = &s->sorted[i - 1], *b = &s->sorted[i];
-		bool same = a->dev == b->dev && a->ino == b->ino && kt_desc_compare(a, b, &s->stats) == 0;
-		if (same)
+		starts[i] = !starts[i];
+		if (starts[i])
 			emit_same(s, b, kt_self.pid, kt_self.start, a->fd, a->gen);
-		if (equal_to_previous)
-			equal_to_previous[i] = same;
 	}
-	if (equal_to_previous)
-		number_groups(s, equal_to_previous);
+	number_groups(s, starts);
 }
 
 /* Every description of ours with this (dev, ino) is linked already. */
@@ -159,79 +159,130 @@ static void observe(struct snapshot *s, pid_t pid, unsigned long long start, int
 /* Whether process (pid, start) is alive. Our parent is while we are its
  * child (its pid cannot be reused before we are reparented): getppid
  * tells it in one call, where /proc/PID/stat takes three. */
-static bool other_alive(pid_t pid, unsigned long long start)
+static bool other_alive(const struct snapshot *s, pid_t pid, unsigned long long start)
 {
-	if (pid == kt_self.ppid && start == kt_self.parent_start && start != 0 && getppid() == pid)
+	if (pid == kt_self.ppid && start == kt_self.parent_start && start != 0 && s->parent_now == pid)
 		return true;
 	return kt_proc_alive(pid, start);
 }
 
-/* Compare with one other live traced process. */
+/* Link what of ours shares a description with descriptor fd of process
+ * (pid, start), whose table is table (cap entries). */
+static void link_one(struct snapshot *s, pid_t pid, unsigned long long start, const struct kt_fd_entry *table,
+		     bool untraced, int fd)
+{
+	uint32_t g1 = atomic_load_explicit(&table[fd].gen, memory_order_acquire);
+	struct kt_desc key = {.pid = pid, .fd = fd};
+	int have_inode = 0;
+	if (untraced) {
+		/* Its image writes no snapshot: say what we see of it. A kept
+		 * entry for another file than the one there now was closed by
+		 * the image and its number reused. */
+		have_inode = kt_fd_inode(pid, fd, &key.dev, &key.ino) == 0;
+		if (have_inode && kt_entry_replaced(&table[fd], g1, key.dev, key.ino))
+			g1 = 0;
+		if (g1 == 0 || (g1 & 1u))
+			g1 = KT_GEN_OBSERVED | (uint32_t)kt_self.pid;
+		observe(s, pid, start, fd, g1);
+	} else if (g1 == 0 || (g1 & 1u)) {
+		return; /* closed, changing, or made where the shim could not see */
+	}
+	if (have_inode) {
+		/* read above */
+	} else if (!(g1 & KT_GEN_OBSERVED) &&
+		   atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1) {
+		key.dev = table[fd].dev;
+		key.ino = table[fd].ino;
+	} else if (kt_fd_inode(pid, fd, &key.dev, &key.ino) < 0) {
+		return;
+	}
+	if (!untraced && inode_linked(s, key.dev, key.ino))
+		return; /* nothing of ours to link (or none of this inode) */
+	/* Inheritance keeps numbers: try our descriptor of the same number
+	 * first (one kcmp), then search the inode's bucket (log n). */
+	long at = sorted_index_of_fd(s, fd);
+	if (at < 0 || s->sorted[at].dev != key.dev || s->sorted[at].ino != key.ino ||
+	    kt_desc_compare(&key, &s->sorted[at], &s->stats) != 0)
+		at = find_same(s, &key);
+	/* Same generation after the comparison: it was that descriptor we
+	 * compared (an observed one is named for this moment only). */
+	if (at >= 0 && ((g1 & KT_GEN_OBSERVED) ||
+			atomic_load_explicit(&table[fd].gen, memory_order_acquire) == g1)) {
+		emit_same(s, &s->sorted[at], pid, start, fd, g1);
+		mark_linked(s, (size_t)at);
+	}
+}
+
+static void note_denied(struct snapshot *s, pid_t pid)
+{
+	kt_snap_note(s, "cannot compare with process", pid, ": permission denied");
+}
+
+/* Link what of ours shares a description with what process (pid, start)
+ * holds, by its table (cap entries). A traced image's table names every
+ * descriptor the shim saw it make, the only ones compared: walked without
+ * listing /proc/PID/fd (four calls). An untraced image's descriptors are
+ * listed: it is observed from outside. */
+static void compare_table(struct snapshot *s, pid_t pid, unsigned long long start,
+			  const struct kt_fd_entry *table, size_t cap)
+{
+	bool untraced = kt_table_is_untraced(table);
+	if (!untraced && s->group_of && s->unlinked == 0)
+		return; /* nothing of ours left to link */
+	long n = 0;
+	if (untraced) {
+		n = kt_proc_list_all(pid, &s->others);
+		if (n == -EACCES || n == -EPERM)
+			note_denied(s, pid);
+	}
+	if ((untraced && n <= 0) || !other_alive(s, pid, start))
+		return;
+	s->live++;
+	if (untraced) {
+		for (long i = 0; i < n; i++)
+			if ((size_t)s->others.fds[i] < cap)
+				link_one(s, pid, start, table, true, s->others.fds[i]);
+		return;
+	}
+	/* kcmp refused for that process (set-id, another user's): said as
+	 * a permission the report explains, not as failed comparisons. */
+	struct kt_group_stats before = s->stats;
+	const struct kt_table_header *h = kt_table_header_of(table);
+	size_t end = kt_table_used_end(h, cap);
+	for (size_t fd = kt_table_next_used(h, 0, end); fd < end; fd = kt_table_next_used(h, fd + 1, end)) {
+		struct kt_group_stats was = s->stats;
+		link_one(s, pid, start, table, false, (int)fd);
+		if (s->stats.kcmp_errors == was.kcmp_errors)
+			continue;
+		int err = s->stats.last_error;
+		if (err == -EBADF || err == -EPERM || err == -EACCES) {
+			/* EBADF: closed where the shim could not see (or meanwhile),
+			 * nothing to compare, as if it had not been listed. */
+			unsigned long calls = s->stats.kcmp_calls;
+			s->stats = err == -EBADF ? was : before;
+			s->stats.kcmp_calls = calls;
+		}
+		if (err == -EPERM || err == -EACCES) {
+			note_denied(s, pid);
+			break;
+		}
+	}
+}
+
+/* Compare with one other live traced process: our parent's table through
+ * the mapping kept since our fork, any other's mapped by its name. */
 static void compare_with(struct snapshot *s, pid_t pid, unsigned long long start)
 {
 	size_t cap = 0;
-	const struct kt_fd_entry *table = kt_table_map_other(pid, start, &cap);
-	if (!table)
-		return;
-	int untraced = kt_table_is_untraced(table);
-	if (!untraced && s->group_of && s->unlinked == 0) {
-		kt_table_unmap(table, cap); /* nothing of ours left to link */
+	const struct kt_fd_entry *table = kt_table_parent_view(pid, start, &cap);
+	if (table) {
+		compare_table(s, pid, start, table, cap);
 		return;
 	}
-	long n = kt_proc_list_all(pid, &s->others);
-	if (n == -EACCES || n == -EPERM)
-		kt_snap_note(s, "cannot compare with process", pid, ": permission denied");
-	if (n <= 0 || !other_alive(pid, start)) {
+	if ((table = kt_table_map_other(pid, start, &cap))) {
+		compare_table(s, pid, start, table, cap);
 		kt_table_unmap(table, cap);
-		return;
 	}
-	s->live++;
-	for (long i = 0; i < n; i++) {
-		int fd = s->others.fds[i];
-		if ((size_t)fd >= cap)
-			continue;
-		uint32_t g1 = atomic_load_explicit(&table[fd].gen, memory_order_acquire);
-		struct kt_desc key = {.pid = pid, .fd = fd};
-		int have_inode = 0;
-		if (untraced) {
-			/* Its image writes no snapshot: say what we see of it. A kept
-			 * entry for another file than the one there now was closed by
-			 * the image and its number reused. */
-			have_inode = kt_fd_inode(pid, fd, &key.dev, &key.ino) == 0;
-			if (have_inode && kt_entry_replaced(&table[fd], g1, key.dev, key.ino))
-				g1 = 0;
-			if (g1 == 0 || (g1 & 1u))
-				g1 = KT_GEN_OBSERVED | (uint32_t)kt_self.pid;
-			observe(s, pid, start, fd, g1);
-		} else if (g1 == 0 || (g1 & 1u)) {
-			continue; /* closed, changing, or made where the shim could not see */
-		}
-		if (have_inode) {
-			/* read above */
-		} else if (!(g1 & KT_GEN_OBSERVED) &&
-			   atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1) {
-			key.dev = table[fd].dev;
-			key.ino = table[fd].ino;
-		} else if (kt_fd_inode(pid, fd, &key.dev, &key.ino) < 0) {
-			continue;
-		}
-		if (!untraced && inode_linked(s, key.dev, key.ino))
-			continue; /* nothing of ours to link (or none of this inode) */
-		/* Inheritance keeps numbers: try our descriptor of the same number
-		 * first (one kcmp), then search the inode's bucket (log n). */
-		long at = sorted_index_of_fd(s, fd);
-		if (at < 0 || s->sorted[at].dev != key.dev || s->sorted[at].ino != key.ino ||
-		    kt_desc_compare(&key, &s->sorted[at], &s->stats) != 0)
-			at = find_same(s, &key);
-		/* Same generation after the comparison: it was that descriptor we
-		 * compared (an observed one is named for this moment only). */
-		if (at >= 0 && ((g1 & KT_GEN_OBSERVED) ||
-				atomic_load_explicit(&table[fd].gen, memory_order_acquire) == g1)) {
-			emit_same(s, &s->sorted[at], pid, start, fd, g1);
-			mark_linked(s, (size_t)at);
-		}
-	}
-	kt_table_unmap(table, cap);
 }
 
 /* The other live tables, listed once: the parent's is compared first,
@@ -289,13 +340,23 @@ void kt_snap_group_across(struct snapshot *s)
 {
 	s->others = KT_ARENA_FD_LIST(&s->arena);
 	s->others.cap = 1024;
+	pid_t parent = s->parent_now = (pid_t)kt_syscall(SYS_getppid);
+	/* Our parent by the name its table has, before any listing: when it
+	 * holds all we hold and no image of the trace ever ran untraced,
+	 * there is nobody else to look at (four calls fewer per snapshot). */
+	bool parent_done = false;
+	if (s->group_of && parent == kt_self.ppid && kt_self.parent_start != 0) {
+		compare_with(s, parent, kt_self.parent_start);
+		parent_done = true;
+		if (s->unlinked == 0 && !kt_trace_untraced_seen(kt_self.dir))
+			return;
+	}
 	struct live_list l = {.arena = &s->arena};
 	kt_trace_each_live(kt_self.dir, list_live, &l);
 	apply_marks(&l);
 	if (l.incomplete)
 		s->group_of = NULL; /* no early end: look at every table listed */
-	pid_t parent = (pid_t)kt_syscall(SYS_getppid);
-	for (size_t i = 0; i < l.n; i++)
+	for (size_t i = 0; i < l.n && !parent_done; i++)
 		if (l.t[i].pid == parent)
 			compare_with(s, l.t[i].pid, l.t[i].start);
 	for (size_t i = 0; i < l.n; i++)

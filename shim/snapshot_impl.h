@@ -43,6 +43,7 @@ struct snapshot {
 	char (*stack_text)[KT_SITE_TEXT];
 	char *stack_sites[KT_STACK_MAX];
 	unsigned long live;
+	pid_t parent_now; /* getppid() when the comparisons began */
 	int kcmp_error; /* 0 when kcmp works */
 	bool closed_stopped; /* no room was left for closed records */
 	/* The numbers listed, for the real end (real_end.c). */

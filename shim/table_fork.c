@@ -88,7 +88,8 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
 	unsigned long long start;
 	if (!prep->table)
 		return;
-	if (child > 0 && kt_proc_stat(child, &start, NULL, NULL) == 0) {
+	if (child > 0 && (kt_start_between(prep->boot_before, kt_boot_ns(), &start) ||
+			  kt_proc_stat(child, &start, NULL, NULL) == 0)) {
 		char path[4200];
 		if (kt_trace_table_path(path, sizeof path, kt_self.dir, child, start)) {
 			kt_header_of(prep->table)->pid = child;
@@ -157,7 +158,9 @@ static void note_lost_child(struct kt_fd_entry *parent, int err)
 	atomic_store_explicit(&c->pid, kt_self.pid, memory_order_release);
 }
 
-/* The parent's newest mapping, in a fork child until its record is written. */
+/* The parent's newest mapping at the fork, kept by the child: its
+ * snapshots compare with the parent through it, with no open, map and
+ * unmap of the parent's table each time. */
 static struct kt_table_view parent_view;
 
 int kt_table_fork_child(struct kt_fork_prep *prep)
@@ -169,6 +172,8 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 		check_inherited(prep->table, old, cap, kt_self.ppid);
 	if (old && !prep->table)
 		note_lost_child(old, prep->err);
+	/* A grandparent's, kept by the parent: not ours to compare with. */
+	kt_table_fork_release();
 	int now = atomic_load(&kt_table_view_now);
 	if (now >= 0) {
 		parent_view = kt_table_views[now];
@@ -192,7 +197,8 @@ int kt_table_fork_child_start(const struct kt_fork_prep *prep, unsigned long lon
 {
 	const struct kt_table_header *h = prep->table ? kt_header_of(prep->table) : NULL;
 	if (!h || !atomic_load_explicit(&h->named, memory_order_acquire) || h->pid != kt_self.pid)
-		return kt_proc_stat(0, start, NULL, NULL);
+		return kt_start_between(prep->boot_before, kt_boot_ns(), start) ? 0
+										 : kt_proc_stat(0, start, NULL, NULL);
 	*start = h->start;
 	return 0;
 }
@@ -203,6 +209,20 @@ void kt_table_fork_lost(int err)
 		note_lost_child(parent_view.t, err);
 	kt_table_drop_all();
 	kt_table_remove();
+}
+
+const struct kt_fd_entry *kt_table_parent_view(pid_t pid, unsigned long long start, size_t *cap)
+{
+	if (!parent_view.t)
+		return NULL;
+	const struct kt_table_header *h = kt_header_of(parent_view.t);
+	/* Not once its image began to exec (the next image's table replaces
+	 * this file), nor once it grew past what we map. */
+	if (h->pid != pid || h->start != start || atomic_load(&h->execing) ||
+	    atomic_load(&h->capacity) > parent_view.cap)
+		return NULL;
+	*cap = parent_view.cap;
+	return parent_view.t;
 }
 
 void kt_table_fork_release(void)

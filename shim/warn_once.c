@@ -51,10 +51,12 @@ void kt_warn_once_map(const char *dir)
 	/* Every byte reserved before it is mapped: a full file system must
 	 * fail here, not fault later (table_file.c). fallocate keeps what
 	 * another process wrote. */
-	if (r == 0 && st.st_size < PAGE && kt_sys_fsize_allows(PAGE))
-		r = (int)kt_syscall(SYS_fallocate, fd, 0, 0, (off_t)PAGE);
-	if (r == 0 && (r = kt_sys_fstat(fd, &st)) == 0 && st.st_size < PAGE)
-		r = -ENOSPC;
+	if (r == 0 && st.st_size < PAGE) {
+		if (kt_sys_fsize_allows(PAGE))
+			r = (int)kt_syscall(SYS_fallocate, fd, 0, 0, (off_t)PAGE);
+		if (r == 0 && (r = kt_sys_fstat(fd, &st)) == 0 && st.st_size < PAGE)
+			r = -ENOSPC;
+	}
 	if (r == 0) {
 		int saved = errno;
 		void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

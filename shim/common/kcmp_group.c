@@ -3,6 +3,7 @@
 #include "sys.h"
 
 #include <linux/kcmp.h>
+#include <stdbool.h>
 #include <string.h>
 
 int kt_kcmp_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
@@ -12,7 +13,11 @@ int kt_kcmp_file(pid_t pid1, int fd1, pid_t pid2, int fd2)
 
 int kt_kcmp_probe(int any_fd)
 {
-	pid_t self = kt_sys_getpid();
+	return kt_kcmp_probe_as(kt_sys_getpid(), any_fd);
+}
+
+int kt_kcmp_probe_as(pid_t self, int any_fd)
+{
 	/* Any descriptor works; a process with none gets one of ours. */
 	int fd = any_fd >= 0 ? any_fd : kt_sys_open_high(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
@@ -43,8 +48,9 @@ int kt_desc_compare(const struct kt_desc *a, const struct kt_desc *b, struct kt_
 		return 1;
 	/* Unknown is never "different" in a report, but a sort needs an order. */
 	stats->kcmp_errors++;
+	stats->last_error = r < 0 ? r : -EINVAL;
 	if (!stats->first_error)
-		stats->first_error = r < 0 ? r : -EINVAL;
+		stats->first_error = stats->last_error;
 	if (a->pid != b->pid)
 		return a->pid < b->pid ? -1 : 1;
 	return a->fd < b->fd ? -1 : (a->fd > b->fd);
@@ -95,6 +101,55 @@ static int by_inode(const struct kt_desc *a, const struct kt_desc *b, struct kt_
 	return a->ino < b->ino ? -1 : (a->ino > b->ino);
 }
 
+/* A bucket this small is grouped by inserting each descriptor among the
+ * descriptions found so far (a binary search of their first holders):
+ * n log g kcmp calls, with no pass over neighbours after, and the common
+ * bucket of one description costs one call per holder after the first. */
+#define SMALL_BUCKET 64
+
+/* Group d[0, n) (one inode's, n <= SMALL_BUCKET) into out, each
+ * description's holders together in kcmp order; starts as for
+ * kt_desc_group. */
+static void group_small(const struct kt_desc *d, size_t n, struct kt_desc *out, unsigned char *starts,
+			struct kt_group_stats *stats)
+{
+	size_t first[SMALL_BUCKET + 1]; /* where each description begins in out */
+	size_t g = 0, len = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t lo = 0, hi = g;
+		bool same = false;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = kt_desc_compare(&d[i], &out[first[mid]], stats);
+			if (c == 0) {
+				lo = mid;
+				same = true;
+				break;
+			}
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		/* Its place: after the holders of its description, or where a
+		 * new one begins. */
+		size_t at = same ? (lo + 1 < g ? first[lo + 1] : len) : (lo < g ? first[lo] : len);
+		memmove(&out[at + 1], &out[at], (len - at) * sizeof *out);
+		out[at] = d[i];
+		len++;
+		if (!same) {
+			memmove(&first[lo + 1], &first[lo], (g - lo) * sizeof *first);
+			first[lo] = at;
+			g++;
+		}
+		for (size_t k = lo + 1; k < g; k++)
+			first[k]++;
+	}
+	memset(starts, 0, n);
+	for (size_t k = 0; k < g; k++)
+		starts[first[k]] = 1;
+}
+
 void kt_desc_group(struct kt_desc *d, size_t n, struct kt_desc *scratch, unsigned char *starts,
 		   struct kt_group_stats *stats)
 {
@@ -103,6 +158,13 @@ void kt_desc_group(struct kt_desc *d, size_t n, struct kt_desc *scratch, unsigne
 		for (hi = lo + 1; hi < n && by_inode(&d[lo], &d[hi], stats) == 0; hi++)
 			;
 		starts[lo] = 1;
+		if (hi - lo == 1)
+			continue;
+		if (hi - lo <= SMALL_BUCKET) {
+			group_small(d + lo, hi - lo, scratch, starts + lo, stats);
+			memcpy(d + lo, scratch, (hi - lo) * sizeof *d);
+			continue;
+		}
 		/* The common bucket is one description (a file inherited by
 		 * every process): one call per other holder, and no sort. */
 		size_t k = lo + 1;

@@ -27,11 +27,14 @@ int kt_kcmp_file(pid_t pid1, int fd1, pid_t pid2, int fd2);
 /* Whether kcmp works for this process: 0, or the -errno that it failed with.
  * any_fd: a descriptor of this process to probe with, or -1. */
 int kt_kcmp_probe(int any_fd);
+/* The same, for a caller that knows its pid (one call fewer). */
+int kt_kcmp_probe_as(pid_t self, int any_fd);
 
 struct kt_group_stats {
 	unsigned long kcmp_calls;
 	unsigned long kcmp_errors; /* failed comparisons: order then falls back to (pid, fd) */
 	int first_error;           /* -errno of the first failure */
+	int last_error;            /* -errno of the latest failure */
 };
 
 /* Three-way comparison: by (dev, ino), then kcmp. Returns <0, 0, >0. */

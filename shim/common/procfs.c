@@ -3,6 +3,8 @@
 #include "sys.h"
 
 #include <dirent.h>
+#include <sys/auxv.h>
+#include <time.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -143,6 +145,29 @@ int kt_proc_stat_all(pid_t pid, struct kt_proc_stat *out)
 	if (field == 22)
 		return out->start = value, 0;
 	return -EINVAL;
+}
+
+unsigned long long kt_boot_ns(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_BOOTTIME, &t) != 0)
+		return 0;
+	return (unsigned long long)t.tv_sec * 1000000000ULL + (unsigned long long)t.tv_nsec;
+}
+
+/* The kernel gives a process's start as its boot-time nanoseconds divided
+ * by NSEC_PER_SEC / USER_HZ (nsec_to_clock_t), taken while it is made: a
+ * reading before the fork and one after it bracket it. */
+bool kt_start_between(unsigned long long before, unsigned long long after, unsigned long long *start)
+{
+	unsigned long hz = getauxval(AT_CLKTCK);
+	if (hz == 0 || 1000000000UL % hz != 0 || before == 0 || after < before)
+		return false;
+	unsigned long long per_tick = 1000000000ULL / hz;
+	if (before / per_tick != after / per_tick)
+		return false;
+	*start = before / per_tick;
+	return true;
 }
 
 int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state)

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "record.h"
@@ -19,6 +20,16 @@ extern __thread int kt_fds_may_stay_low __attribute__((tls_model("initial-exec")
  * its parent pid and state letter. Returns 0, or -errno (-ESRCH when the
  * process does not exist). */
 int kt_proc_stat(pid_t pid, unsigned long long *start, pid_t *ppid, char *state);
+
+/* CLOCK_BOOTTIME now in ns: the clock whose ticks /proc/PID/stat's start
+ * time counts (no system call: the vDSO has it). */
+unsigned long long kt_boot_ns(void);
+
+/* The start time /proc/PID/stat gives a process made between two readings
+ * of kt_boot_ns, when both fall in one clock tick (the usual case: a fork
+ * takes far less than a tick), without reading it: true and *start, else
+ * false. */
+bool kt_start_between(unsigned long long before, unsigned long long after, unsigned long long *start);
 
 /* The same and its CPU time (utime + stime, clock ticks), all at once. */
 struct kt_proc_stat {

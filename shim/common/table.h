@@ -144,6 +144,10 @@ struct kt_table_header {
 	 * start written, renamed into live/), so that the child need not read
 	 * its own start from /proc nor rename it again (table_fork.c). */
 	_Atomic uint32_t named;
+	/* Set by this table's process before it execs (cleared when the exec
+	 * fails): the new image replaces this file, so that a child keeping
+	 * a mapping of it (table_fork.c) maps the table by name instead. */
+	_Atomic uint32_t execing;
 };
 
 /* The header page, then the block bitmap's page. */

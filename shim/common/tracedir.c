@@ -224,6 +224,19 @@ int kt_trace_mark_reported(const char *dir)
 	return make_mark(dir, KT_TRACE_REPORTED);
 }
 
+int kt_trace_mark_untraced_seen(const char *dir)
+{
+	return make_mark(dir, KT_TRACE_UNTRACED_SEEN);
+}
+
+bool kt_trace_untraced_seen(const char *dir)
+{
+	char path[4200];
+	/* Unsure is "seen": a process then lists live/ as it always did. */
+	return !join(path, sizeof path, dir, KT_TRACE_UNTRACED_SEEN) ||
+	       kt_sys_faccessat(AT_FDCWD, path, F_OK) != -ENOENT;
+}
+
 int kt_trace_mark_kept(const char *dir)
 {
 	return make_mark(dir, KT_TRACE_KEPT);
@@ -307,7 +320,8 @@ static int foreign_name(int dfd, const char *name, void *ctx)
 	return !(kt_trace_parse_name(name, KT_TRACE_REC, &pid, &start) ||
 		 kt_trace_parse_name(name, KT_TRACE_LAUNCHER, &pid, &start) ||
 		 strcmp(name, KT_TRACE_REPORTED) == 0 || strcmp(name, KT_WATCH_SOCKET) == 0 ||
-		 strcmp(name, KT_TRACE_LIVE) == 0 || strcmp(name, KT_TRACE_WARNED) == 0);
+		 strcmp(name, KT_TRACE_LIVE) == 0 || strcmp(name, KT_TRACE_WARNED) == 0 ||
+		 strcmp(name, KT_TRACE_UNTRACED_SEEN) == 0);
 }
 
 static int foreign_or_running(int dfd, const char *name, void *ctx)
@@ -424,7 +438,7 @@ int kt_trace_remove(const char *dir)
 	if (err == 0 && r < 0)
 		err = r;
 	static const char *const marks[] = {KT_TRACE_REPORTED, KT_TRACE_KEPT, KT_WATCH_SOCKET,
-						    KT_TRACE_WARNED};
+						    KT_TRACE_WARNED, KT_TRACE_UNTRACED_SEEN};
 	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
 		r = kt_sys_unlinkat(dfd, marks[i], 0);
 		if (r < 0 && r != -ENOENT && err == 0)

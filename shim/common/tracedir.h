@@ -10,6 +10,7 @@
  *                            system, a link to /dev/shm/kcmptrace.XXXXXX
  *   DIR/reported             the report was written while traced processes
  *                            still ran: the last of them removes DIR
+ *   DIR/untraced-seen        some image ran untraced (KT_TRACE_UNTRACED_SEEN)
  *   DIR/watch.sock           the launcher's socket (watch_proto.h)
  */
 #ifndef KT_TRACEDIR_H
@@ -30,6 +31,10 @@
 #define KT_TRACE_LAUNCHER ".launcher" /* PID-START.launcher: the launcher runs */
 #define KT_TRACE_KEPT "kept" /* a temporary trace kept on purpose */
 #define KT_TRACE_WARNED "warned" /* a plain run's warning was said (shim/warn_once.c) */
+/* Some image of the trace ran untraced (a live/PID-START.untraced mark was
+ * made once): a process whose parent holds all it holds must still list
+ * live/ to observe it. Never removed before the trace. */
+#define KT_TRACE_UNTRACED_SEEN "untraced-seen"
 
 /* Where temporary trace directories go: $TMPDIR when set; else /dev/shm
  * when usable (records are small, and a file created on a disk file system
@@ -77,6 +82,10 @@ int kt_trace_each_live(const char *dir,
 /* Make DIR/reported. Returns 0 or -errno. */
 int kt_trace_mark_reported(const char *dir);
 bool kt_trace_reported(const char *dir);
+
+/* Make DIR/untraced-seen (KT_TRACE_UNTRACED_SEEN), and whether it is there. */
+int kt_trace_mark_untraced_seen(const char *dir);
+bool kt_trace_untraced_seen(const char *dir);
 
 /* Mark DIR as a temporary trace kept on purpose (never stale), or as
  * in use by this launcher (PID-START.launcher). Return 0 or -errno. */

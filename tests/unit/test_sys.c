@@ -2,6 +2,7 @@
  * portable path when built with -DKT_SYS_PORTABLE=1): results and -errno
  * as the kernel gives them, errno never written, up to six arguments; and
  * kt_sys_libc, the libc convention for hooks answering the application. */
+#include "procfs.h"
 #include "sys.h"
 
 #include <stdio.h>
@@ -76,8 +77,37 @@ static void test_fork_exec_wait(void)
 	CHECK(kt_sys_wait4(pid, &st, 0) == -ECHILD);
 }
 
+/* kt_start_between names a fork child's start as /proc/PID/stat gives it,
+ * without reading it, whenever the fork took less than a clock tick (and
+ * says false, never a wrong start, when not). */
+static void test_start_between(void)
+{
+	int bracketed = 0;
+	for (int i = 0; i < 50; i++) {
+		unsigned long long before = kt_boot_ns(), start = 0, proc_start = 0;
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		CHECK(pid > 0);
+		unsigned long long after = kt_boot_ns();
+		bool same_tick = kt_start_between(before, after, &start);
+		CHECK(kt_proc_stat(pid, &proc_start, NULL, NULL) == 0);
+		if (same_tick) {
+			bracketed++;
+			CHECK(start == proc_start);
+		}
+		CHECK(waitpid(pid, NULL, 0) == pid);
+	}
+	CHECK(bracketed > 0);
+	unsigned long long start = 0;
+	CHECK(!kt_start_between(0, 5, &start));                    /* no reading before */
+	CHECK(!kt_start_between(5000000000ULL, 4000000000ULL, &start)); /* backwards */
+	CHECK(!kt_start_between(1009999999ULL, 1010000000ULL, &start)); /* a tick boundary between */
+}
+
 int main(void)
 {
+	test_start_between();
 	test_results_and_errno();
 	test_six_arguments();
 	test_libc_convention();
