@@ -140,6 +140,12 @@ unsigned kt_closed_log_dropped(void)
 	return atomic_load(&log_dropped);
 }
 
+size_t kt_closed_ring_used(void)
+{
+	uint32_t pushed = atomic_load(&pushes);
+	return pushed < KT_CLOSED_RING ? pushed : KT_CLOSED_RING;
+}
+
 KT_RACY bool kt_closed_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry *out)
 {
 	struct closed_slot *s = &ring[i % KT_CLOSED_RING];
@@ -161,8 +167,12 @@ KT_RACY bool kt_closed_names(size_t i, int fd, uint32_t gen)
 
 void kt_closed_forget(void)
 {
-	for (size_t i = 0; i < KT_CLOSED_RING; i++)
-		atomic_store(&ring[i].seq, 0);
+	/* Only the slots ever pushed to are touched: a fork child that
+	 * wrote, or even read, every one would fault on each page of the
+	 * ring (copied, or first seen). Pushes fill slots in order. */
+	for (size_t i = 0, used = kt_closed_ring_used(); i < used; i++)
+		if (atomic_load_explicit(&ring[i].seq, memory_order_relaxed) != 0)
+			atomic_store(&ring[i].seq, 0);
 	atomic_store(&pushes, 0);
 	atomic_store(&log_pushes, 0);
 	atomic_store(&log_dropped, 0);

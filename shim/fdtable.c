@@ -82,6 +82,7 @@ KT_RACY void kt_entry_note_made(struct kt_fd_entry *e, const struct kt_made *m)
 {
 	e->made_type = (uint8_t)m->type;
 	e->made_access = m->access >= 0 && m->access <= 3 ? (uint8_t)(m->access + 1) : 0;
+	e->made_path_is_target = m->path_is_target;
 	size_t len = 0;
 	if (m->path != NULL) {
 		/* The bytes kept are copied as they are counted: one pass, no
@@ -101,6 +102,7 @@ KT_RACY void kt_table_copy_made(struct kt_fd_entry *e, const struct kt_fd_entry 
 {
 	e->made_type = src->made_type;
 	e->made_access = src->made_access;
+	e->made_path_is_target = src->made_path_is_target;
 	e->path_len = src->path_len;
 	/* Byte by byte, not memcpy: a dup in another thread may rewrite src
 	 * meanwhile (the generations settle which copy is right), and a

@@ -41,8 +41,10 @@ KT_TLS void *kt_fork_caller;
 void kt_fork_catch_up(void)
 {
 	struct fork_state *st = kt_forking;
-	if (kt_sys_getpid() == kt_self.pid)
+	if (kt_sys_getpid() == kt_self.pid) {
+		st->prep.recheck = true; /* a handler's hook in the parent */
 		return;
+	}
 	kt_forking = NULL;
 	st->child_ready = true;
 	kt_own_fds_fork_child();
@@ -59,6 +61,7 @@ static void before_fork(struct fork_state *st)
 	kt_own_fds_begin_signals_blocked();
 	kt_table_prepare_fork(&st->prep);
 	kt_own_fds_end();
+	st->prep.recheck = kt_threads_may_exist();
 	st->prep.time = kt_now_ns(); /* last: the fork copies the descriptors after it */
 	st->prep.boot_before = kt_boot_ns();
 }

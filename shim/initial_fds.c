@@ -160,9 +160,9 @@ static void made_at_start(struct kt_fd_entry *v, uint32_t gen, const struct kt_r
 {
 	struct kt_made m = {.type = KT_FD_UNKNOWN, .access = -1};
 	if (prior) {
-		m = (struct kt_made){prior->type, prior->access, prior->target, 0, 0};
+		m = (struct kt_made){prior->type, prior->access, prior->target, 0, 0, true};
 	} else if (info) {
-		m = (struct kt_made){info->type, info->access, info->target, info->dev, info->ino};
+		m = (struct kt_made){info->type, info->access, info->target, info->dev, info->ino, true};
 		v->dev = info->dev;
 		v->ino = info->ino;
 		atomic_store_explicit(&v->ino_gen, gen, memory_order_relaxed);
@@ -170,8 +170,24 @@ static void made_at_start(struct kt_fd_entry *v, uint32_t gen, const struct kt_r
 	kt_entry_note_made(v, &m);
 }
 
+/* The file an earlier image's table knew its descriptor fd at generation
+ * gen to hold (before: that table, cap entries), kept in v: the new
+ * image's snapshots then ask no F_GETFL for it, and those comparing with
+ * it no fstat. */
+static void inode_before_exec(struct kt_fd_entry *v, uint32_t gen, const struct kt_fd_entry *before,
+			      size_t cap, int fd)
+{
+	if (!before || (size_t)fd >= cap || atomic_load(&before[fd].gen) != gen ||
+	    atomic_load(&before[fd].ino_gen) != gen)
+		return;
+	v->dev = before[fd].dev;
+	v->ino = before[fd].ino;
+	atomic_store_explicit(&v->ino_gen, gen, memory_order_relaxed);
+}
+
 /* The descriptors this image starts with. */
-void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
+void kt_adopt_initial_fds(struct kt_arena *arena, int continuation, const struct kt_fd_entry *before,
+			  size_t before_cap)
 {
 	if (continuation)
 		load_prior_snapshot(arena);
@@ -193,10 +209,17 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 	for (long i = 0; i < n; i++) {
 		int fd = fds[i];
 		const struct kt_rec_fd *prior = continuation ? prior_for(fd) : NULL;
+		/* One closed on exec: this one was made after it (by the loader). */
+		if (prior && prior->cloexec)
+			prior = NULL;
 		/* One look at what is not kept across an exec, its close-on-exec
-		 * flag with it. */
+		 * flag with it. What was kept has the flag clear (or it would be
+		 * closed), and no code ran since the exec that could set it but
+		 * libc's and the loader's. */
 		bool described = !prior && info && kt_fd_describe(0, fd, info) == 0;
-		int fdflags = described ? (info->cloexec > 0 ? FD_CLOEXEC : 0) : kt_sys_fcntl(fd, F_GETFD, 0);
+		int fdflags = prior       ? 0
+			      : described ? (info->cloexec > 0 ? FD_CLOEXEC : 0)
+					  : kt_sys_fcntl(fd, F_GETFD, 0);
 		struct kt_fd_entry v;
 		memset(&v, 0, sizeof v);
 		v.cloexec = fdflags > 0 && (fdflags & FD_CLOEXEC);
@@ -232,6 +255,8 @@ void kt_adopt_initial_fds(struct kt_arena *arena, int continuation)
 			v.how = KT_HOW_UNKNOWN;
 		}
 		made_at_start(&v, gen, prior, described ? info : NULL);
+		if (prior)
+			inode_before_exec(&v, gen, before, before_cap, fd);
 		kt_table_adopt(fd, &v, gen);
 	}
 	/* system() is still running in the parent while its shell starts. */

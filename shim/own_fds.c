@@ -39,6 +39,11 @@ void kt_threads_possible(void)
 	atomic_store(&threads_possible, 1);
 }
 
+bool kt_threads_may_exist(void)
+{
+	return atomic_load_explicit(&threads_possible, memory_order_relaxed) != 0;
+}
+
 static void pause_briefly(void)
 {
 	kt_syscall(SYS_sched_yield);

@@ -188,7 +188,10 @@ static void cache_image(int argc, char **argv)
 	while (count < argc && argv && argv[count])
 		text += strlen(argv[count++]) + 1;
 	size_t cap = (size_t)(count + 1) * sizeof *image_argv + text;
-	char *mem = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* A usual command line fits here: no mmap for it in every image. */
+	static _Alignas(sizeof(char *)) char usual[1024];
+	char *mem = cap <= sizeof usual ? usual
+					: mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		return;
 	const char **copy = (const char **)(void *)mem;
@@ -298,7 +301,7 @@ void kt_init(int argc, char **argv, char **envp)
 		continuation ? kt_table_map_other(kt_self.pid, kt_self.start, &before_cap) : NULL;
 	r = kt_table_create();
 	if (r == 0) {
-		kt_adopt_initial_fds(&arena, continuation);
+		kt_adopt_initial_fds(&arena, continuation, before, before_cap);
 		kt_keep_closed_generations(before, before_cap);
 	}
 	if (r == 0)

@@ -108,12 +108,14 @@ void kt_real_end_numbers(const struct kt_fd_numbers *listed);
  * new image leaves the traced world. */
 void kt_before_exec(int dirfd, const char *path, int flags);
 void kt_after_failed_exec(void);
-/* The descriptors this image starts with, and their origins (initial_fds.c):
- * continuation says the process exec'd into it (its record exists). */
 struct kt_arena;
 /* kt_self.parent_start from /proc, when not known yet (process.c). */
 void kt_learn_parent_start(void);
-void kt_adopt_initial_fds(struct kt_arena *arena, int continuation);
+/* The descriptors this image starts with, and their origins (initial_fds.c):
+ * continuation says the process exec'd into it (its record exists), before
+ * is the earlier image's table (before_cap entries) or NULL. */
+void kt_adopt_initial_fds(struct kt_arena *arena, int continuation, const struct kt_fd_entry *before,
+			  size_t before_cap);
 /* How this image's process was started when its parent made it by an exec
  * out of the shim's sight ("posix_spawn", "popen", "system"), else NULL:
  * what it inherited crossed that exec ("spawned" record). */
@@ -265,6 +267,10 @@ struct kt_fork_prep {
 				    * descriptors were copied after it */
 	unsigned long long boot_before; /* kt_boot_ns() then: the child's start
 					 * (kt_start_between) */
+	/* Another thread, or a hook run inside the fork (an atfork prepare
+	 * handler), may have changed a descriptor after the copy: the child
+	 * checks its copy against the parent's table. */
+	bool recheck;
 	char tmp[4300];
 };
 int kt_table_prepare_fork(struct kt_fork_prep *prep);
@@ -326,6 +332,7 @@ struct kt_made {
 	int access;           /* O_ACCMODE value, -1 unknown */
 	const char *path;     /* opened by this path, or NULL */
 	uint64_t dev, ino;    /* ino 0: not known */
+	bool path_is_target;  /* path is what /proc/self/fd/N read */
 };
 /* Write what m says into entry e (made_type, made_access, path). */
 void kt_entry_note_made(struct kt_fd_entry *e, const struct kt_made *m);
@@ -418,6 +425,10 @@ void kt_forget_bad_closes(void);
 #define KT_CLOSED_LOG (1u << 16)
 void kt_closed_remember(int fd, const struct kt_fd_entry *e, uint32_t gen);
 bool kt_closed_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry *out);
+/* The ring's slots that were ever pushed to since the image started or
+ * forked (they fill in order): the others need not be read, nor their
+ * pages faulted in. */
+size_t kt_closed_ring_used(void);
 bool kt_closed_names(size_t i, int fd, uint32_t gen); /* slot i holds (fd, gen) */
 size_t kt_closed_log_count(void);
 bool kt_closed_log_get(size_t i, int *fd, uint32_t *gen, struct kt_fd_entry *out);
@@ -440,6 +451,8 @@ enum kt_gate kt_app_replace_begin(void);
 void kt_app_replace_end(enum kt_gate gate);
 void kt_own_fds_fork_child(void);
 void kt_threads_possible(void);
+/* Whether a second thread may exist (kt_threads_possible was called). */
+bool kt_threads_may_exist(void);
 /* Set an entry wholesale (start-up, exec): fields from *v, generation gen. */
 void kt_table_adopt(int fd, const struct kt_fd_entry *v, uint32_t gen);
 /* close_range/closefrom: retire the entries of [first, last] the table ever

@@ -14,9 +14,9 @@
 
 
 /* Room left before each record for the longest line: a stack of sites,
- * each escaped. The buffer starts at what the descriptors need, about, and
- * doubles (private memory: mremap may move it). When it cannot, the record
- * overflows, all or nothing. */
+ * each escaped. The buffer starts at what the descriptors need, about, in
+ * the arena, and doubles (a larger piece of the arena, the text copied).
+ * When it cannot, the record overflows, all or nothing. */
 #define LINE_ROOM ((size_t)(KT_STACK_MAX + 2) * 4 * KT_SITE_TEXT + 4096)
 
 struct kt_buf *kt_snap_out(struct snapshot *s)
@@ -27,8 +27,9 @@ struct kt_buf *kt_snap_out(struct snapshot *s)
 	size_t cap = b->cap * 2;
 	while (cap - b->len < LINE_ROOM)
 		cap *= 2;
-	void *p = mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
-	if (p != MAP_FAILED) {
+	char *p = kt_arena_alloc(&s->arena, cap);
+	if (p) {
+		memcpy(p, b->data, b->len);
 		b->data = p;
 		b->cap = cap;
 	}
@@ -71,7 +72,11 @@ KT_RACY static int describe_own(int fd, struct kt_fd_info *info, const struct kt
 	if (!e || !gen || (gen & 1u) || atomic_load(&e->ino_gen) != gen || e->made_access < 1 ||
 	    e->made_access > 4)
 		return kt_fd_describe(0, fd, info);
-	*known = (struct kt_fd_known){e->dev, e->ino, e->made_access - 1};
+	/* The path kept whole, when it is a target read before. */
+	const char *target = e->made_path_is_target && e->path_len > 0 && e->path_len < KT_ENTRY_PATH
+				     ? e->path
+				     : NULL;
+	*known = (struct kt_fd_known){e->dev, e->ino, e->made_access - 1, target};
 	return kt_fd_describe_known(0, fd, info, known);
 }
 
@@ -298,7 +303,7 @@ KT_RACY static bool ring_repeats(const struct kt_fd_entry *t, size_t cap, size_t
 {
 	if ((size_t)fd < cap && (atomic_load(&t[fd].gen) & ~1u) == gen)
 		return true;
-	for (size_t j = i + 1; j < KT_CLOSED_RING; j++)
+	for (size_t j = i + 1, used = kt_closed_ring_used(); j < used; j++)
 		if (kt_closed_names(j, fd, gen))
 			return true;
 	return false;
@@ -328,7 +333,7 @@ KT_RACY static void emit_closed(struct snapshot *s)
 			continue;
 		skipped += !put_closed(s, (int)fd, gen & ~1u, &a);
 	}
-	for (size_t i = 0; i < KT_CLOSED_RING; i++) {
+	for (size_t i = 0, used = kt_closed_ring_used(); i < used; i++) {
 		struct kt_fd_entry e;
 		int fd;
 		uint32_t gen;
@@ -493,8 +498,10 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 	size_t cap = 2 * LINE_ROOM + s.n * 1024;
 	for (size_t i = 0; i < s.n; i++)
 		cap += 4 * (strlen(s.fds[i].target) + strlen(s.fds[i].site));
-	char *out = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (out == MAP_FAILED) {
+	/* In the arena: no mapping of its own to make and unmap (two calls,
+	 * and a page fault, per snapshot). */
+	char *out = kt_arena_alloc(&s.arena, cap);
+	if (!out) {
 		kt_shim_warn("cannot take a snapshot of the descriptors (no memory);",
 			     "the trace of this process is incomplete", ENOMEM);
 		kt_arena_release(&s.arena);
@@ -530,7 +537,6 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 	r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len, 0);
 	if (r < 0)
 		kt_shim_warn("cannot write the trace in", kt_self.dir, -r);
-	munmap(s.out.data, s.out.cap);
 	kt_arena_release(&s.arena);
 	return r;
 }

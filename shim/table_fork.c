@@ -168,7 +168,10 @@ int kt_table_fork_child(struct kt_fork_prep *prep)
 	uint32_t cap;
 	struct kt_fd_entry *old = kt_table_now(&cap);
 	kt_table_fork_child_reset();
-	if (old && prep->table)
+	/* Alone, with signals blocked and no hook run inside the fork,
+	 * nothing changed between the copy and the fork: no check (it would
+	 * fault in the pages of both tables). */
+	if (old && prep->table && prep->recheck)
 		check_inherited(prep->table, old, cap, kt_self.ppid);
 	if (old && !prep->table)
 		note_lost_child(old, prep->err);

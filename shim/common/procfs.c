@@ -1,5 +1,6 @@
 /* Readers of /proc (see procfs.h). Every call goes through raw system calls. */
 #include "procfs.h"
+#include "record.h"
 #include "sys.h"
 
 #include <dirent.h>
@@ -366,8 +367,30 @@ int kt_fd_describe_known(pid_t pid, int fd, struct kt_fd_info *info, const struc
 		r = kt_sys_fstatat(AT_FDCWD, path, &st, 0);
 	if (r < 0)
 		return r;
-	ssize_t n = kt_sys_readlinkat(AT_FDCWD, path, info->target, sizeof info->target - 1);
-	info->target[n > 0 ? n : 0] = '\0';
+	/* A device's, FIFO's or socket's target is fixed by its inode (the
+	 * kernel names sockets and pipes by it): known, or named, not read. */
+	bool same_file = known && known->dev == st.st_dev && known->ino == st.st_ino;
+	size_t known_len = same_file && known->target ? strlen(known->target) : 0;
+	if (pid == 0 && S_ISSOCK(st.st_mode)) {
+		char digits[24];
+		size_t i = sizeof digits;
+		unsigned long long v = (unsigned long long)st.st_ino;
+		digits[--i] = '\0';
+		do
+			digits[--i] = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		struct kt_buf b = {info->target, 0, sizeof info->target - 1, 0};
+		kt_buf_str(&b, "socket:[");
+		kt_buf_str(&b, digits + i);
+		kt_buf_str(&b, "]");
+		info->target[b.len] = '\0';
+	} else if (pid == 0 && known_len > 0 && known_len < sizeof info->target &&
+		   (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		memcpy(info->target, known->target, known_len + 1);
+	} else {
+		ssize_t n = kt_sys_readlinkat(AT_FDCWD, path, info->target, sizeof info->target - 1);
+		info->target[n > 0 ? n : 0] = '\0';
+	}
 	set_type(info, &st);
 
 	long flags = -1;

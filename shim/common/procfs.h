@@ -95,9 +95,12 @@ int kt_fd_describe_in(const struct kt_proc_fd_dirs *dirs, int fd, struct kt_fd_i
 struct kt_fd_known {
 	uint64_t dev, ino;
 	int access;
+	const char *target; /* what /proc/self/fd/N read once, or NULL */
 };
 /* kt_fd_describe, taking the access mode from known (NULL: nothing known)
- * instead of F_GETFL when it is this process's descriptor of that file. */
+ * instead of F_GETFL when it is this process's descriptor of that file,
+ * and its target instead of readlink for a device, FIFO or socket of that
+ * inode (a socket's target is its inode's name in any case). */
 int kt_fd_describe_known(pid_t pid, int fd, struct kt_fd_info *info, const struct kt_fd_known *known);
 
 /* Only (dev, ino) of PID's descriptor FD, by stat of /proc/PID/fd/FD. */

@@ -43,6 +43,10 @@ struct kt_fd_entry {
 	 * (enum kt_fd_type, 0 unknown) and the access mode plus one (0
 	 * unknown). A dup or a fork copies them with the path below. */
 	uint8_t made_type, made_access;
+	/* 1: path below is what /proc/self/fd/N read (an image's first
+	 * descriptors), not what a call was given: a later look at a device,
+	 * FIFO or socket of the same inode needs no readlink. */
+	uint8_t made_path_is_target;
 	int32_t src_fd;
 	uint32_t src_gen;
 	int32_t src_pid;
