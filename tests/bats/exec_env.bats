@@ -286,6 +286,21 @@ assert_spawned_static() {
 	assert_shared "$C" "$(kv shared_fd)" "$S" "$(kv shared_fd)"
 }
 
+@test "a parent execs by a raw system call while its fork child lives: the child compares with the new image's table" {
+	F=$(make_data_file)
+	traced "$SCEN/raw_exec_parent" "$F"
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	C=$(kv child)
+	M=$(kv moved_fd)
+	q_true 'proc($p).images == 2' --argjson p "$P"
+	# the second image moved the file the child inherited: only its table
+	# names the new number, and kcmp says it is the child's description
+	assert_shared "$P" "$M" "$C" "$(kv shared_fd)"
+	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$M"
+}
+
 @test "a static image that outlives every traced process: the launcher sees its descriptors at its exit" {
 	needs_watch
 	F=$(make_data_file)
