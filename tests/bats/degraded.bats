@@ -47,11 +47,12 @@ manpage_without_kcmp() {
 	[[ $(id -u) == 0 ]] || skip "needs root to start the tree as another user"
 	command -v setpriv >/dev/null || skip "setpriv is not installed"
 	# the report of a tree run as nobody, written where nobody may write
+	# (and its trace in the default place, not in a TMPDIR of ours)
 	local dir
-	dir=$(mktemp -d "${TMPDIR:-/tmp}/kt-nobody.XXXXXX")
+	dir=$(mktemp -d /tmp/kt-nobody.XXXXXX)
 	chmod 777 "$dir"
-	run --separate-stderr kcmptrace_no_fd3 setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$KT" --format=json -o "$dir/r.json" -- "$SCEN/denied_parent"
+	run --separate-stderr kcmptrace_no_fd3 env -u TMPDIR setpriv --reuid=65534 --regid=65534 \
+		--clear-groups "$KT" --format=json -o "$dir/r.json" -- "$SCEN/denied_parent"
 	R="$BATS_TEST_TMPDIR/r.json"
 	cp "$dir/r.json" "$R" || true
 	rm -rf "$dir"
