@@ -6,8 +6,9 @@
  *   denied_parent
  *
  * The child makes a pipe after the fork (at 100 and 101) and waits; the
- * parent takes a copy of its write end by syscall(SYS_pidfd_getfd) (an entry whose file the
- * shim did not look at), makes itself non-dumpable and lets the child go.
+ * parent takes a copy of its write end by syscall(SYS_pidfd_getfd) (an
+ * entry whose file the shim did not look at), makes itself non-dumpable
+ * and lets the child go.
  * The child closes everything but its pipe and exits: its pipe's write end
  * is shared with the parent, which nobody may tell by kcmp. The parent
  * waits for it.
