@@ -522,6 +522,21 @@ const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start
 	return kt_table_map_path(path, capacity);
 }
 
+const struct kt_fd_entry *kt_table_map_replaced(size_t *capacity)
+{
+	char path[4200];
+	if (!kt_trace_table_path(path, sizeof path, kt_self.dir, kt_self.pid, kt_self.start))
+		return NULL;
+	const struct kt_fd_entry *t = kt_table_map_path_as(path, capacity, true);
+	if (!t)
+		return kt_table_map_path(path, capacity);
+	/* An exec that passed no hook (a raw system call) set no execing:
+	 * a fork child that kept this table mapped must not go on reading
+	 * it once this image's replaces it. */
+	atomic_store(&((struct kt_table_header *)(uintptr_t)kt_table_header_of(t))->execing, 1);
+	return t;
+}
+
 /* A close_range() of a few numbers each opened in this image, not a sweep
  * to the limit nor over numbers never opened (close-unopened tells those):
  * the program means each number of it. A range that stops just below a

@@ -298,7 +298,7 @@ void kt_init(int argc, char **argv, char **envp)
 	/* The earlier image's table, until this image's replaces it. */
 	size_t before_cap = 0;
 	const struct kt_fd_entry *before =
-		continuation ? kt_table_map_other(kt_self.pid, kt_self.start, &before_cap) : NULL;
+		continuation ? kt_table_map_replaced(&before_cap) : NULL;
 	r = kt_table_create();
 	if (r == 0) {
 		kt_adopt_initial_fds(&arena, continuation, before, before_cap);

@@ -321,6 +321,9 @@ int kt_table_keeps_losses(void);
 struct kt_fd_entry *kt_table_entry(int fd); /* NULL when fd is out of range or no table */
 /* Map another process's table read-only; kt_table_unmap releases it. */
 const struct kt_fd_entry *kt_table_map_other(pid_t pid, unsigned long long start, size_t *capacity);
+/* At a new image's start, the earlier image's table (kt_table_unmap it),
+ * its header's execing set: this image's table is about to replace it. */
+const struct kt_fd_entry *kt_table_map_replaced(size_t *capacity);
 
 /* Hook bookkeeping: publish after a successful create, retire before close. */
 void kt_note_new(int fd, enum kt_how how, enum kt_call call, int cloexec, int src_fd, void *site);

@@ -167,8 +167,9 @@ static bool other_alive(const struct snapshot *s, pid_t pid, unsigned long long 
 }
 
 /* Link what of ours shares a description with descriptor fd of process
- * (pid, start), whose table is table (cap entries). */
-static void link_one(struct snapshot *s, pid_t pid, unsigned long long start, const struct kt_fd_entry *table,
+ * (pid, start), whose table is table (cap entries). Returns 0, or the
+ * -errno (EACCES, EPERM) of a look at its file that was refused. */
+static int link_one(struct snapshot *s, pid_t pid, unsigned long long start, const struct kt_fd_entry *table,
 		     bool untraced, int fd)
 {
 	uint32_t g1 = atomic_load_explicit(&table[fd].gen, memory_order_acquire);
@@ -185,19 +186,20 @@ static void link_one(struct snapshot *s, pid_t pid, unsigned long long start, co
 			g1 = KT_GEN_OBSERVED | (uint32_t)kt_self.pid;
 		observe(s, pid, start, fd, g1);
 	} else if (g1 == 0 || (g1 & 1u)) {
-		return; /* closed, changing, or made where the shim could not see */
+		return 0; /* closed, changing, or made where the shim could not see */
 	}
+	int r;
 	if (have_inode) {
 		/* read above */
 	} else if (!(g1 & KT_GEN_OBSERVED) &&
 		   atomic_load_explicit(&table[fd].ino_gen, memory_order_acquire) == g1) {
 		key.dev = table[fd].dev;
 		key.ino = table[fd].ino;
-	} else if (kt_fd_inode(pid, fd, &key.dev, &key.ino) < 0) {
-		return;
+	} else if ((r = kt_fd_inode(pid, fd, &key.dev, &key.ino)) < 0) {
+		return r == -EACCES || r == -EPERM ? r : 0;
 	}
 	if (!untraced && inode_linked(s, key.dev, key.ino))
-		return; /* nothing of ours to link (or none of this inode) */
+		return 0; /* nothing of ours to link (or none of this inode) */
 	/* Inheritance keeps numbers: try our descriptor of the same number
 	 * first (one kcmp), then search the inode's bucket (log n). */
 	long at = sorted_index_of_fd(s, fd);
@@ -211,6 +213,7 @@ static void link_one(struct snapshot *s, pid_t pid, unsigned long long start, co
 		emit_same(s, &s->sorted[at], pid, start, fd, g1);
 		mark_linked(s, (size_t)at);
 	}
+	return 0;
 }
 
 static void note_denied(struct snapshot *s, pid_t pid)
@@ -251,7 +254,12 @@ static void compare_table(struct snapshot *s, pid_t pid, unsigned long long star
 	size_t end = kt_table_used_end(h, cap);
 	for (size_t fd = kt_table_next_used(h, 0, end); fd < end; fd = kt_table_next_used(h, fd + 1, end)) {
 		struct kt_group_stats was = s->stats;
-		link_one(s, pid, start, table, false, (int)fd);
+		/* Its file unknown to its table and /proc/PID/fd closed to us: as
+		 * denied as kcmp would be. */
+		if (link_one(s, pid, start, table, false, (int)fd) < 0) {
+			note_denied(s, pid);
+			break;
+		}
 		if (s->stats.kcmp_errors == was.kcmp_errors)
 			continue;
 		int err = s->stats.last_error;

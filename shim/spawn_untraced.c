@@ -219,6 +219,9 @@ void kt_spawn_untraced_after(struct kt_spawn_untraced *su, pid_t child, char *co
 		h->start = start;
 		atomic_store(&h->untraced, 1);
 		write_record(su, child, start, argv, kcmp_err);
+		/* Before the table is seen: a fork child whose parent holds all it
+		 * holds lists the live tables only when this mark is there. */
+		kt_trace_mark_untraced_seen(kt_self.dir);
 		kt_sys_renameat(AT_FDCWD, su->prep.tmp, AT_FDCWD, path);
 		/* Without its mark, a process that ends with all it holds linked
 		 * would not look at this table (fdtable.c). */

@@ -60,7 +60,12 @@ uint32_t kt_table_capacity_wanted(void)
 
 const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity)
 {
-	int fd = kt_sys_open_high(AT_FDCWD, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	return kt_table_map_path_as(path, capacity, false);
+}
+
+const struct kt_fd_entry *kt_table_map_path_as(const char *path, size_t *capacity, bool writable)
+{
+	int fd = kt_sys_open_high(AT_FDCWD, path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK, 0);
 	if (fd < 0)
 		return NULL;
 	struct stat st;
@@ -72,7 +77,7 @@ const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity)
 	if (kt_sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (cap = kt_table_capacity_of_size((size_t)st.st_size)) > 0) {
 		size = kt_table_file_size(cap);
-		p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+		p = mmap(NULL, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
 	}
 	kt_sys_close(fd);
 	if (p == MAP_FAILED)

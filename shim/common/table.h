@@ -217,6 +217,8 @@ void kt_table_record_fd(struct kt_rec_fd *r, int fd, uint32_t gen, enum kt_fd_ty
  * be read or is not a table) and their number in *capacity, which
  * kt_table_unmap needs again. */
 const struct kt_fd_entry *kt_table_map_path(const char *path, size_t *capacity);
+/* The same, read-write when writable (its owner's process, a later image). */
+const struct kt_fd_entry *kt_table_map_path_as(const char *path, size_t *capacity, bool writable);
 void kt_table_unmap(const struct kt_fd_entry *t, size_t capacity);
 
 /* The header before the entries of a mapped table. */

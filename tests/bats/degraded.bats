@@ -43,6 +43,30 @@ manpage_without_kcmp() {
 	q_true 'all(.ofds[]; .evidence != "kcmp")'
 }
 
+@test "a parent that made itself non-dumpable: its fork child cannot compare with it, and its report says so" {
+	[[ $(id -u) == 0 ]] || skip "needs root to start the tree as another user"
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	# the report of a tree run as nobody, written where nobody may write
+	# (and its trace in the default place, not in a TMPDIR of ours)
+	local dir
+	dir=$(mktemp -d /tmp/kt-nobody.XXXXXX)
+	chmod 777 "$dir"
+	run --separate-stderr kcmptrace_no_fd3 env -u TMPDIR setpriv --reuid=65534 --regid=65534 \
+		--clear-groups "$KT" --format=json -o "$dir/r.json" -- "$SCEN/denied_parent"
+	R="$BATS_TEST_TMPDIR/r.json"
+	cp "$dir/r.json" "$R" || true
+	rm -rf "$dir"
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	C=$(kv child)
+	# the parent holds a copy of the child's pipe end (pidfd_getfd) that
+	# nobody may compare: said, not shown as sharing
+	assert_not_shared "$P" "$(kv copy_fd)" "$C" "$(kv write_fd)"
+	q_true '[proc($c).notes[] | select(startswith("Could not compare with process \($p):"))] | length == 1' \
+		--argjson c "$C" --argjson p "$P"
+}
+
 @test "trace directory not writable: one warning line, the program runs on unchanged" {
 	F=$(make_data_file)
 	run --separate-stderr kcmptrace_no_fd3 "$SCEN/kcmp_manpage" "$F"

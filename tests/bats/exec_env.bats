@@ -268,6 +268,39 @@ assert_spawned_static() {
 	assert_equal "$(q 'proc($c).snapshot.why' --argjson c "$C")" observed
 }
 
+@test "posix_spawn of a static binary after a fork, not watched: the fork child that holds only its parent's still observes it" {
+	F=$(make_data_file)
+	R="$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr kcmptrace_no_fd3 "$KT" --no-watch --format=json -o "$R" -- "$SCEN/fork_then_spawn_static" "$F"
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	C=$(kv child)
+	S=$(kv static)
+	O=$(kv own_fd)
+	q_true 'proc($s) | .ppid == $p and .untraced.reason == "static binary"' --argjson p "$P" --argjson s "$S"
+	# the child's exit is the only look at it: its parent waited for both
+	assert_equal "$(q 'proc($s).snapshot.why' --argjson s "$S")" observed
+	assert_equal "$(fd_get "$S" "$O" .target)" "$SCEN/static_hold"
+	assert_equal "$(fd_get "$S" "$O" .origin.how)" unknown
+	assert_shared "$C" "$(kv shared_fd)" "$S" "$(kv shared_fd)"
+}
+
+@test "a parent execs by a raw system call while its fork child lives: the child compares with the new image's table" {
+	F=$(make_data_file)
+	traced "$SCEN/raw_exec_parent" "$F"
+	assert_success
+	assert_invariants
+	P=$(root_pid)
+	C=$(kv child)
+	M=$(kv moved_fd)
+	q_true 'proc($p).images == 2' --argjson p "$P"
+	# the second image moved the file the child inherited: only its table
+	# names the new number, and kcmp says it is the child's description
+	assert_shared "$P" "$M" "$C" "$(kv shared_fd)"
+	q_true 'ofdent(ofd($p; $f)).evidence == "kcmp"' --argjson p "$P" --argjson f "$M"
+}
+
 @test "a static image that outlives every traced process: the launcher sees its descriptors at its exit" {
 	needs_watch
 	F=$(make_data_file)
