@@ -383,9 +383,11 @@ void kt_after_fork_child(struct kt_fork_prep *prep)
 		r = kt_table_fork_child(prep);
 		if (r == 0 && (r = write_image(1, prep->time)) < 0)
 			kt_table_fork_lost(-r);
-		if (r < 0)
-			kt_table_fork_release();
 	}
+	if (r < 0)
+		kt_table_fork_release(); /* untraced: no comparisons to come */
+	else
+		kt_table_fork_settle();
 	if (r < 0) {
 		atomic_store(&kt_active, 0);
 		kt_shim_warn("cannot write the trace in", kt_self.dir, -r);

@@ -290,6 +290,8 @@ const struct kt_fd_entry *kt_table_parent_view(pid_t pid, unsigned long long sta
 /* The child lets its parent's table go (at a failed start, and when it
  * forks: its own child's parent is itself). */
 void kt_table_fork_release(void);
+/* Once the child's record is started: it lets a large parent's table go. */
+void kt_table_fork_settle(void);
 
 /* posix_spawn into an image the shim cannot follow (spawn_untraced.c): the
  * file actions the hook saw (kind 'd' dup2 src onto fd, 'o' open onto fd,

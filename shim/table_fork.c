@@ -228,6 +228,17 @@ const struct kt_fd_entry *kt_table_parent_view(pid_t pid, unsigned long long sta
 	return parent_view.t;
 }
 
+/* Entries of a parent's table a child keeps mapped for its life (about
+ * 330 KB): a daemon that outlives its parent keeps the file in /dev/shm
+ * as long; a larger table is mapped by name at each snapshot instead. */
+#define PARENT_VIEW_KEPT_MAX 1024u
+
+void kt_table_fork_settle(void)
+{
+	if (parent_view.t && parent_view.cap > PARENT_VIEW_KEPT_MAX)
+		kt_table_fork_release();
+}
+
 void kt_table_fork_release(void)
 {
 	if (parent_view.t)
