@@ -43,12 +43,12 @@ added() {
 
 @test "system calls added per fork + _exit child stay within budget" {
 	run -0 added fork_exit 10
-	echo "added per fork + _exit child: $output (budget 100; issue 12's target 25)" >&3
-	((output > 0 && output <= 100)) || fail "tracing adds $output system calls per fork + _exit child (budget 100)"
+	echo "added per fork + _exit child: $output (budget 70; issue 12's target 25)" >&3
+	((output > 0 && output <= 70)) || fail "tracing adds $output system calls per fork + _exit child (budget 70)"
 }
 
 @test "system calls added per fork + exec child stay within budget" {
 	run -0 added fork_exec 10
-	echo "added per fork + exec child: $output (budget 240; issue 12's target 50)" >&3
-	((output > 0 && output <= 240)) || fail "tracing adds $output system calls per fork + exec child (budget 240)"
+	echo "added per fork + exec child: $output (budget 185; issue 12's target 50)" >&3
+	((output > 0 && output <= 185)) || fail "tracing adds $output system calls per fork + exec child (budget 185)"
 }
