@@ -317,12 +317,12 @@ KT_EXPORT void exit(int status)
 
 KT_EXPORT void _exit(int status)
 {
-	kt_process_end(status & 0xff);
+	kt_process_end_final(status & 0xff);
 	KT_REAL(_exit)(status);
 }
 
 KT_EXPORT void _Exit(int status)
 {
-	kt_process_end(status & 0xff);
+	kt_process_end_final(status & 0xff);
 	KT_REAL(_Exit)(status);
 }

@@ -107,7 +107,7 @@ KT_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 		return pid;
 	}
 	if (nr == SYS_exit_group)
-		kt_process_end((int)a1 & 0xff);
+		kt_process_end_final((int)a1 & 0xff);
 	else if (nr == SYS_close)
 		kt_note_close((int)a1, KT_CLOSE_SYSCALL, __builtin_return_address(0));
 	int replaces = nr == SYS_close || nr == SYS_dup3 || nr == SYS_close_range;

@@ -417,6 +417,16 @@ void kt_process_end_then_handlers(int status)
 		kt_real_end_expect(1);
 }
 
+bool kt_end_is_final;
+
+int kt_process_end_final(int status)
+{
+	kt_end_is_final = true;
+	int r = kt_process_end(status);
+	kt_end_is_final = false;
+	return r;
+}
+
 int kt_process_end(int status)
 {
 	if (!atomic_load(&kt_active))

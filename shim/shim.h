@@ -85,6 +85,12 @@ void kt_after_fork_child(struct kt_fork_prep *prep);
 /* The process ends (exit status): snapshot it. Returns whether this call
  * did (the first end of the process). */
 int kt_process_end(int status);
+/* The same where no code of the program runs after it (_exit, _Exit,
+ * exit_group): the snapshot's memory is left to the kernel's teardown
+ * (an munmap costs a TLB shootdown on every CPU the process ran on). */
+int kt_process_end_final(int status);
+/* Set while such an end's snapshot runs (snapshot.c). */
+extern bool kt_end_is_final;
 /* The same, where exit handlers and destructors run next (main returned,
  * exit()): their end is written too (real_end.c). */
 void kt_process_end_then_handlers(int status);
@@ -290,6 +296,14 @@ const struct kt_fd_entry *kt_table_parent_view(pid_t pid, unsigned long long sta
 /* The child lets its parent's table go (at a failed start, and when it
  * forks: its own child's parent is itself). */
 void kt_table_fork_release(void);
+/* The latest children the parent (pid, start) forked, newest first, from
+ * the mapping of its table kept since our fork (none without it). */
+struct kt_pid_start_pair {
+	pid_t pid;
+	unsigned long long start;
+};
+size_t kt_table_parent_recent_children(pid_t pid, unsigned long long start, struct kt_pid_start_pair *out,
+				       size_t n);
 /* Once the child's record is started: it lets a large parent's table go. */
 void kt_table_fork_settle(void);
 

@@ -537,6 +537,7 @@ int kt_snapshot(enum kt_snap_why why, int status, const struct kt_rec_untraced *
 	r = s.out.overflow ? -ENOMEM : kt_write_record(s.out.data, s.out.len, 0);
 	if (r < 0)
 		kt_shim_warn("cannot write the trace in", kt_self.dir, -r);
-	kt_arena_release(&s.arena);
+	if (!(why == KT_WHY_EXIT && kt_end_is_final))
+		kt_arena_release(&s.arena);
 	return r;
 }

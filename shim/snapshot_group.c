@@ -356,6 +356,16 @@ void kt_snap_group_across(struct snapshot *s)
 	if (s->group_of && parent == kt_self.ppid && kt_self.parent_start != 0) {
 		compare_with(s, parent, kt_self.parent_start);
 		parent_done = true;
+		/* What the parent let go, its latest other children may still
+		 * hold (the same inheritance): one of them links it, and no
+		 * listing of thousands of live siblings is needed. */
+		struct kt_pid_start_pair sib[KT_TABLE_RECENT_CHILDREN];
+		size_t nsib = s->unlinked > 0 ? kt_table_parent_recent_children(parent, kt_self.parent_start, sib,
+										  KT_TABLE_RECENT_CHILDREN)
+					       : 0;
+		for (size_t i = 0; i < nsib && s->unlinked > 0; i++)
+			if (sib[i].pid != kt_self.pid || sib[i].start != kt_self.start)
+				compare_with(s, sib[i].pid, sib[i].start);
 		if (s->unlinked == 0 && !kt_trace_untraced_seen(kt_self.dir))
 			return;
 	}

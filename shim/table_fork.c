@@ -81,6 +81,20 @@ KT_RACY int kt_table_prepare_fork(struct kt_fork_prep *prep)
 	return 0;
 }
 
+/* In our own table's header: a child we just forked (table.h). */
+static void note_recent_child(pid_t child, unsigned long long start)
+{
+	uint32_t cap;
+	struct kt_fd_entry *own = kt_table_now(&cap);
+	if (!own)
+		return;
+	struct kt_table_header *h = kt_header_of(own);
+	uint32_t slot = atomic_fetch_add(&h->nrecent_children, 1) % KT_TABLE_RECENT_CHILDREN;
+	atomic_store_explicit(&h->recent_children[slot].pid, 0, memory_order_relaxed);
+	atomic_store_explicit(&h->recent_children[slot].start, start, memory_order_relaxed);
+	atomic_store_explicit(&h->recent_children[slot].pid, child, memory_order_release);
+}
+
 /* In the parent once fork returned: name the child's table (so that a
  * snapshot taken now already sees the child), or drop it if fork failed. */
 void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
@@ -96,6 +110,7 @@ void kt_table_parent_after_fork(struct kt_fork_prep *prep, pid_t child)
 			kt_header_of(prep->table)->start = start;
 			if (kt_sys_renameat(AT_FDCWD, prep->tmp, AT_FDCWD, path) == 0)
 				atomic_store_explicit(&kt_header_of(prep->table)->named, 1, memory_order_release);
+			note_recent_child(child, start);
 		}
 	} else if (child < 0) {
 		kt_sys_unlinkat(AT_FDCWD, prep->tmp, 0);
@@ -237,6 +252,27 @@ void kt_table_fork_settle(void)
 {
 	if (parent_view.t && parent_view.cap > PARENT_VIEW_KEPT_MAX)
 		kt_table_fork_release();
+}
+
+size_t kt_table_parent_recent_children(pid_t pid, unsigned long long start, struct kt_pid_start_pair *out,
+				       size_t n)
+{
+	size_t cap, got = 0;
+	const struct kt_fd_entry *t = kt_table_parent_view(pid, start, &cap);
+	if (!t)
+		return 0;
+	const struct kt_table_header *h = kt_table_header_of(t);
+	uint32_t total = atomic_load(&h->nrecent_children);
+	size_t have = total < KT_TABLE_RECENT_CHILDREN ? total : KT_TABLE_RECENT_CHILDREN;
+	/* Newest first: the likeliest to be alive. */
+	for (size_t k = 1; k <= have && got < n; k++) {
+		size_t slot = (total - k) % KT_TABLE_RECENT_CHILDREN;
+		pid_t child = atomic_load_explicit(&h->recent_children[slot].pid, memory_order_acquire);
+		unsigned long long cstart = atomic_load_explicit(&h->recent_children[slot].start, memory_order_relaxed);
+		if (child > 0 && atomic_load(&h->recent_children[slot].pid) == child)
+			out[got++] = (struct kt_pid_start_pair){child, cstart};
+	}
+	return got;
 }
 
 void kt_table_fork_release(void)

@@ -120,6 +120,7 @@ struct kt_table_lost_child {
 };
 
 #define KT_TABLE_LOST_CHILDREN 64
+#define KT_TABLE_RECENT_CHILDREN 16
 
 struct kt_table_header {
 	char magic[8];
@@ -152,6 +153,17 @@ struct kt_table_header {
 	 * fails): the new image replaces this file, so that a child keeping
 	 * a mapping of it (table_fork.c) maps the table by name instead. */
 	_Atomic uint32_t execing;
+	/* The latest children this process forked (a ring, written by the
+	 * parent as it names each one; pid written last, 0 while a slot is
+	 * being written): a child whose parent no longer holds what they both
+	 * inherited finds a sibling that still does here, without listing
+	 * every live table (quadratic with thousands of siblings alive). */
+	_Atomic uint32_t nrecent_children;
+	struct {
+		_Atomic int32_t pid;
+		uint32_t reserved;
+		_Atomic uint64_t start;
+	} recent_children[KT_TABLE_RECENT_CHILDREN];
 };
 
 /* The header page, then the block bitmap's page. */
