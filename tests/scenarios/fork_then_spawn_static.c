@@ -34,14 +34,9 @@ int main(int argc, char **argv)
 		exit(0);
 	}
 	int in[2], out[2];
-	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-		die("pipe2");
 	char path[4300];
-	scenario_path(path, sizeof path, "static_hold");
 	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	static_hold_spawn_setup(&fa, in, out, path, sizeof path);
 	char *child_argv[] = {"static_hold", NULL};
 	pid_t spawned;
 	int r = posix_spawn(&spawned, path, &fa, NULL, child_argv, environ);

@@ -11,6 +11,7 @@
 #define KT_SCENARIO_H
 
 #include <errno.h>
+#include <spawn.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,6 +57,20 @@ static inline void scenario_path(char *out, size_t size, const char *sibling)
 		die("path of %s too long", sibling);
 	if (sibling)
 		strcpy(slash + 1, sibling);
+}
+
+/* Before a posix_spawn of static_hold (its path into path): two
+ * close-on-exec pipes, whose in[0] and out[1] the file actions fa place on
+ * its stdin and stdout. The caller may add actions, then spawns. */
+static inline void static_hold_spawn_setup(posix_spawn_file_actions_t *fa, int in[2], int out[2], char *path,
+					   size_t size)
+{
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+		die("pipe2");
+	scenario_path(path, size, "static_hold");
+	posix_spawn_file_actions_init(fa);
+	posix_spawn_file_actions_adddup2(fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(fa, out[1], 1);
 }
 
 /* The ready line static_hold writes to fd: its "own_fd=N" part, with its

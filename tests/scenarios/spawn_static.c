@@ -36,14 +36,9 @@ int main(int argc, char **argv)
 	int shared = xopen(argv[1], O_RDONLY);
 	int cloexec = xopen(argv[1], O_RDONLY | O_CLOEXEC);
 	int in[2], out[2];
-	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-		die("pipe2");
 	char path[4300];
-	scenario_path(path, sizeof path, "static_hold");
 	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	static_hold_spawn_setup(&fa, in, out, path, sizeof path);
 	for (int i = 0; i < closes; i++)
 		posix_spawn_file_actions_addclose(&fa, 300 + i);
 	char *child_argv[] = {"static_hold", NULL};
