@@ -304,6 +304,11 @@ struct kt_pid_start_pair {
 };
 size_t kt_table_parent_recent_children(pid_t pid, unsigned long long start, struct kt_pid_start_pair *out,
 				       size_t n);
+/* In the parent, at a wait: whether the child it reaped wrote its exit
+ * snapshot (one of its latest children, whose table it removed after
+ * writing it): then that snapshot tells its end, and no "reaped" record is
+ * needed (the report reads one only for a process without it). */
+bool kt_table_child_wrote_its_end(pid_t child);
 /* Once the child's record is started: it lets a large parent's table go. */
 void kt_table_fork_settle(void);
 

@@ -254,6 +254,36 @@ void kt_table_fork_settle(void)
 		kt_table_fork_release();
 }
 
+bool kt_table_child_wrote_its_end(pid_t child)
+{
+	uint32_t cap;
+	struct kt_fd_entry *own = kt_table_now(&cap);
+	if (!own)
+		return false;
+	const struct kt_table_header *h = kt_table_header_of(own);
+	/* A child that could not start its record removed its table too. */
+	uint32_t nlost = atomic_load(&h->nlost_children);
+	if (nlost >= KT_TABLE_LOST_CHILDREN)
+		return false;
+	for (uint32_t i = 0; i < nlost; i++)
+		if (atomic_load(&h->lost_children[i].pid) == child)
+			return false;
+	/* Newest first: an older child with the same pid was forked, and
+	 * reaped, before this one. */
+	uint32_t total = atomic_load(&h->nrecent_children);
+	size_t have = total < KT_TABLE_RECENT_CHILDREN ? total : KT_TABLE_RECENT_CHILDREN;
+	for (size_t k = 1; k <= have; k++) {
+		size_t slot = (total - k) % KT_TABLE_RECENT_CHILDREN;
+		if (atomic_load_explicit(&h->recent_children[slot].pid, memory_order_acquire) != child)
+			continue;
+		unsigned long long start = atomic_load(&h->recent_children[slot].start);
+		char path[4200];
+		return kt_trace_table_path(path, sizeof path, kt_self.dir, child, start) &&
+		       kt_sys_faccessat(AT_FDCWD, path, F_OK) == -ENOENT;
+	}
+	return false;
+}
+
 size_t kt_table_parent_recent_children(pid_t pid, unsigned long long start, struct kt_pid_start_pair *out,
 				       size_t n)
 {

@@ -43,8 +43,8 @@ added() {
 
 @test "system calls added per fork + _exit child stay within budget" {
 	run -0 added fork_exit 10
-	echo "added per fork + _exit child: $output (budget 70; issue 12's target 25)" >&3
-	((output > 0 && output <= 70)) || fail "tracing adds $output system calls per fork + _exit child (budget 70)"
+	echo "added per fork + _exit child: $output (budget 60; issue 12's target 25)" >&3
+	((output > 0 && output <= 60)) || fail "tracing adds $output system calls per fork + _exit child (budget 60)"
 }
 
 @test "system calls added per fork + exec child stay within budget" {
