@@ -1,6 +1,5 @@
 /* Readers of /proc (see procfs.h). Every call goes through raw system calls. */
 #include "procfs.h"
-#include "record.h"
 #include "sys.h"
 
 #include <dirent.h>
@@ -75,13 +74,11 @@ static void fmt_pid_path(char *out, pid_t pid, const char *suffix)
 	strcpy(out, suffix);
 }
 
-static char *fmt_int(char *out, long v)
+/* u in decimal at out, NUL-terminated; returns where the NUL is. */
+static char *fmt_unsigned(char *out, unsigned long long u)
 {
 	char digits[24];
 	int n = 0;
-	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
-	if (v < 0)
-		*out++ = '-';
 	do {
 		digits[n++] = (char)('0' + u % 10);
 		u /= 10;
@@ -92,18 +89,18 @@ static char *fmt_int(char *out, long v)
 	return out;
 }
 
+static char *fmt_int(char *out, long v)
+{
+	if (v < 0)
+		*out++ = '-';
+	return fmt_unsigned(out, v < 0 ? 0UL - (unsigned long)v : (unsigned long)v);
+}
+
 void kt_proc_name(char *out, pid_t pid, unsigned long long start, const char *suffix)
 {
-	char digits[24];
-	int n = 0;
 	out = fmt_int(out, pid);
 	*out++ = '-';
-	do {
-		digits[n++] = (char)('0' + start % 10);
-		start /= 10;
-	} while (start);
-	while (n)
-		*out++ = digits[--n];
+	out = fmt_unsigned(out, start);
 	strcpy(out, suffix);
 }
 
@@ -372,18 +369,8 @@ int kt_fd_describe_known(pid_t pid, int fd, struct kt_fd_info *info, const struc
 	bool same_file = known && known->dev == st.st_dev && known->ino == st.st_ino;
 	size_t known_len = same_file && known->target ? strlen(known->target) : 0;
 	if (pid == 0 && S_ISSOCK(st.st_mode)) {
-		char digits[24];
-		size_t i = sizeof digits;
-		unsigned long long v = (unsigned long long)st.st_ino;
-		digits[--i] = '\0';
-		do
-			digits[--i] = (char)('0' + v % 10);
-		while ((v /= 10) != 0);
-		struct kt_buf b = {info->target, 0, sizeof info->target - 1, 0};
-		kt_buf_str(&b, "socket:[");
-		kt_buf_str(&b, digits + i);
-		kt_buf_str(&b, "]");
-		info->target[b.len] = '\0';
+		strcpy(info->target, "socket:[");
+		strcpy(fmt_unsigned(info->target + strlen("socket:["), (unsigned long long)st.st_ino), "]");
 	} else if (pid == 0 && known_len > 0 && known_len < sizeof info->target &&
 		   (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
 		memcpy(info->target, known->target, known_len + 1);
