@@ -613,8 +613,6 @@ KT_RACY void kt_table_system(int delta)
 		atomic_fetch_add(&kt_header_of(t)->in_system, (uint32_t)delta);
 }
 
-/* An image the shim cannot follow: other processes observe it from
- * outside (its table's header says so), knowing what the exec closed. */
 void kt_table_set_execing(int on)
 {
 	uint32_t cap;
@@ -623,6 +621,8 @@ void kt_table_set_execing(int on)
 		atomic_store(&kt_header_of(t)->execing, (uint32_t)(on != 0));
 }
 
+/* An image the shim cannot follow: other processes observe it from
+ * outside (its table's header says so), knowing what the exec closed. */
 KT_RACY void kt_table_mark_untraced(int on)
 {
 	uint32_t cap;

@@ -254,6 +254,25 @@ void kt_table_fork_settle(void)
 		kt_table_fork_release();
 }
 
+/* The latest children in header h's ring (table.h), newest first (the
+ * likeliest alive; an older child with the same pid was forked, and
+ * reaped, before a newer one): at most n into out, slots being written
+ * left out. */
+static size_t recent_children(const struct kt_table_header *h, struct kt_pid_start_pair *out, size_t n)
+{
+	size_t got = 0;
+	uint32_t total = atomic_load(&h->nrecent_children);
+	size_t have = total < KT_TABLE_RECENT_CHILDREN ? total : KT_TABLE_RECENT_CHILDREN;
+	for (size_t k = 1; k <= have && got < n; k++) {
+		size_t slot = (total - k) % KT_TABLE_RECENT_CHILDREN;
+		pid_t child = atomic_load_explicit(&h->recent_children[slot].pid, memory_order_acquire);
+		unsigned long long start = atomic_load_explicit(&h->recent_children[slot].start, memory_order_relaxed);
+		if (child > 0 && atomic_load(&h->recent_children[slot].pid) == child)
+			out[got++] = (struct kt_pid_start_pair){child, start};
+	}
+	return got;
+}
+
 bool kt_table_child_wrote_its_end(pid_t child)
 {
 	uint32_t cap;
@@ -268,17 +287,13 @@ bool kt_table_child_wrote_its_end(pid_t child)
 	for (uint32_t i = 0; i < nlost; i++)
 		if (atomic_load(&h->lost_children[i].pid) == child)
 			return false;
-	/* Newest first: an older child with the same pid was forked, and
-	 * reaped, before this one. */
-	uint32_t total = atomic_load(&h->nrecent_children);
-	size_t have = total < KT_TABLE_RECENT_CHILDREN ? total : KT_TABLE_RECENT_CHILDREN;
-	for (size_t k = 1; k <= have; k++) {
-		size_t slot = (total - k) % KT_TABLE_RECENT_CHILDREN;
-		if (atomic_load_explicit(&h->recent_children[slot].pid, memory_order_acquire) != child)
+	struct kt_pid_start_pair recent[KT_TABLE_RECENT_CHILDREN];
+	size_t n = recent_children(h, recent, KT_TABLE_RECENT_CHILDREN);
+	for (size_t i = 0; i < n; i++) {
+		if (recent[i].pid != child)
 			continue;
-		unsigned long long start = atomic_load(&h->recent_children[slot].start);
 		char path[4200];
-		return kt_trace_table_path(path, sizeof path, kt_self.dir, child, start) &&
+		return kt_trace_table_path(path, sizeof path, kt_self.dir, child, recent[i].start) &&
 		       kt_sys_faccessat(AT_FDCWD, path, F_OK) == -ENOENT;
 	}
 	return false;
@@ -287,22 +302,9 @@ bool kt_table_child_wrote_its_end(pid_t child)
 size_t kt_table_parent_recent_children(pid_t pid, unsigned long long start, struct kt_pid_start_pair *out,
 				       size_t n)
 {
-	size_t cap, got = 0;
+	size_t cap;
 	const struct kt_fd_entry *t = kt_table_parent_view(pid, start, &cap);
-	if (!t)
-		return 0;
-	const struct kt_table_header *h = kt_table_header_of(t);
-	uint32_t total = atomic_load(&h->nrecent_children);
-	size_t have = total < KT_TABLE_RECENT_CHILDREN ? total : KT_TABLE_RECENT_CHILDREN;
-	/* Newest first: the likeliest to be alive. */
-	for (size_t k = 1; k <= have && got < n; k++) {
-		size_t slot = (total - k) % KT_TABLE_RECENT_CHILDREN;
-		pid_t child = atomic_load_explicit(&h->recent_children[slot].pid, memory_order_acquire);
-		unsigned long long cstart = atomic_load_explicit(&h->recent_children[slot].start, memory_order_relaxed);
-		if (child > 0 && atomic_load(&h->recent_children[slot].pid) == child)
-			out[got++] = (struct kt_pid_start_pair){child, cstart};
-	}
-	return got;
+	return t ? recent_children(kt_table_header_of(t), out, n) : 0;
 }
 
 void kt_table_fork_release(void)
