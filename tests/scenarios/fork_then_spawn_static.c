@@ -40,14 +40,8 @@ int main(int argc, char **argv)
 	char *child_argv[] = {"static_hold", NULL};
 	pid_t spawned;
 	int r = posix_spawn(&spawned, path, &fa, NULL, child_argv, environ);
-	if (r != 0) {
-		errno = r;
-		die("posix_spawn %s", path);
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(out[1]);
 	char line[128];
-	const char *own = static_hold_own_fd(out[0], line, sizeof line);
+	const char *own = static_hold_spawned(r, path, &fa, out, line, sizeof line);
 	/* The static child runs and holds its own file: the child ends now. */
 	write_all(go[1], "x", 1);
 	int st;

@@ -85,6 +85,21 @@ static inline const char *static_hold_own_fd(int fd, char *line, size_t size)
 	return own ? own : "own_fd=-1\n";
 }
 
+/* After the posix_spawn static_hold_spawn_setup prepared (r: what it
+ * returned): the actions let go, the child's end of out closed, and its
+ * ready line's "own_fd=N" part. */
+static inline const char *static_hold_spawned(int r, const char *path, posix_spawn_file_actions_t *fa,
+					      int out[2], char *line, size_t size)
+{
+	if (r != 0) {
+		errno = r;
+		die("posix_spawn %s", path);
+	}
+	posix_spawn_file_actions_destroy(fa);
+	close(out[1]);
+	return static_hold_own_fd(out[0], line, size);
+}
+
 static inline void xpipe(int p[2])
 {
 	if (pipe(p) != 0)

@@ -53,15 +53,9 @@ int main(int argc, char **argv)
 	} else {
 		r = posix_spawn(&child, path, &fa, NULL, child_argv, environ);
 	}
-	if (r != 0) {
-		errno = r;
-		die("posix_spawn %s", path);
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(out[1]);
 	char line[128];
-	printf("shared_fd=%d cloexec_fd=%d stdin_fd=%d child=%d %s", shared, cloexec, in[0], (int)child,
-	       static_hold_own_fd(out[0], line, sizeof line));
+	const char *own = static_hold_spawned(r, path, &fa, out, line, sizeof line);
+	printf("shared_fd=%d cloexec_fd=%d stdin_fd=%d child=%d %s", shared, cloexec, in[0], (int)child, own);
 	fflush(stdout);
 	return 0;
 }
